@@ -1,0 +1,30 @@
+//! CGI/1.1 (RFC 3875): one request from the environment, one response on stdout.
+//!
+//! Chosen when fd 0 is not a listening socket and `GATEWAY_INTERFACE` is set (RFC 3875 §4.1.4).
+//! The meta-variables are read as bytes (§4.1: the server may pass non-UTF-8 values) and go through
+//! the same [`crate::service::handle`] as FastCGI requests. The response is the CGI header block
+//! of §6.3 — `Status` for errors, the offload header for a file — and, for errors, a short body.
+
+use crate::config::Policy;
+use crate::request::Request;
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStringExt;
+
+/// Answers the request described by `env` on `stdout`; returns the HTTP status answered.
+///
+/// # Errors
+/// Only when stdout cannot be written.
+pub fn run<I, W>(policy: &Policy, env: I, stdout: &mut W) -> io::Result<u16>
+where
+    I: IntoIterator<Item = (OsString, OsString)>,
+    W: Write,
+{
+    let vars: Vec<(Vec<u8>, Vec<u8>)> = env.into_iter().map(|(k, v)| (k.into_vec(), v.into_vec())).collect();
+    let req = Request::from_pairs(vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+    let mut out = Vec::with_capacity(512);
+    let status = crate::service::handle(&req, policy, &mut out);
+    stdout.write_all(&out)?;
+    stdout.flush()?;
+    Ok(status)
+}

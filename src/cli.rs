@@ -1,0 +1,147 @@
+//! Command-line definitions (clap derive) and nothing else: no validation, no logic.
+//!
+//! Every daemon option also reads an environment variable named after it with the `XSENDFILED_`
+//! prefix (`--internal-prefix` → `XSENDFILED_INTERNAL_PREFIX`), so CGI and mod_fcgid setups, which
+//! cannot pass arguments easily, configure it through the environment. A test walks the arguments
+//! and checks the names. [`crate::config`] turns these raw values into a validated `Config`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// xsendfiled: a FastCGI (and CGI) responder that guards downloads and lets the web server send the file.
+#[derive(Debug, Parser)]
+#[command(
+    name = "xsendfiled",
+    version,
+    about = "Guard file downloads: decide whether a file may be sent, then let the web server send it",
+    long_about = "xsendfiled is a FastCGI responder (and CGI program) that sits beside a web server. \
+For each request it checks that the path names a regular file under the configured root, then answers \
+with the offload header the server needs (X-Accel-Redirect for nginx), so the server sends the bytes.\n\n\
+With no subcommand it runs `serve`. It listens on --listen, else on fd 0 when that is a listening socket \
+(spawn-fcgi, mod_fcgid), else answers one CGI request when GATEWAY_INTERFACE is set, else uses a systemd \
+socket (LISTEN_FDS), else 127.0.0.1:9071.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of `serve`, accepted without the subcommand name.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the FastCGI responder (or answer one CGI request); the default.
+    Serve(ServeArgs),
+}
+
+/// The offload mechanism of the web server in front.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// nginx: `X-Accel-Redirect` to an `internal` location that aliases the root.
+    Nginx,
+}
+
+/// Options of the responder.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Directory whose regular files may be sent; nothing outside it ever is.
+    #[arg(long, value_name = "DIR", env = "XSENDFILED_ROOT")]
+    pub root: Option<PathBuf>,
+
+    /// Offload mechanism of the web server in front.
+    #[arg(long, value_enum, value_name = "NAME", default_value_t = BackendArg::Nginx, env = "XSENDFILED_BACKEND")]
+    pub backend: BackendArg,
+
+    /// URI of the nginx `internal` location that aliases --root (e.g. /_protected).
+    #[arg(long, value_name = "URI", env = "XSENDFILED_INTERNAL_PREFIX")]
+    pub internal_prefix: Option<String>,
+
+    /// Public URL prefix removed from the request path before resolving (must match whole segments).
+    #[arg(long, value_name = "URI", env = "XSENDFILED_STRIP_PREFIX")]
+    pub strip_prefix: Option<String>,
+
+    /// Serve files and directories whose names start with a dot (refused with 404 by default).
+    #[arg(long, env = "XSENDFILED_ALLOW_HIDDEN", value_parser = clap::builder::FalseyValueParser::new(), num_args = 0, default_missing_value = "true")]
+    pub allow_hidden: bool,
+
+    /// Where to listen: HOST:PORT, [V6]:PORT, unix:PATH or fd:N.
+    #[arg(long, value_name = "ADDR", env = "XSENDFILED_LISTEN")]
+    pub listen: Option<String>,
+
+    /// Permissions of the Unix socket created by --listen unix:PATH (octal).
+    #[arg(long, value_name = "MODE", default_value = "0660", env = "XSENDFILED_SOCKET_MODE")]
+    pub socket_mode: String,
+
+    /// Connections served at once (further ones wait in the listen backlog).
+    #[arg(long, value_name = "N", default_value_t = crate::limits::DEFAULT_MAX_CONNECTIONS, env = "XSENDFILED_MAX_CONNECTIONS")]
+    pub max_connections: usize,
+
+    /// Largest FastCGI PARAMS stream of one request, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::limits::DEFAULT_MAX_PARAMS_BYTES, env = "XSENDFILED_MAX_PARAMS_BYTES")]
+    pub max_params_bytes: usize,
+
+    /// Most name-value pairs in one request.
+    #[arg(long, value_name = "N", default_value_t = crate::limits::DEFAULT_MAX_PARAMS_COUNT, env = "XSENDFILED_MAX_PARAMS")]
+    pub max_params: usize,
+
+    /// Request body bytes drained before answering; past it the reply is sent and the connection closed.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::limits::DEFAULT_MAX_STDIN_BYTES, env = "XSENDFILED_MAX_STDIN_BYTES")]
+    pub max_stdin_bytes: u64,
+
+    /// Close a connection idle between requests for this long (e.g. 60s, 500ms, 2m).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "60s",
+        env = "XSENDFILED_IDLE_TIMEOUT"
+    )]
+    pub idle_timeout: String,
+
+    /// Close a connection whose request is not complete this long after it began.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30s",
+        env = "XSENDFILED_REQUEST_TIMEOUT"
+    )]
+    pub request_timeout: String,
+
+    /// On SIGTERM/SIGINT, wait this long for requests in progress before exiting.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "10s",
+        env = "XSENDFILED_DRAIN_TIMEOUT"
+    )]
+    pub drain_timeout: String,
+
+    /// Worker threads (1 runs everything on one thread, the fastest on small machines).
+    #[arg(long, value_name = "N", default_value_t = 1, env = "XSENDFILED_THREADS")]
+    pub threads: usize,
+
+    /// Log level: error, warn, info, debug, trace (RUST_LOG, when set, takes precedence).
+    #[arg(long, value_name = "LEVEL", default_value = "info", env = "XSENDFILED_LOG_LEVEL")]
+    pub log_level: String,
+
+    /// More log output (repeatable); added to --log-level.
+    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Less log output (repeatable).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub quiet: u8,
+}
+
+impl Cli {
+    /// The serve options, whether given after `serve` or without a subcommand.
+    pub fn serve_args(&self) -> &ServeArgs {
+        match &self.command {
+            Some(Command::Serve(args)) => args,
+            None => &self.serve,
+        }
+    }
+}

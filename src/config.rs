@@ -1,0 +1,429 @@
+//! Raw options → one validated `Config`, once, at start-up.
+//!
+//! Nothing after start-up sees clap types or re-validates: the root is canonical and open, prefixes
+//! are normalised, durations and modes are parsed. Every error says which option (and which
+//! environment variable) is wrong and how to fix it.
+
+use crate::cli::{BackendArg, ServeArgs};
+use crate::limits::Limits;
+use crate::resolve::Root;
+use std::ffi::OsStr;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::RawFd;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use thiserror::Error;
+
+/// A configuration problem, with the fix in the message.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// `--root` missing.
+    #[error("no root directory: pass --root DIR (or set XSENDFILED_ROOT)")]
+    MissingRoot,
+    /// `--root` unusable.
+    #[error("--root {path:?}: {source}; it must be an existing directory")]
+    Root {
+        /// The path given.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `--root` is not a directory.
+    #[error("--root {0:?} is not a directory")]
+    RootNotDirectory(PathBuf),
+    /// The nginx backend needs an internal prefix.
+    #[error(
+        "the nginx backend needs --internal-prefix URI (or XSENDFILED_INTERNAL_PREFIX): the path of an \
+         `internal` nginx location that aliases --root, e.g. --internal-prefix /_protected"
+    )]
+    MissingInternalPrefix,
+    /// A URI prefix option is malformed.
+    #[error("{option} {value:?}: {why}")]
+    BadPrefix {
+        /// Option name.
+        option: &'static str,
+        /// Value given.
+        value: String,
+        /// What is wrong.
+        why: &'static str,
+    },
+    /// `--listen` is malformed.
+    #[error("--listen {0:?}: expected HOST:PORT, [V6]:PORT, unix:PATH or fd:N")]
+    BadListen(String),
+    /// `--socket-mode` is malformed.
+    #[error("--socket-mode {0:?}: expected an octal mode such as 0660")]
+    BadSocketMode(String),
+    /// A duration option is malformed.
+    #[error("{option} {value:?}: expected a duration such as 30s, 500ms, 2m or 1h")]
+    BadDuration {
+        /// Option name.
+        option: &'static str,
+        /// Value given.
+        value: String,
+    },
+    /// A numeric limit is out of range.
+    #[error("{option} {value}: {why}")]
+    BadLimit {
+        /// Option name.
+        option: &'static str,
+        /// Value given.
+        value: u64,
+        /// The allowed range.
+        why: &'static str,
+    },
+    /// `--log-level` is not a level.
+    #[error("--log-level {0:?}: expected error, warn, info, debug or trace")]
+    BadLogLevel(String),
+    /// `FCGI_WEB_SERVER_ADDRS` holds something that is not an IP address.
+    #[error("FCGI_WEB_SERVER_ADDRS: {0:?} is not an IPv4 or IPv6 address (comma-separated list expected)")]
+    BadWebServerAddr(String),
+}
+
+/// The offload mechanism, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `X-Accel-Redirect` for nginx.
+    Nginx,
+}
+
+/// Everything the decision needs.
+#[derive(Debug)]
+pub struct Policy {
+    /// The canonical, open root.
+    pub root: Root,
+    /// The offload mechanism.
+    pub backend: Backend,
+    /// Internal location prefix, starting with `/`, no trailing `/`, only URI-safe characters.
+    pub internal_prefix: String,
+    /// Public prefix removed before resolving: starts with `/`, no trailing `/`.
+    pub strip_prefix: Option<Vec<u8>>,
+    /// Whether dot-files may be served.
+    pub allow_hidden: bool,
+}
+
+/// Where to listen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenSpec {
+    /// A TCP address.
+    Tcp(SocketAddr),
+    /// A Unix socket path we create.
+    Unix(PathBuf),
+    /// An inherited listening descriptor.
+    Fd(RawFd),
+}
+
+/// Everything the server shell needs.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Explicit `--listen`; `None` lets the launch environment decide.
+    pub listen: Option<ListenSpec>,
+    /// Mode of a Unix socket we create.
+    pub socket_mode: u32,
+    /// Connection limits.
+    pub limits: Limits,
+    /// Worker threads.
+    pub threads: usize,
+    /// Grace period on SIGTERM.
+    pub drain_timeout: Duration,
+    /// `FCGI_WEB_SERVER_ADDRS`: TCP peers allowed to connect (None: any).
+    pub web_server_addrs: Option<Vec<IpAddr>>,
+    /// Log filter level.
+    pub log_level: log::LevelFilter,
+}
+
+/// The whole validated configuration.
+#[derive(Debug)]
+pub struct Config {
+    /// Decision inputs.
+    pub policy: Policy,
+    /// Server inputs.
+    pub server: ServerSettings,
+}
+
+impl Config {
+    /// Validates `args`; `web_server_addrs` is the value of `FCGI_WEB_SERVER_ADDRS`, if set.
+    ///
+    /// # Errors
+    /// The first problem found.
+    pub fn from_args(args: &ServeArgs, web_server_addrs: Option<&OsStr>) -> Result<Config, ConfigError> {
+        let backend = match args.backend {
+            BackendArg::Nginx => Backend::Nginx,
+        };
+        let root = args.root.as_deref().ok_or(ConfigError::MissingRoot)?;
+        let policy = Policy::build(
+            root,
+            backend,
+            args.internal_prefix.as_deref(),
+            args.strip_prefix.as_deref(),
+            args.allow_hidden,
+        )?;
+        let limits = Limits {
+            max_params_bytes: bounded("--max-params-bytes", args.max_params_bytes, 4096, 16 << 20)?,
+            max_params_count: bounded("--max-params", args.max_params, 16, 1_000_000)?,
+            max_stdin_bytes: args.max_stdin_bytes,
+            max_connections: bounded("--max-connections", args.max_connections, 1, 1_000_000)?,
+            idle_timeout: parse_duration("--idle-timeout", &args.idle_timeout)?,
+            request_timeout: parse_duration("--request-timeout", &args.request_timeout)?,
+        };
+        let server = ServerSettings {
+            listen: args.listen.as_deref().map(parse_listen).transpose()?,
+            socket_mode: parse_mode(&args.socket_mode)?,
+            limits,
+            threads: bounded("--threads", args.threads, 1, 1024)?,
+            drain_timeout: parse_duration("--drain-timeout", &args.drain_timeout)?,
+            web_server_addrs: web_server_addrs.map(parse_web_server_addrs).transpose()?,
+            log_level: adjust_level(parse_level(&args.log_level)?, args.verbose, args.quiet),
+        };
+        Ok(Config { policy, server })
+    }
+}
+
+impl Policy {
+    /// Validates the decision inputs (also used directly by tests and benchmarks).
+    ///
+    /// # Errors
+    /// A missing or unusable root, a missing or malformed prefix.
+    pub fn build(
+        root: &Path,
+        backend: Backend,
+        internal_prefix: Option<&str>,
+        strip_prefix: Option<&str>,
+        allow_hidden: bool,
+    ) -> Result<Policy, ConfigError> {
+        let md = std::fs::metadata(root).map_err(|source| ConfigError::Root {
+            path: root.to_owned(),
+            source,
+        })?;
+        if !md.is_dir() {
+            return Err(ConfigError::RootNotDirectory(root.to_owned()));
+        }
+        let root = Root::open(root).map_err(|source| ConfigError::Root {
+            path: root.to_owned(),
+            source,
+        })?;
+        let internal_prefix = match backend {
+            Backend::Nginx => {
+                let p = internal_prefix.ok_or(ConfigError::MissingInternalPrefix)?;
+                let p = normalize_prefix("--internal-prefix", p)?;
+                if p.is_empty() {
+                    return Err(ConfigError::BadPrefix {
+                        option: "--internal-prefix",
+                        value: "/".into(),
+                        why: "must name a location below /, e.g. /_protected",
+                    });
+                }
+                p
+            }
+        };
+        let strip_prefix = match strip_prefix {
+            Some(p) => Some(normalize_prefix("--strip-prefix", p)?)
+                .filter(|p| !p.is_empty())
+                .map(String::into_bytes),
+            None => None,
+        };
+        Ok(Policy {
+            root,
+            backend,
+            internal_prefix,
+            strip_prefix,
+            allow_hidden,
+        })
+    }
+}
+
+/// Checks a URI prefix and removes trailing slashes (so `/dl/` and `/dl` mean the same).
+fn normalize_prefix(option: &'static str, value: &str) -> Result<String, ConfigError> {
+    let bad = |why| ConfigError::BadPrefix {
+        option,
+        value: value.to_owned(),
+        why,
+    };
+    if value.starts_with('@') {
+        return Err(bad(
+            "named locations are not supported yet; use the URI of an internal location",
+        ));
+    }
+    if !value.starts_with('/') {
+        return Err(bad("must start with /"));
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~/!$&'()*+,;=:@".contains(c);
+    if !value.chars().all(allowed) {
+        return Err(bad(
+            "may contain only letters, digits, / and -._~!$&'()*+,;=:@ (no %, ?, #, spaces)",
+        ));
+    }
+    let trimmed = value.trim_end_matches('/');
+    if trimmed
+        .split('/')
+        .skip(1)
+        .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return Err(bad("must not contain empty, . or .. segments"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn parse_listen(value: &str) -> Result<ListenSpec, ConfigError> {
+    let bad = || ConfigError::BadListen(value.to_owned());
+    if let Some(path) = value.strip_prefix("unix:") {
+        if path.is_empty() {
+            return Err(bad());
+        }
+        return Ok(ListenSpec::Unix(PathBuf::from(path)));
+    }
+    if let Some(fd) = value.strip_prefix("fd:") {
+        let fd: RawFd = fd.parse().map_err(|_| bad())?;
+        if fd < 0 || fd == 1 || fd == 2 {
+            return Err(bad());
+        }
+        return Ok(ListenSpec::Fd(fd));
+    }
+    if let Ok(addr) = value.parse::<SocketAddr>() {
+        return Ok(ListenSpec::Tcp(addr));
+    }
+    if let Some(port) = value.strip_prefix("localhost:") {
+        let port: u16 = port.parse().map_err(|_| bad())?;
+        return Ok(ListenSpec::Tcp(SocketAddr::from(([127, 0, 0, 1], port))));
+    }
+    Err(bad())
+}
+
+fn parse_mode(value: &str) -> Result<u32, ConfigError> {
+    let digits = value.strip_prefix("0o").unwrap_or(value);
+    match u32::from_str_radix(digits, 8) {
+        Ok(m) if m <= 0o777 && !digits.is_empty() => Ok(m),
+        _ => Err(ConfigError::BadSocketMode(value.to_owned())),
+    }
+}
+
+/// Parses `30s`, `500ms`, `2m`, `1h`, or a bare number of seconds.
+pub fn parse_duration_str(value: &str) -> Option<Duration> {
+    let v = value.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let d = match unit {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n.checked_mul(60)?),
+        "h" => Duration::from_secs(n.checked_mul(3600)?),
+        _ => return None,
+    };
+    Some(d)
+}
+
+fn parse_duration(option: &'static str, value: &str) -> Result<Duration, ConfigError> {
+    match parse_duration_str(value) {
+        Some(d) if !d.is_zero() => Ok(d),
+        _ => Err(ConfigError::BadDuration {
+            option,
+            value: value.to_owned(),
+        }),
+    }
+}
+
+fn bounded(option: &'static str, value: usize, min: usize, max: usize) -> Result<usize, ConfigError> {
+    if value < min || value > max {
+        let why = match option {
+            "--max-params-bytes" => "must be between 4096 and 16777216",
+            "--max-params" => "must be between 16 and 1000000",
+            "--threads" => "must be between 1 and 1024",
+            _ => "must be between 1 and 1000000",
+        };
+        return Err(ConfigError::BadLimit {
+            option,
+            value: value as u64,
+            why,
+        });
+    }
+    Ok(value)
+}
+
+fn parse_level(value: &str) -> Result<log::LevelFilter, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "off" => Ok(log::LevelFilter::Off),
+        "error" => Ok(log::LevelFilter::Error),
+        "warn" => Ok(log::LevelFilter::Warn),
+        "info" => Ok(log::LevelFilter::Info),
+        "debug" => Ok(log::LevelFilter::Debug),
+        "trace" => Ok(log::LevelFilter::Trace),
+        _ => Err(ConfigError::BadLogLevel(value.to_owned())),
+    }
+}
+
+fn adjust_level(base: log::LevelFilter, verbose: u8, quiet: u8) -> log::LevelFilter {
+    const LEVELS: [log::LevelFilter; 6] = [
+        log::LevelFilter::Off,
+        log::LevelFilter::Error,
+        log::LevelFilter::Warn,
+        log::LevelFilter::Info,
+        log::LevelFilter::Debug,
+        log::LevelFilter::Trace,
+    ];
+    let idx = LEVELS.iter().position(|l| *l == base).unwrap_or(3) as i32 + i32::from(verbose) - i32::from(quiet);
+    LEVELS[idx.clamp(0, 5) as usize]
+}
+
+fn parse_web_server_addrs(value: &OsStr) -> Result<Vec<IpAddr>, ConfigError> {
+    let text = value.to_string_lossy();
+    let mut out = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let ip: IpAddr = entry
+            .parse()
+            .map_err(|_| ConfigError::BadWebServerAddr(entry.to_owned()))?;
+        out.push(ip.to_canonical());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_forms() {
+        assert_eq!(
+            parse_listen("127.0.0.1:9000").ok(),
+            Some(ListenSpec::Tcp("127.0.0.1:9000".parse().expect("addr")))
+        );
+        assert_eq!(
+            parse_listen("[::1]:9000").ok(),
+            Some(ListenSpec::Tcp("[::1]:9000".parse().expect("addr")))
+        );
+        assert_eq!(
+            parse_listen("unix:/run/x.sock").ok(),
+            Some(ListenSpec::Unix("/run/x.sock".into()))
+        );
+        assert_eq!(parse_listen("fd:3").ok(), Some(ListenSpec::Fd(3)));
+        for bad in ["", "fd:1", "fd:x", "unix:", "nowhere", "1.2.3.4"] {
+            assert!(parse_listen(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn prefixes() {
+        assert_eq!(normalize_prefix("x", "/_p/").ok().as_deref(), Some("/_p"));
+        assert_eq!(normalize_prefix("x", "/").ok().as_deref(), Some(""));
+        for bad in ["p", "/a b", "/a%20", "/a/../b", "/a//b", "/a?x", "@named"] {
+            assert!(normalize_prefix("x", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_modes_levels() {
+        assert_eq!(parse_duration_str("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration_str("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration_str("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse_duration_str("7x"), None);
+        assert_eq!(parse_mode("0660").ok(), Some(0o660));
+        assert!(parse_mode("0999").is_err());
+        assert_eq!(adjust_level(log::LevelFilter::Info, 2, 0), log::LevelFilter::Trace);
+        assert_eq!(adjust_level(log::LevelFilter::Info, 0, 9), log::LevelFilter::Off);
+        assert_eq!(
+            parse_web_server_addrs(OsStr::new("127.0.0.1, ::1")).ok(),
+            Some(vec!["127.0.0.1".parse().expect("ip"), "::1".parse().expect("ip")])
+        );
+        assert!(parse_web_server_addrs(OsStr::new("127.0.0.1,nope")).is_err());
+    }
+}

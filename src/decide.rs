@@ -1,0 +1,147 @@
+//! The decision: `Request` + `Policy` → send this file, or refuse with this status and reason.
+//!
+//! Order of checks (each later check runs only if the earlier ones passed):
+//!
+//! 1. `REQUEST_METHOD` missing → 400; not `GET`/`HEAD` → 405 with `Allow: GET, HEAD`
+//!    (RFC 9110 §15.5.6). Checked first, so a 405 reveals nothing about the tree.
+//! 2. No path (`PATH_INFO`, `DOCUMENT_URI`, `SCRIPT_NAME` all empty) → 400.
+//! 3. String checks of [`crate::path::validate`] → 404.
+//! 4. Confinement and file checks of [`crate::resolve::Root::resolve`] → 404, or 403 when we may
+//!    not read the file.
+//!
+//! A refusal is a value ([`Decision::Refuse`]) carrying its [`Reason`] for the log; only real
+//! faults (EIO, EMFILE) are `Err`. The only side effects are the resolution syscalls.
+
+use crate::config::Policy;
+use crate::path::{self, PathRejection};
+use crate::request::Request;
+use crate::resolve::{Refusal, Resolved};
+use std::ffi::OsStr;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// The HTTP statuses xsendfiled answers with itself (RFC 9110 §15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// 400: the server sent a request we cannot interpret.
+    BadRequest,
+    /// 403: the file exists but may not be read.
+    Forbidden,
+    /// 404: not found, or refused without saying why.
+    NotFound,
+    /// 405: only GET and HEAD.
+    MethodNotAllowed,
+    /// 500: a fault on our side.
+    InternalServerError,
+}
+
+impl Status {
+    /// The numeric code.
+    pub fn code(self) -> u16 {
+        match self {
+            Status::BadRequest => 400,
+            Status::Forbidden => 403,
+            Status::NotFound => 404,
+            Status::MethodNotAllowed => 405,
+            Status::InternalServerError => 500,
+        }
+    }
+
+    /// `Status:` header value, code and reason phrase.
+    pub fn line(self) -> &'static str {
+        match self {
+            Status::BadRequest => "400 Bad Request",
+            Status::Forbidden => "403 Forbidden",
+            Status::NotFound => "404 Not Found",
+            Status::MethodNotAllowed => "405 Method Not Allowed",
+            Status::InternalServerError => "500 Internal Server Error",
+        }
+    }
+}
+
+/// Why a request was refused (logged; the client sees only the status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// No `REQUEST_METHOD`.
+    MissingMethod,
+    /// A method other than GET or HEAD.
+    MethodNotAllowed,
+    /// No path variable at all.
+    MissingPath,
+    /// The path failed a string check.
+    Path(PathRejection),
+    /// The file failed a filesystem check.
+    File(Refusal),
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::MissingMethod => f.write_str("no REQUEST_METHOD"),
+            Reason::MethodNotAllowed => f.write_str("method not allowed"),
+            Reason::MissingPath => f.write_str("no PATH_INFO, DOCUMENT_URI or SCRIPT_NAME"),
+            Reason::Path(p) => p.fmt(f),
+            Reason::File(r) => r.fmt(f),
+        }
+    }
+}
+
+/// A file to hand to the web server.
+#[derive(Debug)]
+pub struct Send<'a> {
+    /// The resolved, open file.
+    pub file: Resolved<'a>,
+    /// Its media type, from the extension of its canonical name.
+    pub content_type: &'static str,
+}
+
+/// The outcome for one request.
+#[derive(Debug)]
+pub enum Decision<'a> {
+    /// Serve this file.
+    Send(Send<'a>),
+    /// Refuse with this status.
+    Refuse(Status, Reason),
+}
+
+/// Decides what to answer to `req` under `policy`.
+///
+/// # Errors
+/// Only for faults while resolving (see [`crate::resolve::Root::resolve`]).
+pub fn decide<'a>(req: &Request<'a>, policy: &Policy) -> io::Result<Decision<'a>> {
+    match req.method {
+        None => return Ok(Decision::Refuse(Status::BadRequest, Reason::MissingMethod)),
+        Some(b"GET") | Some(b"HEAD") => {}
+        Some(_) => return Ok(Decision::Refuse(Status::MethodNotAllowed, Reason::MethodNotAllowed)),
+    }
+    let Some(raw) = req.path() else {
+        return Ok(Decision::Refuse(Status::BadRequest, Reason::MissingPath));
+    };
+    let rel = match path::validate(raw, policy.strip_prefix.as_deref(), policy.allow_hidden) {
+        Ok(rel) => rel,
+        Err(why) => return Ok(Decision::Refuse(Status::NotFound, Reason::Path(why))),
+    };
+    match policy.root.resolve(rel.as_str(), policy.allow_hidden)? {
+        Ok(file) => {
+            let content_type = content_type_of(&file.rel);
+            Ok(Decision::Send(Send { file, content_type }))
+        }
+        Err(Refusal::PermissionDenied) => Ok(Decision::Refuse(
+            Status::Forbidden,
+            Reason::File(Refusal::PermissionDenied),
+        )),
+        Err(other) => Ok(Decision::Refuse(Status::NotFound, Reason::File(other))),
+    }
+}
+
+/// The media type for a file name, from its last extension; `application/octet-stream` when
+/// unknown. A compression suffix gives the archive's own type (`.gz` → `application/gzip`), never
+/// a `Content-Encoding`: browsers would unpack a `.tar.gz` download.
+pub fn content_type_of(name: &[u8]) -> &'static str {
+    Path::new(OsStr::from_bytes(name))
+        .extension()
+        .and_then(OsStr::to_str)
+        .and_then(|ext| mime_guess::from_ext(ext).first_raw())
+        .unwrap_or("application/octet-stream")
+}

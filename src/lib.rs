@@ -1,0 +1,33 @@
+//! xsendfiled: a FastCGI responder and CGI program that guards file downloads and lets the web
+//! server send the bytes.
+//!
+//! # Architecture
+//!
+//! Bytes come in through a transport, become one [`request::Request`], a decision is made, and the
+//! response goes back out:
+//!
+//! - [`fcgi`]: FastCGI 1.0 records, sans-IO (bytes in, events and reply bytes out);
+//! - [`cgi`]: CGI/1.1 (RFC 3875): the environment in, stdout out;
+//! - [`request`]: the transport-neutral view of the meta-variables we read;
+//! - [`path`]: string checks that turn the request path into a safe relative path;
+//! - [`resolve`]: confinement under the canonical root (`openat2`), regular files only;
+//! - [`decide`]: the decision, a value: send this file, or refuse with this status and reason;
+//! - [`response`]: the decision as a CGI header block for the configured web server;
+//! - [`service`]: decide + render + log, shared by both transports;
+//! - [`server`]: the tokio shell: listeners, connections, timeouts, signals;
+//! - [`cli`] and [`config`]: options parsed by clap, validated once into a [`config::Config`];
+//! - [`sys`]: the one audited module of system calls the standard library lacks.
+
+pub mod cgi;
+pub mod cli;
+pub mod config;
+pub mod decide;
+pub mod fcgi;
+pub mod limits;
+pub mod path;
+pub mod request;
+pub mod resolve;
+pub mod response;
+pub mod server;
+pub mod service;
+pub mod sys;

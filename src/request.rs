@@ -1,0 +1,86 @@
+//! One transport-neutral view of a request, built from FastCGI params or the CGI environment.
+//!
+//! Both transports deliver the same CGI/1.1 meta-variables (RFC 3875 §4.1) as byte strings. This
+//! module picks out the ones the decision needs, borrowing them, and nothing else: no header
+//! from the client (`HTTP_*`) is kept, so none can ever influence policy.
+
+/// The meta-variables xsendfiled reads, borrowed from the params buffer or the environment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Request<'a> {
+    /// `REQUEST_METHOD` (RFC 3875 §4.1.12).
+    pub method: Option<&'a [u8]>,
+    /// `PATH_INFO` (§4.1.5): already percent-decoded by the server.
+    pub path_info: Option<&'a [u8]>,
+    /// `DOCUMENT_URI` (nginx): the decoded, normalised request path.
+    pub document_uri: Option<&'a [u8]>,
+    /// `SCRIPT_NAME` (§4.1.13).
+    pub script_name: Option<&'a [u8]>,
+    /// `REQUEST_URI` (nginx, Apache): the raw request target, for logs only.
+    pub request_uri: Option<&'a [u8]>,
+    /// `QUERY_STRING` (§4.1.7), raw.
+    pub query_string: Option<&'a [u8]>,
+    /// `REMOTE_ADDR` (§4.1.8).
+    pub remote_addr: Option<&'a [u8]>,
+}
+
+impl<'a> Request<'a> {
+    /// Builds the view from `(name, value)` pairs. A name given twice keeps its first value
+    /// (what libfcgi's `FCGX_GetParam` returns).
+    pub fn from_pairs<I>(pairs: I) -> Request<'a>
+    where
+        I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
+    {
+        let mut r = Request::default();
+        for (name, value) in pairs {
+            let slot = match name {
+                b"REQUEST_METHOD" => &mut r.method,
+                b"PATH_INFO" => &mut r.path_info,
+                b"DOCUMENT_URI" => &mut r.document_uri,
+                b"SCRIPT_NAME" => &mut r.script_name,
+                b"REQUEST_URI" => &mut r.request_uri,
+                b"QUERY_STRING" => &mut r.query_string,
+                b"REMOTE_ADDR" => &mut r.remote_addr,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(value);
+            }
+        }
+        r
+    }
+
+    /// The path to resolve: `PATH_INFO` if non-empty, else `DOCUMENT_URI`, else `SCRIPT_NAME`.
+    ///
+    /// `None` when the server sent none of them (a malformed request).
+    pub fn path(&self) -> Option<&'a [u8]> {
+        [self.path_info, self.document_uri, self.script_name]
+            .into_iter()
+            .flatten()
+            .find(|p| !p.is_empty())
+    }
+
+    /// True for `HEAD` (answered with the headers of `GET` and no body).
+    pub fn is_head(&self) -> bool {
+        self.method == Some(b"HEAD")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_precedence() {
+        let pairs: Vec<(&[u8], &[u8])> = vec![
+            (b"SCRIPT_NAME", b"/s"),
+            (b"DOCUMENT_URI", b"/d"),
+            (b"PATH_INFO", b""),
+            (b"HTTP_PATH_INFO", b"/evil"),
+        ];
+        let r = Request::from_pairs(pairs);
+        assert_eq!(r.path(), Some(&b"/d"[..]));
+        let r = Request::from_pairs(vec![(&b"PATH_INFO"[..], &b"/p"[..]), (b"PATH_INFO", b"/q")]);
+        assert_eq!(r.path(), Some(&b"/p"[..]));
+        assert_eq!(Request::default().path(), None);
+    }
+}

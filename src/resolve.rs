@@ -1,0 +1,216 @@
+//! Confinement: a validated relative path becomes an open regular file under the root, or a refusal.
+//!
+//! The root is canonicalised and opened (`O_PATH | O_DIRECTORY`) once at start-up. Per request:
+//!
+//! 1. **Fast path**: `openat2(root_fd, rel, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)`. It succeeds
+//!    only when no component is a symlink and nothing leaves the root, so the path asked for *is*
+//!    the canonical path: no `realpath`, no string comparison, one syscall, no race.
+//! 2. **Symlink path** (`ELOOP`, or when `openat2` is unavailable): the path is canonicalised
+//!    (`realpath`), and the result must lie under the root **component by component** — root
+//!    `/srv/docs` never admits `/srv/docs-private` (the wsgi-xsendfile `startswith` bug). The
+//!    canonical relative path is then re-checked for hidden segments and opened again with
+//!    `RESOLVE_NO_SYMLINKS`, so a link swapped in between the two steps makes the open fail rather
+//!    than escape.
+//! 3. `fstat` on the opened handle: only regular files pass; directories and the root are 404.
+//!
+//! Outcomes: missing or not a directory on the way → [`Refusal::NotFound`]; not a regular file →
+//! [`Refusal::NotRegular`]; a symlink leading out of the root → [`Refusal::Escapes`]; a symlink
+//! leading to a hidden name → [`Refusal::Hidden`]; no read permission → [`Refusal::PermissionDenied`]
+//! (403). Anything else (EIO, EMFILE) is an `Err`: a fault, not a decision.
+//!
+//! SECURITY: the web server opens the file again after we answer (X-Accel-Redirect, X-Sendfile),
+//! so a local user who can rename files under the root could swap a path between our check and its
+//! open. That window is closed in the server, not here: nginx `disable_symlinks on`, lighttpd
+//! `server.follow-symlink = "disable"` (see conf-examples/ and SECURITY.md).
+
+use crate::sys;
+use std::borrow::Cow;
+use std::ffi::CString;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use thiserror::Error;
+
+/// Why an existing-looking path is not served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum Refusal {
+    /// No such file (or a path component is not a directory).
+    #[error("no such file")]
+    NotFound,
+    /// A directory, FIFO, socket or device.
+    #[error("not a regular file")]
+    NotRegular,
+    /// A symlink whose target lies outside the root.
+    #[error("symlink leads outside the root")]
+    Escapes,
+    /// A symlink whose target is a hidden name.
+    #[error("symlink leads to a hidden file")]
+    Hidden,
+    /// We may not read it.
+    #[error("permission denied")]
+    PermissionDenied,
+}
+
+/// Metadata of the file that will be sent, from `fstat` on the checked handle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileMeta {
+    /// Size in bytes.
+    pub len: u64,
+    /// Modification time, seconds since the epoch.
+    pub mtime: i64,
+    /// Nanoseconds part of the modification time.
+    pub mtime_nsec: i64,
+    /// Inode number.
+    pub ino: u64,
+}
+
+/// A regular file under the root, opened for reading.
+#[derive(Debug)]
+pub struct Resolved<'a> {
+    /// Canonical path relative to the root, `/`-separated, no leading `/`. Borrowed from the
+    /// request when no symlink was involved.
+    pub rel: Cow<'a, [u8]>,
+    /// The open handle the checks were made on.
+    pub file: File,
+    /// Its metadata.
+    pub meta: FileMeta,
+}
+
+/// The configured root directory, canonical and open.
+#[derive(Debug)]
+pub struct Root {
+    path: PathBuf,
+    dir: OwnedFd,
+    openat2: AtomicBool,
+}
+
+impl Root {
+    /// Canonicalises and opens `path`.
+    ///
+    /// # Errors
+    /// When it does not exist, is not a directory or cannot be opened.
+    pub fn open(path: &Path) -> io::Result<Root> {
+        let canonical = std::fs::canonicalize(path)?;
+        let dir = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(&canonical)?;
+        let dir: OwnedFd = dir.into();
+        // Probe once: a kernel older than 5.6 says ENOSYS, a seccomp filter EPERM or ENOSYS.
+        let openat2 = match sys::openat2_beneath(dir.as_fd(), c".") {
+            Ok(_) => true,
+            Err(e) => {
+                log::warn!("openat2 unavailable ({e}); resolving with realpath instead");
+                false
+            }
+        };
+        Ok(Root {
+            path: canonical,
+            dir,
+            openat2: AtomicBool::new(openat2),
+        })
+    }
+
+    /// The canonical root path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the race-free `openat2` fast path is in use (false after the kernel refused it).
+    pub fn uses_openat2(&self) -> bool {
+        self.openat2.load(Ordering::Relaxed)
+    }
+
+    /// Resolves `rel` (a validated [`crate::path::RelPath`] string) to an open regular file.
+    ///
+    /// # Errors
+    /// Only for faults (I/O errors other than the refusals listed in the module docs).
+    pub fn resolve<'a>(&self, rel: &'a str, allow_hidden: bool) -> io::Result<Result<Resolved<'a>, Refusal>> {
+        let Ok(c_rel) = CString::new(rel) else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        if self.uses_openat2() {
+            match sys::openat2_beneath(self.dir.as_fd(), &c_rel) {
+                Ok(fd) => return Ok(finish(Cow::Borrowed(rel.as_bytes()), fd)),
+                Err(e) => match e.raw_os_error() {
+                    Some(libc::ELOOP) | Some(libc::EXDEV) => {}
+                    Some(libc::ENOSYS) => {
+                        log::warn!("openat2 went away ({e}); resolving with realpath instead");
+                        self.openat2.store(false, Ordering::Relaxed);
+                    }
+                    _ => return classify(e).map(Err),
+                },
+            }
+        }
+        self.resolve_by_realpath(rel, allow_hidden)
+    }
+
+    fn resolve_by_realpath<'a>(&self, rel: &str, allow_hidden: bool) -> io::Result<Result<Resolved<'a>, Refusal>> {
+        let canonical = match std::fs::canonicalize(self.path.join(rel)) {
+            Ok(c) => c,
+            Err(e) => return classify(e).map(Err),
+        };
+        // Component-wise containment: Path::strip_prefix compares whole components.
+        let Ok(inside) = canonical.strip_prefix(&self.path) else {
+            return Ok(Err(Refusal::Escapes));
+        };
+        let inside = inside.as_os_str().as_bytes();
+        if inside.is_empty() {
+            return Ok(Err(Refusal::NotRegular));
+        }
+        if !allow_hidden && inside.split(|&b| b == b'/').any(|s| s.first() == Some(&b'.')) {
+            return Ok(Err(Refusal::Hidden));
+        }
+        let Ok(c_inside) = CString::new(inside) else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let opened = if self.uses_openat2() {
+            sys::openat2_beneath(self.dir.as_fd(), &c_inside)
+        } else {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
+                .open(&canonical)
+                .map(OwnedFd::from)
+        };
+        match opened {
+            Ok(fd) => Ok(finish(Cow::Owned(inside.to_vec()), fd)),
+            // The canonical path contains no symlink; one now means it changed under us.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP) | Some(libc::EXDEV)) => Ok(Err(Refusal::NotFound)),
+            Err(e) => classify(e).map(Err),
+        }
+    }
+}
+
+fn finish(rel: Cow<'_, [u8]>, fd: OwnedFd) -> Result<Resolved<'_>, Refusal> {
+    let file = File::from(fd);
+    let Ok(md) = file.metadata() else {
+        return Err(Refusal::NotFound);
+    };
+    if !md.file_type().is_file() {
+        return Err(Refusal::NotRegular);
+    }
+    let meta = FileMeta {
+        len: md.len(),
+        mtime: md.mtime(),
+        mtime_nsec: md.mtime_nsec(),
+        ino: md.ino(),
+    };
+    Ok(Resolved { rel, file, meta })
+}
+
+/// Maps the errors that are answers to refusals; everything else stays a fault.
+fn classify(e: io::Error) -> io::Result<Refusal> {
+    match e.raw_os_error() {
+        Some(libc::ENOENT) | Some(libc::ENOTDIR) | Some(libc::ENAMETOOLONG) | Some(libc::ELOOP) => {
+            Ok(Refusal::NotFound)
+        }
+        Some(libc::EACCES) | Some(libc::EPERM) => Ok(Refusal::PermissionDenied),
+        Some(libc::ENXIO) | Some(libc::ENODEV) | Some(libc::EISDIR) => Ok(Refusal::NotRegular),
+        _ => Err(e),
+    }
+}

@@ -1,0 +1,177 @@
+//! Where the FastCGI connections come from: a socket we bind, or one we inherit.
+//!
+//! Launch rules, in order (FastCGI 1.0 §2.2, RFC 3875, sd_listen_fds(3)):
+//! 1. `--listen` given: bind TCP (`HOST:PORT`, `[V6]:PORT`), a Unix socket (`unix:PATH`), or adopt
+//!    an inherited descriptor (`fd:N`).
+//! 2. fd 0 is a listening socket (TCP or Unix — spawn-fcgi, mod_fcgid): serve on it.
+//! 3. `GATEWAY_INTERFACE` is set: CGI mode, one request.
+//! 4. systemd socket activation: `LISTEN_PID` is our pid and `LISTEN_FDS` ≥ 1: serve on fd 3.
+//! 5. Otherwise bind [`DEFAULT_LISTEN`].
+//!
+//! A Unix socket file is created under a umask that yields exactly `--socket-mode`, and an existing
+//! file at the path is replaced only if it is a socket nobody answers on.
+
+use crate::config::ListenSpec;
+use crate::sys::{self, FdKind, SocketFamily};
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::RawFd;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+
+/// Where xsendfiled listens when nothing else says: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9071";
+
+/// A bound, not yet registered listening socket (tokio registration happens inside the runtime).
+#[derive(Debug)]
+pub enum StdListener {
+    /// TCP.
+    Tcp(std::net::TcpListener),
+    /// Unix.
+    Unix(UnixListener),
+}
+
+/// A listener plus what to clean up when it closes.
+#[derive(Debug)]
+pub struct Bound {
+    /// The socket.
+    pub listener: StdListener,
+    /// A socket file we created and must remove on exit.
+    pub created_path: Option<PathBuf>,
+    /// For logs: where we listen.
+    pub description: String,
+}
+
+/// How this process was launched.
+#[derive(Debug)]
+pub enum Launch {
+    /// Serve FastCGI on this listener.
+    FastCgi(Bound),
+    /// Answer one CGI request.
+    Cgi,
+}
+
+/// Applies the launch rules of the module docs.
+///
+/// # Errors
+/// When the chosen socket cannot be bound or adopted.
+pub fn detect(listen: Option<&ListenSpec>, socket_mode: u32) -> io::Result<Launch> {
+    if let Some(spec) = listen {
+        return bind(spec, socket_mode).map(Launch::FastCgi);
+    }
+    if let FdKind::ListeningSocket(_) = sys::inspect_socket(0) {
+        return adopt(0).map(Launch::FastCgi);
+    }
+    if std::env::var_os("GATEWAY_INTERFACE").is_some() {
+        return Ok(Launch::Cgi);
+    }
+    if let Some(fd) = systemd_fd() {
+        return adopt(fd).map(Launch::FastCgi);
+    }
+    let addr: SocketAddr = DEFAULT_LISTEN
+        .parse()
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    bind(&ListenSpec::Tcp(addr), socket_mode).map(Launch::FastCgi)
+}
+
+/// The first systemd-passed descriptor, if the variables are meant for this process.
+fn systemd_fd() -> Option<RawFd> {
+    let pid: u32 = std::env::var("LISTEN_PID").ok()?.trim().parse().ok()?;
+    if pid != std::process::id() {
+        return None;
+    }
+    let count: u32 = std::env::var("LISTEN_FDS").ok()?.trim().parse().ok()?;
+    if count == 0 {
+        return None;
+    }
+    if count > 1 {
+        log::warn!("systemd passed {count} sockets; serving on the first (fd 3) only");
+    }
+    // Not for our children (there are none, but the variables must not outlive their use).
+    std::env::remove_var("LISTEN_PID");
+    std::env::remove_var("LISTEN_FDS");
+    std::env::remove_var("LISTEN_FDNAMES");
+    Some(3)
+}
+
+/// Binds or adopts what `spec` names.
+///
+/// # Errors
+/// Bind failures, a live socket or a non-socket file at a Unix path, an fd that is not listening.
+pub fn bind(spec: &ListenSpec, socket_mode: u32) -> io::Result<Bound> {
+    match spec {
+        ListenSpec::Tcp(addr) => {
+            let l = std::net::TcpListener::bind(addr)?;
+            Ok(Bound {
+                listener: StdListener::Tcp(l),
+                created_path: None,
+                description: format!("tcp {addr}"),
+            })
+        }
+        ListenSpec::Unix(path) => {
+            let l = bind_unix(path, socket_mode)?;
+            Ok(Bound {
+                listener: StdListener::Unix(l),
+                created_path: Some(path.clone()),
+                description: format!("unix {}", path.display()),
+            })
+        }
+        ListenSpec::Fd(fd) => adopt(*fd),
+    }
+}
+
+/// Takes over an inherited listening socket.
+fn adopt(fd: RawFd) -> io::Result<Bound> {
+    let family = match sys::inspect_socket(fd) {
+        FdKind::ListeningSocket(f) => f,
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("fd {fd} is not a listening socket"),
+            ));
+        }
+    };
+    let owned = sys::adopt_fd(fd)?;
+    let listener = match family {
+        SocketFamily::Inet => StdListener::Tcp(std::net::TcpListener::from(owned)),
+        SocketFamily::Unix => StdListener::Unix(UnixListener::from(owned)),
+        SocketFamily::Other => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("fd {fd} is neither TCP nor Unix"),
+            ));
+        }
+    };
+    Ok(Bound {
+        listener,
+        created_path: None,
+        description: format!("inherited fd {fd}"),
+    })
+}
+
+fn bind_unix(path: &Path, mode: u32) -> io::Result<UnixListener> {
+    match std::fs::symlink_metadata(path) {
+        Ok(md) if md.file_type().is_socket() => match UnixStream::connect(path) {
+            Ok(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    format!("{}: another process is listening on this socket", path.display()),
+                ));
+            }
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => std::fs::remove_file(path)?,
+            Err(e) => return Err(e),
+        },
+        Ok(_) => {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{}: exists and is not a socket; refusing to replace it", path.display()),
+            ));
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let listener = sys::with_umask(!mode & 0o777, || UnixListener::bind(path))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    Ok(listener)
+}

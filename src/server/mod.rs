@@ -1,0 +1,174 @@
+//! The async shell: accept connections, run each through the codec and the decision, shut down
+//! cleanly. The only module that uses tokio.
+//!
+//! - Connections are capped by a semaphore (`--max-connections`); at the cap, new connections wait
+//!   in the kernel's listen backlog rather than being accepted and starved.
+//! - TCP peers are checked against `FCGI_WEB_SERVER_ADDRS` (FastCGI 1.0 §3.2) when it is set, and get
+//!   `TCP_NODELAY` (a reply is one write; Nagle would hold it back on kept-alive connections).
+//! - Accept errors never end the loop: `EMFILE`/`ENFILE` back off briefly and retry.
+//! - SIGTERM/SIGINT: stop accepting, close idle connections, let requests in progress finish for up
+//!   to `--drain-timeout`, remove a socket file we created, exit 0. SIGHUP is logged (nothing to
+//!   reload yet) instead of killing the process.
+
+mod conn;
+pub mod listen;
+
+use crate::config::{Policy, ServerSettings};
+use crate::limits::Limits;
+use listen::{Bound, StdListener};
+use std::io;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, UnixListener};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{watch, Semaphore};
+
+/// What every connection task shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) policy: Policy,
+    pub(crate) limits: Limits,
+}
+
+enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+/// Runs the FastCGI server on `bound` until SIGTERM or SIGINT.
+///
+/// # Errors
+/// When the runtime or the signal handlers cannot be set up, or the socket cannot be registered.
+pub fn run(policy: Policy, settings: &ServerSettings, bound: Bound) -> io::Result<()> {
+    let runtime = if settings.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(settings.threads)
+            .enable_all()
+            .build()?
+    };
+    let shared = Arc::new(Shared {
+        policy,
+        limits: settings.limits,
+    });
+    let result = runtime.block_on(serve(shared, settings, bound));
+    // Connection tasks still running after the drain timeout are dropped here.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    result
+}
+
+async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound) -> io::Result<()> {
+    let listener = match bound.listener {
+        StdListener::Tcp(l) => {
+            l.set_nonblocking(true)?;
+            Listener::Tcp(TcpListener::from_std(l)?)
+        }
+        StdListener::Unix(l) => {
+            l.set_nonblocking(true)?;
+            Listener::Unix(UnixListener::from_std(l)?)
+        }
+    };
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let max = settings.limits.max_connections;
+    let slots = Arc::new(Semaphore::new(max));
+    log::info!(
+        "xsendfiled {} serving {} on {}",
+        env!("CARGO_PKG_VERSION"),
+        shared.policy.root.path().display(),
+        bound.description
+    );
+
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = sigterm.recv() => break,
+            _ = sigint.recv() => break,
+        };
+        let accepted = tokio::select! {
+            r = accept(&listener) => r,
+            _ = sigterm.recv() => break,
+            _ = sigint.recv() => break,
+            _ = sighup.recv() => {
+                log::info!("SIGHUP: nothing to reload in this version");
+                continue;
+            }
+        };
+        match accepted {
+            Ok(Accepted::Tcp(stream, peer)) => {
+                if let Some(allowed) = &settings.web_server_addrs {
+                    if !allowed.contains(&peer.to_canonical()) {
+                        log::warn!("refusing connection from {peer}: not in FCGI_WEB_SERVER_ADDRS");
+                        continue;
+                    }
+                }
+                if let Err(e) = stream.set_nodelay(true) {
+                    log::debug!("TCP_NODELAY: {e}");
+                }
+                let (shared, stop) = (shared.clone(), stop_rx.clone());
+                tokio::spawn(async move {
+                    conn::serve(stream, shared, stop).await;
+                    drop(permit);
+                });
+            }
+            Ok(Accepted::Unix(stream)) => {
+                let (shared, stop) = (shared.clone(), stop_rx.clone());
+                tokio::spawn(async move {
+                    conn::serve(stream, shared, stop).await;
+                    drop(permit);
+                });
+            }
+            Err(e) => {
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM)
+                ) {
+                    log::warn!("accept: {e}; pausing 100ms");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                } else {
+                    log::debug!("accept: {e}");
+                }
+            }
+        }
+    }
+
+    log::info!(
+        "stopping: no new connections; draining for up to {:?}",
+        settings.drain_timeout
+    );
+    drop(listener);
+    if let Some(path) = &bound.created_path {
+        if let Err(e) = std::fs::remove_file(path) {
+            log::warn!("removing {}: {e}", path.display());
+        }
+    }
+    let _ = stop_tx.send(true);
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
+    match tokio::time::timeout(settings.drain_timeout, slots.acquire_many(all)).await {
+        Ok(_) => log::info!("stopped"),
+        Err(_) => log::warn!(
+            "drain timeout: {} connection(s) still busy, closing them",
+            max - slots.available_permits()
+        ),
+    }
+    Ok(())
+}
+
+enum Accepted {
+    Tcp(tokio::net::TcpStream, IpAddr),
+    Unix(tokio::net::UnixStream),
+}
+
+async fn accept(listener: &Listener) -> io::Result<Accepted> {
+    match listener {
+        Listener::Tcp(l) => l.accept().await.map(|(s, a)| Accepted::Tcp(s, a.ip())),
+        Listener::Unix(l) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
+    }
+}

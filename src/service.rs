@@ -1,0 +1,75 @@
+//! The request handler both shells share: decide, render, log. Transport-neutral.
+
+use crate::config::Policy;
+use crate::decide::{decide, Decision, Status};
+use crate::request::Request;
+use crate::response::{render, render_error};
+
+/// Decides `req` under `policy`, appends the CGI response to `out`, logs the decision, and returns
+/// the HTTP status answered (200 for an offload).
+pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut Vec<u8>) -> u16 {
+    let head = req.is_head();
+    match decide(req, policy) {
+        Ok(decision) => {
+            render(&decision, policy, head, out);
+            match &decision {
+                Decision::Send(send) => {
+                    log::debug!(
+                        "{} {} -> offload {} ({} bytes)",
+                        Lossy(req.method.unwrap_or_default()),
+                        Lossy(req.path().unwrap_or_default()),
+                        Lossy(&send.file.rel),
+                        send.file.meta.len
+                    );
+                    200
+                }
+                Decision::Refuse(status, reason) => {
+                    log::debug!(
+                        "{} {} -> {} ({reason})",
+                        Lossy(req.method.unwrap_or_default()),
+                        Lossy(req.path().unwrap_or_default()),
+                        status.code()
+                    );
+                    status.code()
+                }
+            }
+        }
+        Err(e) => {
+            log::error!("resolving {}: {e}", Lossy(req.path().unwrap_or_default()));
+            render_error(Status::InternalServerError, head, out);
+            500
+        }
+    }
+}
+
+/// Displays untrusted bytes with every control character and invalid byte escaped, so a request
+/// path can never forge log lines.
+pub struct Lossy<'a>(pub &'a [u8]);
+
+impl std::fmt::Display for Lossy<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for chunk in self.0.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                if c.is_control() || c == '"' || c == '\\' {
+                    write!(f, "{}", c.escape_default())?;
+                } else {
+                    write!(f, "{c}")?;
+                }
+            }
+            for b in chunk.invalid() {
+                write!(f, "\\x{b:02x}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lossy;
+
+    #[test]
+    fn log_text_cannot_break_lines() {
+        assert_eq!(Lossy(b"/a\nb\r\xff\"").to_string(), "/a\\nb\\r\\xff\\\"");
+    }
+}

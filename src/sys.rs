@@ -1,0 +1,155 @@
+//! The one audited module that calls the operating system directly.
+//!
+//! Everything here wraps a Linux system call that the standard library does not expose:
+//!
+//! 1. [`inspect_socket`]: `getsockopt(SO_ACCEPTCONN)` and `getsockname` on an inherited fd, to tell
+//!    a listening socket handed over by spawn-fcgi, mod_fcgid or systemd (FastCGI 1.0 §2.2:
+//!    `FCGI_LISTENSOCK_FILENO` is fd 0) from a pipe or terminal (CGI mode, RFC 3875).
+//! 2. [`adopt_fd`]: taking ownership of such an inherited descriptor.
+//! 3. [`openat2_beneath`]: `openat2(2)` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+//!    RESOLVE_NO_MAGICLINKS`, the race-free way to open a path that must stay below a directory.
+//! 4. [`with_umask`]: a temporary process umask while a Unix socket is bound, so the socket file
+//!    never exists with wider permissions than configured.
+//!
+//! Invariants: every function checks the return value of its call and turns `-1` into
+//! `io::Error::last_os_error()`; no function keeps a raw pointer past the call it was made for;
+//! [`adopt_fd`] is the only place a raw descriptor number becomes an owned one.
+#![allow(unsafe_code)]
+
+use std::ffi::CStr;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+/// Address family of a socket, as far as xsendfiled cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketFamily {
+    /// `AF_INET` or `AF_INET6`.
+    Inet,
+    /// `AF_UNIX`.
+    Unix,
+    /// Any other family.
+    Other,
+}
+
+/// What an inherited file descriptor turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FdKind {
+    /// A socket on which `listen(2)` has been called.
+    ListeningSocket(SocketFamily),
+    /// A socket that is not listening (a connected stream, for example).
+    OtherSocket,
+    /// Not a socket at all (pipe, file, terminal), or not open.
+    NotSocket,
+}
+
+/// Tells whether `fd` is a listening socket and of which family, without taking ownership.
+///
+/// A closed descriptor is reported as [`FdKind::NotSocket`].
+pub fn inspect_socket(fd: RawFd) -> FdKind {
+    let mut accepting: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `accepting` and `len` are valid for writes of the sizes passed; getsockopt does not
+    // retain the pointers. An invalid or non-socket fd makes the call fail, which we report.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ACCEPTCONN,
+            (&mut accepting as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return FdKind::NotSocket;
+    }
+    if accepting == 0 {
+        return FdKind::OtherSocket;
+    }
+    // SAFETY: sockaddr_storage is plain old data; all-zero is a valid value.
+    let mut addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut alen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `addr` is writable for `alen` bytes and outlives the call.
+    let rc = unsafe { libc::getsockname(fd, (&mut addr as *mut libc::sockaddr_storage).cast(), &mut alen) };
+    if rc != 0 {
+        return FdKind::OtherSocket;
+    }
+    let family = match libc::c_int::from(addr.ss_family) {
+        libc::AF_INET | libc::AF_INET6 => SocketFamily::Inet,
+        libc::AF_UNIX => SocketFamily::Unix,
+        _ => SocketFamily::Other,
+    };
+    FdKind::ListeningSocket(family)
+}
+
+/// Takes ownership of an inherited descriptor that [`inspect_socket`] identified.
+///
+/// # Errors
+/// `EBADF` when `fd` is not open. Refuses fds 1 and 2, which belong to stdout/stderr.
+pub fn adopt_fd(fd: RawFd) -> io::Result<OwnedFd> {
+    if fd < 0 || fd == 1 || fd == 2 {
+        return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
+    // SAFETY: F_GETFD has no side effects; it only tells whether the fd is open.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the descriptor is open (checked above) and was handed to this process by its
+    // launcher for exactly this purpose; nothing else in the program owns it. Callers adopt each
+    // inherited fd once, at start-up.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: plain fcntl on a descriptor we now own.
+    unsafe { libc::fcntl(owned.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+    Ok(owned)
+}
+
+/// Opens `path` (relative, NUL-terminated) below the directory `dir` with `openat2(2)`.
+///
+/// Resolution flags: `RESOLVE_BENEATH` (no `..` or absolute path may leave `dir`),
+/// `RESOLVE_NO_SYMLINKS` (any symlink fails with `ELOOP`, so the caller knows the path it asked
+/// for is the canonical one) and `RESOLVE_NO_MAGICLINKS`. Open flags: `O_RDONLY | O_NONBLOCK |
+/// O_NOCTTY | O_CLOEXEC` — read access is checked like the web server will need it, and a FIFO
+/// cannot block the opener.
+///
+/// # Errors
+/// The raw OS error: `ENOENT`, `ENOTDIR`, `EACCES`, `ELOOP` (a symlink), `EXDEV` (escape), and
+/// `ENOSYS`/`EPERM`/`EINVAL` where the kernel or a seccomp filter lacks `openat2`.
+pub fn openat2_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> {
+    // SAFETY: open_how is plain old data; all-zero is valid (and required for unused fields).
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC) as u64;
+    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+    loop {
+        // SAFETY: `path` is NUL-terminated and `how` is a valid open_how of the size passed; the
+        // kernel copies both before returning.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                dir.as_raw_fd(),
+                path.as_ptr(),
+                &how as *const libc::open_how,
+                std::mem::size_of::<libc::open_how>(),
+            )
+        };
+        if rc >= 0 {
+            let fd = RawFd::try_from(rc).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+            // SAFETY: the kernel just returned this new descriptor to us; nobody else owns it.
+            return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(err);
+        }
+    }
+}
+
+/// Runs `f` with the process umask set to `mask`, then restores the previous one.
+///
+/// Used only at start-up, before any other thread creates files.
+pub fn with_umask<T>(mask: u32, f: impl FnOnce() -> T) -> T {
+    // SAFETY: umask cannot fail and touches only the process's file-creation mask.
+    let old = unsafe { libc::umask(mask as libc::mode_t) };
+    let out = f();
+    // SAFETY: as above.
+    unsafe { libc::umask(old) };
+    out
+}
