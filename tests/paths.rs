@@ -1,0 +1,194 @@
+//! The decision core against a real directory tree: tricky names that must be served with the exact
+//! X-Accel-Redirect, hostile paths that must be refused with the exact reason. Paths are given as a
+//! web server delivers them: already percent-decoded once.
+
+mod support;
+
+use support::Tree;
+use xsendfiled::config::{Backend, Policy};
+use xsendfiled::decide::{decide, Decision, Reason, Status};
+use xsendfiled::path::PathRejection as P;
+use xsendfiled::request::Request;
+use xsendfiled::resolve::Refusal as R;
+
+enum Want {
+    /// X-Accel-Redirect target (after the prefix) and Content-Type.
+    Send(&'static str, &'static str),
+    Refuse(Status, Reason),
+}
+
+fn check(policy: &Policy, method: &[u8], path: &[u8], want: &Want) {
+    let req = Request::from_pairs(vec![
+        (&b"REQUEST_METHOD"[..], method),
+        (b"DOCUMENT_URI", path),
+        (b"SCRIPT_NAME", path),
+    ]);
+    let decision = decide(&req, policy).unwrap_or_else(|e| panic!("{path:?}: fault {e}"));
+    let mut out = Vec::new();
+    xsendfiled::response::render(&decision, policy, req.is_head(), &mut out);
+    let shown = String::from_utf8_lossy(path);
+    match (want, &decision) {
+        (Want::Send(target, ct), Decision::Send(_)) => {
+            let expected = format!("X-Accel-Redirect: /_protected/{target}\r\nContent-Type: {ct}\r\n\r\n");
+            assert_eq!(String::from_utf8_lossy(&out), expected, "{shown:?}");
+        }
+        (Want::Refuse(status, reason), Decision::Refuse(s, r)) => {
+            assert_eq!((s, r), (status, reason), "{shown:?}");
+            let text = String::from_utf8_lossy(&out);
+            assert!(text.starts_with(&format!("Status: {}\r\n", status.line())), "{shown:?}: {text}");
+            assert!(text.contains("\r\nCache-Control: no-store\r\n"), "{shown:?}: {text}");
+            assert!(!text.contains("X-Accel-Redirect"), "{shown:?}: {text}");
+        }
+        (_, other) => panic!("{shown:?}: unexpected {other:?}"),
+    }
+}
+
+fn nf(p: P) -> Want {
+    Want::Refuse(Status::NotFound, Reason::Path(p))
+}
+fn nf_file(r: R) -> Want {
+    Want::Refuse(Status::NotFound, Reason::File(r))
+}
+
+#[test]
+fn tricky_and_hostile_paths() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let policy = Policy::build(&tree.root, Backend::Nginx, Some("/_protected"), Some("/dl"), false).expect("policy");
+    let long = format!("/dl/{}", "L".repeat(255));
+    let too_long = format!("/dl/{}", "L".repeat(256));
+    let too_deep = format!("/dl/{}x.txt", "d/".repeat(64));
+    let long_target = "L".repeat(255);
+    let cases: Vec<(&[u8], Want)> = vec![
+        // Served, with the exact encoding nginx needs (it decodes the value once).
+        (b"/dl/plain.txt", Want::Send("plain.txt", "text/plain")),
+        (b"/dl/a b.txt", Want::Send("a%20b.txt", "text/plain")),
+        (b"/dl/100%.txt", Want::Send("100%25.txt", "text/plain")),
+        (b"/dl/q?x.txt", Want::Send("q%3Fx.txt", "text/plain")),
+        (b"/dl/h#x.txt", Want::Send("h%23x.txt", "text/plain")),
+        ("/dl/ü.txt".as_bytes(), Want::Send("%C3%BC.txt", "text/plain")),
+        ("/dl/是.txt".as_bytes(), Want::Send("%E6%98%AF.txt", "text/plain")),
+        // Decode once: the literal file "%41.txt", never "A.txt".
+        (b"/dl/%41.txt", Want::Send("%2541.txt", "text/plain")),
+        (b"/dl/A.txt", Want::Send("A.txt", "text/plain")),
+        // A trailing space must survive nginx's header trimming.
+        (b"/dl/trail ", Want::Send("trail%20", "application/octet-stream")),
+        (b"/dl/trail", Want::Send("trail", "application/octet-stream")),
+        (b"/dl/semi;colon=1&x+y.txt", Want::Send("semi%3Bcolon%3D1%26x%2By.txt", "text/plain")),
+        (b"/dl/quote'\"`.txt", Want::Send("quote%27%22%60.txt", "text/plain")),
+        // The archive's own type, never Content-Encoding: gzip.
+        (b"/dl/archive.tar.gz", Want::Send("archive.tar.gz", "application/gzip")),
+        (b"/dl/page.html", Want::Send("page.html", "text/html")),
+        (b"/dl/data.json", Want::Send("data.json", "application/json")),
+        (b"/dl/noext", Want::Send("noext", "application/octet-stream")),
+        (b"/dl/sub/in.txt", Want::Send("sub/in.txt", "text/plain")),
+        (b"/dl/sub/deep/er/file.txt", Want::Send("sub/deep/er/file.txt", "text/plain")),
+        ("/dl/dir with space/ä ö.txt".as_bytes(), Want::Send("dir%20with%20space/%C3%A4%20%C3%B6.txt", "text/plain")),
+        (long.as_bytes(), Want::Send(Box::leak(long_target.into_boxed_str()), "application/octet-stream")),
+        // Symlinks inside the root: the canonical target is named, never the link.
+        (b"/dl/link-in.txt", Want::Send("plain.txt", "text/plain")),
+        (b"/dl/link-abs-in.txt", Want::Send("sub/in.txt", "text/plain")),
+        (b"/dl/link-dir/in.txt", Want::Send("sub/in.txt", "text/plain")),
+        // Traversal and non-canonical forms: rejected, not repaired.
+        (b"/dl/../outside/secret.txt", nf(P::DotSegment)),
+        (b"/dl/../root-private/secret.txt", nf(P::DotSegment)),
+        (b"/dl/sub/../plain.txt", nf(P::DotSegment)),
+        (b"/dl/./plain.txt", nf(P::DotSegment)),
+        (b"/dl/sub/..", nf(P::DotSegment)),
+        (b"/dl//plain.txt", nf(P::EmptySegment)),
+        (b"/dl/sub/", nf(P::EmptySegment)),
+        (b"/dl/", nf(P::Root)),
+        (b"/dl", nf(P::Root)),
+        // The strip prefix matches whole segments only.
+        (b"/dlx/plain.txt", nf(P::OutsidePrefix)),
+        (b"/plain.txt", nf(P::OutsidePrefix)),
+        (b"/DL/plain.txt", nf(P::OutsidePrefix)),
+        // Encoded traversal as it arrives after the server's single decode: literal names.
+        (b"/dl/%2e%2e/outside/secret.txt", nf_file(R::NotFound)),
+        (b"/dl/..%2fplain.txt", nf(P::Hidden)),
+        (b"/dl/sub/%2e%2e%2f%2e%2e%2fplain.txt", nf_file(R::NotFound)),
+        (b"/dl/%2E%2E%2Foutside%2Fsecret.txt", nf_file(R::NotFound)),
+        // Hidden files, directly or through a link.
+        (b"/dl/.hidden", nf(P::Hidden)),
+        (b"/dl/.git/config", nf(P::Hidden)),
+        (b"/dl/link-hidden", nf_file(R::Hidden)),
+        // Symlinks leading out: to a sibling sharing the root's name as a prefix, to /etc, out of a directory.
+        (b"/dl/link-sibling", nf_file(R::Escapes)),
+        (b"/dl/link-out.txt", nf_file(R::Escapes)),
+        (b"/dl/link-etc", nf_file(R::Escapes)),
+        (b"/dl/link-out-dir/secret.txt", nf_file(R::Escapes)),
+        (b"/dl/link-dangling", nf_file(R::NotFound)),
+        (b"/dl/loop-a", nf_file(R::NotFound)),
+        (b"/dl/missing.txt", nf_file(R::NotFound)),
+        (b"/dl/plain.txt/x", nf_file(R::NotFound)),
+        // Not regular files.
+        (b"/dl/dir", nf_file(R::NotRegular)),
+        (b"/dl/sub", nf_file(R::NotRegular)),
+        (b"/dl/link-dir", nf_file(R::NotRegular)),
+        (b"/dl/fifo", nf_file(R::NotRegular)),
+        // Bytes that never name a file we serve.
+        (b"/dl/lf\nx.txt", nf(P::Control)),
+        (b"/dl/tab\tx.txt", nf(P::Control)),
+        (b"/dl/back\\slash.txt", nf(P::Backslash)),
+        (b"/dl/\xff.txt", nf(P::InvalidUtf8)),
+        (b"/dl/a\0b.txt", nf(P::Nul)),
+        (too_long.as_bytes(), nf(P::TooLong)),
+        (too_deep.as_bytes(), nf(P::TooDeep)),
+        (b"dl/plain.txt", nf(P::OutsidePrefix)),
+    ];
+    assert!(cases.len() >= 40, "the table must stay large");
+    for (path, want) in &cases {
+        check(&policy, b"GET", path, want);
+        check(&policy, b"HEAD", path, want);
+    }
+    // Every method but GET and HEAD, whatever the path.
+    for m in [&b"POST"[..], b"PUT", b"DELETE", b"OPTIONS", b"get", b"PATCH"] {
+        check(&policy, m, b"/dl/plain.txt", &Want::Refuse(Status::MethodNotAllowed, Reason::MethodNotAllowed));
+        check(&policy, m, b"/dl/../etc", &Want::Refuse(Status::MethodNotAllowed, Reason::MethodNotAllowed));
+    }
+}
+
+#[test]
+fn malformed_requests_are_400() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let policy = Policy::build(&tree.root, Backend::Nginx, Some("/_protected"), None, false).expect("policy");
+    let no_method = Request::from_pairs(vec![(&b"DOCUMENT_URI"[..], &b"/plain.txt"[..])]);
+    assert!(matches!(decide(&no_method, &policy), Ok(Decision::Refuse(Status::BadRequest, Reason::MissingMethod))));
+    let no_path = Request::from_pairs(vec![(&b"REQUEST_METHOD"[..], &b"GET"[..]), (b"PATH_INFO", b"")]);
+    assert!(matches!(decide(&no_path, &policy), Ok(Decision::Refuse(Status::BadRequest, Reason::MissingPath))));
+    // Without a strip prefix the path is taken whole; PATH_INFO wins over DOCUMENT_URI.
+    let req = Request::from_pairs(vec![
+        (&b"REQUEST_METHOD"[..], &b"GET"[..]),
+        (b"PATH_INFO", b"/sub/in.txt"),
+        (b"DOCUMENT_URI", b"/plain.txt"),
+    ]);
+    match decide(&req, &policy) {
+        Ok(Decision::Send(s)) => assert_eq!(&*s.file.rel, b"sub/in.txt"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn hidden_files_can_be_allowed() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let policy = Policy::build(&tree.root, Backend::Nginx, Some("/_protected/"), Some("/dl/"), true).expect("policy");
+    check(&policy, b"GET", b"/dl/.hidden", &Want::Send(".hidden", "application/octet-stream"));
+    check(&policy, b"GET", b"/dl/link-hidden", &Want::Send(".hidden", "application/octet-stream"));
+    check(&policy, b"GET", b"/dl/.git/config", &Want::Send(".git/config", "application/octet-stream"));
+    // Dot segments stay refused even then.
+    check(&policy, b"GET", b"/dl/../outside/secret.txt", &nf(P::DotSegment));
+}
+
+#[test]
+fn root_that_is_a_sibling_prefix_never_reaches_the_sibling() {
+    // The wsgi-xsendfile bug: root /x/root, file /x/root-private/secret.txt. Reached through a
+    // symlink (the only way past the string checks), it must be refused by the component check.
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let policy = Policy::build(&tree.root, Backend::Nginx, Some("/p"), None, false).expect("policy");
+    let req = Request::from_pairs(vec![(&b"REQUEST_METHOD"[..], &b"GET"[..]), (b"DOCUMENT_URI", b"/link-sibling")]);
+    assert!(matches!(decide(&req, &policy), Ok(Decision::Refuse(Status::NotFound, Reason::File(R::Escapes)))));
+    assert!(policy.root.uses_openat2(), "this kernel should offer openat2 (Linux >= 5.6)");
+}

@@ -1,0 +1,317 @@
+//! Shared test scaffolding: real tools (nginx, spawn-fcgi, curl), processes stopped by PID, the
+//! tree of tricky and hostile names, and the independent FastCGI encoder.
+
+#![allow(dead_code, unreachable_pub)]
+
+pub mod fcgi_client;
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The daemon binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_xsendfiled")
+}
+
+/// Whether `tool` is on PATH (or an absolute path that exists).
+pub fn have(tool: &str) -> bool {
+    if tool.starts_with('/') {
+        return Path::new(tool).exists();
+    }
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+        .unwrap_or(false)
+}
+
+/// Fails loudly when a real component is missing. Only a developer run with
+/// `XSENDFILED_ALLOW_SKIP=1` (never CI) may skip, and it says so on stderr.
+pub fn require(tools: &[&str]) -> bool {
+    let missing: Vec<&str> = tools.iter().copied().filter(|t| !have(t)).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
+    let allow = std::env::var("XSENDFILED_ALLOW_SKIP").map(|v| v == "1").unwrap_or(false);
+    if allow && !ci {
+        eprintln!("SKIPPED: missing {missing:?} (XSENDFILED_ALLOW_SKIP=1); run ./scripts/test.sh to install them");
+        return false;
+    }
+    panic!("missing {missing:?}: run ./scripts/test.sh, which installs them with apt-get");
+}
+
+/// A free loopback TCP port (bound once and released).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind :0");
+    l.local_addr().expect("addr").port()
+}
+
+/// A temp directory readable by other users (nginx workers may run as another user).
+pub fn tempdir() -> tempfile::TempDir {
+    let d = tempfile::Builder::new().prefix("xsfd-test-").tempdir().expect("tempdir");
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    d
+}
+
+/// A child process that is stopped by PID when dropped.
+pub struct Proc {
+    pub child: Child,
+    pub name: String,
+    pub log: Option<PathBuf>,
+}
+
+impl Proc {
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Sends `sig` to the process.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY-free: `kill` through the shell tool keeps the tests free of unsafe code.
+        let _ = Command::new("kill").arg(format!("-{sig}")).arg(self.pid().to_string()).status();
+    }
+
+    /// Waits for exit up to `limit`; returns the exit status if it exited.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn log_text(&self) -> String {
+        self.log.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.signal(15);
+            if self.wait_exit(Duration::from_secs(3)).is_none() {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+            }
+        }
+    }
+}
+
+/// Starts `cmd` with stdout/stderr to `log` (stdin closed).
+pub fn spawn(mut cmd: Command, name: &str, log: &Path) -> Proc {
+    let f = std::fs::File::create(log).expect("log file");
+    cmd.stdin(Stdio::null()).stdout(f.try_clone().expect("dup")).stderr(f);
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("starting {name}: {e}"));
+    Proc { child, name: name.to_owned(), log: Some(log.to_owned()) }
+}
+
+/// Waits until `check` is true (bounded), panicking with the process log otherwise.
+pub fn wait_until(what: &str, proc_: Option<&mut Proc>, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let log = proc_.map(|p| p.log_text()).unwrap_or_default();
+    panic!("timed out waiting for {what}\n{log}");
+}
+
+pub fn tcp_up(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+pub fn unix_up(path: &Path) -> bool {
+    std::os::unix::net::UnixStream::connect(path).is_ok()
+}
+
+/// Starts xsendfiled with `args` (and `envs`), logging to `dir/NAME.log`.
+pub fn daemon(dir: &Path, name: &str, args: &[&str], envs: &[(&str, &str)]) -> Proc {
+    let mut cmd = Command::new(bin());
+    cmd.args(args).env_remove("GATEWAY_INTERFACE").env("RUST_LOG", "debug");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    spawn(cmd, name, &dir.join(format!("{name}.log")))
+}
+
+/// Fills `template` (`{{NAME}}` placeholders) and fails if one is left.
+pub fn fill_template(template: &str, vars: &[(&str, String)]) -> String {
+    let mut s = template.to_owned();
+    for (k, v) in vars {
+        s = s.replace(&format!("{{{{{k}}}}}"), v);
+    }
+    assert!(!s.contains("{{"), "unfilled placeholder in template:\n{s}");
+    s
+}
+
+/// The repository's `conf-examples/NAME`.
+pub fn conf_example(name: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("conf-examples").join(name);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Starts nginx with the filled template in `run_dir`; returns it once its port answers.
+pub fn nginx(run_dir: &Path, config: &str, port: u16) -> Proc {
+    std::fs::create_dir_all(run_dir).expect("run dir");
+    let conf = run_dir.join("nginx.conf");
+    std::fs::write(&conf, config).expect("write nginx.conf");
+    let mut cmd = Command::new("nginx");
+    cmd.arg("-p").arg(run_dir).arg("-c").arg(&conf).arg("-g").arg("daemon off;");
+    let mut p = spawn(cmd, "nginx", &run_dir.join("nginx.stderr"));
+    wait_until("nginx", Some(&mut p), || tcp_up(port));
+    p
+}
+
+/// The user nginx workers run as in tests: root when we are root (the tree lives in a temp dir).
+pub fn nginx_user() -> String {
+    let out = Command::new("id").arg("-un").output().expect("id");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// An HTTP reply as curl saw it.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    pub fn header_count(&self, name: &str) -> usize {
+        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).count()
+    }
+}
+
+/// Requests `url` with curl (`extra` args such as `--head`, `-X POST`), path sent as is.
+pub fn curl(url: &str, extra: &[&str]) -> Reply {
+    let out = Command::new("curl")
+        .args(["-sS", "--path-as-is", "-i", "--max-time", "10"])
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("curl");
+    assert!(out.status.success(), "curl {url}: {}", String::from_utf8_lossy(&out.stderr));
+    parse_http(&out.stdout)
+}
+
+pub fn parse_http(raw: &[u8]) -> Reply {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().expect("status line");
+    let status: u16 = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Reply { status, headers, body: raw[split + 4..].to_vec() }
+}
+
+/// Percent-encodes a path for a URL: everything but unreserved characters and `/`.
+pub fn url_path(path: &[u8]) -> String {
+    let mut s = String::new();
+    for &b in path {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    s
+}
+
+/// The test tree: `base/root` (served), `base/root-private` (a sibling sharing the root's name as
+/// a prefix) and `base/outside`. Returns the root path.
+pub struct Tree {
+    pub base: PathBuf,
+    pub root: PathBuf,
+}
+
+/// Regular files under the root that must be served, with their contents.
+pub const SERVABLE: &[(&str, &str)] = &[
+    ("plain.txt", "plain\n"),
+    ("a b.txt", "space\n"),
+    ("100%.txt", "percent\n"),
+    ("q?x.txt", "question\n"),
+    ("h#x.txt", "hash\n"),
+    ("ü.txt", "umlaut\n"),
+    ("是.txt", "cjk\n"),
+    ("%41.txt", "literal percent-41\n"),
+    ("A.txt", "capital A\n"),
+    ("trail ", "trailing space\n"),
+    ("trail", "no trailing space\n"),
+    ("semi;colon=1&x+y.txt", "sub-delims\n"),
+    ("quote'\"`.txt", "quotes\n"),
+    ("archive.tar.gz", "not really gzip\n"),
+    ("page.html", "<p>html</p>\n"),
+    ("data.json", "{}\n"),
+    ("noext", "no extension\n"),
+    ("sub/in.txt", "in sub\n"),
+    ("sub/deep/er/file.txt", "deep\n"),
+    ("dir with space/ä ö.txt", "nested unicode\n"),
+];
+
+impl Tree {
+    pub fn create(base: &Path) -> Tree {
+        let root = base.join("root");
+        for d in ["root/dir", "root/.git", "root-private", "outside", "root/sub/deep/er", "root/dir with space"] {
+            std::fs::create_dir_all(base.join(d)).expect("mkdir");
+        }
+        for (name, body) in SERVABLE {
+            std::fs::write(root.join(name), body).expect("write");
+        }
+        let long = "L".repeat(255);
+        std::fs::write(root.join(&long), "long name\n").expect("write long");
+        std::fs::write(root.join(".hidden"), "hidden\n").expect("write");
+        std::fs::write(root.join(".git/config"), "git\n").expect("write");
+        std::fs::write(base.join("root-private/secret.txt"), "SIBLING SECRET\n").expect("write");
+        std::fs::write(base.join("outside/secret.txt"), "OUTSIDE SECRET\n").expect("write");
+        std::fs::write(root.join("lf\nx.txt"), "newline\n").expect("write");
+        std::fs::write(root.join("back\\slash.txt"), "backslash\n").expect("write");
+        let bad: &[u8] = b"\xff.txt";
+        std::fs::write(root.join(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bad)), "bad utf8\n").expect("write");
+        symlink("plain.txt", root.join("link-in.txt")).expect("symlink");
+        symlink(root.join("sub/in.txt"), root.join("link-abs-in.txt")).expect("symlink");
+        symlink("../outside/secret.txt", root.join("link-out.txt")).expect("symlink");
+        symlink("/etc/passwd", root.join("link-etc")).expect("symlink");
+        symlink("sub", root.join("link-dir")).expect("symlink");
+        symlink("../outside", root.join("link-out-dir")).expect("symlink");
+        symlink(".hidden", root.join("link-hidden")).expect("symlink");
+        symlink("../root-private/secret.txt", root.join("link-sibling")).expect("symlink");
+        symlink("nowhere.txt", root.join("link-dangling")).expect("symlink");
+        symlink("loop-b", root.join("loop-a")).expect("symlink");
+        symlink("loop-a", root.join("loop-b")).expect("symlink");
+        let st = Command::new("mkfifo").arg(root.join("fifo")).status().expect("mkfifo");
+        assert!(st.success());
+        Tree { base: base.to_owned(), root }
+    }
+}
+
+/// Reads all of a stream until EOF or `limit`.
+pub fn read_all_timeout(s: &mut impl Read, limit: Duration) -> Vec<u8> {
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while start.elapsed() < limit {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {
+                continue
+            }
+            Err(_) => break,
+        }
+    }
+    out
+}
