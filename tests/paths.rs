@@ -35,7 +35,10 @@ fn check(policy: &Policy, method: &[u8], path: &[u8], want: &Want) {
         (Want::Refuse(status, reason), Decision::Refuse(s, r)) => {
             assert_eq!((s, r), (status, reason), "{shown:?}");
             let text = String::from_utf8_lossy(&out);
-            assert!(text.starts_with(&format!("Status: {}\r\n", status.line())), "{shown:?}: {text}");
+            assert!(
+                text.starts_with(&format!("Status: {}\r\n", status.line())),
+                "{shown:?}: {text}"
+            );
             assert!(text.contains("\r\nCache-Control: no-store\r\n"), "{shown:?}: {text}");
             assert!(!text.contains("X-Accel-Redirect"), "{shown:?}: {text}");
         }
@@ -74,7 +77,10 @@ fn tricky_and_hostile_paths() {
         // A trailing space must survive nginx's header trimming.
         (b"/dl/trail ", Want::Send("trail%20", "application/octet-stream")),
         (b"/dl/trail", Want::Send("trail", "application/octet-stream")),
-        (b"/dl/semi;colon=1&x+y.txt", Want::Send("semi%3Bcolon%3D1%26x%2By.txt", "text/plain")),
+        (
+            b"/dl/semi;colon=1&x+y.txt",
+            Want::Send("semi%3Bcolon%3D1%26x%2By.txt", "text/plain"),
+        ),
         (b"/dl/quote'\"`.txt", Want::Send("quote%27%22%60.txt", "text/plain")),
         // The archive's own type, never Content-Encoding: gzip.
         (b"/dl/archive.tar.gz", Want::Send("archive.tar.gz", "application/gzip")),
@@ -82,9 +88,18 @@ fn tricky_and_hostile_paths() {
         (b"/dl/data.json", Want::Send("data.json", "application/json")),
         (b"/dl/noext", Want::Send("noext", "application/octet-stream")),
         (b"/dl/sub/in.txt", Want::Send("sub/in.txt", "text/plain")),
-        (b"/dl/sub/deep/er/file.txt", Want::Send("sub/deep/er/file.txt", "text/plain")),
-        ("/dl/dir with space/ä ö.txt".as_bytes(), Want::Send("dir%20with%20space/%C3%A4%20%C3%B6.txt", "text/plain")),
-        (long.as_bytes(), Want::Send(Box::leak(long_target.into_boxed_str()), "application/octet-stream")),
+        (
+            b"/dl/sub/deep/er/file.txt",
+            Want::Send("sub/deep/er/file.txt", "text/plain"),
+        ),
+        (
+            "/dl/dir with space/ä ö.txt".as_bytes(),
+            Want::Send("dir%20with%20space/%C3%A4%20%C3%B6.txt", "text/plain"),
+        ),
+        (
+            long.as_bytes(),
+            Want::Send(Box::leak(long_target.into_boxed_str()), "application/octet-stream"),
+        ),
         // Symlinks inside the root: the canonical target is named, never the link.
         (b"/dl/link-in.txt", Want::Send("plain.txt", "text/plain")),
         (b"/dl/link-abs-in.txt", Want::Send("sub/in.txt", "text/plain")),
@@ -143,8 +158,18 @@ fn tricky_and_hostile_paths() {
     }
     // Every method but GET and HEAD, whatever the path.
     for m in [&b"POST"[..], b"PUT", b"DELETE", b"OPTIONS", b"get", b"PATCH"] {
-        check(&policy, m, b"/dl/plain.txt", &Want::Refuse(Status::MethodNotAllowed, Reason::MethodNotAllowed));
-        check(&policy, m, b"/dl/../etc", &Want::Refuse(Status::MethodNotAllowed, Reason::MethodNotAllowed));
+        check(
+            &policy,
+            m,
+            b"/dl/plain.txt",
+            &Want::Refuse(Status::MethodNotAllowed, Reason::MethodNotAllowed),
+        );
+        check(
+            &policy,
+            m,
+            b"/dl/../etc",
+            &Want::Refuse(Status::MethodNotAllowed, Reason::MethodNotAllowed),
+        );
     }
 }
 
@@ -154,9 +179,15 @@ fn malformed_requests_are_400() {
     let tree = Tree::create(dir.path());
     let policy = Policy::build(&tree.root, Backend::Nginx, Some("/_protected"), None, false).expect("policy");
     let no_method = Request::from_pairs(vec![(&b"DOCUMENT_URI"[..], &b"/plain.txt"[..])]);
-    assert!(matches!(decide(&no_method, &policy), Ok(Decision::Refuse(Status::BadRequest, Reason::MissingMethod))));
+    assert!(matches!(
+        decide(&no_method, &policy),
+        Ok(Decision::Refuse(Status::BadRequest, Reason::MissingMethod))
+    ));
     let no_path = Request::from_pairs(vec![(&b"REQUEST_METHOD"[..], &b"GET"[..]), (b"PATH_INFO", b"")]);
-    assert!(matches!(decide(&no_path, &policy), Ok(Decision::Refuse(Status::BadRequest, Reason::MissingPath))));
+    assert!(matches!(
+        decide(&no_path, &policy),
+        Ok(Decision::Refuse(Status::BadRequest, Reason::MissingPath))
+    ));
     // Without a strip prefix the path is taken whole; PATH_INFO wins over DOCUMENT_URI.
     let req = Request::from_pairs(vec![
         (&b"REQUEST_METHOD"[..], &b"GET"[..]),
@@ -174,9 +205,24 @@ fn hidden_files_can_be_allowed() {
     let dir = support::tempdir();
     let tree = Tree::create(dir.path());
     let policy = Policy::build(&tree.root, Backend::Nginx, Some("/_protected/"), Some("/dl/"), true).expect("policy");
-    check(&policy, b"GET", b"/dl/.hidden", &Want::Send(".hidden", "application/octet-stream"));
-    check(&policy, b"GET", b"/dl/link-hidden", &Want::Send(".hidden", "application/octet-stream"));
-    check(&policy, b"GET", b"/dl/.git/config", &Want::Send(".git/config", "application/octet-stream"));
+    check(
+        &policy,
+        b"GET",
+        b"/dl/.hidden",
+        &Want::Send(".hidden", "application/octet-stream"),
+    );
+    check(
+        &policy,
+        b"GET",
+        b"/dl/link-hidden",
+        &Want::Send(".hidden", "application/octet-stream"),
+    );
+    check(
+        &policy,
+        b"GET",
+        b"/dl/.git/config",
+        &Want::Send(".git/config", "application/octet-stream"),
+    );
     // Dot segments stay refused even then.
     check(&policy, b"GET", b"/dl/../outside/secret.txt", &nf(P::DotSegment));
 }
@@ -188,7 +234,16 @@ fn root_that_is_a_sibling_prefix_never_reaches_the_sibling() {
     let dir = support::tempdir();
     let tree = Tree::create(dir.path());
     let policy = Policy::build(&tree.root, Backend::Nginx, Some("/p"), None, false).expect("policy");
-    let req = Request::from_pairs(vec![(&b"REQUEST_METHOD"[..], &b"GET"[..]), (b"DOCUMENT_URI", b"/link-sibling")]);
-    assert!(matches!(decide(&req, &policy), Ok(Decision::Refuse(Status::NotFound, Reason::File(R::Escapes)))));
-    assert!(policy.root.uses_openat2(), "this kernel should offer openat2 (Linux >= 5.6)");
+    let req = Request::from_pairs(vec![
+        (&b"REQUEST_METHOD"[..], &b"GET"[..]),
+        (b"DOCUMENT_URI", b"/link-sibling"),
+    ]);
+    assert!(matches!(
+        decide(&req, &policy),
+        Ok(Decision::Refuse(Status::NotFound, Reason::File(R::Escapes)))
+    ));
+    assert!(
+        policy.root.uses_openat2(),
+        "this kernel should offer openat2 (Linux >= 5.6)"
+    );
 }

@@ -36,7 +36,11 @@ pub fn rec(kind: u8, id: u16, content: &[u8]) -> Vec<u8> {
 }
 
 pub fn begin(id: u16, role: u16, keep_conn: bool) -> Vec<u8> {
-    rec(BEGIN, id, &[(role >> 8) as u8, role as u8, u8::from(keep_conn), 0, 0, 0, 0, 0])
+    rec(
+        BEGIN,
+        id,
+        &[(role >> 8) as u8, role as u8, u8::from(keep_conn), 0, 0, 0, 0, 0],
+    )
 }
 
 fn len_bytes(n: usize) -> Vec<u8> {
@@ -96,7 +100,11 @@ pub fn parse(mut b: &[u8]) -> (Vec<Rec>, usize) {
         if b.len() < 8 + len + pad {
             break;
         }
-        out.push(Rec { kind: b[1], id: u16::from_be_bytes([b[2], b[3]]), content: b[8..8 + len].to_vec() });
+        out.push(Rec {
+            kind: b[1],
+            id: u16::from_be_bytes([b[2], b[3]]),
+            content: b[8..8 + len].to_vec(),
+        });
         b = &b[8 + len + pad..];
     }
     (out, b.len())
@@ -104,7 +112,10 @@ pub fn parse(mut b: &[u8]) -> (Vec<Rec>, usize) {
 
 /// Concatenated STDOUT content of `id`.
 pub fn stdout_of(recs: &[Rec], id: u16) -> Vec<u8> {
-    recs.iter().filter(|r| r.kind == STDOUT && r.id == id).flat_map(|r| r.content.clone()).collect()
+    recs.iter()
+        .filter(|r| r.kind == STDOUT && r.id == id)
+        .flat_map(|r| r.content.clone())
+        .collect()
 }
 
 /// The END_REQUEST expected bytes: appStatus, protocolStatus.
