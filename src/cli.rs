@@ -41,7 +41,7 @@ pub enum Command {
 /// The offload mechanism of the web server in front.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BackendArg {
-    /// nginx: `X-Accel-Redirect` to an `internal` location that aliases the root.
+    /// `X-Accel-Redirect` to an `internal` location that aliases the root.
     Nginx,
 }
 

@@ -22,8 +22,10 @@ fn expected_type(name: &str) -> &'static str {
 fn check_table(port: u16, tree: &Tree) {
     let base = format!("http://127.0.0.1:{port}");
     let long = "L".repeat(255);
-    let mut servable: Vec<(String, Vec<u8>)> =
-        SERVABLE.iter().map(|(n, b)| (n.to_string(), b.as_bytes().to_vec())).collect();
+    let mut servable: Vec<(String, Vec<u8>)> = SERVABLE
+        .iter()
+        .map(|(n, b)| (n.to_string(), b.as_bytes().to_vec()))
+        .collect();
     servable.push((long, b"long name\n".to_vec()));
     servable.push(("link-in.txt".into(), b"plain\n".to_vec()));
     servable.push(("link-dir/in.txt".into(), b"in sub\n".to_vec()));
@@ -32,7 +34,11 @@ fn check_table(port: u16, tree: &Tree) {
         let r = curl(&url, &[]);
         assert_eq!(r.status, 200, "{name:?}: {r:?}");
         assert_eq!(&r.body, body, "{name:?}");
-        let ct = if name.starts_with("link-") { "text/plain" } else { expected_type(name) };
+        let ct = if name.starts_with("link-") {
+            "text/plain"
+        } else {
+            expected_type(name)
+        };
         assert_eq!(r.header("Content-Type"), Some(ct), "{name:?}");
         assert_eq!(r.header("Content-Encoding"), None, "{name:?}");
         assert_eq!(r.header("X-Accel-Redirect"), None, "never leaks to the client");
@@ -65,7 +71,10 @@ fn check_table(port: u16, tree: &Tree) {
         let r = curl(&format!("{base}{path}"), &[]);
         assert_eq!(r.status, 404, "{path}: {r:?}");
         let body = String::from_utf8_lossy(&r.body);
-        assert!(!body.contains("SECRET") && !body.contains("hidden\n") && !body.contains("root:"), "{path}: {body}");
+        assert!(
+            !body.contains("SECRET") && !body.contains("hidden\n") && !body.contains("root:"),
+            "{path}: {body}"
+        );
     }
     // Errors from xsendfiled itself carry no-store.
     let r = curl(&format!("{base}/dl/missing.txt"), &[]);
@@ -75,13 +84,22 @@ fn check_table(port: u16, tree: &Tree) {
     assert!(r.status == 400 || r.status == 404, "{r:?}");
     // HEAD: headers of GET, no body.
     let r = curl(&format!("{base}/dl/plain.txt"), &["--head"]);
-    assert_eq!((r.status, r.header("Content-Type"), r.header("Content-Length")), (200, Some("text/plain"), Some("6")));
+    assert_eq!(
+        (r.status, r.header("Content-Type"), r.header("Content-Length")),
+        (200, Some("text/plain"), Some("6"))
+    );
     assert!(r.body.is_empty());
     // Range and conditional requests are nginx's, on the file it sends.
     let r = curl(&format!("{base}/dl/plain.txt"), &["-H", "Range: bytes=1-3"]);
     assert_eq!((r.status, r.body.as_slice()), (206, &b"lai"[..]));
-    let etag = curl(&format!("{base}/dl/plain.txt"), &[]).header("ETag").expect("etag").to_owned();
-    let r = curl(&format!("{base}/dl/plain.txt"), &["-H", &format!("If-None-Match: {etag}")]);
+    let etag = curl(&format!("{base}/dl/plain.txt"), &[])
+        .header("ETag")
+        .expect("etag")
+        .to_owned();
+    let r = curl(
+        &format!("{base}/dl/plain.txt"),
+        &["-H", &format!("If-None-Match: {etag}")],
+    );
     assert_eq!(r.status, 304);
     // Other methods.
     for m in ["POST", "PUT", "DELETE"] {
@@ -199,7 +217,10 @@ fn nginx_with_xsendfiled_under_spawn_fcgi_unix() {
     }
     std::fs::create_dir_all(&s.run).expect("mkdir");
     let sock = s.run.join("spawned.sock");
-    let mut p = spawn_fcgi(&s, &["-s".into(), sock.display().to_string(), "-M".into(), "0660".into()]);
+    let mut p = spawn_fcgi(
+        &s,
+        &["-s".into(), sock.display().to_string(), "-M".into(), "0660".into()],
+    );
     wait_until("spawn-fcgi unix", Some(&mut p), || support::unix_up(&sock));
     let port = support::free_port();
     let _n = nginx(&s.run, &nginx_conf(&s, port, &format!("unix:{}", sock.display())), port);

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: installs the real servers it needs (Debian packages) when missing, then
+# formatting, lints, and every test (unit, codec, core table, wire, end to end through nginx,
+# spawn-fcgi and fcgiwrap). With CI=true a missing component fails the run; it is never skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+export PATH="$PATH:/usr/sbin:/sbin"
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --all-targets --locked

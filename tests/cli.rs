@@ -1,0 +1,229 @@
+//! The binary as a user meets it: help and man page, environment fallbacks, configuration
+//! errors, CGI mode, and a file we may not read.
+
+mod support;
+
+use clap::CommandFactory;
+use std::process::{Command, Output};
+use support::Tree;
+use xsendfiled::cli::Cli;
+
+#[test]
+fn clap_definition_is_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn every_option_reads_an_env_var_named_after_it() {
+    let cmd = Cli::command();
+    let mut checked = 0;
+    for arg in cmd.get_arguments() {
+        let id = arg.get_id().as_str();
+        if ["help", "version", "verbose", "quiet"].contains(&id) {
+            continue;
+        }
+        let long = arg.get_long().unwrap_or_else(|| panic!("{id} has no long name"));
+        let want = format!("XSENDFILED_{}", long.to_ascii_uppercase().replace('-', "_"));
+        let env = arg.get_env().unwrap_or_else(|| panic!("--{long} has no env fallback"));
+        assert_eq!(env.to_str(), Some(want.as_str()), "--{long}");
+        checked += 1;
+    }
+    assert!(checked >= 15, "only {checked} options checked");
+}
+
+#[test]
+fn man_page_is_current() {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut page).expect("render");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/xsendfiled.1");
+    if std::env::var("XSENDFILED_UPDATE_MAN").as_deref() == Ok("1") {
+        std::fs::write(&path, &page).expect("write man page");
+    }
+    let committed = std::fs::read(&path).unwrap_or_default();
+    assert!(
+        committed == page,
+        "man/xsendfiled.1 is stale: run `XSENDFILED_UPDATE_MAN=1 cargo test --test cli man_page` and commit it"
+    );
+}
+
+fn run(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(support::bin());
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.stdin(std::process::Stdio::null()).output().expect("run")
+}
+
+#[test]
+fn configuration_errors_exit_2_with_one_clear_line() {
+    let dir = support::tempdir();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").expect("write");
+    let d = dir.path().to_str().expect("utf8");
+    let f = file.to_str().expect("utf8");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["--internal-prefix", "/p"],
+            "no root directory: pass --root DIR (or set XSENDFILED_ROOT)",
+        ),
+        (
+            vec!["--root", "/nonexistent/xsfd", "--internal-prefix", "/p"],
+            "--root \"/nonexistent/xsfd\"",
+        ),
+        (vec!["--root", f, "--internal-prefix", "/p"], "is not a directory"),
+        (vec!["--root", d], "the nginx backend needs --internal-prefix URI"),
+        (vec!["--root", d, "--internal-prefix", "p"], "must start with /"),
+        (vec!["--root", d, "--internal-prefix", "/a b"], "may contain only"),
+        (
+            vec!["--root", d, "--internal-prefix", "/p", "--strip-prefix", "/a/../b"],
+            "--strip-prefix",
+        ),
+        (
+            vec!["--root", d, "--internal-prefix", "/p", "--listen", "nowhere"],
+            "expected HOST:PORT",
+        ),
+        (
+            vec!["--root", d, "--internal-prefix", "/p", "--socket-mode", "999"],
+            "--socket-mode",
+        ),
+        (
+            vec!["--root", d, "--internal-prefix", "/p", "--idle-timeout", "soon"],
+            "expected a duration",
+        ),
+        (
+            vec!["--root", d, "--internal-prefix", "/p", "--threads", "0"],
+            "--threads 0",
+        ),
+        (
+            vec!["--root", d, "--internal-prefix", "/p", "--log-level", "loud"],
+            "--log-level",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = run(&args, &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: stdout must stay empty");
+        assert!(
+            err.starts_with("xsendfiled: error: ") && err.contains(want),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line: {err}");
+    }
+    let out = run(
+        &["--root", d, "--internal-prefix", "/p"],
+        &[("FCGI_WEB_SERVER_ADDRS", "127.0.0.1,bogus")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FCGI_WEB_SERVER_ADDRS: \"bogus\""));
+    // The same options from the environment.
+    let out = run(&[], &[("XSENDFILED_ROOT", d), ("XSENDFILED_INTERNAL_PREFIX", "nope")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--internal-prefix \"nope\": must start with /"));
+}
+
+fn cgi(root: &str, method: &str, path_info: &str, extra: &[(&str, &str)]) -> Output {
+    let mut envs = vec![
+        ("GATEWAY_INTERFACE", "CGI/1.1"),
+        ("REQUEST_METHOD", method),
+        ("PATH_INFO", path_info),
+        ("SCRIPT_NAME", "/cgi-bin/xsendfiled"),
+        ("XSENDFILED_ROOT", root),
+        ("XSENDFILED_INTERNAL_PREFIX", "/_protected/"),
+    ];
+    envs.extend_from_slice(extra);
+    run(&[], &envs)
+}
+
+#[test]
+fn cgi_mode_answers_one_request_on_stdout() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let root = tree.root.to_str().expect("utf8");
+    let out = cgi(root, "GET", "/dir with space/ä ö.txt", &[]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "X-Accel-Redirect: /_protected/dir%20with%20space/%C3%A4%20%C3%B6.txt\r\nContent-Type: text/plain\r\n\r\n"
+    );
+    let out = cgi(root, "GET", "/link-out.txt", &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Status: 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n\
+         X-Content-Type-Options: nosniff\r\nContent-Length: 10\r\n\r\nnot found\n"
+    );
+    let out = cgi(root, "HEAD", "/missing", &[]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).ends_with("Content-Length: 10\r\n\r\n"),
+        "HEAD: no body"
+    );
+    let out = cgi(root, "DELETE", "/plain.txt", &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Status: 405 Method Not Allowed\r\n"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\r\nAllow: GET, HEAD\r\n"));
+    // Boolean options from the environment.
+    let out = cgi(root, "GET", "/.hidden", &[("XSENDFILED_ALLOW_HIDDEN", "1")]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("X-Accel-Redirect: /_protected/.hidden\r\n"));
+    let out = cgi(root, "GET", "/.hidden", &[("XSENDFILED_ALLOW_HIDDEN", "false")]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Status: 404"));
+    // The explicit subcommand behaves the same.
+    let mut cmd = Command::new(support::bin());
+    cmd.arg("serve").env_clear().envs([
+        ("GATEWAY_INTERFACE", "CGI/1.1"),
+        ("REQUEST_METHOD", "GET"),
+        ("PATH_INFO", "/plain.txt"),
+        ("XSENDFILED_ROOT", root),
+        ("XSENDFILED_INTERNAL_PREFIX", "/p"),
+    ]);
+    let out = cmd.stdin(std::process::Stdio::null()).output().expect("run");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "X-Accel-Redirect: /p/plain.txt\r\nContent-Type: text/plain\r\n\r\n"
+    );
+    // Client headers never change anything: an HTTP_ variable is just ignored.
+    let out = cgi(
+        root,
+        "GET",
+        "/plain.txt",
+        &[("HTTP_X_ACCEL_MAPPING", "/=/etc/"), ("HTTP_PATH_INFO", "/x")],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("X-Accel-Redirect: /_protected/plain.txt\r\n"));
+}
+
+#[test]
+fn a_file_we_may_not_read_is_403() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let secret = tree.root.join("private.txt");
+    std::fs::write(&secret, "private\n").expect("write");
+    std::fs::set_permissions(&secret, std::os::unix::fs::PermissionsExt::from_mode(0o000)).expect("chmod");
+    let root = tree.root.to_str().expect("utf8");
+    let envs = [
+        ("GATEWAY_INTERFACE", "CGI/1.1"),
+        ("REQUEST_METHOD", "GET"),
+        ("PATH_INFO", "/private.txt"),
+        ("XSENDFILED_ROOT", root),
+        ("XSENDFILED_INTERNAL_PREFIX", "/p"),
+    ];
+    // root reads everything: drop to nobody with setpriv (util-linux) when we are root.
+    let is_root = String::from_utf8_lossy(&Command::new("id").arg("-u").output().expect("id").stdout).trim() == "0";
+    let mut cmd = if is_root {
+        assert!(support::require(&["setpriv"]));
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(support::bin());
+        c
+    } else {
+        Command::new(support::bin())
+    };
+    cmd.env_clear().envs(envs);
+    let out = cmd.stdin(std::process::Stdio::null()).output().expect("run");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("Status: 403 Forbidden\r\n"),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
