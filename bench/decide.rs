@@ -37,6 +37,16 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // The same without openat2: what kernels older than 5.6 (or seccomp filters) get.
+    policy.root.set_openat2(false);
+    let pairs: Vec<(&[u8], &[u8])> = vec![(b"REQUEST_METHOD", b"GET"), (b"DOCUMENT_URI", b"/dl/a/b/c/file 1.txt")];
+    group.bench_function("direct-realpath", |b| {
+        b.iter(|| {
+            out.clear();
+            let req = Request::from_pairs(pairs.iter().copied());
+            black_box(xsendfiled::service::handle(black_box(&req), &policy, &mut out));
+        })
+    });
     group.finish();
 }
 

@@ -125,6 +125,16 @@ impl Root {
         self.openat2.load(Ordering::Relaxed)
     }
 
+    /// Turns the `openat2` fast path off or back on (when the kernel has it). For tests and
+    /// benchmarks of the `realpath` path, which is what runs on kernels without `openat2`.
+    #[doc(hidden)]
+    pub fn set_openat2(&self, on: bool) {
+        self.openat2.store(
+            on && sys::openat2_beneath(self.dir.as_fd(), c".").is_ok(),
+            Ordering::Relaxed,
+        );
+    }
+
     /// Resolves `rel` (a validated [`crate::path::RelPath`] string) to an open regular file.
     ///
     /// # Errors
