@@ -43,6 +43,16 @@ pub enum Command {
 pub enum BackendArg {
     /// `X-Accel-Redirect` to an `internal` location that aliases the root.
     Nginx,
+    /// `X-Sendfile` with the absolute path as raw bytes, for Apache mod_xsendfile (0.12, or 1.0
+    /// with `XSendFileUnescape Off`).
+    Apache,
+    /// `X-Sendfile` with the absolute path percent-encoded, for lighttpd.
+    Lighttpd,
+    /// An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache
+    /// mod_fcgid and mod_cgi.
+    LocalRedirect,
+    /// `X-Accel-Redirect: /<path>` for Caddy's `handle_response` + `rewrite` + `file_server`.
+    Caddy,
 }
 
 /// Options of the responder.
@@ -56,7 +66,8 @@ pub struct ServeArgs {
     #[arg(long, value_enum, value_name = "NAME", default_value_t = BackendArg::Nginx, env = "XSENDFILED_BACKEND")]
     pub backend: BackendArg,
 
-    /// URI of the nginx `internal` location that aliases --root (e.g. /_protected).
+    /// URI of the location that aliases --root: nginx `internal` location, or the Apache `Alias`
+    /// target of a local redirect (e.g. /_protected).
     #[arg(long, value_name = "URI", env = "XSENDFILED_INTERNAL_PREFIX")]
     pub internal_prefix: Option<String>,
 

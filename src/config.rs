@@ -32,10 +32,13 @@ pub enum ConfigError {
     /// `--root` is not a directory.
     #[error("--root {0:?} is not a directory")]
     RootNotDirectory(PathBuf),
-    /// The nginx backend needs an internal prefix.
+    /// The root's own path cannot be named to the chosen web server.
+    #[error("--root {0:?}: this path cannot be named to the chosen web server (control characters, or invalid UTF-8 for lighttpd)")]
+    RootNotExpressible(PathBuf),
+    /// The nginx and local-redirect backends need an internal prefix.
     #[error(
-        "the nginx backend needs --internal-prefix URI (or XSENDFILED_INTERNAL_PREFIX): the path of an \
-         `internal` nginx location that aliases --root, e.g. --internal-prefix /_protected"
+        "the nginx and local-redirect backends need --internal-prefix URI (or XSENDFILED_INTERNAL_PREFIX): \
+         the path of the location that aliases --root (nginx: an `internal` location), e.g. --internal-prefix /_protected"
     )]
     MissingInternalPrefix,
     /// A URI prefix option is malformed.
@@ -85,6 +88,21 @@ pub enum ConfigError {
 pub enum Backend {
     /// `X-Accel-Redirect` for nginx.
     Nginx,
+    /// `X-Sendfile`, raw absolute path, for Apache mod_xsendfile.
+    Apache,
+    /// `X-Sendfile`, percent-encoded absolute path, for lighttpd.
+    Lighttpd,
+    /// CGI local redirect (RFC 3875 §6.2.2) for Apache mod_fcgid / mod_cgi.
+    LocalRedirect,
+    /// `X-Accel-Redirect` for Caddy's `handle_response`.
+    Caddy,
+}
+
+impl Backend {
+    /// Whether this backend names files by a URI under `--internal-prefix`.
+    pub fn needs_internal_prefix(self) -> bool {
+        matches!(self, Backend::Nginx | Backend::LocalRedirect)
+    }
 }
 
 /// Everything the decision needs.
@@ -94,7 +112,8 @@ pub struct Policy {
     pub root: Root,
     /// The offload mechanism.
     pub backend: Backend,
-    /// Internal location prefix, starting with `/`, no trailing `/`, only URI-safe characters.
+    /// Internal location prefix, starting with `/`, no trailing `/`, only URI-safe characters;
+    /// empty for backends that name files by path.
     pub internal_prefix: String,
     /// Public prefix removed before resolving: starts with `/`, no trailing `/`.
     pub strip_prefix: Option<Vec<u8>>,
@@ -149,6 +168,10 @@ impl Config {
     pub fn from_args(args: &ServeArgs, web_server_addrs: Option<&OsStr>) -> Result<Config, ConfigError> {
         let backend = match args.backend {
             BackendArg::Nginx => Backend::Nginx,
+            BackendArg::Apache => Backend::Apache,
+            BackendArg::Lighttpd => Backend::Lighttpd,
+            BackendArg::LocalRedirect => Backend::LocalRedirect,
+            BackendArg::Caddy => Backend::Caddy,
         };
         let root = args.root.as_deref().ok_or(ConfigError::MissingRoot)?;
         let policy = Policy::build(
@@ -202,9 +225,10 @@ impl Policy {
             path: root.to_owned(),
             source,
         })?;
-        let internal_prefix = match backend {
-            Backend::Nginx => {
-                let p = internal_prefix.ok_or(ConfigError::MissingInternalPrefix)?;
+        let internal_prefix = match internal_prefix {
+            None if !backend.needs_internal_prefix() => String::new(),
+            None => return Err(ConfigError::MissingInternalPrefix),
+            Some(p) => {
                 let p = normalize_prefix("--internal-prefix", p)?;
                 if p.is_empty() {
                     return Err(ConfigError::BadPrefix {

@@ -8,6 +8,7 @@
 //! 3. String checks of [`crate::path::validate`] → 404.
 //! 4. Confinement and file checks of [`crate::resolve::Root::resolve`] → 404, or 403 when we may
 //!    not read the file.
+//! 5. The backend must be able to name the file ([`crate::response::expressible`]) → else 404.
 //!
 //! A refusal is a value ([`Decision::Refuse`]) carrying its [`Reason`] for the log; only real
 //! faults (EIO, EMFILE) are `Err`. The only side effects are the resolution syscalls.
@@ -73,6 +74,8 @@ pub enum Reason {
     Path(PathRejection),
     /// The file failed a filesystem check.
     File(Refusal),
+    /// The configured web server cannot be told this name without opening another file.
+    Unexpressible,
 }
 
 impl std::fmt::Display for Reason {
@@ -83,6 +86,7 @@ impl std::fmt::Display for Reason {
             Reason::MissingPath => f.write_str("no PATH_INFO, DOCUMENT_URI or SCRIPT_NAME"),
             Reason::Path(p) => p.fmt(f),
             Reason::File(r) => r.fmt(f),
+            Reason::Unexpressible => f.write_str("name cannot be expressed to this web server"),
         }
     }
 }
@@ -124,6 +128,9 @@ pub fn decide<'a>(req: &Request<'a>, policy: &Policy) -> io::Result<Decision<'a>
     };
     match policy.root.resolve(rel.as_str(), policy.allow_hidden)? {
         Ok(file) => {
+            if !crate::response::expressible(policy.backend, policy.root.path(), &file.rel) {
+                return Ok(Decision::Refuse(Status::NotFound, Reason::Unexpressible));
+            }
             let content_type = content_type_of(&file.rel);
             Ok(Decision::Send(Send { file, content_type }))
         }

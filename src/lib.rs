@@ -16,6 +16,7 @@
 //! - [`service`]: decide + render + log, shared by both transports;
 //! - [`server`]: the tokio shell: listeners, connections, timeouts, signals;
 //! - [`cli`] and [`config`]: options parsed by clap, validated once into a [`config::Config`];
+//! - [`validators`]: `ETag` and `Last-Modified` for a file;
 //! - [`sys`]: the one audited module of system calls the standard library lacks.
 
 pub mod cgi;
@@ -31,3 +32,4 @@ pub mod response;
 pub mod server;
 pub mod service;
 pub mod sys;
+pub mod validators;

@@ -1,17 +1,19 @@
 //! Decision → CGI response bytes (RFC 3875 §6), the same for FastCGI STDOUT and CGI stdout.
 //!
-//! For the `nginx` backend a [`Decision::Send`] becomes
+//! A [`Decision::Send`] becomes the offload header block of the configured backend, with no body.
+//! Names are always the *canonical* path (after symlinks). Where a server decodes the value, every
+//! byte outside RFC 3986 `unreserved` and `/` is percent-encoded with uppercase hex ([`push_uri_path`]).
+//! What each server needs (servers.md §1–§4, §7–§8):
 //!
-//! ```text
-//! X-Accel-Redirect: <internal-prefix>/<canonical relative path, percent-encoded>
-//! Content-Type: <type>
-//! ```
+//! | backend | header block |
+//! |---|---|
+//! | `nginx` | `X-Accel-Redirect: <prefix>/<rel, encoded>`, `Content-Type` — nginx ≥ 1.5.9 decodes once, so a raw `%`, `?`, `#` or trailing space would name another file; no `Content-Length`/`ETag`/`Accept-Ranges` (dropped or duplicated on this path) |
+//! | `apache` | `Status: 200` (without it Apache's early 304 leaks the header), `X-Sendfile: <absolute path, raw bytes>` (mod_xsendfile 0.12 decodes nothing), `Content-Type` (Apache infers none), our strong `ETag` and `Last-Modified` (mod_xsendfile's are wrong) |
+//! | `lighttpd` | `X-Sendfile: <absolute path, encoded>` (lighttpd decodes once), `Content-Type`; no `Status` (lighttpd applies any status to the file) |
+//! | `local-redirect` | `Location: <prefix>/<rel, encoded>` and nothing else (RFC 3875 §6.2.2; lighttpd's mod_cgi accepts no other header) |
+//! | `caddy` | `X-Accel-Redirect: /<rel, raw>`, `Content-Type` — Caddy 2.6 decodes nothing, ≥ 2.7 decodes once; names where the two differ are refused by [`expressible`] |
 //!
-//! with no body. The URI is built from the *canonical* path (after symlinks), and every byte
-//! outside RFC 3986 `unreserved` and `/` is percent-encoded with uppercase hex, because nginx
-//! decodes the value once (nginx ≥ 1.5.9): a raw `%`, `?`, `#`, space or trailing space would name a
-//! different file. No `Content-Length`, `ETag`, `Last-Modified` or `Accept-Ranges` (nginx drops or
-//! duplicates them on this path), and never a `Content-Encoding`.
+//! Never a `Content-Encoding`.
 //!
 //! A [`Decision::Refuse`] becomes `Status`, a short plain-text body and `Cache-Control: no-store`
 //! (an error must not be cached by the browser or a proxy); 405 adds `Allow: GET, HEAD`
@@ -22,6 +24,9 @@
 
 use crate::config::{Backend, Policy};
 use crate::decide::{Decision, Status};
+use crate::validators;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
@@ -36,22 +41,102 @@ pub fn push_uri_path(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
+/// Whether `backend` can name the file `rel` (canonical, relative to `root`) so that the server
+/// opens exactly that file. A name it cannot express is refused, never mangled:
+///
+/// - `apache`: CR or LF (Apache deletes every CR and ends the line at LF);
+/// - `lighttpd`: control characters (decoded to `_`: another file) and invalid UTF-8 (a 502);
+/// - `caddy`: control characters, `?` (starts the query), `%` (2.6 takes it raw, ≥ 2.7 decodes it:
+///   the same header would name two different files), and a trailing space or tab (trimmed).
+pub fn expressible(backend: Backend, root: &Path, rel: &[u8]) -> bool {
+    let root = root.as_os_str().as_bytes();
+    let controls = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == 0x7f);
+    match backend {
+        Backend::Nginx | Backend::LocalRedirect => true,
+        Backend::Apache => ![root, rel].iter().any(|b| b.contains(&b'\r') || b.contains(&b'\n')),
+        Backend::Lighttpd => [root, rel]
+            .iter()
+            .all(|b| std::str::from_utf8(b).is_ok_and(|s| !s.chars().any(char::is_control))),
+        Backend::Caddy => {
+            !controls(rel)
+                && !rel.iter().any(|&c| c == b'?' || c == b'%')
+                && !matches!(rel.last(), Some(b' ') | Some(b'\t'))
+        }
+    }
+}
+
+/// Appends the absolute path of `rel` under `root`.
+fn push_absolute(out: &mut Vec<u8>, root: &Path, rel: &[u8], encode: bool) {
+    let root = root.as_os_str().as_bytes();
+    let root = if root == b"/" { &b""[..] } else { root };
+    if encode {
+        push_uri_path(out, root);
+        out.push(b'/');
+        push_uri_path(out, rel);
+    } else {
+        out.extend_from_slice(root);
+        out.push(b'/');
+        out.extend_from_slice(rel);
+    }
+}
+
+fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
 /// Appends the CGI response for `decision` to `out`; `head` suppresses the body.
 pub fn render(decision: &Decision<'_>, policy: &Policy, head: bool, out: &mut Vec<u8>) {
-    match decision {
-        Decision::Send(send) => match policy.backend {
-            Backend::Nginx => {
-                out.extend_from_slice(b"X-Accel-Redirect: ");
-                out.extend_from_slice(policy.internal_prefix.as_bytes());
-                out.push(b'/');
-                push_uri_path(out, &send.file.rel);
-                out.extend_from_slice(b"\r\nContent-Type: ");
-                out.extend_from_slice(send.content_type.as_bytes());
-                out.extend_from_slice(b"\r\n\r\n");
-            }
-        },
-        Decision::Refuse(status, _) => render_error(*status, head, out),
+    let send = match decision {
+        Decision::Send(send) => send,
+        Decision::Refuse(status, _) => return render_error(*status, head, out),
+    };
+    let rel = &send.file.rel;
+    let ct = send.content_type.as_bytes();
+    match policy.backend {
+        Backend::Nginx => {
+            out.extend_from_slice(b"X-Accel-Redirect: ");
+            out.extend_from_slice(policy.internal_prefix.as_bytes());
+            out.push(b'/');
+            push_uri_path(out, rel);
+            out.extend_from_slice(b"\r\n");
+            push_header(out, b"Content-Type", ct);
+        }
+        Backend::Apache => {
+            out.extend_from_slice(b"Status: 200 OK\r\nX-Sendfile: ");
+            push_absolute(out, policy.root.path(), rel, false);
+            out.extend_from_slice(b"\r\n");
+            push_header(out, b"Content-Type", ct);
+            push_header(out, b"ETag", validators::etag(&send.file.meta).as_bytes());
+            push_header(
+                out,
+                b"Last-Modified",
+                validators::last_modified(&send.file.meta).as_bytes(),
+            );
+        }
+        Backend::Lighttpd => {
+            out.extend_from_slice(b"X-Sendfile: ");
+            push_absolute(out, policy.root.path(), rel, true);
+            out.extend_from_slice(b"\r\n");
+            push_header(out, b"Content-Type", ct);
+        }
+        Backend::LocalRedirect => {
+            out.extend_from_slice(b"Location: ");
+            out.extend_from_slice(policy.internal_prefix.as_bytes());
+            out.push(b'/');
+            push_uri_path(out, rel);
+            out.extend_from_slice(b"\r\n");
+        }
+        Backend::Caddy => {
+            out.extend_from_slice(b"X-Accel-Redirect: /");
+            out.extend_from_slice(rel);
+            out.extend_from_slice(b"\r\n");
+            push_header(out, b"Content-Type", ct);
+        }
     }
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Appends an error response with `status`.

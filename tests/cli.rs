@@ -74,7 +74,10 @@ fn configuration_errors_exit_2_with_one_clear_line() {
             "--root \"/nonexistent/xsfd\"",
         ),
         (vec!["--root", f, "--internal-prefix", "/p"], "is not a directory"),
-        (vec!["--root", d], "the nginx backend needs --internal-prefix URI"),
+        (
+            vec!["--root", d],
+            "the nginx and local-redirect backends need --internal-prefix URI",
+        ),
         (vec!["--root", d, "--internal-prefix", "p"], "must start with /"),
         (vec!["--root", d, "--internal-prefix", "/a b"], "may contain only"),
         (

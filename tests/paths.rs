@@ -253,3 +253,99 @@ fn root_that_is_a_sibling_prefix_never_reaches_the_sibling() {
         "this kernel should offer openat2 (Linux >= 5.6)"
     );
 }
+
+/// What each backend emits for the same files, and what it refuses to express.
+#[test]
+fn every_backend_names_the_canonical_file_its_own_way() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    std::os::unix::fs::symlink("lf\nx.txt", tree.root.join("link-lf")).expect("symlink");
+    let root = tree.root.canonicalize().expect("canonical");
+    let r = root.display().to_string();
+    let render = |backend: Backend, path: &[u8]| -> Result<String, Reason> {
+        let prefix = backend.needs_internal_prefix().then_some("/_protected");
+        let policy = Policy::build(&tree.root, backend, prefix, Some("/dl"), false).expect("policy");
+        let req = Request::from_pairs(vec![(&b"REQUEST_METHOD"[..], &b"GET"[..]), (b"DOCUMENT_URI", path)]);
+        match decide(&req, &policy).expect("no fault") {
+            d @ Decision::Send(_) => {
+                let mut out = Vec::new();
+                xsendfiled::response::render(&d, &policy, false, &mut out);
+                Ok(String::from_utf8_lossy(&out).into_owned())
+            }
+            Decision::Refuse(_, reason) => Err(reason),
+        }
+    };
+    let meta = std::fs::metadata(root.join("a b.txt")).expect("stat");
+    let file_meta = xsendfiled::resolve::FileMeta {
+        len: meta.len(),
+        mtime: std::os::unix::fs::MetadataExt::mtime(&meta),
+        mtime_nsec: std::os::unix::fs::MetadataExt::mtime_nsec(&meta),
+        ino: std::os::unix::fs::MetadataExt::ino(&meta),
+    };
+    assert_eq!(
+        render(Backend::Apache, b"/dl/a b.txt"),
+        Ok(format!(
+            "Status: 200 OK\r\nX-Sendfile: {r}/a b.txt\r\nContent-Type: text/plain\r\nETag: {}\r\nLast-Modified: {}\r\n\r\n",
+            xsendfiled::validators::etag(&file_meta),
+            xsendfiled::validators::last_modified(&file_meta)
+        ))
+    );
+    let apache_line = |p: &[u8]| render(Backend::Apache, p).map(|s| s.lines().nth(1).unwrap_or_default().to_owned());
+    assert_eq!(apache_line(b"/dl/100%.txt"), Ok(format!("X-Sendfile: {r}/100%.txt")));
+    assert_eq!(
+        apache_line("/dl/ü.txt".as_bytes()),
+        Ok(format!("X-Sendfile: {r}/ü.txt"))
+    );
+    assert_eq!(
+        apache_line(b"/dl/link-in.txt"),
+        Ok(format!("X-Sendfile: {r}/plain.txt"))
+    );
+    assert_eq!(apache_line(b"/dl/link-lf"), Err(Reason::Unexpressible));
+
+    let enc = |s: &str| support::url_path(s.as_bytes());
+    assert_eq!(
+        render(Backend::Lighttpd, b"/dl/a b.txt"),
+        Ok(format!(
+            "X-Sendfile: {}/a%20b.txt\r\nContent-Type: text/plain\r\n\r\n",
+            enc(&r)
+        ))
+    );
+    assert_eq!(
+        render(Backend::Lighttpd, b"/dl/%41.txt").map(|s| s.lines().next().unwrap_or_default().to_owned()),
+        Ok(format!("X-Sendfile: {}/%2541.txt", enc(&r)))
+    );
+    assert_eq!(render(Backend::Lighttpd, b"/dl/link-lf"), Err(Reason::Unexpressible));
+
+    assert_eq!(
+        render(Backend::LocalRedirect, b"/dl/h#x.txt"),
+        Ok("Location: /_protected/h%23x.txt\r\n\r\n".into())
+    );
+    assert_eq!(
+        render(Backend::LocalRedirect, b"/dl/link-lf"),
+        Ok("Location: /_protected/lf%0Ax.txt\r\n\r\n".into())
+    );
+
+    assert_eq!(
+        render(Backend::Caddy, "/dl/dir with space/ä ö.txt".as_bytes()),
+        Ok("X-Accel-Redirect: /dir with space/ä ö.txt\r\nContent-Type: text/plain\r\n\r\n".into())
+    );
+    assert_eq!(render(Backend::Caddy, b"/dl/h#x.txt").map(|s| s.len() > 0), Ok(true));
+    for refused in [
+        &b"/dl/100%.txt"[..],
+        b"/dl/%41.txt",
+        b"/dl/q?x.txt",
+        b"/dl/trail ",
+        b"/dl/link-lf",
+    ] {
+        assert_eq!(
+            render(Backend::Caddy, refused),
+            Err(Reason::Unexpressible),
+            "{refused:?}"
+        );
+    }
+    // nginx expresses everything, even a line feed in the name.
+    assert_eq!(
+        render(Backend::Nginx, b"/dl/link-lf"),
+        Ok("X-Accel-Redirect: /_protected/lf%0Ax.txt\r\nContent-Type: text/plain\r\n\r\n".into())
+    );
+}
