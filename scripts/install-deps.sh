@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Installs the real components the tests and the demo drive, from Debian packages, when missing:
-# nginx, spawn-fcgi, fcgiwrap, curl, setpriv (util-linux), python3. Idempotent; quiet when all are there.
+# nginx, Apache httpd with mod_fcgid and mod_xsendfile, lighttpd, Caddy, spawn-fcgi, fcgiwrap, curl,
+# setpriv (util-linux), python3. Idempotent; quiet when all are there.
 set -euo pipefail
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v spawn-fcgi >/dev/null 2>&1 || need+=(spawn-fcgi)
+[ -x /usr/sbin/apache2 ] || need+=(apache2)
+[ -f /usr/lib/apache2/modules/mod_fcgid.so ] || need+=(libapache2-mod-fcgid)
+[ -f /usr/lib/apache2/modules/mod_xsendfile.so ] || need+=(libapache2-mod-xsendfile)
+[ -x /usr/sbin/lighttpd ] || need+=(lighttpd)
+command -v caddy >/dev/null 2>&1 || need+=(caddy)
 [ -x /usr/sbin/fcgiwrap ] || need+=(fcgiwrap)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
@@ -19,4 +25,5 @@ fi
 echo "installing: ${need[*]}" >&2
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
-# Debian starts a system nginx on port 80 when the package is installed; the tests run their own.
+# Debian may start system nginx/Apache/lighttpd/Caddy on port 80 at install; the tests run their own
+# instances on ports of their own choosing.

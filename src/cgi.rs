@@ -8,19 +8,34 @@
 use crate::config::Policy;
 use crate::request::Request;
 use std::ffi::OsString;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStringExt;
 
 /// Answers the request described by `env` on `stdout`; returns the HTTP status answered.
 ///
+/// A request body announced by `CONTENT_LENGTH` (RFC 3875 §4.1.2) is read from `stdin` and
+/// discarded first, up to `max_stdin` bytes: a server that is still writing it would otherwise
+/// fail on a closed pipe instead of relaying the answer.
+///
 /// # Errors
 /// Only when stdout cannot be written.
-pub fn run<I, W>(policy: &Policy, env: I, stdout: &mut W) -> io::Result<u16>
+pub fn run<I, R, W>(policy: &Policy, env: I, stdin: &mut R, max_stdin: u64, stdout: &mut W) -> io::Result<u16>
 where
     I: IntoIterator<Item = (OsString, OsString)>,
+    R: Read,
     W: Write,
 {
     let vars: Vec<(Vec<u8>, Vec<u8>)> = env.into_iter().map(|(k, v)| (k.into_vec(), v.into_vec())).collect();
+    let announced = vars
+        .iter()
+        .find(|(k, _)| k == b"CONTENT_LENGTH")
+        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    if announced > 0 {
+        // A read error only means there is nothing more to drain.
+        let _ = io::copy(&mut stdin.take(announced.min(max_stdin)), &mut io::sink());
+    }
+    crate::service::trace_params(vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
     let req = Request::from_pairs(vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
     let mut out = Vec::with_capacity(512);
     let status = crate::service::handle(&req, policy, &mut out);

@@ -30,8 +30,14 @@ fn run() -> anyhow::Result<ExitCode> {
     let launch = listen::detect(config.server.listen.as_ref(), config.server.socket_mode).context("cannot listen")?;
     match launch {
         listen::Launch::Cgi => {
-            let status = xsendfiled::cgi::run(&config.policy, std::env::vars_os(), &mut std::io::stdout().lock())
-                .context("writing the CGI response")?;
+            let status = xsendfiled::cgi::run(
+                &config.policy,
+                std::env::vars_os(),
+                &mut std::io::stdin().lock(),
+                config.server.limits.max_stdin_bytes,
+                &mut std::io::stdout().lock(),
+            )
+            .context("writing the CGI response")?;
             log::debug!("CGI request answered {status}");
             Ok(ExitCode::SUCCESS)
         }

@@ -42,6 +42,25 @@ pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut Vec<u8>) -> u16 {
     }
 }
 
+/// Logs every meta-variable at trace level, for diagnosing what a web server sends. Values that
+/// carry credentials (cookies, authorization) are never logged.
+pub fn trace_params<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>) {
+    if !log::log_enabled!(log::Level::Trace) {
+        return;
+    }
+    for (name, value) in pairs {
+        let secret = matches!(
+            name,
+            b"HTTP_COOKIE" | b"HTTP_AUTHORIZATION" | b"HTTP_PROXY_AUTHORIZATION" | b"REMOTE_PASSWD"
+        );
+        if secret {
+            log::trace!("param {}=<{} bytes withheld>", Lossy(name), value.len());
+        } else {
+            log::trace!("param {}={}", Lossy(name), Lossy(value));
+        }
+    }
+}
+
 /// Displays untrusted bytes with every control character and invalid byte escaped, so a request
 /// path can never forge log lines.
 pub struct Lossy<'a>(pub &'a [u8]);

@@ -60,6 +60,7 @@ where
             off += feed.consumed;
             if let Some(Event::Request { .. }) = feed.event {
                 let mark = conn.begin_response(&mut out);
+                crate::service::trace_params(Pairs::new(conn.params()).map_while(Result::ok));
                 let req = Request::from_pairs(Pairs::new(conn.params()).map_while(Result::ok));
                 crate::service::handle(&req, &shared.policy, &mut out);
                 conn.finish_response(&mut out, mark, 0);

@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod fcgi_client;
+pub mod matrix;
 
 use std::io::Read;
 use std::net::TcpListener;
