@@ -8,7 +8,7 @@
 use crate::config::Policy;
 use crate::request::Request;
 use std::ffi::OsString;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::ffi::OsStringExt;
 
 /// Answers the request described by `env` on `stdout`; returns the HTTP status answered.
@@ -38,8 +38,20 @@ where
     crate::service::trace_params(vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
     let req = Request::from_pairs(vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
     let mut out = Vec::with_capacity(512);
-    let status = crate::service::handle(&req, policy, &mut out);
+    let (status, body) = crate::service::handle(&req, policy, &mut out);
     stdout.write_all(&out)?;
+    if let Some(body) = body {
+        // The `serve` backend: the bytes come from the handle that was checked.
+        let mut file = body.file;
+        file.seek(SeekFrom::Start(body.offset))?;
+        let sent = io::copy(&mut file.take(body.len), stdout)?;
+        if sent != body.len {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "file shrank while it was being sent",
+            ));
+        }
+    }
     stdout.flush()?;
     Ok(status)
 }

@@ -53,6 +53,9 @@ pub enum BackendArg {
     LocalRedirect,
     /// `X-Accel-Redirect: /<path>` for Caddy's `handle_response` + `rewrite` + `file_server`.
     Caddy,
+    /// xsendfiled sends the bytes itself, with Range and conditional requests (servers without
+    /// offload, development).
+    Serve,
 }
 
 /// Options of the responder.

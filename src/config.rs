@@ -96,6 +96,8 @@ pub enum Backend {
     LocalRedirect,
     /// `X-Accel-Redirect` for Caddy's `handle_response`.
     Caddy,
+    /// xsendfiled streams the file itself.
+    Serve,
 }
 
 impl Backend {
@@ -172,6 +174,7 @@ impl Config {
             BackendArg::Lighttpd => Backend::Lighttpd,
             BackendArg::LocalRedirect => Backend::LocalRedirect,
             BackendArg::Caddy => Backend::Caddy,
+            BackendArg::Serve => Backend::Serve,
         };
         let root = args.root.as_deref().ok_or(ConfigError::MissingRoot)?;
         let policy = Policy::build(

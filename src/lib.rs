@@ -13,6 +13,7 @@
 //! - [`resolve`]: confinement under the canonical root (`openat2`), regular files only;
 //! - [`decide`]: the decision, a value: send this file, or refuse with this status and reason;
 //! - [`response`]: the decision as a CGI header block for the configured web server;
+//! - [`serve`]: the `serve` backend: ranges and conditional requests when xsendfiled sends the bytes;
 //! - [`service`]: decide + render + log, shared by both transports;
 //! - [`server`]: the tokio shell: listeners, connections, timeouts, signals;
 //! - [`cli`] and [`config`]: options parsed by clap, validated once into a [`config::Config`];
@@ -29,6 +30,7 @@ pub mod path;
 pub mod request;
 pub mod resolve;
 pub mod response;
+pub mod serve;
 pub mod server;
 pub mod service;
 pub mod sys;

@@ -1,8 +1,10 @@
 //! One transport-neutral view of a request, built from FastCGI params or the CGI environment.
 //!
 //! Both transports deliver the same CGI/1.1 meta-variables (RFC 3875 §4.1) as byte strings. This
-//! module picks out the ones the decision needs, borrowing them, and nothing else: no header
-//! from the client (`HTTP_*`) is kept, so none can ever influence policy.
+//! module picks out the ones the decision needs, borrowing them, and nothing else. The only
+//! client headers (`HTTP_*`) kept are the conditional and range headers of RFC 9110 §13–14, which
+//! choose *which bytes* the `serve` backend sends of a file already allowed; none can change
+//! whether a file is allowed.
 
 /// The meta-variables xsendfiled reads, borrowed from the params buffer or the environment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -21,6 +23,9 @@ pub struct Request<'a> {
     pub query_string: Option<&'a [u8]>,
     /// `REMOTE_ADDR` (§4.1.8).
     pub remote_addr: Option<&'a [u8]>,
+    /// Conditional and range headers, used only by the `serve` backend to pick the bytes of a
+    /// file already allowed (never to decide whether it is allowed).
+    pub conditions: crate::serve::Conditions<'a>,
 }
 
 impl<'a> Request<'a> {
@@ -40,6 +45,12 @@ impl<'a> Request<'a> {
                 b"REQUEST_URI" => &mut r.request_uri,
                 b"QUERY_STRING" => &mut r.query_string,
                 b"REMOTE_ADDR" => &mut r.remote_addr,
+                b"HTTP_IF_MATCH" => &mut r.conditions.if_match,
+                b"HTTP_IF_NONE_MATCH" => &mut r.conditions.if_none_match,
+                b"HTTP_IF_MODIFIED_SINCE" => &mut r.conditions.if_modified_since,
+                b"HTTP_IF_UNMODIFIED_SINCE" => &mut r.conditions.if_unmodified_since,
+                b"HTTP_RANGE" => &mut r.conditions.range,
+                b"HTTP_IF_RANGE" => &mut r.conditions.if_range,
                 _ => continue,
             };
             if slot.is_none() {

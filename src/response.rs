@@ -24,6 +24,8 @@
 
 use crate::config::{Backend, Policy};
 use crate::decide::{Decision, Status};
+use crate::request::Request;
+use crate::serve::{self, Body};
 use crate::validators;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -52,7 +54,7 @@ pub fn expressible(backend: Backend, root: &Path, rel: &[u8]) -> bool {
     let root = root.as_os_str().as_bytes();
     let controls = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == 0x7f);
     match backend {
-        Backend::Nginx | Backend::LocalRedirect => true,
+        Backend::Nginx | Backend::LocalRedirect | Backend::Serve => true,
         Backend::Apache => ![root, rel].iter().any(|b| b.contains(&b'\r') || b.contains(&b'\n')),
         Backend::Lighttpd => [root, rel]
             .iter()
@@ -87,13 +89,31 @@ fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// Appends the CGI response for `decision` to `out`; `head` suppresses the body.
-pub fn render(decision: &Decision<'_>, policy: &Policy, head: bool, out: &mut Vec<u8>) {
+/// Appends the CGI response for `decision` to `out` and returns the HTTP status and, for the
+/// `serve` backend, the file bytes to stream after it. A HEAD request gets no body.
+pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &mut Vec<u8>) -> (u16, Option<Body>) {
+    let head = req.is_head();
     let send = match decision {
         Decision::Send(send) => send,
-        Decision::Refuse(status, _) => return render_error(*status, head, out),
+        Decision::Refuse(status, _) => {
+            render_error(status, head, out);
+            return (status.code(), None);
+        }
     };
-    let rel = &send.file.rel;
+    if policy.backend == Backend::Serve {
+        let etag = validators::etag(&send.file.meta);
+        let plan = serve::plan(&req.conditions, &send.file.meta, &etag);
+        return serve::render(
+            plan,
+            &send.file.meta,
+            &etag,
+            send.content_type,
+            head,
+            send.file.file,
+            out,
+        );
+    }
+    let rel = &*send.file.rel;
     let ct = send.content_type.as_bytes();
     match policy.backend {
         Backend::Nginx => {
@@ -135,8 +155,10 @@ pub fn render(decision: &Decision<'_>, policy: &Policy, head: bool, out: &mut Ve
             out.extend_from_slice(b"\r\n");
             push_header(out, b"Content-Type", ct);
         }
+        Backend::Serve => {}
     }
     out.extend_from_slice(b"\r\n");
+    (200, None)
 }
 
 /// Appends an error response with `status`.

@@ -4,40 +4,31 @@ use crate::config::Policy;
 use crate::decide::{decide, Decision, Status};
 use crate::request::Request;
 use crate::response::{render, render_error};
+use crate::serve::Body;
 
 /// Decides `req` under `policy`, appends the CGI response to `out`, logs the decision, and returns
-/// the HTTP status answered (200 for an offload).
-pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut Vec<u8>) -> u16 {
-    let head = req.is_head();
+/// the HTTP status answered (200 for an offload) and, for the `serve` backend, the bytes to stream.
+pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut Vec<u8>) -> (u16, Option<Body>) {
+    let method = Lossy(req.method.unwrap_or_default());
+    let path = Lossy(req.path().unwrap_or_default());
     match decide(req, policy) {
         Ok(decision) => {
-            render(&decision, policy, head, out);
             match &decision {
                 Decision::Send(send) => {
                     log::debug!(
-                        "{} {} -> offload {} ({} bytes)",
-                        Lossy(req.method.unwrap_or_default()),
-                        Lossy(req.path().unwrap_or_default()),
+                        "{method} {path} -> send {} ({} bytes)",
                         Lossy(&send.file.rel),
                         send.file.meta.len
-                    );
-                    200
+                    )
                 }
-                Decision::Refuse(status, reason) => {
-                    log::debug!(
-                        "{} {} -> {} ({reason})",
-                        Lossy(req.method.unwrap_or_default()),
-                        Lossy(req.path().unwrap_or_default()),
-                        status.code()
-                    );
-                    status.code()
-                }
+                Decision::Refuse(status, reason) => log::debug!("{method} {path} -> {} ({reason})", status.code()),
             }
+            render(decision, req, policy, out)
         }
         Err(e) => {
-            log::error!("resolving {}: {e}", Lossy(req.path().unwrap_or_default()));
-            render_error(Status::InternalServerError, head, out);
-            500
+            log::error!("{method} {path}: {e}");
+            render_error(Status::InternalServerError, req.is_head(), out);
+            (500, None)
         }
     }
 }

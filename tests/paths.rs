@@ -24,16 +24,22 @@ fn check(policy: &Policy, method: &[u8], path: &[u8], want: &Want) {
         (b"SCRIPT_NAME", path),
     ]);
     let decision = decide(&req, policy).unwrap_or_else(|e| panic!("{path:?}: fault {e}"));
-    let mut out = Vec::new();
-    xsendfiled::response::render(&decision, policy, req.is_head(), &mut out);
     let shown = String::from_utf8_lossy(path);
-    match (want, &decision) {
-        (Want::Send(target, ct), Decision::Send(_)) => {
+    let outcome = match &decision {
+        Decision::Send(_) => None,
+        Decision::Refuse(s, r) => Some((*s, *r)),
+    };
+    let mut out = Vec::new();
+    let (status, body) = xsendfiled::response::render(decision, &req, policy, &mut out);
+    assert!(body.is_none(), "{shown:?}: offload backends send no body");
+    match (want, outcome) {
+        (Want::Send(target, ct), None) => {
+            assert_eq!(status, 200);
             let expected = format!("X-Accel-Redirect: /_protected/{target}\r\nContent-Type: {ct}\r\n\r\n");
             assert_eq!(String::from_utf8_lossy(&out), expected, "{shown:?}");
         }
-        (Want::Refuse(status, reason), Decision::Refuse(s, r)) => {
-            assert_eq!((s, r), (status, reason), "{shown:?}");
+        (Want::Refuse(status, reason), Some((s, r))) => {
+            assert_eq!((&s, &r), (status, reason), "{shown:?}");
             let text = String::from_utf8_lossy(&out);
             assert!(
                 text.starts_with(&format!("Status: {}\r\n", status.line())),
@@ -269,7 +275,7 @@ fn every_backend_names_the_canonical_file_its_own_way() {
         match decide(&req, &policy).expect("no fault") {
             d @ Decision::Send(_) => {
                 let mut out = Vec::new();
-                xsendfiled::response::render(&d, &policy, false, &mut out);
+                xsendfiled::response::render(d, &req, &policy, &mut out);
                 Ok(String::from_utf8_lossy(&out).into_owned())
             }
             Decision::Refuse(_, reason) => Err(reason),

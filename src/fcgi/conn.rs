@@ -419,7 +419,14 @@ impl Connection {
     /// END_REQUEST with `app_status`. Afterwards the connection is idle again, or marked for
     /// closing when the web server did not set `FCGI_KEEP_CONN`.
     pub fn finish_response(&mut self, out: &mut Vec<u8>, mark: usize, app_status: u32) {
-        let Req::Ready { id, keep } = self.req else {
+        self.frame_stdout(out, mark);
+        self.end_response(out, app_status);
+    }
+
+    /// Frames what was appended since `mark` (by [`Connection::begin_response`]) as STDOUT
+    /// records, without ending the stream: more STDOUT may follow ([`Connection::stdout_header`]).
+    pub fn frame_stdout(&self, out: &mut Vec<u8>, mark: usize) {
+        let Req::Ready { id, .. } = self.req else {
             // No request is waiting: drop whatever the caller wrote rather than emit a reply to
             // nobody (a caller bug, kept harmless).
             out.truncate(mark);
@@ -429,14 +436,7 @@ impl Connection {
         if payload_len == 0 {
             out.truncate(mark);
         } else if payload_len <= MAX_CONTENT_LEN {
-            let header = Header {
-                version: VERSION_1,
-                kind: RecordType::Stdout as u8,
-                request_id: id,
-                content_length: payload_len as u16,
-                padding_length: 0,
-            };
-            out[mark..mark + HEADER_LEN].copy_from_slice(&header.encode());
+            out[mark..mark + HEADER_LEN].copy_from_slice(&self.stdout_header(payload_len as u16));
         } else {
             let payload = out.split_off(mark + HEADER_LEN);
             out.truncate(mark);
@@ -444,6 +444,30 @@ impl Connection {
                 push_record(out, RecordType::Stdout, id, chunk);
             }
         }
+    }
+
+    /// The header of a STDOUT record of `len` bytes for the request being answered, for callers
+    /// that stream a body without copying it into `out`.
+    pub fn stdout_header(&self, len: u16) -> [u8; HEADER_LEN] {
+        let id = match self.req {
+            Req::Ready { id, .. } => id,
+            _ => 0,
+        };
+        Header {
+            version: VERSION_1,
+            kind: RecordType::Stdout as u8,
+            request_id: id,
+            content_length: len,
+            padding_length: 0,
+        }
+        .encode()
+    }
+
+    /// Ends the reply: the empty STDOUT record and END_REQUEST (exactly once per request).
+    pub fn end_response(&mut self, out: &mut Vec<u8>, app_status: u32) {
+        let Req::Ready { id, keep } = self.req else {
+            return;
+        };
         push_record(out, RecordType::Stdout, id, &[]);
         push_end_request(out, id, app_status, ProtocolStatus::RequestComplete);
         self.req = Req::Idle;

@@ -1,12 +1,69 @@
 //! One FastCGI connection: read with timeouts, feed the codec, answer, write once per reply.
 
 use super::Shared;
-use crate::fcgi::{Connection, Event, Pairs};
+use crate::fcgi::{Connection, Event, Pairs, HEADER_LEN};
 use crate::request::Request;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio::time::{timeout, timeout_at, Instant};
+
+/// Bytes of file content per STDOUT record when xsendfiled sends the file itself (a multiple of 8
+/// just under the 65535-byte record limit).
+const FILE_CHUNK: usize = 65528;
+
+/// Streams `body` as STDOUT records after the header block pending in `out`. Each record is
+/// written before the next is read (backpressure: a slow reader holds one chunk of memory), file
+/// reads run on the blocking pool, and a write error — the client or server went away — stops the
+/// reading at once.
+async fn stream_body<S>(
+    stream: &mut S,
+    conn: &Connection,
+    body: crate::serve::Body,
+    out: &mut Vec<u8>,
+    write_timeout: std::time::Duration,
+) -> std::io::Result<()>
+where
+    S: AsyncWrite + Unpin,
+{
+    use std::os::unix::fs::FileExt;
+    let file = Arc::new(body.file);
+    let mut offset = body.offset;
+    let end = body.offset.saturating_add(body.len);
+    let mut chunk = vec![0u8; HEADER_LEN + FILE_CHUNK];
+    let timed_out = || std::io::Error::new(std::io::ErrorKind::TimedOut, "write timeout");
+    while offset < end {
+        let want = usize::try_from((end - offset).min(FILE_CHUNK as u64)).unwrap_or(FILE_CHUNK);
+        let f = file.clone();
+        let (buf, read) = tokio::task::spawn_blocking(move || {
+            let r = f.read_at(&mut chunk[HEADER_LEN..HEADER_LEN + want], offset);
+            (chunk, r)
+        })
+        .await
+        .map_err(std::io::Error::other)?;
+        chunk = buf;
+        let n = read?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "file shrank while being sent",
+            ));
+        }
+        chunk[..HEADER_LEN].copy_from_slice(&conn.stdout_header(n as u16));
+        if !out.is_empty() {
+            // The header block is written just before the first chunk.
+            timeout(write_timeout, stream.write_all(out))
+                .await
+                .map_err(|_| timed_out())??;
+            out.clear();
+        }
+        timeout(write_timeout, stream.write_all(&chunk[..HEADER_LEN + n]))
+            .await
+            .map_err(|_| timed_out())??;
+        offset += n as u64;
+    }
+    Ok(())
+}
 
 /// Read buffer per connection. PARAMS content is copied out as it arrives, so a record larger
 /// than this never needs to be buffered whole.
@@ -62,8 +119,15 @@ where
                 let mark = conn.begin_response(&mut out);
                 crate::service::trace_params(Pairs::new(conn.params()).map_while(Result::ok));
                 let req = Request::from_pairs(Pairs::new(conn.params()).map_while(Result::ok));
-                crate::service::handle(&req, &shared.policy, &mut out);
-                conn.finish_response(&mut out, mark, 0);
+                let (_, body) = crate::service::handle(&req, &shared.policy, &mut out);
+                conn.frame_stdout(&mut out, mark);
+                if let Some(body) = body {
+                    if let Err(e) = stream_body(&mut stream, &conn, body, &mut out, limits.idle_timeout).await {
+                        log::debug!("closing connection: while sending the file: {e}");
+                        return;
+                    }
+                }
+                conn.end_response(&mut out, 0);
             }
             if !out.is_empty() {
                 // One write per reply. nginx closes right after the headers of an X-Accel-Redirect,
