@@ -233,6 +233,13 @@ impl Policy {
             None => return Err(ConfigError::MissingInternalPrefix),
             Some(p) => {
                 let p = normalize_prefix("--internal-prefix", p)?;
+                if p.starts_with('@') && backend != Backend::Nginx {
+                    return Err(ConfigError::BadPrefix {
+                        option: "--internal-prefix",
+                        value: p,
+                        why: "named locations (@name) exist only in nginx",
+                    });
+                }
                 if p.is_empty() {
                     return Err(ConfigError::BadPrefix {
                         option: "--internal-prefix",
@@ -266,10 +273,18 @@ fn normalize_prefix(option: &'static str, value: &str) -> Result<String, ConfigE
         value: value.to_owned(),
         why,
     };
-    if value.starts_with('@') {
-        return Err(bad(
-            "named locations are not supported yet; use the URI of an internal location",
-        ));
+    if let Some(name) = value.strip_prefix('@') {
+        if option != "--internal-prefix" {
+            return Err(bad("must start with /"));
+        }
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(bad("a named location is @ followed by letters, digits, _ or -"));
+        }
+        return Ok(value.to_owned());
     }
     if !value.starts_with('/') {
         return Err(bad("must start with /"));
@@ -432,7 +447,11 @@ mod tests {
     fn prefixes() {
         assert_eq!(normalize_prefix("x", "/_p/").ok().as_deref(), Some("/_p"));
         assert_eq!(normalize_prefix("x", "/").ok().as_deref(), Some(""));
-        for bad in ["p", "/a b", "/a%20", "/a/../b", "/a//b", "/a?x", "@named"] {
+        assert_eq!(
+            normalize_prefix("--internal-prefix", "@files").ok().as_deref(),
+            Some("@files")
+        );
+        for bad in ["p", "/a b", "/a%20", "/a/../b", "/a//b", "/a?x", "@", "@a/b"] {
             assert!(normalize_prefix("x", bad).is_err(), "{bad}");
         }
     }

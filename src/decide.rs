@@ -131,6 +131,11 @@ pub fn decide<'a>(req: &Request<'a>, policy: &Policy) -> io::Result<Decision<'a>
             if !crate::response::expressible(policy.backend, policy.root.path(), &file.rel) {
                 return Ok(Decision::Refuse(Status::NotFound, Reason::Unexpressible));
             }
+            // An nginx named location serves the URI that was requested, not a path we name: only
+            // a request for the canonical path itself may go there.
+            if policy.internal_prefix.starts_with('@') && *file.rel != *rel.as_str().as_bytes() {
+                return Ok(Decision::Refuse(Status::NotFound, Reason::Unexpressible));
+            }
             let content_type = content_type_of(&file.rel);
             Ok(Decision::Send(Send { file, content_type }))
         }

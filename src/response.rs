@@ -7,6 +7,7 @@
 //!
 //! | backend | header block |
 //! |---|---|
+//! | `nginx` with `@name` | `X-Accel-Redirect: @name`, `Content-Type` — the named location serves the request's own URI, so only a request that names the canonical path (no symlink on the way) is sent |
 //! | `nginx` | `X-Accel-Redirect: <prefix>/<rel, encoded>`, `Content-Type` — nginx ≥ 1.5.9 decodes once, so a raw `%`, `?`, `#` or trailing space would name another file; no `Content-Length`/`ETag`/`Accept-Ranges` (dropped or duplicated on this path) |
 //! | `apache` | `Status: 200` (without it Apache's early 304 leaks the header), `X-Sendfile: <absolute path, raw bytes>` (mod_xsendfile 0.12 decodes nothing), `Content-Type` (Apache infers none), our strong `ETag` and `Last-Modified` (mod_xsendfile's are wrong) |
 //! | `lighttpd` | `X-Sendfile: <absolute path, encoded>` (lighttpd decodes once), `Content-Type`; no `Status` (lighttpd applies any status to the file) |
@@ -116,6 +117,11 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
     let rel = &*send.file.rel;
     let ct = send.content_type.as_bytes();
     match policy.backend {
+        Backend::Nginx if policy.internal_prefix.starts_with('@') => {
+            // A named location serves the request's own URI; decide() made sure it is canonical.
+            push_header(out, b"X-Accel-Redirect", policy.internal_prefix.as_bytes());
+            push_header(out, b"Content-Type", ct);
+        }
         Backend::Nginx => {
             out.extend_from_slice(b"X-Accel-Redirect: ");
             out.extend_from_slice(policy.internal_prefix.as_bytes());

@@ -95,9 +95,9 @@ fn apache(s: &Setup, conf_name: &str, port: u16, extra: &[(&str, String)]) -> Pr
 }
 
 const APACHE_REDIRECT: matrix::Profile = matrix::Profile {
-    refuses_percent_and_query: false,
     server_content_type: true,
     direct_internal_status: 403,
+    ..matrix::STRICT
 };
 
 #[test]
@@ -191,8 +191,7 @@ fn caddy_handle_response() {
     wait_until("caddy", Some(&mut c), || support::tcp_up(port));
     let caddy = matrix::Profile {
         refuses_percent_and_query: true,
-        server_content_type: false,
-        direct_internal_status: 404,
+        ..matrix::STRICT
     };
     matrix::check(port, "/dl", None, caddy);
 }

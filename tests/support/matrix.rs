@@ -15,6 +15,8 @@ pub struct Profile {
     pub server_content_type: bool,
     /// Status of a direct request to the internal location (nginx: 404, Apache: 403).
     pub direct_internal_status: u16,
+    /// Files reached through a symlink are refused (nginx named locations serve the request URI).
+    pub refuses_symlinked: bool,
 }
 
 /// nginx, lighttpd and Apache X-Sendfile.
@@ -22,6 +24,7 @@ pub const STRICT: Profile = Profile {
     refuses_percent_and_query: false,
     server_content_type: false,
     direct_internal_status: 404,
+    refuses_symlinked: false,
 };
 
 fn expected_type(name: &str) -> Option<&'static str> {
@@ -49,7 +52,9 @@ pub fn check(port: u16, mount: &str, internal: Option<&str>, p: Profile) {
     for (name, body) in &servable {
         let url = format!("{base}{mount}/{}", url_path(name.as_bytes()));
         let r = curl(&url, &[]);
-        let refused = p.refuses_percent_and_query && (name.contains('%') || name.contains('?') || name.ends_with(' '));
+        let refused = (p.refuses_percent_and_query
+            && (name.contains('%') || name.contains('?') || name.ends_with(' ')))
+            || (p.refuses_symlinked && name.starts_with("link-"));
         if refused {
             assert_eq!(r.status, 404, "{name:?} must be refused: {r:?}");
             continue;
