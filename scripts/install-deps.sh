@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real components the tests and the demo drive, from Debian packages, when missing:
 # nginx, Apache httpd with mod_fcgid and mod_xsendfile, lighttpd, Caddy, spawn-fcgi, fcgiwrap, curl,
-# setpriv (util-linux), python3. Idempotent; quiet when all are there.
+# setpriv (util-linux), python3, systemd-analyze (systemd). Idempotent; quiet when all are there.
 set -euo pipefail
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
@@ -15,6 +15,7 @@ command -v caddy >/dev/null 2>&1 || need+=(caddy)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 if [ "${#need[@]}" -eq 0 ]; then
     exit 0
 fi

@@ -63,7 +63,11 @@ fn nginx_with_xsendfiled_on_a_unix_socket() {
     let _n = nginx(&s.run, &nginx_conf(&s, port, &format!("unix:{}", sock.display())), port);
     matrix::check(port, "/dl", Some("/_protected"), matrix::STRICT);
     // Decisions are logged (at debug level, as the tests run it).
-    assert!(d.log_text().contains("GET /dl/plain.txt -> send plain.txt"), "{}", d.log_text());
+    assert!(
+        d.log_text().contains("GET /dl/plain.txt -> send plain.txt"),
+        "{}",
+        d.log_text()
+    );
 }
 
 #[test]
