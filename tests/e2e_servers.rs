@@ -146,12 +146,12 @@ fn apache_mod_fcgid_and_mod_cgid_with_local_redirects() {
     drop(a);
 }
 
-fn lighttpd(s: &Setup, port: u16, sock: &Path) -> Proc {
+fn lighttpd(s: &Setup, conf_name: &str, port: u16, sock: &Path) -> Proc {
     let conf = fill_template(
-        &conf_example("lighttpd.conf"),
+        &conf_example(conf_name),
         &vars(s, port, &[("SOCKET", sock.display().to_string())]),
     );
-    let path = s.run.join("lighttpd.conf");
+    let path = s.run.join(conf_name);
     std::fs::write(&path, conf).expect("write");
     // lighttpd opens its error log after dropping to the server user.
     chown_to_server_user(&s.run);
@@ -167,9 +167,25 @@ fn lighttpd_mod_fastcgi_and_mod_cgi_with_x_sendfile() {
     let Some(s) = setup(&["lighttpd"]) else { return };
     let (_d, sock) = xsendfiled_unix(&s, "lighttpd", &[]);
     let port = support::free_port();
-    let _l = lighttpd(&s, port, &sock);
+    let _l = lighttpd(&s, "lighttpd.conf", port, &sock);
     matrix::check(port, "/dl", None, matrix::STRICT);
     matrix::check(port, "/cgi", None, matrix::STRICT);
+}
+
+#[test]
+fn lighttpd_mod_cgi_with_local_redirects() {
+    let Some(s) = setup(&["lighttpd"]) else { return };
+    let port = support::free_port();
+    let _l = lighttpd(&s, "lighttpd-local-redirect.conf", port, Path::new("/nonexistent"));
+    // lighttpd sets Content-Type itself after the redirect; its target cannot be made internal
+    // (the documented limitation of this setup), so no direct-access check here.
+    let profile = matrix::Profile {
+        server_content_type: true,
+        ..matrix::STRICT
+    };
+    matrix::check(port, "/cgi", None, profile);
+    let direct = support::curl(&format!("http://127.0.0.1:{port}/_protected/plain.txt"), &[]);
+    assert_eq!(direct.status, 200, "the limitation the example documents");
 }
 
 #[test]

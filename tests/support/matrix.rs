@@ -10,8 +10,8 @@ use super::{curl, url_path, SERVABLE};
 pub struct Profile {
     /// Names the backend refuses because the server would read them as another file (Caddy).
     pub refuses_percent_and_query: bool,
-    /// The server sets Content-Type itself from its own table (Apache after a local redirect), so
-    /// a name without a known extension may get none.
+    /// The server sets Content-Type itself from its own table after a local redirect (Apache,
+    /// lighttpd): only `.txt` is checked, and a name without a known extension may get none.
     pub server_content_type: bool,
     /// Status of a direct request to the internal location (nginx: 404, Apache: 403).
     pub direct_internal_status: u16,
@@ -68,7 +68,16 @@ pub fn check(port: u16, mount: &str, internal: Option<&str>, p: Profile) {
             expected_type(name)
         };
         match (want, p.server_content_type) {
-            (Some(ct), _) => assert_eq!(r.header("Content-Type"), Some(ct), "{name:?}"),
+            (Some(ct), false) => assert_eq!(r.header("Content-Type"), Some(ct), "{name:?}"),
+            // The server's own table decides (lighttpd: `text/plain;charset=utf-8`,
+            // `application/x-gtar-compressed`); only the common case is pinned.
+            (Some(_), true) if !name.ends_with(".txt") => {}
+            (Some(ct), true) => {
+                let essence = r
+                    .header("Content-Type")
+                    .map(|v| v.split(';').next().unwrap_or_default().trim());
+                assert_eq!(essence, Some(ct), "{name:?}");
+            }
             (None, false) => assert_eq!(r.header("Content-Type"), Some("application/octet-stream"), "{name:?}"),
             (None, true) => {}
         }
@@ -129,9 +138,13 @@ pub fn check(port: u16, mount: &str, internal: Option<&str>, p: Profile) {
     assert!(r.status == 400 || r.status == 404, "{r:?}");
     // HEAD: the headers of GET, no body.
     let r = curl(&format!("{base}{mount}/plain.txt"), &["--head"]);
+    let essence = r
+        .header("Content-Type")
+        .map(|v| v.split(';').next().unwrap_or_default());
     assert_eq!(
-        (r.status, r.header("Content-Type"), r.header("Content-Length")),
-        (200, Some("text/plain"), Some("6"))
+        (r.status, essence, r.header("Content-Length")),
+        (200, Some("text/plain"), Some("6")),
+        "{r:?}"
     );
     assert!(r.body.is_empty());
     // Range and conditional requests, answered by the server on the file it sends.
