@@ -83,6 +83,16 @@ fn push_absolute(out: &mut Vec<u8>, root: &Path, rel: &[u8], encode: bool) {
     }
 }
 
+/// Appends `NAME: <prefix>/<rel, percent-encoded>`.
+fn push_internal_uri(out: &mut Vec<u8>, name: &[u8], prefix: &str, rel: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(prefix.as_bytes());
+    out.push(b'/');
+    push_uri_path(out, rel);
+    out.extend_from_slice(b"\r\n");
+}
+
 fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(name);
     out.extend_from_slice(b": ");
@@ -123,11 +133,7 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
             push_header(out, b"Content-Type", ct);
         }
         Backend::Nginx => {
-            out.extend_from_slice(b"X-Accel-Redirect: ");
-            out.extend_from_slice(policy.internal_prefix.as_bytes());
-            out.push(b'/');
-            push_uri_path(out, rel);
-            out.extend_from_slice(b"\r\n");
+            push_internal_uri(out, b"X-Accel-Redirect", &policy.internal_prefix, rel);
             push_header(out, b"Content-Type", ct);
         }
         Backend::Apache => {
@@ -148,13 +154,7 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
             out.extend_from_slice(b"\r\n");
             push_header(out, b"Content-Type", ct);
         }
-        Backend::LocalRedirect => {
-            out.extend_from_slice(b"Location: ");
-            out.extend_from_slice(policy.internal_prefix.as_bytes());
-            out.push(b'/');
-            push_uri_path(out, rel);
-            out.extend_from_slice(b"\r\n");
-        }
+        Backend::LocalRedirect => push_internal_uri(out, b"Location", &policy.internal_prefix, rel),
         Backend::Caddy => {
             out.extend_from_slice(b"X-Accel-Redirect: /");
             out.extend_from_slice(rel);

@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use support::{conf_example, fill_template, matrix, nginx, wait_until, Tree};
 
@@ -24,43 +23,23 @@ fn setup() -> Option<Setup> {
     Some(Setup { tree, run, _dir: dir })
 }
 
-fn nginx_conf(s: &Setup, port: u16, upstream: &str) -> String {
-    fill_template(
-        &conf_example("nginx.conf"),
-        &[
-            ("NGINX_USER", support::nginx_user()),
-            ("RUN_DIR", s.run.display().to_string()),
-            ("PORT", port.to_string()),
-            ("UPSTREAM", upstream.to_owned()),
-            ("ROOT", s.tree.root.display().to_string()),
-        ],
-    )
-}
-
-fn serve_args(root: &Path, listen: &str) -> Vec<String> {
-    vec![
-        "--root".into(),
-        root.display().to_string(),
-        "--internal-prefix".into(),
-        "/_protected".into(),
-        "--strip-prefix".into(),
-        "/dl".into(),
-        "--listen".into(),
-        listen.into(),
-    ]
-}
-
 #[test]
 fn nginx_with_xsendfiled_on_a_unix_socket() {
     let Some(s) = setup() else { return };
     let sock = s.run.join("xsendfiled.sock");
     std::fs::create_dir_all(&s.run).expect("mkdir");
-    let args = serve_args(&s.tree.root, &format!("unix:{}", sock.display()));
+    let args = support::guard_args(&s.tree.root, Some(&format!("unix:{}", sock.display())));
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut d = support::daemon(&s.run, "xsendfiled", &argv, &[]);
     wait_until("xsendfiled", Some(&mut d), || support::unix_up(&sock));
     let port = support::free_port();
-    let _n = nginx(&s.run, &nginx_conf(&s, port, &format!("unix:{}", sock.display())), port);
+    let _n = support::nginx_example(
+        "nginx.conf",
+        &s.run,
+        &s.tree.root,
+        &format!("unix:{}", sock.display()),
+        port,
+    );
     matrix::check(port, "/dl", Some("/_protected"), matrix::STRICT);
     // Decisions are logged (at debug level, as the tests run it).
     assert!(
@@ -75,12 +54,12 @@ fn nginx_with_xsendfiled_on_tcp() {
     let Some(s) = setup() else { return };
     std::fs::create_dir_all(&s.run).expect("mkdir");
     let xport = support::free_port();
-    let args = serve_args(&s.tree.root, &format!("127.0.0.1:{xport}"));
+    let args = support::guard_args(&s.tree.root, Some(&format!("127.0.0.1:{xport}")));
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut d = support::daemon(&s.run, "xsendfiled", &argv, &[("FCGI_WEB_SERVER_ADDRS", "127.0.0.1")]);
     wait_until("xsendfiled", Some(&mut d), || support::tcp_up(xport));
     let port = support::free_port();
-    let _n = nginx(&s.run, &nginx_conf(&s, port, &format!("127.0.0.1:{xport}")), port);
+    let _n = support::nginx_example("nginx.conf", &s.run, &s.tree.root, &format!("127.0.0.1:{xport}"), port);
     matrix::check(port, "/dl", Some("/_protected"), matrix::STRICT);
 }
 
@@ -107,7 +86,7 @@ fn nginx_with_xsendfiled_under_spawn_fcgi_tcp() {
     let mut p = spawn_fcgi(&s, &["-a".into(), "127.0.0.1".into(), "-p".into(), xport.to_string()]);
     wait_until("spawn-fcgi tcp", Some(&mut p), || support::tcp_up(xport));
     let port = support::free_port();
-    let _n = nginx(&s.run, &nginx_conf(&s, port, &format!("127.0.0.1:{xport}")), port);
+    let _n = support::nginx_example("nginx.conf", &s.run, &s.tree.root, &format!("127.0.0.1:{xport}"), port);
     matrix::check(port, "/dl", Some("/_protected"), matrix::STRICT);
     assert!(p.log_text().contains("inherited fd 0"), "{}", p.log_text());
 }
@@ -126,7 +105,13 @@ fn nginx_with_xsendfiled_under_spawn_fcgi_unix() {
     );
     wait_until("spawn-fcgi unix", Some(&mut p), || support::unix_up(&sock));
     let port = support::free_port();
-    let _n = nginx(&s.run, &nginx_conf(&s, port, &format!("unix:{}", sock.display())), port);
+    let _n = support::nginx_example(
+        "nginx.conf",
+        &s.run,
+        &s.tree.root,
+        &format!("unix:{}", sock.display()),
+        port,
+    );
     matrix::check(port, "/dl", Some("/_protected"), matrix::STRICT);
     assert!(p.log_text().contains("inherited fd 0"), "{}", p.log_text());
 }
@@ -164,23 +149,14 @@ fn nginx_named_location() {
     let Some(s) = setup() else { return };
     std::fs::create_dir_all(&s.run).expect("mkdir");
     let sock = s.run.join("xsendfiled.sock");
-    let mut args = serve_args(&s.tree.root, &format!("unix:{}", sock.display()));
+    let mut args = support::guard_args(&s.tree.root, Some(&format!("unix:{}", sock.display())));
     args[3] = "@files".into();
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut d = support::daemon(&s.run, "xsendfiled", &argv, &[]);
     wait_until("xsendfiled", Some(&mut d), || support::unix_up(&sock));
     let port = support::free_port();
-    let conf = fill_template(
-        &conf_example("nginx-named-location.conf"),
-        &[
-            ("NGINX_USER", support::nginx_user()),
-            ("RUN_DIR", s.run.display().to_string()),
-            ("PORT", port.to_string()),
-            ("UPSTREAM", format!("unix:{}", sock.display())),
-            ("ROOT", s.tree.root.display().to_string()),
-        ],
-    );
-    let _n = nginx(&s.run, &conf, port);
+    let upstream = format!("unix:{}", sock.display());
+    let _n = support::nginx_example("nginx-named-location.conf", &s.run, &s.tree.root, &upstream, port);
     matrix::check(
         port,
         "/dl",

@@ -12,20 +12,9 @@ use std::time::{Duration, Instant};
 use support::fcgi_client::*;
 use support::{daemon, tempdir, unix_up, wait_until, Tree};
 
-fn base_args(root: &Path) -> Vec<String> {
-    vec![
-        "--root".into(),
-        root.display().to_string(),
-        "--internal-prefix".into(),
-        "/_protected".into(),
-        "--strip-prefix".into(),
-        "/dl".into(),
-    ]
-}
-
 fn start_unix(dir: &Path, root: &Path, extra: &[&str]) -> (support::Proc, std::path::PathBuf) {
     let sock = dir.join("x.sock");
-    let mut args = base_args(root);
+    let mut args = support::guard_args(root, None);
     args.push("--listen".into());
     args.push(format!("unix:{}", sock.display()));
     args.extend(extra.iter().map(|s| s.to_string()));
@@ -223,7 +212,7 @@ fn unix_socket_mode_stale_and_live_sockets() {
     let mode = std::fs::metadata(&sock).expect("stat").permissions().mode() & 0o777;
     assert_eq!(mode, 0o640);
     // A second daemon on the same live socket refuses to start and says why.
-    let mut args = base_args(&tree.root);
+    let mut args = support::guard_args(&tree.root, None);
     args.extend(["--listen".to_string(), format!("unix:{}", sock.display())]);
     let out = Command::new(support::bin())
         .args(&args)
@@ -247,7 +236,7 @@ fn unix_socket_mode_stale_and_live_sockets() {
     // A regular file is never replaced.
     let file = dir.path().join("regular");
     std::fs::write(&file, "x").expect("write");
-    let mut args = base_args(&tree.root);
+    let mut args = support::guard_args(&tree.root, None);
     args.extend(["--listen".to_string(), format!("unix:{}", file.display())]);
     let out = Command::new(support::bin())
         .args(&args)
@@ -275,7 +264,7 @@ fn tcp_listener_and_fcgi_web_server_addrs() {
     let tree = Tree::create(dir.path());
     for (allowed, served) in [("127.0.0.1", true), ("::1, 127.0.0.1", true), ("192.0.2.1", false)] {
         let port = support::free_port();
-        let mut args = base_args(&tree.root);
+        let mut args = support::guard_args(&tree.root, None);
         args.extend(["--listen".to_string(), format!("127.0.0.1:{port}")]);
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut d = daemon(dir.path(), "tcp", &argv, &[("FCGI_WEB_SERVER_ADDRS", allowed)]);
@@ -294,7 +283,7 @@ fn tcp_listener_and_fcgi_web_server_addrs() {
     }
     // IPv6 loopback.
     let port = support::free_port();
-    let mut args = base_args(&tree.root);
+    let mut args = support::guard_args(&tree.root, None);
     args.extend(["--listen".to_string(), format!("[::1]:{port}")]);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut d = daemon(dir.path(), "tcp6", &argv, &[]);
@@ -313,7 +302,7 @@ fn tcp_listener_and_fcgi_web_server_addrs() {
 fn inherited_fd0_tcp_and_unix_and_systemd_socket() {
     let dir = tempdir();
     let tree = Tree::create(dir.path());
-    let args = base_args(&tree.root);
+    let args = support::guard_args(&tree.root, None);
     // fd 0 = listening Unix socket (what mod_fcgid and spawn-fcgi -s hand over).
     let path = dir.path().join("fd0.sock");
     let l = std::os::unix::net::UnixListener::bind(&path).expect("bind");

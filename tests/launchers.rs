@@ -9,20 +9,6 @@ use std::process::Command;
 use std::time::Duration;
 use support::{conf_example, fill_template, matrix, wait_until, Tree};
 
-fn nginx_for(run: &Path, root: &Path, sock: &Path, port: u16) -> support::Proc {
-    let conf = fill_template(
-        &conf_example("nginx.conf"),
-        &[
-            ("NGINX_USER", support::nginx_user()),
-            ("RUN_DIR", run.display().to_string()),
-            ("PORT", port.to_string()),
-            ("UPSTREAM", format!("unix:{}", sock.display())),
-            ("ROOT", root.display().to_string()),
-        ],
-    );
-    support::nginx(run, &conf, port)
-}
-
 fn alive(pid: i32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
         && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -79,7 +65,13 @@ fn spawn_fcgi_with_several_children_sharing_one_socket() {
         "one socket shared by all"
     );
     let port = support::free_port();
-    let _n = nginx_for(&run, &tree.root, &sock, port);
+    let _n = support::nginx_example(
+        "nginx.conf",
+        &run,
+        &tree.root,
+        &format!("unix:{}", sock.display()),
+        port,
+    );
     matrix::check(port, "/dl", Some("/_protected"), matrix::STRICT);
     // One child going away leaves the others serving.
     let _ = Command::new("kill").arg(pids[0].to_string()).status();
@@ -170,7 +162,13 @@ os.execv(sys.argv[2], sys.argv[2:])
     let mut d = support::spawn(cmd, "xsendfiled-systemd", &run.join("xsendfiled.log"));
     wait_until("socket-activated xsendfiled", Some(&mut d), || support::unix_up(&sock));
     let port = support::free_port();
-    let _n = nginx_for(&run, &tree.root, &sock, port);
+    let _n = support::nginx_example(
+        "nginx.conf",
+        &run,
+        &tree.root,
+        &format!("unix:{}", sock.display()),
+        port,
+    );
     matrix::check(port, "/dl", Some("/_protected"), matrix::STRICT);
     assert!(d.log_text().contains("on inherited fd 3"), "{}", d.log_text());
     // The stop systemd sends: SIGTERM, then exit 0 within TimeoutStopSec.

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::fcgi_client::*;
-use support::{conf_example, fill_template, matrix, wait_until, Tree};
+use support::{matrix, wait_until, Tree};
 
 fn serve_daemon(dir: &Path, root: &Path, sock: &Path) -> support::Proc {
     let args = [
@@ -43,17 +43,13 @@ fn serve_backend_through_nginx() {
     let sock = run.join("x.sock");
     let _d = serve_daemon(&run, &tree.root, &sock);
     let port = support::free_port();
-    let conf = fill_template(
-        &conf_example("nginx.conf"),
-        &[
-            ("NGINX_USER", support::nginx_user()),
-            ("RUN_DIR", run.display().to_string()),
-            ("PORT", port.to_string()),
-            ("UPSTREAM", format!("unix:{}", sock.display())),
-            ("ROOT", tree.root.display().to_string()),
-        ],
+    let _n = support::nginx_example(
+        "nginx.conf",
+        &run,
+        &tree.root,
+        &format!("unix:{}", sock.display()),
+        port,
     );
-    let _n = support::nginx(&run, &conf, port);
     matrix::check(port, "/dl", None, matrix::STRICT);
     let base = format!("http://127.0.0.1:{port}/dl");
     // Our own validators and range answers (nginx passes them through).

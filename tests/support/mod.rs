@@ -191,6 +191,38 @@ pub fn nginx(run_dir: &Path, config: &str, port: u16) -> Proc {
     p
 }
 
+/// Starts nginx with `conf-examples/NAME`, its placeholders filled for `root` and `upstream`.
+pub fn nginx_example(name: &str, run_dir: &Path, root: &Path, upstream: &str, port: u16) -> Proc {
+    let conf = fill_template(
+        &conf_example(name),
+        &[
+            ("NGINX_USER", nginx_user()),
+            ("RUN_DIR", run_dir.display().to_string()),
+            ("PORT", port.to_string()),
+            ("UPSTREAM", upstream.to_owned()),
+            ("ROOT", root.display().to_string()),
+        ],
+    );
+    nginx(run_dir, &conf, port)
+}
+
+/// The daemon options the nginx examples expect: `--root ROOT --internal-prefix /_protected
+/// --strip-prefix /dl`, plus `--listen LISTEN` when given.
+pub fn guard_args(root: &Path, listen: Option<&str>) -> Vec<String> {
+    let mut v: Vec<String> = vec![
+        "--root".into(),
+        root.display().to_string(),
+        "--internal-prefix".into(),
+        "/_protected".into(),
+        "--strip-prefix".into(),
+        "/dl".into(),
+    ];
+    if let Some(l) = listen {
+        v.extend(["--listen".to_string(), l.to_string()]);
+    }
+    v
+}
+
 /// The user nginx workers run as in tests: root when we are root (the tree lives in a temp dir).
 pub fn nginx_user() -> String {
     let out = Command::new("id").arg("-un").output().expect("id");
