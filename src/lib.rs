@@ -18,12 +18,15 @@
 //! - [`server`]: the tokio shell: listeners, connections, timeouts, signals;
 //! - [`cli`] and [`config`]: options parsed by clap, validated once into a [`config::Config`];
 //! - [`validators`]: `ETag` and `Last-Modified` for a file;
+//! - [`token`]: signed, expiring links (SDL1) and the key ring;
+//! - [`disposition`]: `Content-Disposition` with RFC 8187 names;
 //! - [`sys`]: the one audited module of system calls the standard library lacks.
 
 pub mod cgi;
 pub mod cli;
 pub mod config;
 pub mod decide;
+pub mod disposition;
 pub mod fcgi;
 pub mod limits;
 pub mod path;
@@ -34,4 +37,5 @@ pub mod serve;
 pub mod server;
 pub mod service;
 pub mod sys;
+pub mod token;
 pub mod validators;

@@ -1,0 +1,78 @@
+//! `Content-Disposition` (RFC 6266) with an RFC 8187 `filename*` for names that are not plain ASCII.
+//!
+//! `filename="<fallback>"` is always present: the name with every character outside printable
+//! ASCII replaced by `_`, and `"` and `\` escaped (in the quoted form only). When the fallback
+//! differs from the name, `filename*=UTF-8''<percent-encoded UTF-8>` follows, encoded with the
+//! RFC 8187 `attr-char` set, so a browser that understands it saves the exact name. The fallback is
+//! never empty and never only an extension: a name whose stem is all non-ASCII keeps one `_` per
+//! character (`是.txt` → `_.txt`, not `.txt`). Names are checked before they get here (no control
+//! characters, `/` or `\`; see [`crate::token::valid_filename`]), so nothing can break the header.
+
+/// `inline` or `attachment`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Let the browser display it.
+    Inline,
+    /// Make the browser download it.
+    Attachment,
+}
+
+impl Disposition {
+    /// The token.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Inline => "inline",
+            Disposition::Attachment => "attachment",
+        }
+    }
+}
+
+fn attr_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b)
+}
+
+/// The header value for `name` (must satisfy [`crate::token::valid_filename`]).
+pub fn header_value(kind: Disposition, name: &str) -> String {
+    let mut fallback = String::with_capacity(name.len());
+    let mut plain = true;
+    for c in name.chars() {
+        if c.is_ascii_graphic() || c == ' ' {
+            if c == '"' || c == '\\' {
+                fallback.push('\\');
+            }
+            fallback.push(c);
+        } else {
+            plain = false;
+            fallback.push('_');
+        }
+    }
+    let mut v = format!("{}; filename=\"{fallback}\"", kind.as_str());
+    if !plain {
+        v.push_str("; filename*=UTF-8''");
+        for &b in name.as_bytes() {
+            if attr_char(b) {
+                v.push(b as char);
+            } else {
+                v.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values() {
+        let a = Disposition::Attachment;
+        assert_eq!(header_value(a, "report.pdf"), "attachment; filename=\"report.pdf\"");
+        assert_eq!(header_value(Disposition::Inline, "a \"b\" \\c.txt"), "inline; filename=\"a \\\"b\\\" \\\\c.txt\"");
+        assert_eq!(header_value(a, "是.txt"), "attachment; filename=\"_.txt\"; filename*=UTF-8''%E6%98%AF.txt");
+        assert_eq!(
+            header_value(a, "Q3 résumé \"final\".pdf"),
+            "attachment; filename=\"Q3 r_sum_ \\\"final\\\".pdf\"; filename*=UTF-8''Q3%20r%C3%A9sum%C3%A9%20%22final%22.pdf"
+        );
+    }
+}
