@@ -46,10 +46,7 @@ where
         file.seek(SeekFrom::Start(body.offset))?;
         let sent = io::copy(&mut file.take(body.len), stdout)?;
         if sent != body.len {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "file shrank while it was being sent",
-            ));
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file shrank while it was being sent"));
         }
     }
     stdout.flush()?;

@@ -36,6 +36,63 @@ pub struct Cli {
 pub enum Command {
     /// Run the FastCGI responder (or answer one CGI request); the default.
     Serve(ServeArgs),
+    /// Print a signed link (path and query) for PATH, ready to append to the site's origin.
+    Sign(SignArgs),
+}
+
+/// `attachment` or `inline`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DispositionArg {
+    /// Make the browser download the file.
+    Attachment,
+    /// Let the browser display it.
+    Inline,
+}
+
+/// Options of `sign`.
+#[derive(Debug, Clone, Args)]
+pub struct SignArgs {
+    /// The key ring (the same file the daemon uses).
+    #[arg(long, value_name = "FILE", env = "XSENDFILED_KEYS")]
+    pub keys: Option<PathBuf>,
+
+    /// Accept a key file that group or other users can read.
+    #[arg(long, env = "XSENDFILED_ALLOW_READABLE_KEYS", value_parser = clap::builder::FalseyValueParser::new(), num_args = 0, default_missing_value = "true")]
+    pub allow_readable_keys: bool,
+
+    /// Key id to sign with (default: the first key in the file).
+    #[arg(long, value_name = "KID")]
+    pub kid: Option<String>,
+
+    /// When the link expires: a duration from now (10m, 2h, 7d), a Unix time, or an RFC 3339 UTC
+    /// time (2026-01-01T00:00:00Z).
+    #[arg(long, value_name = "WHEN", default_value = "1h")]
+    pub expires: String,
+
+    /// When the link starts to work (same forms as --expires).
+    #[arg(long, value_name = "WHEN")]
+    pub not_before: Option<String>,
+
+    /// Sign this prefix of PATH (ending with /) instead: one link for every file below it.
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
+
+    /// Bind the link to a client network: ADDRESS/BITS (203.0.113.0/24, 2001:db8::/64) or an
+    /// address (its /32 or /128).
+    #[arg(long, value_name = "NET")]
+    pub ip: Option<String>,
+
+    /// The name the browser saves the file under (signed into the link).
+    #[arg(long, value_name = "NAME")]
+    pub filename: Option<String>,
+
+    /// Signed Content-Disposition type.
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub disposition: Option<DispositionArg>,
+
+    /// The public path a browser requests, mount prefix included, not percent-encoded
+    /// (e.g. "/dl/reports/Q3 résumé.pdf").
+    pub path: String,
 }
 
 /// The offload mechanism of the web server in front.
@@ -82,6 +139,23 @@ pub struct ServeArgs {
     #[arg(long, env = "XSENDFILED_ALLOW_HIDDEN", value_parser = clap::builder::FalseyValueParser::new(), num_args = 0, default_missing_value = "true")]
     pub allow_hidden: bool,
 
+    /// Key ring for signed links: one `KID hex:SECRET` or `KID b64:SECRET` per line; reloaded on SIGHUP.
+    #[arg(long, value_name = "FILE", env = "XSENDFILED_KEYS")]
+    pub keys: Option<PathBuf>,
+
+    /// Accept a key file that group or other users can read.
+    #[arg(long, env = "XSENDFILED_ALLOW_READABLE_KEYS", value_parser = clap::builder::FalseyValueParser::new(), num_args = 0, default_missing_value = "true")]
+    pub allow_readable_keys: bool,
+
+    /// Every download needs a valid signed link (the server may decide per location with the
+    /// trusted parameter XSENDFILED_AUTH=signed|none).
+    #[arg(long, env = "XSENDFILED_REQUIRE_SIGNATURE", value_parser = clap::builder::FalseyValueParser::new(), num_args = 0, default_missing_value = "true")]
+    pub require_signature: bool,
+
+    /// Longest lifetime a signed link may have left; longer ones are refused (403).
+    #[arg(long, value_name = "DURATION", default_value = "7d", env = "XSENDFILED_MAX_LINK_LIFETIME")]
+    pub max_link_lifetime: String,
+
     /// Where to listen: HOST:PORT, [V6]:PORT, unix:PATH or fd:N.
     #[arg(long, value_name = "ADDR", env = "XSENDFILED_LISTEN")]
     pub listen: Option<String>,
@@ -107,30 +181,15 @@ pub struct ServeArgs {
     pub max_stdin_bytes: u64,
 
     /// Close a connection idle between requests for this long (e.g. 60s, 500ms, 2m).
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "60s",
-        env = "XSENDFILED_IDLE_TIMEOUT"
-    )]
+    #[arg(long, value_name = "DURATION", default_value = "60s", env = "XSENDFILED_IDLE_TIMEOUT")]
     pub idle_timeout: String,
 
     /// Close a connection whose request is not complete this long after it began.
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "30s",
-        env = "XSENDFILED_REQUEST_TIMEOUT"
-    )]
+    #[arg(long, value_name = "DURATION", default_value = "30s", env = "XSENDFILED_REQUEST_TIMEOUT")]
     pub request_timeout: String,
 
     /// On SIGTERM/SIGINT, wait this long for requests in progress before exiting.
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "10s",
-        env = "XSENDFILED_DRAIN_TIMEOUT"
-    )]
+    #[arg(long, value_name = "DURATION", default_value = "10s", env = "XSENDFILED_DRAIN_TIMEOUT")]
     pub drain_timeout: String,
 
     /// Worker threads (1 runs everything on one thread, the fastest on small machines).
@@ -155,7 +214,7 @@ impl Cli {
     pub fn serve_args(&self) -> &ServeArgs {
         match &self.command {
             Some(Command::Serve(args)) => args,
-            None => &self.serve,
+            _ => &self.serve,
         }
     }
 }

@@ -58,7 +58,7 @@ pub enum ConfigError {
     #[error("--socket-mode {0:?}: expected an octal mode such as 0660")]
     BadSocketMode(String),
     /// A duration option is malformed.
-    #[error("{option} {value:?}: expected a duration such as 30s, 500ms, 2m or 1h")]
+    #[error("{option} {value:?}: expected a duration such as 30s, 500ms, 2m, 1h or 7d")]
     BadDuration {
         /// Option name.
         option: &'static str,
@@ -78,6 +78,12 @@ pub enum ConfigError {
     /// `--log-level` is not a level.
     #[error("--log-level {0:?}: expected error, warn, info, debug or trace")]
     BadLogLevel(String),
+    /// The key file is unusable.
+    #[error("--keys {0}")]
+    Keys(#[source] crate::token::keys::KeyError),
+    /// Signatures required but no keys.
+    #[error("--require-signature needs --keys FILE (or XSENDFILED_KEYS)")]
+    RequireSignatureWithoutKeys,
     /// `FCGI_WEB_SERVER_ADDRS` holds something that is not an IP address.
     #[error("FCGI_WEB_SERVER_ADDRS: {0:?} is not an IPv4 or IPv6 address (comma-separated list expected)")]
     BadWebServerAddr(String),
@@ -121,6 +127,8 @@ pub struct Policy {
     pub strip_prefix: Option<Vec<u8>>,
     /// Whether dot-files may be served.
     pub allow_hidden: bool,
+    /// Signed links, when keys are configured.
+    pub signing: Option<crate::token::Signing>,
 }
 
 /// Where to listen.
@@ -184,6 +192,23 @@ impl Config {
             args.strip_prefix.as_deref(),
             args.allow_hidden,
         )?;
+        let mut policy = policy;
+        let max_ttl = parse_duration("--max-link-lifetime", &args.max_link_lifetime)?.as_secs();
+        policy.signing = match &args.keys {
+            Some(path) => {
+                let ring =
+                    crate::token::keys::KeyRing::load(path, args.allow_readable_keys).map_err(ConfigError::Keys)?;
+                Some(crate::token::Signing::new(
+                    ring,
+                    Some(path.clone()),
+                    args.allow_readable_keys,
+                    args.require_signature,
+                    max_ttl,
+                ))
+            }
+            None if args.require_signature => return Err(ConfigError::RequireSignatureWithoutKeys),
+            None => None,
+        };
         let limits = Limits {
             max_params_bytes: bounded("--max-params-bytes", args.max_params_bytes, 4096, 16 << 20)?,
             max_params_count: bounded("--max-params", args.max_params, 16, 1_000_000)?,
@@ -217,17 +242,11 @@ impl Policy {
         strip_prefix: Option<&str>,
         allow_hidden: bool,
     ) -> Result<Policy, ConfigError> {
-        let md = std::fs::metadata(root).map_err(|source| ConfigError::Root {
-            path: root.to_owned(),
-            source,
-        })?;
+        let md = std::fs::metadata(root).map_err(|source| ConfigError::Root { path: root.to_owned(), source })?;
         if !md.is_dir() {
             return Err(ConfigError::RootNotDirectory(root.to_owned()));
         }
-        let root = Root::open(root).map_err(|source| ConfigError::Root {
-            path: root.to_owned(),
-            source,
-        })?;
+        let root = Root::open(root).map_err(|source| ConfigError::Root { path: root.to_owned(), source })?;
         let internal_prefix = match internal_prefix {
             None if !backend.needs_internal_prefix() => String::new(),
             None => return Err(ConfigError::MissingInternalPrefix),
@@ -251,37 +270,21 @@ impl Policy {
             }
         };
         let strip_prefix = match strip_prefix {
-            Some(p) => Some(normalize_prefix("--strip-prefix", p)?)
-                .filter(|p| !p.is_empty())
-                .map(String::into_bytes),
+            Some(p) => Some(normalize_prefix("--strip-prefix", p)?).filter(|p| !p.is_empty()).map(String::into_bytes),
             None => None,
         };
-        Ok(Policy {
-            root,
-            backend,
-            internal_prefix,
-            strip_prefix,
-            allow_hidden,
-        })
+        Ok(Policy { root, backend, internal_prefix, strip_prefix, allow_hidden, signing: None })
     }
 }
 
 /// Checks a URI prefix and removes trailing slashes (so `/dl/` and `/dl` mean the same).
 fn normalize_prefix(option: &'static str, value: &str) -> Result<String, ConfigError> {
-    let bad = |why| ConfigError::BadPrefix {
-        option,
-        value: value.to_owned(),
-        why,
-    };
+    let bad = |why| ConfigError::BadPrefix { option, value: value.to_owned(), why };
     if let Some(name) = value.strip_prefix('@') {
         if option != "--internal-prefix" {
             return Err(bad("must start with /"));
         }
-        if name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
             return Err(bad("a named location is @ followed by letters, digits, _ or -"));
         }
         return Ok(value.to_owned());
@@ -291,16 +294,10 @@ fn normalize_prefix(option: &'static str, value: &str) -> Result<String, ConfigE
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~/!$&'()*+,;=:@".contains(c);
     if !value.chars().all(allowed) {
-        return Err(bad(
-            "may contain only letters, digits, / and -._~!$&'()*+,;=:@ (no %, ?, #, spaces)",
-        ));
+        return Err(bad("may contain only letters, digits, / and -._~!$&'()*+,;=:@ (no %, ?, #, spaces)"));
     }
     let trimmed = value.trim_end_matches('/');
-    if trimmed
-        .split('/')
-        .skip(1)
-        .any(|s| s.is_empty() || s == "." || s == "..")
-    {
+    if trimmed.split('/').skip(1).any(|s| s.is_empty() || s == "." || s == "..") {
         return Err(bad("must not contain empty, . or .. segments"));
     }
     Ok(trimmed.to_owned())
@@ -339,7 +336,7 @@ fn parse_mode(value: &str) -> Result<u32, ConfigError> {
     }
 }
 
-/// Parses `30s`, `500ms`, `2m`, `1h`, or a bare number of seconds.
+/// Parses `30s`, `500ms`, `2m`, `1h`, `7d`, or a bare number of seconds.
 pub fn parse_duration_str(value: &str) -> Option<Duration> {
     let v = value.trim();
     let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
@@ -350,18 +347,58 @@ pub fn parse_duration_str(value: &str) -> Option<Duration> {
         "ms" => Duration::from_millis(n),
         "m" => Duration::from_secs(n.checked_mul(60)?),
         "h" => Duration::from_secs(n.checked_mul(3600)?),
+        "d" => Duration::from_secs(n.checked_mul(86_400)?),
         _ => return None,
     };
     Some(d)
 }
 
+/// A point in time for `sign`: a duration from `now` (`10m`, `7d`, a bare number of seconds),
+/// `@UNIX-SECONDS`, or RFC 3339 UTC `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn parse_when(v: &str, now: u64) -> Option<u64> {
+    if let Some(unix) = v.strip_prefix('@') {
+        return unix.parse().ok();
+    }
+    if let Some(d) = parse_duration_str(v) {
+        return now.checked_add(d.as_secs());
+    }
+    let b = v.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| v.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Days from the civil date (proleptic Gregorian), Howard Hinnant's algorithm.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).ok()
+}
+
+/// `ADDRESS/BITS` or a bare address (its /32 or /128), for binding a link to a client network.
+pub fn parse_network(v: &str) -> Option<(IpAddr, u8)> {
+    match v.split_once('/') {
+        Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
+        None => {
+            let ip: IpAddr = v.parse().ok()?;
+            Some((ip, if ip.to_canonical().is_ipv4() { 32 } else { 128 }))
+        }
+    }
+}
+
 fn parse_duration(option: &'static str, value: &str) -> Result<Duration, ConfigError> {
     match parse_duration_str(value) {
         Some(d) if !d.is_zero() => Ok(d),
-        _ => Err(ConfigError::BadDuration {
-            option,
-            value: value.to_owned(),
-        }),
+        _ => Err(ConfigError::BadDuration { option, value: value.to_owned() }),
     }
 }
 
@@ -373,11 +410,7 @@ fn bounded(option: &'static str, value: usize, min: usize, max: usize) -> Result
             "--threads" => "must be between 1 and 1024",
             _ => "must be between 1 and 1000000",
         };
-        return Err(ConfigError::BadLimit {
-            option,
-            value: value as u64,
-            why,
-        });
+        return Err(ConfigError::BadLimit { option, value: value as u64, why });
     }
     Ok(value)
 }
@@ -411,9 +444,7 @@ fn parse_web_server_addrs(value: &OsStr) -> Result<Vec<IpAddr>, ConfigError> {
     let text = value.to_string_lossy();
     let mut out = Vec::new();
     for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let ip: IpAddr = entry
-            .parse()
-            .map_err(|_| ConfigError::BadWebServerAddr(entry.to_owned()))?;
+        let ip: IpAddr = entry.parse().map_err(|_| ConfigError::BadWebServerAddr(entry.to_owned()))?;
         out.push(ip.to_canonical());
     }
     Ok(out)
@@ -425,18 +456,9 @@ mod tests {
 
     #[test]
     fn listen_forms() {
-        assert_eq!(
-            parse_listen("127.0.0.1:9000").ok(),
-            Some(ListenSpec::Tcp("127.0.0.1:9000".parse().expect("addr")))
-        );
-        assert_eq!(
-            parse_listen("[::1]:9000").ok(),
-            Some(ListenSpec::Tcp("[::1]:9000".parse().expect("addr")))
-        );
-        assert_eq!(
-            parse_listen("unix:/run/x.sock").ok(),
-            Some(ListenSpec::Unix("/run/x.sock".into()))
-        );
+        assert_eq!(parse_listen("127.0.0.1:9000").ok(), Some(ListenSpec::Tcp("127.0.0.1:9000".parse().expect("addr"))));
+        assert_eq!(parse_listen("[::1]:9000").ok(), Some(ListenSpec::Tcp("[::1]:9000".parse().expect("addr"))));
+        assert_eq!(parse_listen("unix:/run/x.sock").ok(), Some(ListenSpec::Unix("/run/x.sock".into())));
         assert_eq!(parse_listen("fd:3").ok(), Some(ListenSpec::Fd(3)));
         for bad in ["", "fd:1", "fd:x", "unix:", "nowhere", "1.2.3.4"] {
             assert!(parse_listen(bad).is_err(), "{bad}");
@@ -447,10 +469,7 @@ mod tests {
     fn prefixes() {
         assert_eq!(normalize_prefix("x", "/_p/").ok().as_deref(), Some("/_p"));
         assert_eq!(normalize_prefix("x", "/").ok().as_deref(), Some(""));
-        assert_eq!(
-            normalize_prefix("--internal-prefix", "@files").ok().as_deref(),
-            Some("@files")
-        );
+        assert_eq!(normalize_prefix("--internal-prefix", "@files").ok().as_deref(), Some("@files"));
         for bad in ["p", "/a b", "/a%20", "/a/../b", "/a//b", "/a?x", "@", "@a/b"] {
             assert!(normalize_prefix("x", bad).is_err(), "{bad}");
         }
@@ -462,6 +481,13 @@ mod tests {
         assert_eq!(parse_duration_str("2m"), Some(Duration::from_secs(120)));
         assert_eq!(parse_duration_str("7"), Some(Duration::from_secs(7)));
         assert_eq!(parse_duration_str("7x"), None);
+        assert_eq!(parse_when("2026-01-01T00:00:00Z", 0), Some(1_767_225_600));
+        assert_eq!(parse_when("2023-11-14T22:13:20Z", 0), Some(1_700_000_000));
+        assert_eq!(parse_when("@1767225600", 0), Some(1_767_225_600));
+        assert_eq!(parse_when("10m", 100), Some(700));
+        assert_eq!(parse_when("2026-13-01T00:00:00Z", 0), None);
+        assert_eq!(parse_network("203.0.113.7"), Some(("203.0.113.7".parse().expect("ip"), 32)));
+        assert_eq!(parse_network("2001:db8::/64"), Some(("2001:db8::".parse().expect("ip"), 64)));
         assert_eq!(parse_mode("0660").ok(), Some(0o660));
         assert!(parse_mode("0999").is_err());
         assert_eq!(adjust_level(log::LevelFilter::Info, 2, 0), log::LevelFilter::Trace);

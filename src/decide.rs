@@ -4,11 +4,14 @@
 //!
 //! 1. `REQUEST_METHOD` missing → 400; not `GET`/`HEAD` → 405 with `Allow: GET, HEAD`
 //!    (RFC 9110 §15.5.6). Checked first, so a 405 reveals nothing about the tree.
-//! 2. No path (`PATH_INFO`, `DOCUMENT_URI`, `SCRIPT_NAME` all empty) → 400.
-//! 3. String checks of [`crate::path::validate`] → 404.
-//! 4. Confinement and file checks of [`crate::resolve::Root::resolve`] → 404, or 403 when we may
+//! 2. Where a signed link is needed (`--require-signature`, or the server's `XSENDFILED_AUTH`), it
+//!    is verified ([`crate::token::sdl1`]): forged or malformed → 403, expired → 410; it must cover
+//!    exactly the path the server asks to serve → else 403.
+//! 3. No path (`PATH_INFO`, `DOCUMENT_URI`, `SCRIPT_NAME` all empty) → 400.
+//! 4. String checks of [`crate::path::validate`] → 404.
+//! 5. Confinement and file checks of [`crate::resolve::Root::resolve`] → 404, or 403 when we may
 //!    not read the file.
-//! 5. The backend must be able to name the file ([`crate::response::expressible`]) → else 404.
+//! 6. The backend must be able to name the file ([`crate::response::expressible`]) → else 404.
 //!
 //! A refusal is a value ([`Decision::Refuse`]) carrying its [`Reason`] for the log; only real
 //! faults (EIO, EMFILE) are `Err`. The only side effects are the resolution syscalls.
@@ -17,6 +20,7 @@ use crate::config::Policy;
 use crate::path::{self, PathRejection};
 use crate::request::Request;
 use crate::resolve::{Refusal, Resolved};
+use crate::token::{sdl1, Claims};
 use std::ffi::OsStr;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -33,6 +37,8 @@ pub enum Status {
     NotFound,
     /// 405: only GET and HEAD.
     MethodNotAllowed,
+    /// 410: a signed link that has expired.
+    Gone,
     /// 500: a fault on our side.
     InternalServerError,
 }
@@ -45,6 +51,7 @@ impl Status {
             Status::Forbidden => 403,
             Status::NotFound => 404,
             Status::MethodNotAllowed => 405,
+            Status::Gone => 410,
             Status::InternalServerError => 500,
         }
     }
@@ -56,6 +63,7 @@ impl Status {
             Status::Forbidden => "403 Forbidden",
             Status::NotFound => "404 Not Found",
             Status::MethodNotAllowed => "405 Method Not Allowed",
+            Status::Gone => "410 Gone",
             Status::InternalServerError => "500 Internal Server Error",
         }
     }
@@ -76,6 +84,12 @@ pub enum Reason {
     File(Refusal),
     /// The configured web server cannot be told this name without opening another file.
     Unexpressible,
+    /// A signed link was needed and failed verification.
+    Token(crate::token::sdl1::Failure),
+    /// A signed link was needed but no keys are configured.
+    NoKeys,
+    /// The signed path is not the path the server asked to serve.
+    SignedPathMismatch,
 }
 
 impl std::fmt::Display for Reason {
@@ -87,6 +101,9 @@ impl std::fmt::Display for Reason {
             Reason::Path(p) => p.fmt(f),
             Reason::File(r) => r.fmt(f),
             Reason::Unexpressible => f.write_str("name cannot be expressed to this web server"),
+            Reason::Token(t) => write!(f, "signed link: {t}"),
+            Reason::NoKeys => f.write_str("signed link required but no --keys configured"),
+            Reason::SignedPathMismatch => f.write_str("signed link covers another path than the one served"),
         }
     }
 }
@@ -98,6 +115,10 @@ pub struct Send<'a> {
     pub file: Resolved<'a>,
     /// Its media type, from the extension of its canonical name.
     pub content_type: &'static str,
+    /// The key id of the signed link that allowed it, if one was needed.
+    pub kid: Option<String>,
+    /// Response claims from the signed link.
+    pub claims: Claims,
 }
 
 /// The outcome for one request.
@@ -114,11 +135,52 @@ pub enum Decision<'a> {
 /// # Errors
 /// Only for faults while resolving (see [`crate::resolve::Root::resolve`]).
 pub fn decide<'a>(req: &Request<'a>, policy: &Policy) -> io::Result<Decision<'a>> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    decide_at(req, policy, now)
+}
+
+/// Whether this request needs a signed link: the server's `XSENDFILED_AUTH` decides when set
+/// (`none` → no, `signed` or anything unknown → yes, failing closed), else `--require-signature`.
+fn needs_signature(req: &Request<'_>, policy: &Policy) -> bool {
+    match req.auth {
+        Some(b"none") => false,
+        Some(_) => true,
+        None => policy.signing.as_ref().is_some_and(|s| s.require),
+    }
+}
+
+/// [`decide`] at time `now` (Unix seconds).
+///
+/// # Errors
+/// Only for faults while resolving.
+pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result<Decision<'a>> {
     match req.method {
         None => return Ok(Decision::Refuse(Status::BadRequest, Reason::MissingMethod)),
         Some(b"GET") | Some(b"HEAD") => {}
         Some(_) => return Ok(Decision::Refuse(Status::MethodNotAllowed, Reason::MethodNotAllowed)),
     }
+    let (kid, claims) = if needs_signature(req, policy) {
+        let Some(signing) = &policy.signing else {
+            log::error!("a signed link is required here but no --keys are configured");
+            return Ok(Decision::Refuse(Status::Forbidden, Reason::NoKeys));
+        };
+        let input =
+            sdl1::Input { request_uri: req.request_uri, remote_addr: req.remote_addr, now, max_ttl: signing.max_ttl };
+        match sdl1::verify(&signing.keys(), &input) {
+            Err(sdl1::Failure::Expired) => {
+                return Ok(Decision::Refuse(Status::Gone, Reason::Token(sdl1::Failure::Expired)))
+            }
+            Err(f) => return Ok(Decision::Refuse(Status::Forbidden, Reason::Token(f))),
+            Ok(v) => {
+                if req.full_path().as_deref() != Some(v.path.as_slice()) {
+                    return Ok(Decision::Refuse(Status::Forbidden, Reason::SignedPathMismatch));
+                }
+                (Some(v.kid), v.claims)
+            }
+        }
+    } else {
+        (None, Claims::default())
+    };
     let Some(raw) = req.path() else {
         return Ok(Decision::Refuse(Status::BadRequest, Reason::MissingPath));
     };
@@ -137,12 +199,11 @@ pub fn decide<'a>(req: &Request<'a>, policy: &Policy) -> io::Result<Decision<'a>
                 return Ok(Decision::Refuse(Status::NotFound, Reason::Unexpressible));
             }
             let content_type = content_type_of(&file.rel);
-            Ok(Decision::Send(Send { file, content_type }))
+            Ok(Decision::Send(Send { file, content_type, kid, claims }))
         }
-        Err(Refusal::PermissionDenied) => Ok(Decision::Refuse(
-            Status::Forbidden,
-            Reason::File(Refusal::PermissionDenied),
-        )),
+        Err(Refusal::PermissionDenied) => {
+            Ok(Decision::Refuse(Status::Forbidden, Reason::File(Refusal::PermissionDenied)))
+        }
         Err(other) => Ok(Decision::Refuse(Status::NotFound, Reason::File(other))),
     }
 }

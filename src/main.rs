@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use std::process::ExitCode;
-use xsendfiled::cli::Cli;
+use xsendfiled::cli::{Cli, Command, DispositionArg, SignArgs};
 use xsendfiled::config::Config;
 use xsendfiled::server::{self, listen};
 
@@ -20,6 +20,9 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    if let Some(Command::Sign(args)) = &cli.command {
+        return sign(args);
+    }
     let args = cli.serve_args();
     let config = Config::from_args(args, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref())?;
     env_logger::Builder::new()
@@ -46,4 +49,45 @@ fn run() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `xsendfiled sign`: prints the signed link for a public path.
+fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
+    use anyhow::bail;
+    use xsendfiled::disposition::Disposition;
+    use xsendfiled::token::{keys::KeyRing, sdl1, Claims};
+    let Some(keys) = &args.keys else { bail!("sign needs --keys FILE (or XSENDFILED_KEYS)") };
+    let ring = KeyRing::load(keys, args.allow_readable_keys).map_err(|e| anyhow::anyhow!("--keys {e}"))?;
+    let kid = match &args.kid {
+        Some(k) => k.clone(),
+        None => ring.kids().first().cloned().unwrap_or_default(),
+    };
+    let Some(key) = ring.get(&kid) else { bail!("--kid {kid:?}: no such key in {}", keys.display()) };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let when = |opt: &str, v: &str| {
+        xsendfiled::config::parse_when(v, now).ok_or_else(|| {
+            anyhow::anyhow!("{opt} {v:?}: expected a duration (10m, 2h, 7d), @UNIX-SECONDS or YYYY-MM-DDTHH:MM:SSZ")
+        })
+    };
+    let exp = when("--expires", &args.expires)?;
+    let nbf = args.not_before.as_deref().map(|v| when("--not-before", v)).transpose()?;
+    let network = match &args.ip {
+        Some(net) => Some(
+            xsendfiled::config::parse_network(net)
+                .ok_or_else(|| anyhow::anyhow!("--ip {net:?}: expected ADDRESS/BITS or ADDRESS"))?,
+        ),
+        None => None,
+    };
+    let claims = Claims {
+        filename: args.filename.clone(),
+        disposition: args.disposition.map(|d| match d {
+            DispositionArg::Attachment => Disposition::Attachment,
+            DispositionArg::Inline => Disposition::Inline,
+        }),
+    };
+    let spec =
+        sdl1::SignSpec { kid: &kid, key, path: &args.path, exp, nbf, prefix: args.prefix.as_deref(), network, claims };
+    let link = sdl1::sign(&spec)?;
+    println!("{link}");
+    Ok(ExitCode::SUCCESS)
 }

@@ -133,14 +133,8 @@ mod tests {
 
     #[test]
     fn prefix_on_segment_boundary() {
-        assert_eq!(
-            validate(b"/dl/a.txt", Some(b"/dl"), false).map(|p| p.as_str()),
-            Ok("a.txt")
-        );
-        assert_eq!(
-            validate(b"/dlx/a.txt", Some(b"/dl"), false),
-            Err(PathRejection::OutsidePrefix)
-        );
+        assert_eq!(validate(b"/dl/a.txt", Some(b"/dl"), false).map(|p| p.as_str()), Ok("a.txt"));
+        assert_eq!(validate(b"/dlx/a.txt", Some(b"/dl"), false), Err(PathRejection::OutsidePrefix));
         assert_eq!(validate(b"/dl", Some(b"/dl"), false), Err(PathRejection::Root));
         assert_eq!(validate(b"/dl/", Some(b"/dl"), false), Err(PathRejection::Root));
     }

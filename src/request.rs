@@ -23,6 +23,9 @@ pub struct Request<'a> {
     pub query_string: Option<&'a [u8]>,
     /// `REMOTE_ADDR` (§4.1.8).
     pub remote_addr: Option<&'a [u8]>,
+    /// `XSENDFILED_AUTH`, set by the server (`signed` or `none`): whether this location needs a
+    /// signed link. A trusted parameter: a client header would arrive as `HTTP_XSENDFILED_AUTH`.
+    pub auth: Option<&'a [u8]>,
     /// Conditional and range headers, used only by the `serve` backend to pick the bytes of a
     /// file already allowed (never to decide whether it is allowed).
     pub conditions: crate::serve::Conditions<'a>,
@@ -45,6 +48,7 @@ impl<'a> Request<'a> {
                 b"REQUEST_URI" => &mut r.request_uri,
                 b"QUERY_STRING" => &mut r.query_string,
                 b"REMOTE_ADDR" => &mut r.remote_addr,
+                b"XSENDFILED_AUTH" => &mut r.auth,
                 b"HTTP_IF_MATCH" => &mut r.conditions.if_match,
                 b"HTTP_IF_NONE_MATCH" => &mut r.conditions.if_none_match,
                 b"HTTP_IF_MODIFIED_SINCE" => &mut r.conditions.if_modified_since,
@@ -64,10 +68,25 @@ impl<'a> Request<'a> {
     ///
     /// `None` when the server sent none of them (a malformed request).
     pub fn path(&self) -> Option<&'a [u8]> {
-        [self.path_info, self.document_uri, self.script_name]
-            .into_iter()
-            .flatten()
-            .find(|p| !p.is_empty())
+        [self.path_info, self.document_uri, self.script_name].into_iter().flatten().find(|p| !p.is_empty())
+    }
+
+    /// The whole decoded request path as the server sees it: `SCRIPT_NAME` + `PATH_INFO` when the
+    /// server split it, else `DOCUMENT_URI`, else `SCRIPT_NAME`. A signed link must cover exactly
+    /// this path.
+    pub fn full_path(&self) -> Option<std::borrow::Cow<'a, [u8]>> {
+        match (self.path_info.filter(|p| !p.is_empty()), self.document_uri.filter(|p| !p.is_empty())) {
+            (Some(info), _) => {
+                let script = self.script_name.unwrap_or_default();
+                if script.is_empty() {
+                    Some(std::borrow::Cow::Borrowed(info))
+                } else {
+                    Some(std::borrow::Cow::Owned([script, info].concat()))
+                }
+            }
+            (None, Some(doc)) => Some(std::borrow::Cow::Borrowed(doc)),
+            (None, None) => self.script_name.filter(|p| !p.is_empty()).map(std::borrow::Cow::Borrowed),
+        }
     }
 
     /// True for `HEAD` (answered with the headers of `GET` and no body).
@@ -82,12 +101,8 @@ mod tests {
 
     #[test]
     fn path_precedence() {
-        let pairs: Vec<(&[u8], &[u8])> = vec![
-            (b"SCRIPT_NAME", b"/s"),
-            (b"DOCUMENT_URI", b"/d"),
-            (b"PATH_INFO", b""),
-            (b"HTTP_PATH_INFO", b"/evil"),
-        ];
+        let pairs: Vec<(&[u8], &[u8])> =
+            vec![(b"SCRIPT_NAME", b"/s"), (b"DOCUMENT_URI", b"/d"), (b"PATH_INFO", b""), (b"HTTP_PATH_INFO", b"/evil")];
         let r = Request::from_pairs(pairs);
         assert_eq!(r.path(), Some(&b"/d"[..]));
         let r = Request::from_pairs(vec![(&b"PATH_INFO"[..], &b"/p"[..]), (b"PATH_INFO", b"/q")]);

@@ -108,11 +108,7 @@ impl Root {
                 false
             }
         };
-        Ok(Root {
-            path: canonical,
-            dir,
-            openat2: AtomicBool::new(openat2),
-        })
+        Ok(Root { path: canonical, dir, openat2: AtomicBool::new(openat2) })
     }
 
     /// The canonical root path.
@@ -129,10 +125,7 @@ impl Root {
     /// benchmarks of the `realpath` path, which is what runs on kernels without `openat2`.
     #[doc(hidden)]
     pub fn set_openat2(&self, on: bool) {
-        self.openat2.store(
-            on && sys::openat2_beneath(self.dir.as_fd(), c".").is_ok(),
-            Ordering::Relaxed,
-        );
+        self.openat2.store(on && sys::openat2_beneath(self.dir.as_fd(), c".").is_ok(), Ordering::Relaxed);
     }
 
     /// Resolves `rel` (a validated [`crate::path::RelPath`] string) to an open regular file.
@@ -204,12 +197,7 @@ fn finish(rel: Cow<'_, [u8]>, fd: OwnedFd) -> Result<Resolved<'_>, Refusal> {
     if !md.file_type().is_file() {
         return Err(Refusal::NotRegular);
     }
-    let meta = FileMeta {
-        len: md.len(),
-        mtime: md.mtime(),
-        mtime_nsec: md.mtime_nsec(),
-        ino: md.ino(),
-    };
+    let meta = FileMeta { len: md.len(), mtime: md.mtime(), mtime_nsec: md.mtime_nsec(), ino: md.ino() };
     Ok(Resolved { rel, file, meta })
 }
 

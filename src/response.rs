@@ -57,9 +57,9 @@ pub fn expressible(backend: Backend, root: &Path, rel: &[u8]) -> bool {
     match backend {
         Backend::Nginx | Backend::LocalRedirect | Backend::Serve => true,
         Backend::Apache => ![root, rel].iter().any(|b| b.contains(&b'\r') || b.contains(&b'\n')),
-        Backend::Lighttpd => [root, rel]
-            .iter()
-            .all(|b| std::str::from_utf8(b).is_ok_and(|s| !s.chars().any(char::is_control))),
+        Backend::Lighttpd => {
+            [root, rel].iter().all(|b| std::str::from_utf8(b).is_ok_and(|s| !s.chars().any(char::is_control)))
+        }
         Backend::Caddy => {
             !controls(rel)
                 && !rel.iter().any(|&c| c == b'?' || c == b'%')
@@ -111,18 +111,9 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
             return (status.code(), None);
         }
     };
+    let extra = policy_headers(&send);
     if policy.backend == Backend::Serve {
-        let etag = validators::etag(&send.file.meta);
-        let plan = serve::plan(&req.conditions, &send.file.meta, &etag);
-        return serve::render(
-            plan,
-            &send.file.meta,
-            &etag,
-            send.content_type,
-            head,
-            send.file.file,
-            out,
-        );
+        return serve::respond(&req.conditions, send.file, send.content_type, &extra, head, out);
     }
     let rel = &*send.file.rel;
     let ct = send.content_type.as_bytes();
@@ -142,11 +133,7 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
             out.extend_from_slice(b"\r\n");
             push_header(out, b"Content-Type", ct);
             push_header(out, b"ETag", validators::etag(&send.file.meta).as_bytes());
-            push_header(
-                out,
-                b"Last-Modified",
-                validators::last_modified(&send.file.meta).as_bytes(),
-            );
+            push_header(out, b"Last-Modified", validators::last_modified(&send.file.meta).as_bytes());
         }
         Backend::Lighttpd => {
             out.extend_from_slice(b"X-Sendfile: ");
@@ -163,8 +150,32 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
         }
         Backend::Serve => {}
     }
+    for (name, value) in &extra {
+        push_header(out, name.as_bytes(), value.as_bytes());
+    }
     out.extend_from_slice(b"\r\n");
     (200, None)
+}
+
+/// Headers the decision adds whatever the backend: `Content-Disposition` from signed claims (the
+/// signed name, or the file's own name when only the disposition was signed), and
+/// `Cache-Control: private` for a download allowed by a signed link, so that no shared cache
+/// serves it after the link has expired. Every server in scope passes both on.
+fn policy_headers(send: &crate::decide::Send<'_>) -> Vec<(&'static str, String)> {
+    let mut h = Vec::new();
+    let claims = &send.claims;
+    if claims.filename.is_some() || claims.disposition.is_some() {
+        let own = send.file.rel.rsplit(|&b| b == b'/').next().and_then(|n| std::str::from_utf8(n).ok());
+        let name = claims.filename.as_deref().or(own).filter(|n| crate::token::valid_filename(n));
+        if let Some(name) = name {
+            let kind = claims.disposition.unwrap_or(crate::disposition::Disposition::Attachment);
+            h.push(("Content-Disposition", crate::disposition::header_value(kind, name)));
+        }
+    }
+    if send.kid.is_some() {
+        h.push(("Cache-Control", "private".to_owned()));
+    }
+    h
 }
 
 /// Appends an error response with `status`.
@@ -174,6 +185,7 @@ pub fn render_error(status: Status, head: bool, out: &mut Vec<u8>) {
         Status::Forbidden => b"forbidden\n",
         Status::NotFound => b"not found\n",
         Status::MethodNotAllowed => b"method not allowed\n",
+        Status::Gone => b"this link has expired\n",
         Status::InternalServerError => b"internal server error\n",
     };
     out.extend_from_slice(b"Status: ");
@@ -200,10 +212,7 @@ mod tests {
     fn encodes_everything_nginx_would_misread() {
         let mut out = Vec::new();
         push_uri_path(&mut out, "a b/100%/q?x#y/ü/trail /%41+;=".as_bytes());
-        assert_eq!(
-            String::from_utf8(out).expect("ascii"),
-            "a%20b/100%25/q%3Fx%23y/%C3%BC/trail%20/%2541%2B%3B%3D"
-        );
+        assert_eq!(String::from_utf8(out).expect("ascii"), "a%20b/100%25/q%3Fx%23y/%C3%BC/trail%20/%2541%2B%3B%3D");
     }
 
     #[test]

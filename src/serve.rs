@@ -109,17 +109,22 @@ pub fn plan(c: &Conditions<'_>, meta: &FileMeta, etag: &str) -> Plan {
     }
 }
 
-/// Appends the CGI header block for `plan` and returns the body to stream (none for HEAD, 304,
-/// 412, 416).
-pub fn render(
-    plan: Plan,
-    meta: &FileMeta,
-    etag: &str,
+/// Answers a GET or HEAD of `file` under the request's `conditions`: appends the CGI header block
+/// (with the policy headers `extra` on 2xx and 304) and returns the status and the body to stream
+/// (none for HEAD, 304, 412, 416).
+pub fn respond(
+    conditions: &Conditions<'_>,
+    file: crate::resolve::Resolved<'_>,
     content_type: &str,
+    extra: &[(&str, String)],
     head: bool,
-    file: std::fs::File,
     out: &mut Vec<u8>,
 ) -> (u16, Option<Body>) {
+    let meta = &file.meta;
+    let etag = validators::etag(meta);
+    let etag = etag.as_str();
+    let plan = plan(conditions, meta, etag);
+    let file = file.file;
     let last_modified = validators::last_modified(meta);
     let mut header = |name: &str, value: &str| {
         out.extend_from_slice(name.as_bytes());
@@ -164,6 +169,11 @@ pub fn render(
     header("ETag", etag);
     header("Last-Modified", &last_modified);
     header("X-Content-Type-Options", "nosniff");
+    if body.is_some() || plan == Plan::NotModified {
+        for (name, value) in extra {
+            header(name, value);
+        }
+    }
     out.extend_from_slice(b"\r\n");
     let body = body.filter(|_| !head).map(|(offset, len)| Body { file, offset, len });
     (status, body)
@@ -200,10 +210,7 @@ enum RangeSpec {
 
 /// One `bytes=` range against a file of `len` bytes (RFC 9110 §14.1.2).
 fn parse_range(v: &[u8], len: u64) -> RangeSpec {
-    let Some(spec) = std::str::from_utf8(v)
-        .ok()
-        .and_then(|s| s.trim().strip_prefix("bytes="))
-    else {
+    let Some(spec) = std::str::from_utf8(v).ok().and_then(|s| s.trim().strip_prefix("bytes=")) else {
         return RangeSpec::Ignore;
     };
     if spec.contains(',') {
@@ -230,11 +237,7 @@ fn parse_range(v: &[u8], len: u64) -> RangeSpec {
             if start >= len {
                 return RangeSpec::Unsatisfiable;
             }
-            let end = if end.is_empty() {
-                len - 1
-            } else {
-                end.parse::<u64>().unwrap_or(u64::MAX).min(len - 1)
-            };
+            let end = if end.is_empty() { len - 1 } else { end.parse::<u64>().unwrap_or(u64::MAX).min(len - 1) };
             if end < start {
                 return RangeSpec::Ignore;
             }
@@ -248,12 +251,7 @@ fn parse_range(v: &[u8], len: u64) -> RangeSpec {
 mod tests {
     use super::*;
 
-    const META: FileMeta = FileMeta {
-        len: 10,
-        mtime: 784_111_777,
-        mtime_nsec: 0,
-        ino: 1,
-    };
+    const META: FileMeta = FileMeta { len: 10, mtime: 784_111_777, mtime_nsec: 0, ino: 1 };
     const TAG: &str = "\"1-a-0\"";
     const DATE: &[u8] = b"Sun, 06 Nov 1994 08:49:37 GMT";
     const LATER: &[u8] = b"Sun, 06 Nov 1994 08:49:38 GMT";
@@ -291,139 +289,29 @@ mod tests {
     fn preconditions_in_rfc_order() {
         let c = Conditions::default();
         assert_eq!(p(c), Plan::Full);
-        assert_eq!(
-            p(Conditions {
-                if_none_match: Some(TAG.as_bytes()),
-                ..c
-            }),
-            Plan::NotModified
-        );
-        assert_eq!(
-            p(Conditions {
-                if_none_match: Some(b"W/\"1-a-0\""),
-                ..c
-            }),
-            Plan::NotModified
-        );
-        assert_eq!(
-            p(Conditions {
-                if_none_match: Some(b"\"x\", \"1-a-0\""),
-                ..c
-            }),
-            Plan::NotModified
-        );
-        assert_eq!(
-            p(Conditions {
-                if_none_match: Some(b"*"),
-                ..c
-            }),
-            Plan::NotModified
-        );
-        assert_eq!(
-            p(Conditions {
-                if_none_match: Some(b"\"other\""),
-                ..c
-            }),
-            Plan::Full
-        );
+        assert_eq!(p(Conditions { if_none_match: Some(TAG.as_bytes()), ..c }), Plan::NotModified);
+        assert_eq!(p(Conditions { if_none_match: Some(b"W/\"1-a-0\""), ..c }), Plan::NotModified);
+        assert_eq!(p(Conditions { if_none_match: Some(b"\"x\", \"1-a-0\""), ..c }), Plan::NotModified);
+        assert_eq!(p(Conditions { if_none_match: Some(b"*"), ..c }), Plan::NotModified);
+        assert_eq!(p(Conditions { if_none_match: Some(b"\"other\""), ..c }), Plan::Full);
         // If-None-Match wins over If-Modified-Since.
         assert_eq!(
-            p(Conditions {
-                if_none_match: Some(b"\"other\""),
-                if_modified_since: Some(LATER),
-                ..c
-            }),
+            p(Conditions { if_none_match: Some(b"\"other\""), if_modified_since: Some(LATER), ..c }),
             Plan::Full
         );
-        assert_eq!(
-            p(Conditions {
-                if_modified_since: Some(DATE),
-                ..c
-            }),
-            Plan::NotModified
-        );
-        assert_eq!(
-            p(Conditions {
-                if_modified_since: Some(EARLIER),
-                ..c
-            }),
-            Plan::Full
-        );
-        assert_eq!(
-            p(Conditions {
-                if_modified_since: Some(b"garbage"),
-                ..c
-            }),
-            Plan::Full
-        );
-        assert_eq!(
-            p(Conditions {
-                if_match: Some(b"W/\"1-a-0\""),
-                ..c
-            }),
-            Plan::PreconditionFailed
-        );
-        assert_eq!(
-            p(Conditions {
-                if_match: Some(TAG.as_bytes()),
-                ..c
-            }),
-            Plan::Full
-        );
-        assert_eq!(
-            p(Conditions {
-                if_unmodified_since: Some(EARLIER),
-                ..c
-            }),
-            Plan::PreconditionFailed
-        );
-        assert_eq!(
-            p(Conditions {
-                if_unmodified_since: Some(DATE),
-                ..c
-            }),
-            Plan::Full
-        );
+        assert_eq!(p(Conditions { if_modified_since: Some(DATE), ..c }), Plan::NotModified);
+        assert_eq!(p(Conditions { if_modified_since: Some(EARLIER), ..c }), Plan::Full);
+        assert_eq!(p(Conditions { if_modified_since: Some(b"garbage"), ..c }), Plan::Full);
+        assert_eq!(p(Conditions { if_match: Some(b"W/\"1-a-0\""), ..c }), Plan::PreconditionFailed);
+        assert_eq!(p(Conditions { if_match: Some(TAG.as_bytes()), ..c }), Plan::Full);
+        assert_eq!(p(Conditions { if_unmodified_since: Some(EARLIER), ..c }), Plan::PreconditionFailed);
+        assert_eq!(p(Conditions { if_unmodified_since: Some(DATE), ..c }), Plan::Full);
         let r = Some(&b"bytes=1-2"[..]);
         assert_eq!(p(Conditions { range: r, ..c }), Plan::Partial { start: 1, end: 2 });
-        assert_eq!(
-            p(Conditions {
-                range: r,
-                if_range: Some(TAG.as_bytes()),
-                ..c
-            }),
-            Plan::Partial { start: 1, end: 2 }
-        );
-        assert_eq!(
-            p(Conditions {
-                range: r,
-                if_range: Some(b"W/\"1-a-0\""),
-                ..c
-            }),
-            Plan::Full
-        );
-        assert_eq!(
-            p(Conditions {
-                range: r,
-                if_range: Some(DATE),
-                ..c
-            }),
-            Plan::Partial { start: 1, end: 2 }
-        );
-        assert_eq!(
-            p(Conditions {
-                range: r,
-                if_range: Some(EARLIER),
-                ..c
-            }),
-            Plan::Full
-        );
-        assert_eq!(
-            p(Conditions {
-                range: Some(b"bytes=10-"),
-                ..c
-            }),
-            Plan::RangeNotSatisfiable
-        );
+        assert_eq!(p(Conditions { range: r, if_range: Some(TAG.as_bytes()), ..c }), Plan::Partial { start: 1, end: 2 });
+        assert_eq!(p(Conditions { range: r, if_range: Some(b"W/\"1-a-0\""), ..c }), Plan::Full);
+        assert_eq!(p(Conditions { range: r, if_range: Some(DATE), ..c }), Plan::Partial { start: 1, end: 2 });
+        assert_eq!(p(Conditions { range: r, if_range: Some(EARLIER), ..c }), Plan::Full);
+        assert_eq!(p(Conditions { range: Some(b"bytes=10-"), ..c }), Plan::RangeNotSatisfiable);
     }
 }

@@ -15,11 +15,7 @@ pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut Vec<u8>) -> (u16, Op
         Ok(decision) => {
             match &decision {
                 Decision::Send(send) => {
-                    log::debug!(
-                        "{method} {path} -> send {} ({} bytes)",
-                        Lossy(&send.file.rel),
-                        send.file.meta.len
-                    )
+                    log::debug!("{method} {path} -> send {} ({} bytes)", Lossy(&send.file.rel), send.file.meta.len)
                 }
                 Decision::Refuse(status, reason) => log::debug!("{method} {path} -> {} ({reason})", status.code()),
             }
@@ -40,16 +36,40 @@ pub fn trace_params<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>) {
         return;
     }
     for (name, value) in pairs {
-        let secret = matches!(
-            name,
-            b"HTTP_COOKIE" | b"HTTP_AUTHORIZATION" | b"HTTP_PROXY_AUTHORIZATION" | b"REMOTE_PASSWD"
-        );
+        let secret =
+            matches!(name, b"HTTP_COOKIE" | b"HTTP_AUTHORIZATION" | b"HTTP_PROXY_AUTHORIZATION" | b"REMOTE_PASSWD");
         if secret {
             log::trace!("param {}=<{} bytes withheld>", Lossy(name), value.len());
+        } else if matches!(name, b"QUERY_STRING" | b"REQUEST_URI") {
+            log::trace!("param {}={}", Lossy(name), Lossy(&redact_query(value)));
         } else {
             log::trace!("param {}={}", Lossy(name), Lossy(value));
         }
     }
+}
+
+/// `value` with the values of signature parameters (`sig`, `md5`) replaced by `-`: signatures
+/// never reach a log.
+pub fn redact_query(value: &[u8]) -> Vec<u8> {
+    let (head, query) = match value.iter().position(|&b| b == b'?') {
+        Some(q) => (&value[..=q], &value[q + 1..]),
+        None if value.starts_with(b"/") => return value.to_vec(),
+        None => (&b""[..], value),
+    };
+    let mut out = head.to_vec();
+    for (i, part) in query.split(|&b| b == b'&').enumerate() {
+        if i > 0 {
+            out.push(b'&');
+        }
+        match part.iter().position(|&b| b == b'=') {
+            Some(e) if matches!(&part[..e], b"sig" | b"md5") => {
+                out.extend_from_slice(&part[..=e]);
+                out.push(b'-');
+            }
+            _ => out.extend_from_slice(part),
+        }
+    }
+    out
 }
 
 /// Displays untrusted bytes with every control character and invalid byte escaped, so a request
@@ -77,6 +97,13 @@ impl std::fmt::Display for Lossy<'_> {
 #[cfg(test)]
 mod tests {
     use super::Lossy;
+
+    #[test]
+    fn signatures_are_redacted() {
+        assert_eq!(super::redact_query(b"/a?exp=1&sig=SECRET&x=2"), b"/a?exp=1&sig=-&x=2");
+        assert_eq!(super::redact_query(b"md5=abc&expires=5"), b"md5=-&expires=5");
+        assert_eq!(super::redact_query(b"/plain/path"), b"/plain/path");
+    }
 
     #[test]
     fn log_text_cannot_break_lines() {

@@ -29,12 +29,7 @@ mod tests {
 
     #[test]
     fn formats() {
-        let m = FileMeta {
-            len: 6,
-            mtime: 784_111_777,
-            mtime_nsec: 5,
-            ino: 255,
-        };
+        let m = FileMeta { len: 6, mtime: 784_111_777, mtime_nsec: 5, ino: 255 };
         assert_eq!(last_modified(&m), "Sun, 06 Nov 1994 08:49:37 GMT");
         assert_eq!(etag(&m), format!("\"ff-6-{:x}\"", 784_111_777_000_000_005i128));
         let neg = FileMeta { mtime: -5, ..m };

@@ -48,9 +48,7 @@ fn man_page_is_current() {
 
 fn run(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(support::bin());
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -65,61 +63,46 @@ fn configuration_errors_exit_2_with_one_clear_line() {
     let d = dir.path().to_str().expect("utf8");
     let f = file.to_str().expect("utf8");
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (
-            vec!["--internal-prefix", "/p"],
-            "no root directory: pass --root DIR (or set XSENDFILED_ROOT)",
-        ),
-        (
-            vec!["--root", "/nonexistent/xsfd", "--internal-prefix", "/p"],
-            "--root \"/nonexistent/xsfd\"",
-        ),
+        (vec!["--internal-prefix", "/p"], "no root directory: pass --root DIR (or set XSENDFILED_ROOT)"),
+        (vec!["--root", "/nonexistent/xsfd", "--internal-prefix", "/p"], "--root \"/nonexistent/xsfd\""),
         (vec!["--root", f, "--internal-prefix", "/p"], "is not a directory"),
-        (
-            vec!["--root", d],
-            "the nginx and local-redirect backends need --internal-prefix URI",
-        ),
+        (vec!["--root", d], "the nginx and local-redirect backends need --internal-prefix URI"),
         (vec!["--root", d, "--internal-prefix", "p"], "must start with /"),
         (vec!["--root", d, "--internal-prefix", "/a b"], "may contain only"),
-        (
-            vec!["--root", d, "--internal-prefix", "/p", "--strip-prefix", "/a/../b"],
-            "--strip-prefix",
-        ),
-        (
-            vec!["--root", d, "--internal-prefix", "/p", "--listen", "nowhere"],
-            "expected HOST:PORT",
-        ),
-        (
-            vec!["--root", d, "--internal-prefix", "/p", "--socket-mode", "999"],
-            "--socket-mode",
-        ),
-        (
-            vec!["--root", d, "--internal-prefix", "/p", "--idle-timeout", "soon"],
-            "expected a duration",
-        ),
-        (
-            vec!["--root", d, "--internal-prefix", "/p", "--threads", "0"],
-            "--threads 0",
-        ),
-        (
-            vec!["--root", d, "--internal-prefix", "/p", "--log-level", "loud"],
-            "--log-level",
-        ),
+        (vec!["--root", d, "--internal-prefix", "/p", "--strip-prefix", "/a/../b"], "--strip-prefix"),
+        (vec!["--root", d, "--internal-prefix", "/p", "--listen", "nowhere"], "expected HOST:PORT"),
+        (vec!["--root", d, "--internal-prefix", "/p", "--socket-mode", "999"], "--socket-mode"),
+        (vec!["--root", d, "--internal-prefix", "/p", "--idle-timeout", "soon"], "expected a duration"),
+        (vec!["--root", d, "--internal-prefix", "/p", "--threads", "0"], "--threads 0"),
+        (vec!["--root", d, "--internal-prefix", "/p", "--log-level", "loud"], "--log-level"),
     ];
     for (args, want) in cases {
         let out = run(&args, &[]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(out.stdout.is_empty(), "{args:?}: stdout must stay empty");
-        assert!(
-            err.starts_with("xsendfiled: error: ") && err.contains(want),
-            "{args:?}: {err}"
-        );
+        assert!(err.starts_with("xsendfiled: error: ") && err.contains(want), "{args:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line: {err}");
     }
-    let out = run(
-        &["--root", d, "--internal-prefix", "/p"],
-        &[("FCGI_WEB_SERVER_ADDRS", "127.0.0.1,bogus")],
-    );
+    // Key files: refused when others can read them, and signatures cannot be required without keys.
+    let keys = dir.path().join("keys");
+    std::fs::write(&keys, "k hex:000102030405060708090a0b0c0d0e0f\n").expect("write");
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o644)).expect("chmod");
+    let k = keys.to_str().expect("utf8");
+    for (args, want) in [
+        (vec!["--root", d, "--internal-prefix", "/p", "--keys", k], "readable by other users (mode 644)"),
+        (vec!["--root", d, "--internal-prefix", "/p", "--require-signature"], "--require-signature needs --keys"),
+        (vec!["sign", "--keys", k, "/x"], "readable by other users"),
+    ] {
+        let out = run(&args, &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    let out =
+        run(&["--root", d, "--internal-prefix", "/p", "--keys", k, "--allow-readable-keys", "--listen", "bad"], &[]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--listen"), "readable keys accepted when allowed");
+    let out = run(&["--root", d, "--internal-prefix", "/p"], &[("FCGI_WEB_SERVER_ADDRS", "127.0.0.1,bogus")]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("FCGI_WEB_SERVER_ADDRS: \"bogus\""));
     // The same options from the environment.
@@ -159,10 +142,7 @@ fn cgi_mode_answers_one_request_on_stdout() {
          X-Content-Type-Options: nosniff\r\nContent-Length: 10\r\n\r\nnot found\n"
     );
     let out = cgi(root, "HEAD", "/missing", &[]);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).ends_with("Content-Length: 10\r\n\r\n"),
-        "HEAD: no body"
-    );
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("Content-Length: 10\r\n\r\n"), "HEAD: no body");
     let out = cgi(root, "DELETE", "/plain.txt", &[]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("Status: 405 Method Not Allowed\r\n"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("\r\nAllow: GET, HEAD\r\n"));
@@ -186,12 +166,7 @@ fn cgi_mode_answers_one_request_on_stdout() {
         "X-Accel-Redirect: /p/plain.txt\r\nContent-Type: text/plain\r\n\r\n"
     );
     // Client headers never change anything: an HTTP_ variable is just ignored.
-    let out = cgi(
-        root,
-        "GET",
-        "/plain.txt",
-        &[("HTTP_X_ACCEL_MAPPING", "/=/etc/"), ("HTTP_PATH_INFO", "/x")],
-    );
+    let out = cgi(root, "GET", "/plain.txt", &[("HTTP_X_ACCEL_MAPPING", "/=/etc/"), ("HTTP_PATH_INFO", "/x")]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("X-Accel-Redirect: /_protected/plain.txt\r\n"));
 }
 
@@ -215,8 +190,7 @@ fn a_file_we_may_not_read_is_403() {
     let mut cmd = if is_root {
         assert!(support::require(&["setpriv"]));
         let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(support::bin());
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(support::bin());
         c
     } else {
         Command::new(support::bin())

@@ -33,20 +33,10 @@ fn nginx_with_xsendfiled_on_a_unix_socket() {
     let mut d = support::daemon(&s.run, "xsendfiled", &argv, &[]);
     wait_until("xsendfiled", Some(&mut d), || support::unix_up(&sock));
     let port = support::free_port();
-    let _n = support::nginx_example(
-        "nginx.conf",
-        &s.run,
-        &s.tree.root,
-        &format!("unix:{}", sock.display()),
-        port,
-    );
+    let _n = support::nginx_example("nginx.conf", &s.run, &s.tree.root, &format!("unix:{}", sock.display()), port);
     matrix::check(port, "/dl", Some("/_protected"), matrix::STRICT);
     // Decisions are logged (at debug level, as the tests run it).
-    assert!(
-        d.log_text().contains("GET /dl/plain.txt -> send plain.txt"),
-        "{}",
-        d.log_text()
-    );
+    assert!(d.log_text().contains("GET /dl/plain.txt -> send plain.txt"), "{}", d.log_text());
 }
 
 #[test]
@@ -99,19 +89,10 @@ fn nginx_with_xsendfiled_under_spawn_fcgi_unix() {
     }
     std::fs::create_dir_all(&s.run).expect("mkdir");
     let sock = s.run.join("spawned.sock");
-    let mut p = spawn_fcgi(
-        &s,
-        &["-s".into(), sock.display().to_string(), "-M".into(), "0660".into()],
-    );
+    let mut p = spawn_fcgi(&s, &["-s".into(), sock.display().to_string(), "-M".into(), "0660".into()]);
     wait_until("spawn-fcgi unix", Some(&mut p), || support::unix_up(&sock));
     let port = support::free_port();
-    let _n = support::nginx_example(
-        "nginx.conf",
-        &s.run,
-        &s.tree.root,
-        &format!("unix:{}", sock.display()),
-        port,
-    );
+    let _n = support::nginx_example("nginx.conf", &s.run, &s.tree.root, &format!("unix:{}", sock.display()), port);
     matrix::check(port, "/dl", Some("/_protected"), matrix::STRICT);
     assert!(p.log_text().contains("inherited fd 0"), "{}", p.log_text());
 }
@@ -157,13 +138,5 @@ fn nginx_named_location() {
     let port = support::free_port();
     let upstream = format!("unix:{}", sock.display());
     let _n = support::nginx_example("nginx-named-location.conf", &s.run, &s.tree.root, &upstream, port);
-    matrix::check(
-        port,
-        "/dl",
-        None,
-        matrix::Profile {
-            refuses_symlinked: true,
-            ..matrix::STRICT
-        },
-    );
+    matrix::check(port, "/dl", None, matrix::Profile { refuses_symlinked: true, ..matrix::STRICT });
 }

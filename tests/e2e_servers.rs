@@ -37,11 +37,7 @@ fn server_user() -> String {
 
 /// Gives `path` to the server user (mod_fcgid's socket directory must be theirs).
 fn chown_to_server_user(path: &Path) {
-    let st = Command::new("chown")
-        .arg(server_user())
-        .arg(path)
-        .status()
-        .expect("chown");
+    let st = Command::new("chown").arg(server_user()).arg(path).status().expect("chown");
     assert!(st.success());
 }
 
@@ -94,11 +90,8 @@ fn apache(s: &Setup, conf_name: &str, port: u16, extra: &[(&str, String)]) -> Pr
     p
 }
 
-const APACHE_REDIRECT: matrix::Profile = matrix::Profile {
-    server_content_type: true,
-    direct_internal_status: 403,
-    ..matrix::STRICT
-};
+const APACHE_REDIRECT: matrix::Profile =
+    matrix::Profile { server_content_type: true, direct_internal_status: 403, ..matrix::STRICT };
 
 #[test]
 fn apache_mod_proxy_fcgi_with_mod_xsendfile() {
@@ -107,22 +100,13 @@ fn apache_mod_proxy_fcgi_with_mod_xsendfile() {
     };
     let (_d, sock) = xsendfiled_unix(&s, "apache", &[]);
     let port = support::free_port();
-    let _a = apache(
-        &s,
-        "apache-xsendfile.conf",
-        port,
-        &[("SOCKET", sock.display().to_string())],
-    );
+    let _a = apache(&s, "apache-xsendfile.conf", port, &[("SOCKET", sock.display().to_string())]);
     matrix::check(port, "/dl", None, matrix::STRICT);
     // mod_xsendfile kept our validators, not its own constant one.
     let r = support::curl(&format!("http://127.0.0.1:{port}/dl/plain.txt"), &[]);
     let meta = std::fs::metadata(s.tree.root.join("plain.txt")).expect("stat");
     let ino = std::os::unix::fs::MetadataExt::ino(&meta);
-    assert!(
-        r.header("ETag")
-            .is_some_and(|e| e.starts_with(&format!("\"{ino:x}-6-"))),
-        "{r:?}"
-    );
+    assert!(r.header("ETag").is_some_and(|e| e.starts_with(&format!("\"{ino:x}-6-"))), "{r:?}");
 }
 
 #[test]
@@ -138,19 +122,13 @@ fn apache_mod_fcgid_and_mod_cgid_with_local_redirects() {
     matrix::check(port, "/dl", Some("/_protected"), APACHE_REDIRECT);
     matrix::check(port, "/cgi", Some("/_protected"), APACHE_REDIRECT);
     // mod_fcgid spawned xsendfiled itself: a process of ours whose fd 0 is mod_fcgid's Unix socket.
-    let ps = Command::new("pgrep")
-        .args(["-f", support::bin()])
-        .output()
-        .expect("pgrep");
+    let ps = Command::new("pgrep").args(["-f", support::bin()]).output().expect("pgrep");
     assert!(!ps.stdout.is_empty(), "no xsendfiled spawned by mod_fcgid");
     drop(a);
 }
 
 fn lighttpd(s: &Setup, conf_name: &str, port: u16, sock: &Path) -> Proc {
-    let conf = fill_template(
-        &conf_example(conf_name),
-        &vars(s, port, &[("SOCKET", sock.display().to_string())]),
-    );
+    let conf = fill_template(&conf_example(conf_name), &vars(s, port, &[("SOCKET", sock.display().to_string())]));
     let path = s.run.join(conf_name);
     std::fs::write(&path, conf).expect("write");
     // lighttpd opens its error log after dropping to the server user.
@@ -179,10 +157,7 @@ fn lighttpd_mod_cgi_with_local_redirects() {
     let _l = lighttpd(&s, "lighttpd-local-redirect.conf", port, Path::new("/nonexistent"));
     // lighttpd sets Content-Type itself after the redirect; its target cannot be made internal
     // (the documented limitation of this setup), so no direct-access check here.
-    let profile = matrix::Profile {
-        server_content_type: true,
-        ..matrix::STRICT
-    };
+    let profile = matrix::Profile { server_content_type: true, ..matrix::STRICT };
     matrix::check(port, "/cgi", None, profile);
     let direct = support::curl(&format!("http://127.0.0.1:{port}/_protected/plain.txt"), &[]);
     assert_eq!(direct.status, 200, "the limitation the example documents");
@@ -193,21 +168,13 @@ fn caddy_handle_response() {
     let Some(s) = setup(&["caddy"]) else { return };
     let (_d, sock) = xsendfiled_unix(&s, "caddy", &["--strip-prefix", "/dl"]);
     let port = support::free_port();
-    let conf = fill_template(
-        &conf_example("Caddyfile"),
-        &vars(&s, port, &[("SOCKET", sock.display().to_string())]),
-    );
+    let conf = fill_template(&conf_example("Caddyfile"), &vars(&s, port, &[("SOCKET", sock.display().to_string())]));
     let path = s.run.join("Caddyfile");
     std::fs::write(&path, conf).expect("write");
     let mut cmd = Command::new("caddy");
-    cmd.args(["run", "--adapter", "caddyfile", "--config"])
-        .arg(&path)
-        .env("HOME", &s.run);
+    cmd.args(["run", "--adapter", "caddyfile", "--config"]).arg(&path).env("HOME", &s.run);
     let mut c = support::spawn(cmd, "caddy", &s.run.join("caddy.log"));
     wait_until("caddy", Some(&mut c), || support::tcp_up(port));
-    let caddy = matrix::Profile {
-        refuses_percent_and_query: true,
-        ..matrix::STRICT
-    };
+    let caddy = matrix::Profile { refuses_percent_and_query: true, ..matrix::STRICT };
     matrix::check(port, "/dl", None, caddy);
 }

@@ -50,10 +50,7 @@ const REPLY: &[u8] = b"Status: 404 Not Found\r\n\r\n";
 
 #[test]
 fn get_values_answered_truthfully() {
-    let mut conn = Connection::new(Limits {
-        max_connections: 77,
-        ..Limits::default()
-    });
+    let mut conn = Connection::new(Limits { max_connections: 77, ..Limits::default() });
     let mut q = nv(b"FCGI_MAX_CONNS", b"");
     q.extend(nv(b"FCGI_MAX_REQS", b""));
     q.extend(nv(b"FCGI_MPXS_CONNS", b""));
@@ -92,18 +89,9 @@ fn keep_conn_serves_several_requests_then_close_without_it() {
     assert_eq!(
         events,
         vec![
-            Event::Request {
-                id: 1,
-                role: Role::Responder
-            },
-            Event::Request {
-                id: 1,
-                role: Role::Responder
-            },
-            Event::Request {
-                id: 7,
-                role: Role::Responder
-            }
+            Event::Request { id: 1, role: Role::Responder },
+            Event::Request { id: 1, role: Role::Responder },
+            Event::Request { id: 7, role: Role::Responder }
         ]
     );
     assert!(conn.should_close(), "FCGI_KEEP_CONN clear: close after END_REQUEST");
@@ -113,23 +101,11 @@ fn keep_conn_serves_several_requests_then_close_without_it() {
 fn params_are_delivered_as_bytes() {
     let mut conn = Connection::new(Limits::default());
     let mut out = Vec::new();
-    let input = request(
-        1,
-        false,
-        &[(b"PATH_INFO", b"/\xff\x00x"), (b"HTTP_COOKIE", &[b'c'; 16 * 1024])],
-    );
+    let input = request(1, false, &[(b"PATH_INFO", b"/\xff\x00x"), (b"HTTP_COOKIE", &[b'c'; 16 * 1024])]);
     let feed = conn.feed(&input, &mut out).expect("ok");
     assert_eq!(feed.consumed, input.len());
-    assert_eq!(
-        feed.event,
-        Some(Event::Request {
-            id: 1,
-            role: Role::Responder
-        })
-    );
-    let pairs: Vec<_> = xsendfiled::fcgi::Pairs::new(conn.params())
-        .map(|p| p.expect("pair"))
-        .collect();
+    assert_eq!(feed.event, Some(Event::Request { id: 1, role: Role::Responder }));
+    let pairs: Vec<_> = xsendfiled::fcgi::Pairs::new(conn.params()).map(|p| p.expect("pair")).collect();
     assert_eq!(pairs[0], (&b"PATH_INFO"[..], &b"/\xff\x00x"[..]));
     assert_eq!(pairs[1].1.len(), 16 * 1024, "a 16 KiB cookie passes the default limit");
 }
@@ -174,10 +150,7 @@ fn second_begin_request_is_refused_with_cant_mpx_conn() {
     let mut conn = Connection::new(Limits::default());
     let mut input = begin(1, 1, true);
     input.extend(begin(1, 1, true));
-    assert_eq!(
-        run(&mut conn, &input, REPLY).err(),
-        Some(ProtocolError::DuplicateRequestId(1))
-    );
+    assert_eq!(run(&mut conn, &input, REPLY).err(), Some(ProtocolError::DuplicateRequestId(1)));
 }
 
 #[test]
@@ -194,13 +167,7 @@ fn unknown_roles_are_refused() {
     let mut input = begin(1, 2, false);
     input.extend(params(1, &[(b"REQUEST_METHOD", b"GET")]));
     let (out, events) = run(&mut conn, &input, REPLY).expect("ok");
-    assert_eq!(
-        events,
-        vec![Event::Request {
-            id: 1,
-            role: Role::Authorizer
-        }]
-    );
+    assert_eq!(events, vec![Event::Request { id: 1, role: Role::Authorizer }]);
     assert_eq!(out, expected_reply(1, REPLY));
 }
 
@@ -245,13 +212,7 @@ fn truncated_input_waits_without_replying() {
         assert_eq!((feed.consumed, feed.event), (cut, None));
         assert!(out.is_empty());
         let feed = conn.feed(&input[cut..], &mut out).expect("ok");
-        assert_eq!(
-            feed.event,
-            Some(Event::Request {
-                id: 1,
-                role: Role::Responder
-            })
-        );
+        assert_eq!(feed.event, Some(Event::Request { id: 1, role: Role::Responder }));
     }
 }
 
@@ -291,10 +252,7 @@ fn oversized_and_malformed_input_is_a_protocol_error() {
     let mut conn = Connection::new(limits);
     assert_eq!(run(&mut conn, &input, REPLY).err(), Some(ProtocolError::ParamsTooLarge));
     // ...and the pair-count cap when the byte cap is raised; iterative, no stack overflow.
-    let mut conn = Connection::new(Limits {
-        max_params_bytes: 16 << 20,
-        ..limits
-    });
+    let mut conn = Connection::new(Limits { max_params_bytes: 16 << 20, ..limits });
     assert_eq!(run(&mut conn, &input, REPLY).err(), Some(ProtocolError::TooManyParams));
 
     // A declared name length of 2^31-1.
@@ -302,10 +260,7 @@ fn oversized_and_malformed_input_is_a_protocol_error() {
     let mut input = begin(1, 1, false);
     input.extend(rec(PARAMS, 1, &[0xff, 0xff, 0xff, 0xff, 0x01, b'a', b'b']));
     input.extend(rec(PARAMS, 1, &[]));
-    assert_eq!(
-        run(&mut conn, &input, REPLY).err(),
-        Some(ProtocolError::MalformedParams)
-    );
+    assert_eq!(run(&mut conn, &input, REPLY).err(), Some(ProtocolError::MalformedParams));
 
     // Wrong version, bad BEGIN_REQUEST, records a server never sends, out-of-order streams.
     let mut bad_version = rec(GET_VALUES, 0, &[]);
@@ -324,10 +279,7 @@ fn oversized_and_malformed_input_is_a_protocol_error() {
     );
     let mut input = begin(1, 1, false);
     input.extend(rec(STDIN, 1, b"early"));
-    assert_eq!(
-        run(&mut Connection::new(limits), &input, REPLY).err(),
-        Some(ProtocolError::OutOfOrder)
-    );
+    assert_eq!(run(&mut Connection::new(limits), &input, REPLY).err(), Some(ProtocolError::OutOfOrder));
     let mut big_mgmt = rec(GET_VALUES, 0, &[0u8; 9000]);
     big_mgmt.truncate(8);
     assert_eq!(
@@ -338,10 +290,7 @@ fn oversized_and_malformed_input_is_a_protocol_error() {
 
 #[test]
 fn stdin_is_drained_up_to_the_cap_then_answered_and_closed() {
-    let limits = Limits {
-        max_stdin_bytes: 100_000,
-        ..Limits::default()
-    };
+    let limits = Limits { max_stdin_bytes: 100_000, ..Limits::default() };
     // Under the cap: drained, answered, connection kept.
     let mut conn = Connection::new(limits);
     let mut input = begin(1, 1, true);
@@ -372,15 +321,7 @@ fn records_for_other_request_ids_are_ignored() {
     input.extend(rec(STDIN, 1, &[]));
     let mut out = Vec::new();
     let feed = conn.feed(&input, &mut out).expect("ok");
-    assert_eq!(
-        feed.event,
-        Some(Event::Request {
-            id: 1,
-            role: Role::Responder
-        })
-    );
-    let names: Vec<&[u8]> = xsendfiled::fcgi::Pairs::new(conn.params())
-        .map(|p| p.expect("pair").0)
-        .collect();
+    assert_eq!(feed.event, Some(Event::Request { id: 1, role: Role::Responder }));
+    let names: Vec<&[u8]> = xsendfiled::fcgi::Pairs::new(conn.params()).map(|p| p.expect("pair").0).collect();
     assert_eq!(names, vec![&b"REQUEST_METHOD"[..]]);
 }

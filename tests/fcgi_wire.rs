@@ -91,15 +91,9 @@ fn requests_keep_conn_and_close() {
             &b"X-Accel-Redirect: /_protected/a%20b.txt\r\nContent-Type: text/plain\r\n\r\n"[..],
         ),
         (2, true, b"/dl/../x", b"Status: 404 Not Found\r\n"),
-        (
-            3,
-            false,
-            b"/dl/sub/in.txt",
-            b"X-Accel-Redirect: /_protected/sub/in.txt\r\n",
-        ),
+        (3, false, b"/dl/sub/in.txt", b"X-Accel-Redirect: /_protected/sub/in.txt\r\n"),
     ] {
-        s.write_all(&request(id, keep, &nginx_params(b"GET", uri)))
-            .expect("write");
+        s.write_all(&request(id, keep, &nginx_params(b"GET", uri))).expect("write");
         let (recs, closed) = read_reply(&mut s, id);
         assert!(!closed);
         let out = stdout_of(&recs, id);
@@ -108,10 +102,7 @@ fn requests_keep_conn_and_close() {
         assert_eq!(ends.len(), 1, "exactly one END_REQUEST");
         assert_eq!(ends[0].content, vec![0, 0, 0, 0, 0, 0, 0, 0]);
     }
-    assert!(
-        is_closed(&mut s, Duration::from_secs(2)),
-        "closed after a request without FCGI_KEEP_CONN"
-    );
+    assert!(is_closed(&mut s, Duration::from_secs(2)), "closed after a request without FCGI_KEEP_CONN");
 }
 
 #[test]
@@ -146,16 +137,12 @@ fn a_bad_connection_never_disturbs_another() {
     for g in garbage {
         let mut b = UnixStream::connect(&sock).expect("connect");
         b.write_all(&g).expect("write");
-        assert!(
-            is_closed(&mut b, Duration::from_secs(2)),
-            "garbage {g:?} closes its connection"
-        );
+        assert!(is_closed(&mut b, Duration::from_secs(2)), "garbage {g:?} closes its connection");
     }
     // Peer closing right after reading the start of the reply (what nginx does after X-Accel-Redirect).
     for _ in 0..20 {
         let mut c = UnixStream::connect(&sock).expect("connect");
-        c.write_all(&request(1, true, &nginx_params(b"GET", b"/dl/plain.txt")))
-            .expect("write");
+        c.write_all(&request(1, true, &nginx_params(b"GET", b"/dl/plain.txt"))).expect("write");
         let mut first = [0u8; 16];
         c.read_exact(&mut first).expect("read");
         drop(c);
@@ -171,11 +158,7 @@ fn a_bad_connection_never_disturbs_another() {
 fn idle_and_slow_connections_are_cut_off() {
     let dir = tempdir();
     let tree = Tree::create(dir.path());
-    let (_d, sock) = start_unix(
-        dir.path(),
-        &tree.root,
-        &["--idle-timeout", "300ms", "--request-timeout", "600ms"],
-    );
+    let (_d, sock) = start_unix(dir.path(), &tree.root, &["--idle-timeout", "300ms", "--request-timeout", "600ms"]);
     let mut idle = UnixStream::connect(&sock).expect("connect");
     let t = Instant::now();
     assert!(is_closed(&mut idle, Duration::from_secs(3)));
@@ -197,10 +180,7 @@ fn idle_and_slow_connections_are_cut_off() {
             break;
         }
     }
-    assert!(
-        cut || is_closed(&mut slow, Duration::from_secs(2)),
-        "slow client cut off"
-    );
+    assert!(cut || is_closed(&mut slow, Duration::from_secs(2)), "slow client cut off");
     assert!(t.elapsed() < Duration::from_secs(3));
 }
 
@@ -214,11 +194,7 @@ fn unix_socket_mode_stale_and_live_sockets() {
     // A second daemon on the same live socket refuses to start and says why.
     let mut args = support::guard_args(&tree.root, None);
     args.extend(["--listen".to_string(), format!("unix:{}", sock.display())]);
-    let out = Command::new(support::bin())
-        .args(&args)
-        .env_remove("GATEWAY_INTERFACE")
-        .output()
-        .expect("run");
+    let out = Command::new(support::bin()).args(&args).env_remove("GATEWAY_INTERFACE").output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("another process is listening"), "{err}");
@@ -238,11 +214,7 @@ fn unix_socket_mode_stale_and_live_sockets() {
     std::fs::write(&file, "x").expect("write");
     let mut args = support::guard_args(&tree.root, None);
     args.extend(["--listen".to_string(), format!("unix:{}", file.display())]);
-    let out = Command::new(support::bin())
-        .args(&args)
-        .env_remove("GATEWAY_INTERFACE")
-        .output()
-        .expect("run");
+    let out = Command::new(support::bin()).args(&args).env_remove("GATEWAY_INTERFACE").output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a socket"));
     assert_eq!(std::fs::read(&file).expect("read"), b"x");
@@ -251,8 +223,7 @@ fn unix_socket_mode_stale_and_live_sockets() {
 fn exchange_tcp(port: u16) -> Option<Vec<u8>> {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    s.write_all(&request(1, false, &nginx_params(b"GET", b"/dl/plain.txt")))
-        .ok()?;
+    s.write_all(&request(1, false, &nginx_params(b"GET", b"/dl/plain.txt"))).ok()?;
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
     Some(out)
@@ -271,11 +242,7 @@ fn tcp_listener_and_fcgi_web_server_addrs() {
         wait_until("tcp", Some(&mut d), || support::tcp_up(port));
         let out = exchange_tcp(port).unwrap_or_default();
         let (recs, _) = parse(&out);
-        assert_eq!(
-            stdout_of(&recs, 1).starts_with(b"X-Accel-Redirect: "),
-            served,
-            "{allowed}: {recs:?}"
-        );
+        assert_eq!(stdout_of(&recs, 1).starts_with(b"X-Accel-Redirect: "), served, "{allowed}: {recs:?}");
         if !served {
             assert!(out.is_empty(), "refused peers get nothing");
             assert!(d.log_text().contains("not in FCGI_WEB_SERVER_ADDRS"));
@@ -287,12 +254,9 @@ fn tcp_listener_and_fcgi_web_server_addrs() {
     args.extend(["--listen".to_string(), format!("[::1]:{port}")]);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut d = daemon(dir.path(), "tcp6", &argv, &[]);
-    wait_until("tcp6", Some(&mut d), || {
-        std::net::TcpStream::connect(("::1", port)).is_ok()
-    });
+    wait_until("tcp6", Some(&mut d), || std::net::TcpStream::connect(("::1", port)).is_ok());
     let mut s = std::net::TcpStream::connect(("::1", port)).expect("connect");
-    s.write_all(&request(1, false, &nginx_params(b"GET", b"/dl/plain.txt")))
-        .expect("write");
+    s.write_all(&request(1, false, &nginx_params(b"GET", b"/dl/plain.txt"))).expect("write");
     let mut out = Vec::new();
     s.read_to_end(&mut out).expect("read");
     assert!(stdout_of(&parse(&out).0, 1).starts_with(b"X-Accel-Redirect: /_protected/plain.txt"));
@@ -314,8 +278,7 @@ fn inherited_fd0_tcp_and_unix_and_systemd_socket() {
         .spawn()
         .expect("spawn");
     let mut s = UnixStream::connect(&path).expect("connect");
-    s.write_all(&request(1, false, &nginx_params(b"GET", b"/dl/h#x.txt")))
-        .expect("write");
+    s.write_all(&request(1, false, &nginx_params(b"GET", b"/dl/h#x.txt"))).expect("write");
     let (recs, _) = read_reply(&mut s, 1);
     assert!(stdout_of(&recs, 1).starts_with(b"X-Accel-Redirect: /_protected/h%23x.txt\r\n"));
     let _ = child.kill();
@@ -359,8 +322,7 @@ os.execv(sys.argv[2], sys.argv[2:])
         .expect("spawn");
     wait_until("systemd socket", None, || unix_up(&path));
     let mut s = UnixStream::connect(&path).expect("connect");
-    s.write_all(&request(1, false, &nginx_params(b"GET", "/dl/ü.txt".as_bytes())))
-        .expect("write");
+    s.write_all(&request(1, false, &nginx_params(b"GET", "/dl/ü.txt".as_bytes()))).expect("write");
     let (recs, _) = read_reply(&mut s, 1);
     assert!(stdout_of(&recs, 1).starts_with(b"X-Accel-Redirect: /_protected/%C3%BC.txt\r\n"));
     let _ = child.kill();

@@ -11,9 +11,7 @@ use support::{conf_example, fill_template, matrix, wait_until, Tree};
 
 fn alive(pid: i32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .unwrap_or_default()
-            .contains(") Z ")
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ")
 }
 
 /// Children spawn-fcgi forked off (reparented to init): stopped by PID when dropped.
@@ -60,18 +58,9 @@ fn spawn_fcgi_with_several_children_sharing_one_socket() {
     assert!(pids.iter().all(|&p| alive(p)));
     // Each child's fd 0 is the one shared listening socket.
     let inode = |pid: i32| std::fs::read_link(format!("/proc/{pid}/fd/0")).expect("fd 0");
-    assert!(
-        pids.iter().all(|&p| inode(p) == inode(pids[0])),
-        "one socket shared by all"
-    );
+    assert!(pids.iter().all(|&p| inode(p) == inode(pids[0])), "one socket shared by all");
     let port = support::free_port();
-    let _n = support::nginx_example(
-        "nginx.conf",
-        &run,
-        &tree.root,
-        &format!("unix:{}", sock.display()),
-        port,
-    );
+    let _n = support::nginx_example("nginx.conf", &run, &tree.root, &format!("unix:{}", sock.display()), port);
     matrix::check(port, "/dl", Some("/_protected"), matrix::STRICT);
     // One child going away leaves the others serving.
     let _ = Command::new("kill").arg(pids[0].to_string()).status();
@@ -101,10 +90,7 @@ fn systemd_units_are_hardened_and_their_exec_start_serves() {
     );
     let socket = fill_template(
         &conf_example("xsendfiled.socket"),
-        &[
-            ("SOCKET", sock.display().to_string()),
-            ("SOCKET_GROUP", "www-data".into()),
-        ],
+        &[("SOCKET", sock.display().to_string()), ("SOCKET_GROUP", "www-data".into())],
     );
     let units = run.join("units");
     std::fs::create_dir_all(&units).expect("mkdir");
@@ -116,11 +102,7 @@ fn systemd_units_are_hardened_and_their_exec_start_serves() {
         .arg(units.join("xsendfiled.service"))
         .output()
         .expect("systemd-analyze verify");
-    assert!(
-        verify.status.success() && verify.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    assert!(verify.status.success() && verify.stderr.is_empty(), "{}", String::from_utf8_lossy(&verify.stderr));
     let security = Command::new("systemd-analyze")
         .args(["security", "--offline=true", "--no-pager"])
         .arg(units.join("xsendfiled.service"))
@@ -138,12 +120,8 @@ fn systemd_units_are_hardened_and_their_exec_start_serves() {
 
     // Run ExecStart as systemd would: socket bound and listening, passed as fd 3 with
     // LISTEN_FDS=1 and LISTEN_PID set to the service's own pid.
-    let exec: Vec<&str> = service
-        .lines()
-        .find_map(|l| l.strip_prefix("ExecStart="))
-        .expect("ExecStart")
-        .split_whitespace()
-        .collect();
+    let exec: Vec<&str> =
+        service.lines().find_map(|l| l.strip_prefix("ExecStart=")).expect("ExecStart").split_whitespace().collect();
     let launcher = r#"
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -154,21 +132,11 @@ os.environ.pop("GATEWAY_INTERFACE", None)
 os.execv(sys.argv[2], sys.argv[2:])
 "#;
     let mut cmd = Command::new("python3");
-    cmd.arg("-c")
-        .arg(launcher)
-        .arg(&sock)
-        .args(&exec)
-        .env("RUST_LOG", "debug");
+    cmd.arg("-c").arg(launcher).arg(&sock).args(&exec).env("RUST_LOG", "debug");
     let mut d = support::spawn(cmd, "xsendfiled-systemd", &run.join("xsendfiled.log"));
     wait_until("socket-activated xsendfiled", Some(&mut d), || support::unix_up(&sock));
     let port = support::free_port();
-    let _n = support::nginx_example(
-        "nginx.conf",
-        &run,
-        &tree.root,
-        &format!("unix:{}", sock.display()),
-        port,
-    );
+    let _n = support::nginx_example("nginx.conf", &run, &tree.root, &format!("unix:{}", sock.display()), port);
     matrix::check(port, "/dl", Some("/_protected"), matrix::STRICT);
     assert!(d.log_text().contains("on inherited fd 3"), "{}", d.log_text());
     // The stop systemd sends: SIGTERM, then exit 0 within TimeoutStopSec.

@@ -18,11 +18,8 @@ enum Want {
 }
 
 fn check(policy: &Policy, method: &[u8], path: &[u8], want: &Want) {
-    let req = Request::from_pairs(vec![
-        (&b"REQUEST_METHOD"[..], method),
-        (b"DOCUMENT_URI", path),
-        (b"SCRIPT_NAME", path),
-    ]);
+    let req =
+        Request::from_pairs(vec![(&b"REQUEST_METHOD"[..], method), (b"DOCUMENT_URI", path), (b"SCRIPT_NAME", path)]);
     let decision = decide(&req, policy).unwrap_or_else(|e| panic!("{path:?}: fault {e}"));
     let shown = String::from_utf8_lossy(path);
     let outcome = match &decision {
@@ -41,10 +38,7 @@ fn check(policy: &Policy, method: &[u8], path: &[u8], want: &Want) {
         (Want::Refuse(status, reason), Some((s, r))) => {
             assert_eq!((&s, &r), (status, reason), "{shown:?}");
             let text = String::from_utf8_lossy(&out);
-            assert!(
-                text.starts_with(&format!("Status: {}\r\n", status.line())),
-                "{shown:?}: {text}"
-            );
+            assert!(text.starts_with(&format!("Status: {}\r\n", status.line())), "{shown:?}: {text}");
             assert!(text.contains("\r\nCache-Control: no-store\r\n"), "{shown:?}: {text}");
             assert!(!text.contains("X-Accel-Redirect"), "{shown:?}: {text}");
         }
@@ -83,10 +77,7 @@ fn tricky_and_hostile_paths() {
         // A trailing space must survive nginx's header trimming.
         (b"/dl/trail ", Want::Send("trail%20", "application/octet-stream")),
         (b"/dl/trail", Want::Send("trail", "application/octet-stream")),
-        (
-            b"/dl/semi;colon=1&x+y.txt",
-            Want::Send("semi%3Bcolon%3D1%26x%2By.txt", "text/plain"),
-        ),
+        (b"/dl/semi;colon=1&x+y.txt", Want::Send("semi%3Bcolon%3D1%26x%2By.txt", "text/plain")),
         (b"/dl/quote'\"`.txt", Want::Send("quote%27%22%60.txt", "text/plain")),
         // The archive's own type, never Content-Encoding: gzip.
         (b"/dl/archive.tar.gz", Want::Send("archive.tar.gz", "application/gzip")),
@@ -94,18 +85,9 @@ fn tricky_and_hostile_paths() {
         (b"/dl/data.json", Want::Send("data.json", "application/json")),
         (b"/dl/noext", Want::Send("noext", "application/octet-stream")),
         (b"/dl/sub/in.txt", Want::Send("sub/in.txt", "text/plain")),
-        (
-            b"/dl/sub/deep/er/file.txt",
-            Want::Send("sub/deep/er/file.txt", "text/plain"),
-        ),
-        (
-            "/dl/dir with space/ä ö.txt".as_bytes(),
-            Want::Send("dir%20with%20space/%C3%A4%20%C3%B6.txt", "text/plain"),
-        ),
-        (
-            long.as_bytes(),
-            Want::Send(Box::leak(long_target.into_boxed_str()), "application/octet-stream"),
-        ),
+        (b"/dl/sub/deep/er/file.txt", Want::Send("sub/deep/er/file.txt", "text/plain")),
+        ("/dl/dir with space/ä ö.txt".as_bytes(), Want::Send("dir%20with%20space/%C3%A4%20%C3%B6.txt", "text/plain")),
+        (long.as_bytes(), Want::Send(Box::leak(long_target.into_boxed_str()), "application/octet-stream")),
         // Symlinks inside the root: the canonical target is named, never the link.
         (b"/dl/link-in.txt", Want::Send("plain.txt", "text/plain")),
         (b"/dl/link-abs-in.txt", Want::Send("sub/in.txt", "text/plain")),
@@ -170,18 +152,8 @@ fn tricky_and_hostile_paths() {
     policy.root.set_openat2(true);
     // Every method but GET and HEAD, whatever the path.
     for m in [&b"POST"[..], b"PUT", b"DELETE", b"OPTIONS", b"get", b"PATCH"] {
-        check(
-            &policy,
-            m,
-            b"/dl/plain.txt",
-            &Want::Refuse(Status::MethodNotAllowed, Reason::MethodNotAllowed),
-        );
-        check(
-            &policy,
-            m,
-            b"/dl/../etc",
-            &Want::Refuse(Status::MethodNotAllowed, Reason::MethodNotAllowed),
-        );
+        check(&policy, m, b"/dl/plain.txt", &Want::Refuse(Status::MethodNotAllowed, Reason::MethodNotAllowed));
+        check(&policy, m, b"/dl/../etc", &Want::Refuse(Status::MethodNotAllowed, Reason::MethodNotAllowed));
     }
 }
 
@@ -191,15 +163,9 @@ fn malformed_requests_are_400() {
     let tree = Tree::create(dir.path());
     let policy = Policy::build(&tree.root, Backend::Nginx, Some("/_protected"), None, false).expect("policy");
     let no_method = Request::from_pairs(vec![(&b"DOCUMENT_URI"[..], &b"/plain.txt"[..])]);
-    assert!(matches!(
-        decide(&no_method, &policy),
-        Ok(Decision::Refuse(Status::BadRequest, Reason::MissingMethod))
-    ));
+    assert!(matches!(decide(&no_method, &policy), Ok(Decision::Refuse(Status::BadRequest, Reason::MissingMethod))));
     let no_path = Request::from_pairs(vec![(&b"REQUEST_METHOD"[..], &b"GET"[..]), (b"PATH_INFO", b"")]);
-    assert!(matches!(
-        decide(&no_path, &policy),
-        Ok(Decision::Refuse(Status::BadRequest, Reason::MissingPath))
-    ));
+    assert!(matches!(decide(&no_path, &policy), Ok(Decision::Refuse(Status::BadRequest, Reason::MissingPath))));
     // Without a strip prefix the path is taken whole; PATH_INFO wins over DOCUMENT_URI.
     let req = Request::from_pairs(vec![
         (&b"REQUEST_METHOD"[..], &b"GET"[..]),
@@ -217,24 +183,9 @@ fn hidden_files_can_be_allowed() {
     let dir = support::tempdir();
     let tree = Tree::create(dir.path());
     let policy = Policy::build(&tree.root, Backend::Nginx, Some("/_protected/"), Some("/dl/"), true).expect("policy");
-    check(
-        &policy,
-        b"GET",
-        b"/dl/.hidden",
-        &Want::Send(".hidden", "application/octet-stream"),
-    );
-    check(
-        &policy,
-        b"GET",
-        b"/dl/link-hidden",
-        &Want::Send(".hidden", "application/octet-stream"),
-    );
-    check(
-        &policy,
-        b"GET",
-        b"/dl/.git/config",
-        &Want::Send(".git/config", "application/octet-stream"),
-    );
+    check(&policy, b"GET", b"/dl/.hidden", &Want::Send(".hidden", "application/octet-stream"));
+    check(&policy, b"GET", b"/dl/link-hidden", &Want::Send(".hidden", "application/octet-stream"));
+    check(&policy, b"GET", b"/dl/.git/config", &Want::Send(".git/config", "application/octet-stream"));
     // Dot segments stay refused even then.
     check(&policy, b"GET", b"/dl/../outside/secret.txt", &nf(P::DotSegment));
 }
@@ -246,18 +197,9 @@ fn root_that_is_a_sibling_prefix_never_reaches_the_sibling() {
     let dir = support::tempdir();
     let tree = Tree::create(dir.path());
     let policy = Policy::build(&tree.root, Backend::Nginx, Some("/p"), None, false).expect("policy");
-    let req = Request::from_pairs(vec![
-        (&b"REQUEST_METHOD"[..], &b"GET"[..]),
-        (b"DOCUMENT_URI", b"/link-sibling"),
-    ]);
-    assert!(matches!(
-        decide(&req, &policy),
-        Ok(Decision::Refuse(Status::NotFound, Reason::File(R::Escapes)))
-    ));
-    assert!(
-        policy.root.uses_openat2(),
-        "this kernel should offer openat2 (Linux >= 5.6)"
-    );
+    let req = Request::from_pairs(vec![(&b"REQUEST_METHOD"[..], &b"GET"[..]), (b"DOCUMENT_URI", b"/link-sibling")]);
+    assert!(matches!(decide(&req, &policy), Ok(Decision::Refuse(Status::NotFound, Reason::File(R::Escapes)))));
+    assert!(policy.root.uses_openat2(), "this kernel should offer openat2 (Linux >= 5.6)");
 }
 
 /// What each backend emits for the same files, and what it refuses to express.
@@ -298,23 +240,14 @@ fn every_backend_names_the_canonical_file_its_own_way() {
     );
     let apache_line = |p: &[u8]| render(Backend::Apache, p).map(|s| s.lines().nth(1).unwrap_or_default().to_owned());
     assert_eq!(apache_line(b"/dl/100%.txt"), Ok(format!("X-Sendfile: {r}/100%.txt")));
-    assert_eq!(
-        apache_line("/dl/ü.txt".as_bytes()),
-        Ok(format!("X-Sendfile: {r}/ü.txt"))
-    );
-    assert_eq!(
-        apache_line(b"/dl/link-in.txt"),
-        Ok(format!("X-Sendfile: {r}/plain.txt"))
-    );
+    assert_eq!(apache_line("/dl/ü.txt".as_bytes()), Ok(format!("X-Sendfile: {r}/ü.txt")));
+    assert_eq!(apache_line(b"/dl/link-in.txt"), Ok(format!("X-Sendfile: {r}/plain.txt")));
     assert_eq!(apache_line(b"/dl/link-lf"), Err(Reason::Unexpressible));
 
     let enc = |s: &str| support::url_path(s.as_bytes());
     assert_eq!(
         render(Backend::Lighttpd, b"/dl/a b.txt"),
-        Ok(format!(
-            "X-Sendfile: {}/a%20b.txt\r\nContent-Type: text/plain\r\n\r\n",
-            enc(&r)
-        ))
+        Ok(format!("X-Sendfile: {}/a%20b.txt\r\nContent-Type: text/plain\r\n\r\n", enc(&r)))
     );
     assert_eq!(
         render(Backend::Lighttpd, b"/dl/%41.txt").map(|s| s.lines().next().unwrap_or_default().to_owned()),
@@ -322,14 +255,8 @@ fn every_backend_names_the_canonical_file_its_own_way() {
     );
     assert_eq!(render(Backend::Lighttpd, b"/dl/link-lf"), Err(Reason::Unexpressible));
 
-    assert_eq!(
-        render(Backend::LocalRedirect, b"/dl/h#x.txt"),
-        Ok("Location: /_protected/h%23x.txt\r\n\r\n".into())
-    );
-    assert_eq!(
-        render(Backend::LocalRedirect, b"/dl/link-lf"),
-        Ok("Location: /_protected/lf%0Ax.txt\r\n\r\n".into())
-    );
+    assert_eq!(render(Backend::LocalRedirect, b"/dl/h#x.txt"), Ok("Location: /_protected/h%23x.txt\r\n\r\n".into()));
+    assert_eq!(render(Backend::LocalRedirect, b"/dl/link-lf"), Ok("Location: /_protected/lf%0Ax.txt\r\n\r\n".into()));
 
     assert_eq!(
         render(Backend::Caddy, "/dl/dir with space/ä ö.txt".as_bytes()),
@@ -339,18 +266,8 @@ fn every_backend_names_the_canonical_file_its_own_way() {
         render(Backend::Caddy, b"/dl/h#x.txt"),
         Ok("X-Accel-Redirect: /h#x.txt\r\nContent-Type: text/plain\r\n\r\n".into())
     );
-    for refused in [
-        &b"/dl/100%.txt"[..],
-        b"/dl/%41.txt",
-        b"/dl/q?x.txt",
-        b"/dl/trail ",
-        b"/dl/link-lf",
-    ] {
-        assert_eq!(
-            render(Backend::Caddy, refused),
-            Err(Reason::Unexpressible),
-            "{refused:?}"
-        );
+    for refused in [&b"/dl/100%.txt"[..], b"/dl/%41.txt", b"/dl/q?x.txt", b"/dl/trail ", b"/dl/link-lf"] {
+        assert_eq!(render(Backend::Caddy, refused), Err(Reason::Unexpressible), "{refused:?}");
     }
     // nginx expresses everything, even a line feed in the name.
     assert_eq!(

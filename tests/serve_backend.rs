@@ -43,37 +43,22 @@ fn serve_backend_through_nginx() {
     let sock = run.join("x.sock");
     let _d = serve_daemon(&run, &tree.root, &sock);
     let port = support::free_port();
-    let _n = support::nginx_example(
-        "nginx.conf",
-        &run,
-        &tree.root,
-        &format!("unix:{}", sock.display()),
-        port,
-    );
+    let _n = support::nginx_example("nginx.conf", &run, &tree.root, &format!("unix:{}", sock.display()), port);
     matrix::check(port, "/dl", None, matrix::STRICT);
     let base = format!("http://127.0.0.1:{port}/dl");
     // Our own validators and range answers (nginx passes them through).
     let r = support::curl(&format!("{base}/plain.txt"), &["-H", "Range: bytes=-2"]);
-    assert_eq!(
-        (r.status, r.body.as_slice(), r.header("Content-Range")),
-        (206, &b"n\n"[..], Some("bytes 4-5/6"))
-    );
+    assert_eq!((r.status, r.body.as_slice(), r.header("Content-Range")), (206, &b"n\n"[..], Some("bytes 4-5/6")));
     let r = support::curl(&format!("{base}/plain.txt"), &["-H", "Range: bytes=6-"]);
     assert_eq!((r.status, r.header("Content-Range")), (416, Some("bytes */6")));
     let full = support::curl(&format!("{base}/plain.txt"), &[]);
     assert_eq!(full.header("Accept-Ranges"), Some("bytes"));
     let lm = full.header("Last-Modified").expect("Last-Modified").to_owned();
-    let r = support::curl(
-        &format!("{base}/plain.txt"),
-        &["-H", &format!("If-Modified-Since: {lm}")],
-    );
+    let r = support::curl(&format!("{base}/plain.txt"), &["-H", &format!("If-Modified-Since: {lm}")]);
     assert_eq!(r.status, 304);
     let r = support::curl(&format!("{base}/plain.txt"), &["-H", "If-Match: \"nope\""]);
     assert_eq!(r.status, 412);
-    let r = support::curl(
-        &format!("{base}/plain.txt"),
-        &["-H", "Range: bytes=0-1", "-H", "If-Range: \"stale\""],
-    );
+    let r = support::curl(&format!("{base}/plain.txt"), &["-H", "Range: bytes=0-1", "-H", "If-Range: \"stale\""]);
     assert_eq!((r.status, r.body.as_slice()), (200, &b"plain\n"[..]));
 }
 
@@ -99,8 +84,7 @@ fn a_gibibyte_streams_in_bounded_memory_and_an_abort_stops_it() {
     let before = vm_hwm_kib(d.pid());
 
     let mut s = UnixStream::connect(&sock).expect("connect");
-    s.write_all(&request(1, false, &nginx_params(b"GET", b"/dl/big.bin")))
-        .expect("write");
+    s.write_all(&request(1, false, &nginx_params(b"GET", b"/dl/big.bin"))).expect("write");
     let mut header = [0u8; 8];
     let mut stdout_bytes: u64 = 0;
     let mut saw_end = false;
@@ -125,23 +109,17 @@ fn a_gibibyte_streams_in_bounded_memory_and_an_abort_stops_it() {
     assert!(stdout_bytes > 1 << 30, "headers + 1 GiB: {stdout_bytes}");
     let after = vm_hwm_kib(d.pid());
     eprintln!("xsendfiled peak RSS: {before} KiB before, {after} KiB after sending 1 GiB");
-    assert!(
-        after < before + 16 * 1024,
-        "peak RSS grew from {before} KiB to {after} KiB for a 1 GiB file"
-    );
+    assert!(after < before + 16 * 1024, "peak RSS grew from {before} KiB to {after} KiB for a 1 GiB file");
 
     // A client that reads 1 MiB and leaves: the daemon stops reading the file and says why.
     let mut s = UnixStream::connect(&sock).expect("connect");
-    s.write_all(&request(1, false, &nginx_params(b"GET", b"/dl/big.bin")))
-        .expect("write");
+    s.write_all(&request(1, false, &nginx_params(b"GET", b"/dl/big.bin"))).expect("write");
     let mut got = 0;
     while got < 1 << 20 {
         got += s.read(&mut scratch).expect("read");
     }
     drop(s);
-    wait_until("the daemon to notice the abort", None, || {
-        d.log_text().contains("while sending the file")
-    });
+    wait_until("the daemon to notice the abort", None, || d.log_text().contains("while sending the file"));
     assert!(d.log_text().contains("closing connection: while sending the file"));
 }
 
@@ -165,20 +143,11 @@ fn serve_backend_in_cgi_mode() {
         String::from_utf8(out.stdout).expect("utf8")
     };
     let full = run(None, "GET");
-    assert!(
-        full.starts_with("Status: 200 OK\r\nContent-Length: 7\r\nContent-Type: text/plain\r\n"),
-        "{full}"
-    );
+    assert!(full.starts_with("Status: 200 OK\r\nContent-Length: 7\r\nContent-Type: text/plain\r\n"), "{full}");
     assert!(full.ends_with("\r\n\r\nin sub\n"), "{full}");
     let part = run(Some("bytes=3-"), "GET");
-    assert!(
-        part.starts_with("Status: 206 Partial Content\r\nContent-Range: bytes 3-6/7\r\n"),
-        "{part}"
-    );
+    assert!(part.starts_with("Status: 206 Partial Content\r\nContent-Range: bytes 3-6/7\r\n"), "{part}");
     assert!(part.ends_with("\r\n\r\nsub\n"), "{part}");
     let head = run(None, "HEAD");
-    assert!(
-        head.ends_with("\r\n\r\n") && head.contains("Content-Length: 7\r\n"),
-        "{head}"
-    );
+    assert!(head.ends_with("\r\n\r\n") && head.contains("Content-Length: 7\r\n"), "{head}");
 }

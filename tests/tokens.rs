@@ -30,7 +30,14 @@ fn canonical_strings_match_the_vectors() {
         "SDL1-HMAC-SHA256\nk2026a\n1767225600\n\n\npath\n/downloads/reports/Q3 résumé.pdf".as_bytes()
     );
     assert_eq!(
-        sdl1::canonical_for_test("k2026a", "1767225600", "1767222000", "203.0.113.0/24", Some(b"/media/hls/show-42/"), b""),
+        sdl1::canonical_for_test(
+            "k2026a",
+            "1767225600",
+            "1767222000",
+            "203.0.113.0/24",
+            Some(b"/media/hls/show-42/"),
+            b""
+        ),
         b"SDL1-HMAC-SHA256\nk2026a\n1767225600\n1767222000\n203.0.113.0/24\nprefix\n/media/hls/show-42/"
     );
     let net = sdl1::ipnet("2001:db8:85a3::8a2e:370:7334".parse().expect("ip"), 64).expect("net");

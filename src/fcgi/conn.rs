@@ -74,16 +74,8 @@ enum Sink {
 
 #[derive(Debug, Clone, Copy)]
 enum Rec {
-    Header {
-        have: usize,
-        bytes: [u8; HEADER_LEN],
-    },
-    Body {
-        hdr: Header,
-        content_left: usize,
-        padding_left: usize,
-        sink: Sink,
-    },
+    Header { have: usize, bytes: [u8; HEADER_LEN] },
+    Body { hdr: Header, content_left: usize, padding_left: usize, sink: Sink },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,10 +105,7 @@ impl Connection {
         Connection {
             limits,
             authorizer: false,
-            rec: Rec::Header {
-                have: 0,
-                bytes: [0; HEADER_LEN],
-            },
+            rec: Rec::Header { have: 0, bytes: [0; HEADER_LEN] },
             req: Req::Idle,
             buf: Vec::new(),
             params: Vec::new(),
@@ -156,36 +145,18 @@ impl Connection {
     pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<Feed, ProtocolError> {
         let mut pos = 0;
         if self.closed || matches!(self.req, Req::Ready { .. }) {
-            return Ok(Feed {
-                consumed: 0,
-                event: None,
-            });
+            return Ok(Feed { consumed: 0, event: None });
         }
         loop {
-            if let Rec::Body {
-                hdr,
-                content_left: 0,
-                padding_left: 0,
-                sink,
-            } = self.rec
-            {
-                self.rec = Rec::Header {
-                    have: 0,
-                    bytes: [0; HEADER_LEN],
-                };
+            if let Rec::Body { hdr, content_left: 0, padding_left: 0, sink } = self.rec {
+                self.rec = Rec::Header { have: 0, bytes: [0; HEADER_LEN] };
                 if let Some(event) = self.complete(hdr, sink, out)? {
-                    return Ok(Feed {
-                        consumed: pos,
-                        event: Some(event),
-                    });
+                    return Ok(Feed { consumed: pos, event: Some(event) });
                 }
                 continue;
             }
             if pos == input.len() {
-                return Ok(Feed {
-                    consumed: pos,
-                    event: None,
-                });
+                return Ok(Feed { consumed: pos, event: None });
             }
             match &mut self.rec {
                 Rec::Header { have, bytes } => {
@@ -196,19 +167,11 @@ impl Connection {
                     if *have == HEADER_LEN {
                         let hdr = Header::parse(bytes);
                         if let Some(event) = self.start_record(hdr)? {
-                            return Ok(Feed {
-                                consumed: pos,
-                                event: Some(event),
-                            });
+                            return Ok(Feed { consumed: pos, event: Some(event) });
                         }
                     }
                 }
-                Rec::Body {
-                    content_left,
-                    padding_left,
-                    sink,
-                    ..
-                } => {
+                Rec::Body { content_left, padding_left, sink, .. } => {
                     if *content_left > 0 {
                         let take = (*content_left).min(input.len() - pos);
                         let chunk = &input[pos..pos + take];
@@ -274,10 +237,7 @@ impl Connection {
                             // rest of the body cannot be drained within the cap.
                             self.close_after_reply = true;
                             self.req = Req::Ready { id, keep };
-                            return Ok(Some(Event::Request {
-                                id,
-                                role: Role::Responder,
-                            }));
+                            return Ok(Some(Event::Request { id, role: Role::Responder }));
                         }
                         if let Req::Stdin { seen, .. } = &mut self.req {
                             *seen = total;
@@ -292,12 +252,7 @@ impl Connection {
                 _ => Sink::Discard,
             }
         };
-        self.rec = Rec::Body {
-            hdr,
-            content_left: len,
-            padding_left: usize::from(hdr.padding_length),
-            sink,
-        };
+        self.rec = Rec::Body { hdr, content_left: len, padding_left: usize::from(hdr.padding_length), sink };
         Ok(None)
     }
 
@@ -368,12 +323,7 @@ impl Connection {
                     self.req = Req::Ready { id, keep };
                     return Ok(Some(Event::Request { id, role }));
                 }
-                self.req = Req::Stdin {
-                    id,
-                    keep,
-                    role,
-                    seen: 0,
-                };
+                self.req = Req::Stdin { id, keep, role, seen: 0 };
                 Ok(None)
             }
             k if k == RecordType::Stdin as u8 && sink == Sink::Stdin && hdr.content_length == 0 => {

@@ -107,16 +107,7 @@ impl Header {
     pub fn encode(&self) -> [u8; HEADER_LEN] {
         let id = self.request_id.to_be_bytes();
         let len = self.content_length.to_be_bytes();
-        [
-            self.version,
-            self.kind,
-            id[0],
-            id[1],
-            len[0],
-            len[1],
-            self.padding_length,
-            0,
-        ]
+        [self.version, self.kind, id[0], id[1], len[0], len[1], self.padding_length, 0]
     }
 }
 
@@ -147,12 +138,7 @@ pub fn push_stdout(out: &mut Vec<u8>, request_id: u16, data: &[u8]) {
 /// Appends an END_REQUEST record (§5.5).
 pub fn push_end_request(out: &mut Vec<u8>, request_id: u16, app_status: u32, status: ProtocolStatus) {
     let a = app_status.to_be_bytes();
-    push_record(
-        out,
-        RecordType::EndRequest,
-        request_id,
-        &[a[0], a[1], a[2], a[3], status as u8, 0, 0, 0],
-    );
+    push_record(out, RecordType::EndRequest, request_id, &[a[0], a[1], a[2], a[3], status as u8, 0, 0, 0]);
 }
 
 /// Appends one name-value pair in the §3.4 encoding (used for GET_VALUES_RESULT).

@@ -44,22 +44,15 @@ where
         chunk = buf;
         let n = read?;
         if n == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "file shrank while being sent",
-            ));
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "file shrank while being sent"));
         }
         chunk[..HEADER_LEN].copy_from_slice(&conn.stdout_header(n as u16));
         if !out.is_empty() {
             // The header block is written just before the first chunk.
-            timeout(write_timeout, stream.write_all(out))
-                .await
-                .map_err(|_| timed_out())??;
+            timeout(write_timeout, stream.write_all(out)).await.map_err(|_| timed_out())??;
             out.clear();
         }
-        timeout(write_timeout, stream.write_all(&chunk[..HEADER_LEN + n]))
-            .await
-            .map_err(|_| timed_out())??;
+        timeout(write_timeout, stream.write_all(&chunk[..HEADER_LEN + n])).await.map_err(|_| timed_out())??;
         offset += n as u64;
     }
     Ok(())

@@ -69,9 +69,7 @@ pub fn detect(listen: Option<&ListenSpec>, socket_mode: u32) -> io::Result<Launc
     if let Some(fd) = systemd_fd() {
         return adopt(fd).map(Launch::FastCgi);
     }
-    let addr: SocketAddr = DEFAULT_LISTEN
-        .parse()
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let addr: SocketAddr = DEFAULT_LISTEN.parse().map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     bind(&ListenSpec::Tcp(addr), socket_mode).map(Launch::FastCgi)
 }
 
@@ -103,11 +101,7 @@ pub fn bind(spec: &ListenSpec, socket_mode: u32) -> io::Result<Bound> {
     match spec {
         ListenSpec::Tcp(addr) => {
             let l = std::net::TcpListener::bind(addr)?;
-            Ok(Bound {
-                listener: StdListener::Tcp(l),
-                created_path: None,
-                description: format!("tcp {addr}"),
-            })
+            Ok(Bound { listener: StdListener::Tcp(l), created_path: None, description: format!("tcp {addr}") })
         }
         ListenSpec::Unix(path) => {
             let l = bind_unix(path, socket_mode)?;
@@ -126,10 +120,7 @@ fn adopt(fd: RawFd) -> io::Result<Bound> {
     let family = match sys::inspect_socket(fd) {
         FdKind::ListeningSocket(f) => f,
         _ => {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("fd {fd} is not a listening socket"),
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("fd {fd} is not a listening socket")));
         }
     };
     let owned = sys::adopt_fd(fd)?;
@@ -137,17 +128,10 @@ fn adopt(fd: RawFd) -> io::Result<Bound> {
         SocketFamily::Inet => StdListener::Tcp(std::net::TcpListener::from(owned)),
         SocketFamily::Unix => StdListener::Unix(UnixListener::from(owned)),
         SocketFamily::Other => {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("fd {fd} is neither TCP nor Unix"),
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("fd {fd} is neither TCP nor Unix")));
         }
     };
-    Ok(Bound {
-        listener,
-        created_path: None,
-        description: format!("inherited fd {fd}"),
-    })
+    Ok(Bound { listener, created_path: None, description: format!("inherited fd {fd}") })
 }
 
 fn bind_unix(path: &Path, mode: u32) -> io::Result<UnixListener> {

@@ -7,8 +7,8 @@
 //!   `TCP_NODELAY` (a reply is one write; Nagle would hold it back on kept-alive connections).
 //! - Accept errors never end the loop: `EMFILE`/`ENFILE` back off briefly and retry.
 //! - SIGTERM/SIGINT: stop accepting, close idle connections, let requests in progress finish for up
-//!   to `--drain-timeout`, remove a socket file we created, exit 0. SIGHUP is logged (nothing to
-//!   reload yet) instead of killing the process.
+//!   to `--drain-timeout`, remove a socket file we created, exit 0. SIGHUP reloads the key ring;
+//!   a bad new file keeps the old one.
 
 mod conn;
 pub mod listen;
@@ -44,15 +44,9 @@ pub fn run(policy: Policy, settings: &ServerSettings, bound: Bound) -> io::Resul
     let runtime = if settings.threads <= 1 {
         tokio::runtime::Builder::new_current_thread().enable_all().build()?
     } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(settings.threads)
-            .enable_all()
-            .build()?
+        tokio::runtime::Builder::new_multi_thread().worker_threads(settings.threads).enable_all().build()?
     };
-    let shared = Arc::new(Shared {
-        policy,
-        limits: settings.limits,
-    });
+    let shared = Arc::new(Shared { policy, limits: settings.limits });
     let result = runtime.block_on(serve(shared, settings, bound));
     // Connection tasks still running after the drain timeout are dropped here.
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -97,7 +91,7 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound) -> 
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
             _ = sighup.recv() => {
-                log::info!("SIGHUP: nothing to reload in this version");
+                reload(&shared.policy);
                 continue;
             }
         };
@@ -139,10 +133,7 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound) -> 
         }
     }
 
-    log::info!(
-        "stopping: no new connections; draining for up to {:?}",
-        settings.drain_timeout
-    );
+    log::info!("stopping: no new connections; draining for up to {:?}", settings.drain_timeout);
     drop(listener);
     if let Some(path) = &bound.created_path {
         if let Err(e) = std::fs::remove_file(path) {
@@ -153,12 +144,23 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound) -> 
     let all = u32::try_from(max).unwrap_or(u32::MAX);
     match tokio::time::timeout(settings.drain_timeout, slots.acquire_many(all)).await {
         Ok(_) => log::info!("stopped"),
-        Err(_) => log::warn!(
-            "drain timeout: {} connection(s) still busy, closing them",
-            max - slots.available_permits()
-        ),
+        Err(_) => {
+            log::warn!("drain timeout: {} connection(s) still busy, closing them", max - slots.available_permits())
+        }
     }
     Ok(())
+}
+
+/// SIGHUP: reload what can change without a restart (the key ring). A bad new file keeps the
+/// old configuration in force and says why.
+fn reload(policy: &Policy) {
+    match &policy.signing {
+        Some(signing) => match signing.reload() {
+            Ok(n) => log::info!("SIGHUP: key ring reloaded, {n} key(s) active"),
+            Err(e) => log::error!("SIGHUP: keeping the previous key ring: {e}"),
+        },
+        None => log::info!("SIGHUP: nothing to reload (no --keys)"),
+    }
 }
 
 enum Accepted {

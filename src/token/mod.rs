@@ -66,3 +66,54 @@ impl Claims {
         )
     }
 }
+
+/// Where links must be signed, with which keys, and for how long they may live.
+#[derive(Debug)]
+pub struct Signing {
+    /// Every download needs a valid link unless the server says otherwise (`XSENDFILED_AUTH`).
+    pub require: bool,
+    /// Longest lifetime a link may have left, in seconds.
+    pub max_ttl: u64,
+    path: Option<std::path::PathBuf>,
+    allow_readable: bool,
+    ring: std::sync::RwLock<std::sync::Arc<keys::KeyRing>>,
+}
+
+impl Signing {
+    /// Signing policy over `ring`, loaded from `path` (reloadable) if given.
+    pub fn new(
+        ring: keys::KeyRing,
+        path: Option<std::path::PathBuf>,
+        allow_readable: bool,
+        require: bool,
+        max_ttl: u64,
+    ) -> Signing {
+        Signing { require, max_ttl, path, allow_readable, ring: std::sync::RwLock::new(std::sync::Arc::new(ring)) }
+    }
+
+    /// The keys in force.
+    pub fn keys(&self) -> std::sync::Arc<keys::KeyRing> {
+        match self.ring.read() {
+            Ok(r) => r.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Reads the key file again. On any problem the old ring stays in force and the error says
+    /// why; on success returns the number of keys now active.
+    ///
+    /// # Errors
+    /// The problem with the new file.
+    pub fn reload(&self) -> Result<usize, keys::KeyError> {
+        let Some(path) = &self.path else {
+            return Ok(self.keys().kids().len());
+        };
+        let ring = keys::KeyRing::load(path, self.allow_readable)?;
+        let n = ring.kids().len();
+        match self.ring.write() {
+            Ok(mut w) => *w = std::sync::Arc::new(ring),
+            Err(poisoned) => *poisoned.into_inner() = std::sync::Arc::new(ring),
+        }
+        Ok(n)
+    }
+}

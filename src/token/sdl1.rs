@@ -214,7 +214,8 @@ fn canonical(f: &Fields<'_>) -> Vec<u8> {
 
 fn mac(key: &[u8], data: &[u8]) -> Hmac<Sha256> {
     // HMAC takes keys of any length; the error case cannot occur.
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    let mut m =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
     m.update(data);
     m
 }
@@ -278,10 +279,8 @@ pub fn verify(keys: &KeyRing, input: &Input<'_>) -> Result<Verified, Failure> {
                 .filter(|s| !s.starts_with('0'))
                 .and_then(|s| s.parse::<u8>().ok())
                 .ok_or(Failure::Param("bad ipm"))?;
-            let addr: IpAddr = input
-                .remote_addr
-                .and_then(|a| std::str::from_utf8(a).ok()?.parse().ok())
-                .ok_or(Failure::Network)?;
+            let addr: IpAddr =
+                input.remote_addr.and_then(|a| std::str::from_utf8(a).ok()?.parse().ok()).ok_or(Failure::Network)?;
             ipnet(addr, bits).ok_or(Failure::Network)?
         }
         None => String::new(),

@@ -16,16 +16,7 @@ pub const UNKNOWN_TYPE: u8 = 11;
 /// One record, with optional padding bytes.
 pub fn rec_padded(kind: u8, id: u16, content: &[u8], padding: u8) -> Vec<u8> {
     assert!(content.len() <= 65535);
-    let mut v = vec![
-        1,
-        kind,
-        (id >> 8) as u8,
-        id as u8,
-        (content.len() >> 8) as u8,
-        content.len() as u8,
-        padding,
-        0,
-    ];
+    let mut v = vec![1, kind, (id >> 8) as u8, id as u8, (content.len() >> 8) as u8, content.len() as u8, padding, 0];
     v.extend_from_slice(content);
     v.extend(std::iter::repeat_n(0xAA, usize::from(padding)));
     v
@@ -36,11 +27,7 @@ pub fn rec(kind: u8, id: u16, content: &[u8]) -> Vec<u8> {
 }
 
 pub fn begin(id: u16, role: u16, keep_conn: bool) -> Vec<u8> {
-    rec(
-        BEGIN,
-        id,
-        &[(role >> 8) as u8, role as u8, u8::from(keep_conn), 0, 0, 0, 0, 0],
-    )
+    rec(BEGIN, id, &[(role >> 8) as u8, role as u8, u8::from(keep_conn), 0, 0, 0, 0, 0])
 }
 
 fn len_bytes(n: usize) -> Vec<u8> {
@@ -100,11 +87,7 @@ pub fn parse(mut b: &[u8]) -> (Vec<Rec>, usize) {
         if b.len() < 8 + len + pad {
             break;
         }
-        out.push(Rec {
-            kind: b[1],
-            id: u16::from_be_bytes([b[2], b[3]]),
-            content: b[8..8 + len].to_vec(),
-        });
+        out.push(Rec { kind: b[1], id: u16::from_be_bytes([b[2], b[3]]), content: b[8..8 + len].to_vec() });
         b = &b[8 + len + pad..];
     }
     (out, b.len())
@@ -112,10 +95,7 @@ pub fn parse(mut b: &[u8]) -> (Vec<Rec>, usize) {
 
 /// Concatenated STDOUT content of `id`.
 pub fn stdout_of(recs: &[Rec], id: u16) -> Vec<u8> {
-    recs.iter()
-        .filter(|r| r.kind == STDOUT && r.id == id)
-        .flat_map(|r| r.content.clone())
-        .collect()
+    recs.iter().filter(|r| r.kind == STDOUT && r.id == id).flat_map(|r| r.content.clone()).collect()
 }
 
 /// The END_REQUEST expected bytes: appStatus, protocolStatus.

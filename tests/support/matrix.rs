@@ -41,10 +41,8 @@ fn expected_type(name: &str) -> Option<&'static str> {
 pub fn check(port: u16, mount: &str, internal: Option<&str>, p: Profile) {
     let base = format!("http://127.0.0.1:{port}");
     let long = "L".repeat(255);
-    let mut servable: Vec<(String, Vec<u8>)> = SERVABLE
-        .iter()
-        .map(|(n, b)| (n.to_string(), b.as_bytes().to_vec()))
-        .collect();
+    let mut servable: Vec<(String, Vec<u8>)> =
+        SERVABLE.iter().map(|(n, b)| (n.to_string(), b.as_bytes().to_vec())).collect();
     servable.push((long, b"long name\n".to_vec()));
     servable.push(("link-in.txt".into(), b"plain\n".to_vec()));
     servable.push(("link-dir/in.txt".into(), b"in sub\n".to_vec()));
@@ -62,20 +60,14 @@ pub fn check(port: u16, mount: &str, internal: Option<&str>, p: Profile) {
         assert_eq!(r.status, 200, "{name:?}: {r:?}");
         assert_eq!(&r.body, body, "{name:?}");
         served += 1;
-        let want = if name.starts_with("link-") {
-            Some("text/plain")
-        } else {
-            expected_type(name)
-        };
+        let want = if name.starts_with("link-") { Some("text/plain") } else { expected_type(name) };
         match (want, p.server_content_type) {
             (Some(ct), false) => assert_eq!(r.header("Content-Type"), Some(ct), "{name:?}"),
             // The server's own table decides (lighttpd: `text/plain;charset=utf-8`,
             // `application/x-gtar-compressed`); only the common case is pinned.
             (Some(_), true) if !name.ends_with(".txt") => {}
             (Some(ct), true) => {
-                let essence = r
-                    .header("Content-Type")
-                    .map(|v| v.split(';').next().unwrap_or_default().trim());
+                let essence = r.header("Content-Type").map(|v| v.split(';').next().unwrap_or_default().trim());
                 assert_eq!(essence, Some(ct), "{name:?}");
             }
             (None, false) => assert_eq!(r.header("Content-Type"), Some("application/octet-stream"), "{name:?}"),
@@ -113,19 +105,13 @@ pub fn check(port: u16, mount: &str, internal: Option<&str>, p: Profile) {
         let r = curl(&format!("{base}{mount}{path}"), &[]);
         // A server may refuse a control character or invalid UTF-8 in the URL itself (lighttpd: 400).
         let server_may_refuse = path.contains("%0A") || path.contains("%FF");
-        assert!(
-            r.status == 404 || (server_may_refuse && r.status == 400),
-            "{mount}{path}: {r:?}"
-        );
+        assert!(r.status == 404 || (server_may_refuse && r.status == 400), "{mount}{path}: {r:?}");
         assert_no_leak(&r.body, path);
     }
     if let Some(internal) = internal {
         for path in ["/plain.txt", "/../root-private/secret.txt"] {
             let r = curl(&format!("{base}{internal}{path}"), &[]);
-            assert!(
-                r.status == p.direct_internal_status || r.status == 404,
-                "{internal}{path}: {r:?}"
-            );
+            assert!(r.status == p.direct_internal_status || r.status == 404, "{internal}{path}: {r:?}");
             assert_no_leak(&r.body, path);
             assert!(!r.body.starts_with(b"plain"), "{internal}{path} reachable directly");
         }
@@ -138,14 +124,8 @@ pub fn check(port: u16, mount: &str, internal: Option<&str>, p: Profile) {
     assert!(r.status == 400 || r.status == 404, "{r:?}");
     // HEAD: the headers of GET, no body.
     let r = curl(&format!("{base}{mount}/plain.txt"), &["--head"]);
-    let essence = r
-        .header("Content-Type")
-        .map(|v| v.split(';').next().unwrap_or_default());
-    assert_eq!(
-        (r.status, essence, r.header("Content-Length")),
-        (200, Some("text/plain"), Some("6")),
-        "{r:?}"
-    );
+    let essence = r.header("Content-Type").map(|v| v.split(';').next().unwrap_or_default());
+    assert_eq!((r.status, essence, r.header("Content-Length")), (200, Some("text/plain"), Some("6")), "{r:?}");
     assert!(r.body.is_empty());
     // Range and conditional requests, answered by the server on the file it sends.
     let r = curl(&format!("{base}{mount}/plain.txt"), &["-H", "Range: bytes=1-3"]);
@@ -153,18 +133,12 @@ pub fn check(port: u16, mount: &str, internal: Option<&str>, p: Profile) {
     assert_eq!(r.header("Content-Range"), Some("bytes 1-3/6"));
     let first = curl(&format!("{base}{mount}/plain.txt"), &[]);
     let etag = first.header("ETag").expect("ETag").to_owned();
-    let r = curl(
-        &format!("{base}{mount}/plain.txt"),
-        &["-H", &format!("If-None-Match: {etag}")],
-    );
+    let r = curl(&format!("{base}{mount}/plain.txt"), &["-H", &format!("If-None-Match: {etag}")]);
     assert_eq!(r.status, 304, "{r:?}");
     assert!(r.header("X-Sendfile").is_none());
     // Other methods.
     for m in ["POST", "PUT", "DELETE"] {
-        let r = curl(
-            &format!("{base}{mount}/plain.txt"),
-            &["-X", m, "--data-binary", "request body"],
-        );
+        let r = curl(&format!("{base}{mount}/plain.txt"), &["-X", m, "--data-binary", "request body"]);
         assert_eq!((r.status, r.header("Allow")), (405, Some("GET, HEAD")), "{m}");
     }
 }

@@ -23,9 +23,7 @@ pub fn have(tool: &str) -> bool {
     if tool.starts_with('/') {
         return Path::new(tool).exists();
     }
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-        .unwrap_or(false)
+    std::env::var_os("PATH").map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file())).unwrap_or(false)
 }
 
 /// Fails loudly when a real component is missing. Only a developer run with
@@ -36,9 +34,7 @@ pub fn require(tools: &[&str]) -> bool {
         return true;
     }
     let ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
-    let allow = std::env::var("XSENDFILED_ALLOW_SKIP")
-        .map(|v| v == "1")
-        .unwrap_or(false);
+    let allow = std::env::var("XSENDFILED_ALLOW_SKIP").map(|v| v == "1").unwrap_or(false);
     if allow && !ci {
         eprintln!("SKIPPED: missing {missing:?} (XSENDFILED_ALLOW_SKIP=1); run ./scripts/test.sh to install them");
         return false;
@@ -54,10 +50,7 @@ pub fn free_port() -> u16 {
 
 /// A temp directory readable by other users (nginx workers may run as another user).
 pub fn tempdir() -> tempfile::TempDir {
-    let d = tempfile::Builder::new()
-        .prefix("xsfd-test-")
-        .tempdir()
-        .expect("tempdir");
+    let d = tempfile::Builder::new().prefix("xsfd-test-").tempdir().expect("tempdir");
     std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     d
 }
@@ -77,10 +70,7 @@ impl Proc {
     /// Sends `sig` to the process.
     pub fn signal(&self, sig: i32) {
         // SAFETY-free: `kill` through the shell tool keeps the tests free of unsafe code.
-        let _ = Command::new("kill")
-            .arg(format!("-{sig}"))
-            .arg(self.pid().to_string())
-            .status();
+        let _ = Command::new("kill").arg(format!("-{sig}")).arg(self.pid().to_string()).status();
     }
 
     /// Waits for exit up to `limit`; returns the exit status if it exited.
@@ -96,10 +86,7 @@ impl Proc {
     }
 
     pub fn log_text(&self) -> String {
-        self.log
-            .as_ref()
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .unwrap_or_default()
+        self.log.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default()
     }
 }
 
@@ -120,11 +107,7 @@ pub fn spawn(mut cmd: Command, name: &str, log: &Path) -> Proc {
     let f = std::fs::File::create(log).expect("log file");
     cmd.stdin(Stdio::null()).stdout(f.try_clone().expect("dup")).stderr(f);
     let child = cmd.spawn().unwrap_or_else(|e| panic!("starting {name}: {e}"));
-    Proc {
-        child,
-        name: name.to_owned(),
-        log: Some(log.to_owned()),
-    }
+    Proc { child, name: name.to_owned(), log: Some(log.to_owned()) }
 }
 
 /// Waits until `check` is true (bounded), panicking with the process log otherwise.
@@ -180,12 +163,7 @@ pub fn nginx(run_dir: &Path, config: &str, port: u16) -> Proc {
     let conf = run_dir.join("nginx.conf");
     std::fs::write(&conf, config).expect("write nginx.conf");
     let mut cmd = Command::new("nginx");
-    cmd.arg("-p")
-        .arg(run_dir)
-        .arg("-c")
-        .arg(&conf)
-        .arg("-g")
-        .arg("daemon off;");
+    cmd.arg("-p").arg(run_dir).arg("-c").arg(&conf).arg("-g").arg("daemon off;");
     let mut p = spawn(cmd, "nginx", &run_dir.join("nginx.stderr"));
     wait_until("nginx", Some(&mut p), || tcp_up(port));
     p
@@ -239,16 +217,10 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
     pub fn header_count(&self, name: &str) -> usize {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .count()
+        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).count()
     }
 }
 
@@ -260,11 +232,7 @@ pub fn curl(url: &str, extra: &[&str]) -> Reply {
         .arg(url)
         .output()
         .expect("curl");
-    assert!(
-        out.status.success(),
-        "curl {url}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "curl {url}: {}", String::from_utf8_lossy(&out.stderr));
     parse_http(&out.stdout)
 }
 
@@ -273,20 +241,10 @@ pub fn parse_http(raw: &[u8]) -> Reply {
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let status_line = lines.next().expect("status line");
-    let status: u16 = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    }
+    let status: u16 = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
+    let headers =
+        lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned())).collect();
+    Reply { status, headers, body: raw[split + 4..].to_vec() }
 }
 
 /// Percent-encodes a path for a URL: everything but unreserved characters and `/`.
@@ -336,14 +294,7 @@ pub const SERVABLE: &[(&str, &str)] = &[
 impl Tree {
     pub fn create(base: &Path) -> Tree {
         let root = base.join("root");
-        for d in [
-            "root/dir",
-            "root/.git",
-            "root-private",
-            "outside",
-            "root/sub/deep/er",
-            "root/dir with space",
-        ] {
+        for d in ["root/dir", "root/.git", "root-private", "outside", "root/sub/deep/er", "root/dir with space"] {
             std::fs::create_dir_all(base.join(d)).expect("mkdir");
         }
         for (name, body) in SERVABLE {
@@ -358,11 +309,8 @@ impl Tree {
         std::fs::write(root.join("lf\nx.txt"), "newline\n").expect("write");
         std::fs::write(root.join("back\\slash.txt"), "backslash\n").expect("write");
         let bad: &[u8] = b"\xff.txt";
-        std::fs::write(
-            root.join(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bad)),
-            "bad utf8\n",
-        )
-        .expect("write");
+        std::fs::write(root.join(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bad)), "bad utf8\n")
+            .expect("write");
         symlink("plain.txt", root.join("link-in.txt")).expect("symlink");
         symlink(root.join("sub/in.txt"), root.join("link-abs-in.txt")).expect("symlink");
         symlink("../outside/secret.txt", root.join("link-out.txt")).expect("symlink");
@@ -376,10 +324,7 @@ impl Tree {
         symlink("loop-a", root.join("loop-b")).expect("symlink");
         let st = Command::new("mkfifo").arg(root.join("fifo")).status().expect("mkfifo");
         assert!(st.success());
-        Tree {
-            base: base.to_owned(),
-            root,
-        }
+        Tree { base: base.to_owned(), root }
     }
 }
 
