@@ -113,6 +113,9 @@ pub enum BackendArg {
     /// xsendfiled sends the bytes itself, with Range and conditional requests (servers without
     /// offload, development).
     Serve,
+    /// Only allow or deny (200/403), for servers that send the file themselves after asking
+    /// (nginx auth_request, FastCGI authorizers).
+    Authorizer,
 }
 
 /// Options of the responder.

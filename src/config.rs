@@ -104,6 +104,8 @@ pub enum Backend {
     Caddy,
     /// xsendfiled streams the file itself.
     Serve,
+    /// Every request is answered allow/deny (authorize mode).
+    Authorizer,
 }
 
 impl Backend {
@@ -183,6 +185,7 @@ impl Config {
             BackendArg::LocalRedirect => Backend::LocalRedirect,
             BackendArg::Caddy => Backend::Caddy,
             BackendArg::Serve => Backend::Serve,
+            BackendArg::Authorizer => Backend::Authorizer,
         };
         let root = args.root.as_deref().ok_or(ConfigError::MissingRoot)?;
         let policy = Policy::build(

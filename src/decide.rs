@@ -13,6 +13,10 @@
 //!    not read the file.
 //! 6. The backend must be able to name the file ([`crate::response::expressible`]) → else 404.
 //!
+//! In authorize mode (the FastCGI Authorizer role, or `XSENDFILED_MODE=authorize` from the
+//! server, as for nginx `auth_request`) the path is the decoded `REQUEST_URI`, and the answer is
+//! allow or deny rather than an offload ([`crate::response`]).
+//!
 //! A refusal is a value ([`Decision::Refuse`]) carrying its [`Reason`] for the log; only real
 //! faults (EIO, EMFILE) are `Err`. The only side effects are the resolution syscalls.
 
@@ -172,7 +176,9 @@ pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result
             }
             Err(f) => return Ok(Decision::Refuse(Status::Forbidden, Reason::Token(f))),
             Ok(v) => {
-                if req.full_path().as_deref() != Some(v.path.as_slice()) {
+                // In authorize mode the link's path is the request path by construction.
+                let authorize = req.authorize || policy.backend == crate::config::Backend::Authorizer;
+                if !authorize && req.full_path().as_deref() != Some(v.path.as_slice()) {
                     return Ok(Decision::Refuse(Status::Forbidden, Reason::SignedPathMismatch));
                 }
                 (Some(v.kid), v.claims)
@@ -181,31 +187,60 @@ pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result
     } else {
         (None, Claims::default())
     };
+    let authorize = req.authorize || policy.backend == crate::config::Backend::Authorizer;
+    if authorize {
+        // An authorizer sees the original request only as REQUEST_URI: a FastCGI Authorizer gets
+        // no PATH_INFO or SCRIPT_NAME (FastCGI 1.0 §6.3), and nginx's auth_request subrequest has
+        // a URI of its own. Decoded once, canonical or refused.
+        let path_part = req.request_uri.map(|u| u.split(|&b| b == b'?').next().unwrap_or_default());
+        let Some(Ok(decoded)) = path_part.map(sdl1::canonical_path) else {
+            return Ok(Decision::Refuse(Status::Forbidden, Reason::Token(sdl1::Failure::Path("request URI"))));
+        };
+        return Ok(match check_file(&decoded, policy)? {
+            Ok(file) => {
+                if file.rel.iter().any(|&b| b < 0x20 || b == 0x7f) {
+                    return Ok(Decision::Refuse(Status::Forbidden, Reason::Unexpressible));
+                }
+                let file = Resolved { rel: std::borrow::Cow::Owned(file.rel.into_owned()), ..file };
+                let content_type = content_type_of(&file.rel);
+                Decision::Send(Send { file, content_type, kid, claims })
+            }
+            Err((status, reason)) => Decision::Refuse(status, reason),
+        });
+    }
     let Some(raw) = req.path() else {
         return Ok(Decision::Refuse(Status::BadRequest, Reason::MissingPath));
     };
+    Ok(match check_file(raw, policy)? {
+        Ok(file) => {
+            let content_type = content_type_of(&file.rel);
+            Decision::Send(Send { file, content_type, kid, claims })
+        }
+        Err((status, reason)) => Decision::Refuse(status, reason),
+    })
+}
+
+/// Steps 4–6 for the decoded request path `raw`: string checks, confinement, expressibility.
+fn check_file<'p>(raw: &'p [u8], policy: &Policy) -> io::Result<Result<Resolved<'p>, (Status, Reason)>> {
     let rel = match path::validate(raw, policy.strip_prefix.as_deref(), policy.allow_hidden) {
         Ok(rel) => rel,
-        Err(why) => return Ok(Decision::Refuse(Status::NotFound, Reason::Path(why))),
+        Err(why) => return Ok(Err((Status::NotFound, Reason::Path(why)))),
     };
-    match policy.root.resolve(rel.as_str(), policy.allow_hidden)? {
+    Ok(match policy.root.resolve(rel.as_str(), policy.allow_hidden)? {
         Ok(file) => {
             if !crate::response::expressible(policy.backend, policy.root.path(), &file.rel) {
-                return Ok(Decision::Refuse(Status::NotFound, Reason::Unexpressible));
+                return Ok(Err((Status::NotFound, Reason::Unexpressible)));
             }
             // An nginx named location serves the URI that was requested, not a path we name: only
             // a request for the canonical path itself may go there.
             if policy.internal_prefix.starts_with('@') && *file.rel != *rel.as_str().as_bytes() {
-                return Ok(Decision::Refuse(Status::NotFound, Reason::Unexpressible));
+                return Ok(Err((Status::NotFound, Reason::Unexpressible)));
             }
-            let content_type = content_type_of(&file.rel);
-            Ok(Decision::Send(Send { file, content_type, kid, claims }))
+            Ok(file)
         }
-        Err(Refusal::PermissionDenied) => {
-            Ok(Decision::Refuse(Status::Forbidden, Reason::File(Refusal::PermissionDenied)))
-        }
-        Err(other) => Ok(Decision::Refuse(Status::NotFound, Reason::File(other))),
-    }
+        Err(Refusal::PermissionDenied) => Err((Status::Forbidden, Reason::File(Refusal::PermissionDenied))),
+        Err(other) => Err((Status::NotFound, Reason::File(other))),
+    })
 }
 
 /// The media type for a file name, from its last extension; `application/octet-stream` when

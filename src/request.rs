@@ -26,6 +26,9 @@ pub struct Request<'a> {
     /// `XSENDFILED_AUTH`, set by the server (`signed` or `none`): whether this location needs a
     /// signed link. A trusted parameter: a client header would arrive as `HTTP_XSENDFILED_AUTH`.
     pub auth: Option<&'a [u8]>,
+    /// Answer allow/deny instead of offloading: the FastCGI Authorizer role (set by the shell), or
+    /// the trusted parameter `XSENDFILED_MODE=authorize` (nginx `auth_request`).
+    pub authorize: bool,
     /// Conditional and range headers, used only by the `serve` backend to pick the bytes of a
     /// file already allowed (never to decide whether it is allowed).
     pub conditions: crate::serve::Conditions<'a>,
@@ -49,6 +52,10 @@ impl<'a> Request<'a> {
                 b"QUERY_STRING" => &mut r.query_string,
                 b"REMOTE_ADDR" => &mut r.remote_addr,
                 b"XSENDFILED_AUTH" => &mut r.auth,
+                b"XSENDFILED_MODE" => {
+                    r.authorize |= value == b"authorize";
+                    continue;
+                }
                 b"HTTP_IF_MATCH" => &mut r.conditions.if_match,
                 b"HTTP_IF_NONE_MATCH" => &mut r.conditions.if_none_match,
                 b"HTTP_IF_MODIFIED_SINCE" => &mut r.conditions.if_modified_since,

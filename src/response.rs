@@ -55,7 +55,7 @@ pub fn expressible(backend: Backend, root: &Path, rel: &[u8]) -> bool {
     let root = root.as_os_str().as_bytes();
     let controls = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == 0x7f);
     match backend {
-        Backend::Nginx | Backend::LocalRedirect | Backend::Serve => true,
+        Backend::Nginx | Backend::LocalRedirect | Backend::Serve | Backend::Authorizer => true,
         Backend::Apache => ![root, rel].iter().any(|b| b.contains(&b'\r') || b.contains(&b'\n')),
         Backend::Lighttpd => {
             [root, rel].iter().all(|b| std::str::from_utf8(b).is_ok_and(|s| !s.chars().any(char::is_control)))
@@ -104,6 +104,9 @@ fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 /// `serve` backend, the file bytes to stream after it. A HEAD request gets no body.
 pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &mut Vec<u8>) -> (u16, Option<Body>) {
     let head = req.is_head();
+    if req.authorize || policy.backend == Backend::Authorizer {
+        return render_authorizer(decision, head, out);
+    }
     let send = match decision {
         Decision::Send(send) => send,
         Decision::Refuse(status, _) => {
@@ -148,13 +151,36 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
             out.extend_from_slice(b"\r\n");
             push_header(out, b"Content-Type", ct);
         }
-        Backend::Serve => {}
+        Backend::Serve | Backend::Authorizer => {}
     }
     for (name, value) in &extra {
         push_header(out, name.as_bytes(), value.as_bytes());
     }
     out.extend_from_slice(b"\r\n");
     (200, None)
+}
+
+/// The answer of an authorizer (FastCGI 1.0 §6.3): allow is `Status: 200` with the checked file
+/// as `Variable-XSENDFILED_FILE` (relative to the root) and the signing key as
+/// `Variable-XSENDFILED_KID`; the server passes them on as environment variables (and mod_fcgid
+/// also shows them to the client, so nothing secret goes there). Every refusal is a 403: nginx's
+/// `auth_request` understands only 2xx, 401 and 403, and mod_fcgid turns any denial into 401.
+fn render_authorizer(decision: Decision<'_>, head: bool, out: &mut Vec<u8>) -> (u16, Option<Body>) {
+    match decision {
+        Decision::Send(send) => {
+            out.extend_from_slice(b"Status: 200 OK\r\n");
+            push_header(out, b"Variable-XSENDFILED_FILE", &send.file.rel);
+            if let Some(kid) = &send.kid {
+                push_header(out, b"Variable-XSENDFILED_KID", kid.as_bytes());
+            }
+            out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+            (200, None)
+        }
+        Decision::Refuse(..) => {
+            render_error(Status::Forbidden, head, out);
+            (403, None)
+        }
+    }
 }
 
 /// Headers the decision adds whatever the backend: `Content-Disposition` from signed claims (the

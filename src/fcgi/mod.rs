@@ -14,7 +14,8 @@
 //!   PARAMS, STDIN (drained up to a cap), END_REQUEST exactly once per request;
 //! - one request per connection at a time: a second BEGIN_REQUEST is answered
 //!   `FCGI_CANT_MPX_CONN` (§5.5), which is what every web server in scope expects;
-//! - roles, §6: Responder; other roles are answered `FCGI_UNKNOWN_ROLE`.
+//! - roles, §6: Responder, and Authorizer when enabled ([`Connection::accept_authorizer`]; the
+//!   server enables it); Filter and unknown roles are answered `FCGI_UNKNOWN_ROLE`.
 //!
 //! Invariants: nothing is allocated from a length the peer declared before the bytes are there;
 //! PARAMS is capped by bytes and by pair count; every malformed input is a [`ProtocolError`], never

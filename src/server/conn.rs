@@ -68,7 +68,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let limits = shared.limits;
-    let mut conn = Connection::new(limits);
+    let mut conn = Connection::new(limits).accept_authorizer(true);
     // Filled through `read_buf`, so the buffer is never zeroed (a memset per connection).
     let mut buf: Vec<u8> = Vec::with_capacity(READ_BUF);
     let mut out = Vec::with_capacity(512);
@@ -108,10 +108,11 @@ where
                 }
             };
             off += feed.consumed;
-            if let Some(Event::Request { .. }) = feed.event {
+            if let Some(Event::Request { role, .. }) = feed.event {
                 let mark = conn.begin_response(&mut out);
                 crate::service::trace_params(Pairs::new(conn.params()).map_while(Result::ok));
-                let req = Request::from_pairs(Pairs::new(conn.params()).map_while(Result::ok));
+                let mut req = Request::from_pairs(Pairs::new(conn.params()).map_while(Result::ok));
+                req.authorize |= role == crate::fcgi::Role::Authorizer;
                 let (_, body) = crate::service::handle(&req, &shared.policy, &mut out);
                 conn.frame_stdout(&mut out, mark);
                 if let Some(body) = body {
