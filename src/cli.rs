@@ -40,6 +40,21 @@ pub enum Command {
     Sign(SignArgs),
 }
 
+/// Signed-link schemes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenSchemeArg {
+    /// HMAC-SHA256 links with key ids, expiry, prefix scope, network binding and signed claims.
+    Sdl1,
+    /// Apache mod_auth_token: /PREFIX/<md5>/<hex time>/path.
+    ModAuthToken,
+    /// wsgi-xsendfile AuthTokenApplication: /<digest>-<hex time>/path.
+    WsgiXsendfile,
+    /// lighttpd mod_secdownload: /PREFIX/<mac>/<hex time>/path.
+    Secdownload,
+    /// nginx secure_link: ?md5=<b64url>&expires=<unix>.
+    SecureLink,
+}
+
 /// `attachment` or `inline`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DispositionArg {
@@ -158,6 +173,42 @@ pub struct ServeArgs {
     /// Longest lifetime a signed link may have left; longer ones are refused (403).
     #[arg(long, value_name = "DURATION", default_value = "7d", env = "XSENDFILED_MAX_LINK_LIFETIME")]
     pub max_link_lifetime: String,
+
+    /// Signed-link scheme: sdl1, or a compatibility scheme for links issued for another module.
+    #[arg(long, value_enum, value_name = "SCHEME", default_value_t = TokenSchemeArg::Sdl1, env = "XSENDFILED_TOKEN_SCHEME")]
+    pub token_scheme: TokenSchemeArg,
+
+    /// Compatibility schemes: how long a link lives after its issue time (default: 60 for
+    /// mod-auth-token and secdownload, 120 for wsgi-xsendfile).
+    #[arg(long, value_name = "DURATION", env = "XSENDFILED_TOKEN_TIMEOUT")]
+    pub token_timeout: Option<String>,
+
+    /// wsgi-xsendfile: md5 (default), sha1, sha224, sha256, sha384, sha512; secdownload: md5,
+    /// hmac-sha1, hmac-sha256 (required).
+    #[arg(long, value_name = "ALG", env = "XSENDFILED_TOKEN_ALGORITHM")]
+    pub token_algorithm: Option<String>,
+
+    /// mod-auth-token: the client address is part of the token (AuthTokenLimitByIp).
+    #[arg(long, env = "XSENDFILED_TOKEN_IP_BINDING", value_parser = clap::builder::FalseyValueParser::new(), num_args = 0, default_missing_value = "true")]
+    pub token_ip_binding: bool,
+
+    /// secure-link: the secure_link_md5 expression, with {expires} {uri} {request_uri}
+    /// {remote_addr} {secret} {arg:NAME}; the link carries ?md5=...&expires=....
+    #[arg(
+        long,
+        value_name = "TEMPLATE",
+        default_value = "{expires}{uri}{remote_addr} {secret}",
+        env = "XSENDFILED_SECURE_LINK_TEMPLATE"
+    )]
+    pub secure_link_template: String,
+
+    /// secdownload: sign only the first N path segments (secdownload.path-segments).
+    #[arg(long, value_name = "N", default_value_t = 0, env = "XSENDFILED_SECDOWNLOAD_PATH_SEGMENTS")]
+    pub secdownload_path_segments: usize,
+
+    /// secdownload: the query string is part of the MAC (secdownload.hash-querystr).
+    #[arg(long, env = "XSENDFILED_SECDOWNLOAD_HASH_QUERYSTR", value_parser = clap::builder::FalseyValueParser::new(), num_args = 0, default_missing_value = "true")]
+    pub secdownload_hash_querystr: bool,
 
     /// Where to listen: HOST:PORT, [V6]:PORT, unix:PATH or fd:N.
     #[arg(long, value_name = "ADDR", env = "XSENDFILED_LISTEN")]

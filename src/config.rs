@@ -81,6 +81,14 @@ pub enum ConfigError {
     /// The key file is unusable.
     #[error("--keys {0}")]
     Keys(#[source] crate::token::keys::KeyError),
+    /// A compatibility-scheme option is wrong.
+    #[error("{option}: {why}")]
+    Scheme {
+        /// Option name.
+        option: &'static str,
+        /// What is wrong.
+        why: String,
+    },
     /// Signatures required but no keys.
     #[error("--require-signature needs --keys FILE (or XSENDFILED_KEYS)")]
     RequireSignatureWithoutKeys,
@@ -197,17 +205,20 @@ impl Config {
         )?;
         let mut policy = policy;
         let max_ttl = parse_duration("--max-link-lifetime", &args.max_link_lifetime)?.as_secs();
+        let scheme = token_scheme(args)?;
         policy.signing = match &args.keys {
             Some(path) => {
                 let ring =
                     crate::token::keys::KeyRing::load(path, args.allow_readable_keys).map_err(ConfigError::Keys)?;
-                Some(crate::token::Signing::new(
+                let mut signing = crate::token::Signing::new(
                     ring,
                     Some(path.clone()),
                     args.allow_readable_keys,
                     args.require_signature,
                     max_ttl,
-                ))
+                );
+                signing.scheme = scheme;
+                Some(signing)
             }
             None if args.require_signature => return Err(ConfigError::RequireSignatureWithoutKeys),
             None => None,
@@ -278,6 +289,46 @@ impl Policy {
         };
         Ok(Policy { root, backend, internal_prefix, strip_prefix, allow_hidden, signing: None })
     }
+}
+
+/// The signed-link scheme and its options.
+fn token_scheme(args: &ServeArgs) -> Result<crate::token::Scheme, ConfigError> {
+    use crate::cli::TokenSchemeArg as T;
+    use crate::token::compat::{Hash, Legacy, SecdlAlgorithm};
+    let timeout = |default: u64| match &args.token_timeout {
+        Some(t) => parse_duration("--token-timeout", t).map(|d| d.as_secs()),
+        None => Ok(default),
+    };
+    let bad = |option: &'static str, why: &str| ConfigError::Scheme { option, why: why.to_owned() };
+    let legacy = match args.token_scheme {
+        T::Sdl1 => return Ok(crate::token::Scheme::Sdl1),
+        T::ModAuthToken => Legacy::ModAuthToken { timeout: timeout(60)?, ip: args.token_ip_binding },
+        T::WsgiXsendfile => Legacy::WsgiXsendfile {
+            hash: match args.token_algorithm.as_deref() {
+                None => Hash::Md5,
+                Some(a) => Hash::parse(a).ok_or_else(|| {
+                    bad("--token-algorithm", "wsgi-xsendfile takes md5, sha1, sha224, sha256, sha384 or sha512")
+                })?,
+            },
+            timeout: timeout(120)?,
+        },
+        T::Secdownload => Legacy::Secdownload {
+            algorithm: match args.token_algorithm.as_deref() {
+                Some("md5") => SecdlAlgorithm::Md5,
+                Some("hmac-sha1") => SecdlAlgorithm::HmacSha1,
+                Some("hmac-sha256") => SecdlAlgorithm::HmacSha256,
+                _ => return Err(bad("--token-algorithm", "secdownload needs md5, hmac-sha1 or hmac-sha256")),
+            },
+            timeout: timeout(60)?,
+            path_segments: args.secdownload_path_segments,
+            hash_querystr: args.secdownload_hash_querystr,
+        },
+        T::SecureLink => Legacy::SecureLink {
+            template: crate::token::compat::parse_template(&args.secure_link_template)
+                .map_err(|why| bad("--secure-link-template", why))?,
+        },
+    };
+    Ok(crate::token::Scheme::Legacy(legacy))
 }
 
 /// Checks a URI prefix and removes trailing slashes (so `/dl/` and `/dl` mean the same).

@@ -24,7 +24,8 @@ use crate::config::Policy;
 use crate::path::{self, PathRejection};
 use crate::request::Request;
 use crate::resolve::{Refusal, Resolved};
-use crate::token::{sdl1, Claims};
+use crate::token::{compat, sdl1, Claims, Scheme};
+use std::borrow::Cow;
 use std::ffi::OsStr;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -35,6 +36,8 @@ use std::path::Path;
 pub enum Status {
     /// 400: the server sent a request we cannot interpret.
     BadRequest,
+    /// 401: a legacy link that is malformed (mod_auth_token's answer).
+    Unauthorized,
     /// 403: the file exists but may not be read.
     Forbidden,
     /// 404: not found, or refused without saying why.
@@ -52,6 +55,7 @@ impl Status {
     pub fn code(self) -> u16 {
         match self {
             Status::BadRequest => 400,
+            Status::Unauthorized => 401,
             Status::Forbidden => 403,
             Status::NotFound => 404,
             Status::MethodNotAllowed => 405,
@@ -60,10 +64,21 @@ impl Status {
         }
     }
 
+    /// The status for a code a verifier chose (401, 403, 404, 410; anything else is 403).
+    pub fn from_code(code: u16) -> Status {
+        match code {
+            401 => Status::Unauthorized,
+            404 => Status::NotFound,
+            410 => Status::Gone,
+            _ => Status::Forbidden,
+        }
+    }
+
     /// `Status:` header value, code and reason phrase.
     pub fn line(self) -> &'static str {
         match self {
             Status::BadRequest => "400 Bad Request",
+            Status::Unauthorized => "401 Unauthorized",
             Status::Forbidden => "403 Forbidden",
             Status::NotFound => "404 Not Found",
             Status::MethodNotAllowed => "405 Method Not Allowed",
@@ -94,6 +109,8 @@ pub enum Reason {
     NoKeys,
     /// The signed path is not the path the server asked to serve.
     SignedPathMismatch,
+    /// A legacy-scheme link failed verification.
+    Legacy(&'static str),
 }
 
 impl std::fmt::Display for Reason {
@@ -108,6 +125,7 @@ impl std::fmt::Display for Reason {
             Reason::Token(t) => write!(f, "signed link: {t}"),
             Reason::NoKeys => f.write_str("signed link required but no --keys configured"),
             Reason::SignedPathMismatch => f.write_str("signed link covers another path than the one served"),
+            Reason::Legacy(why) => f.write_str(why),
         }
     }
 }
@@ -163,45 +181,46 @@ pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result
         Some(b"GET") | Some(b"HEAD") => {}
         Some(_) => return Ok(Decision::Refuse(Status::MethodNotAllowed, Reason::MethodNotAllowed)),
     }
-    let (kid, claims) = if needs_signature(req, policy) {
+    let authorize = req.authorize || policy.backend == crate::config::Backend::Authorizer;
+    // An authorizer sees the original request only as REQUEST_URI: a FastCGI Authorizer gets no
+    // PATH_INFO or SCRIPT_NAME (FastCGI 1.0 §6.3), and nginx's auth_request subrequest has a URI of
+    // its own. Decoded once, canonical or refused.
+    let decoded_uri = if authorize {
+        let path_part = req.request_uri.map(|u| u.split(|&b| b == b'?').next().unwrap_or_default());
+        match path_part.map(sdl1::canonical_path) {
+            Some(Ok(p)) => Some(p),
+            _ => return Ok(Decision::Refuse(Status::Forbidden, Reason::Token(sdl1::Failure::Path("request URI")))),
+        }
+    } else {
+        None
+    };
+    let served: Option<Cow<'_, [u8]>> = match &decoded_uri {
+        Some(p) => Some(Cow::Borrowed(p.as_slice())),
+        None => req.full_path(),
+    };
+    let mut link = Link::default();
+    if needs_signature(req, policy) {
         let Some(signing) = &policy.signing else {
             log::error!("a signed link is required here but no --keys are configured");
             return Ok(Decision::Refuse(Status::Forbidden, Reason::NoKeys));
         };
-        let input =
-            sdl1::Input { request_uri: req.request_uri, remote_addr: req.remote_addr, now, max_ttl: signing.max_ttl };
-        match sdl1::verify(&signing.keys(), &input) {
-            Err(sdl1::Failure::Expired) => {
-                return Ok(Decision::Refuse(Status::Gone, Reason::Token(sdl1::Failure::Expired)))
-            }
-            Err(f) => return Ok(Decision::Refuse(Status::Forbidden, Reason::Token(f))),
-            Ok(v) => {
-                // In authorize mode the link's path is the request path by construction.
-                let authorize = req.authorize || policy.backend == crate::config::Backend::Authorizer;
-                if !authorize && req.full_path().as_deref() != Some(v.path.as_slice()) {
-                    return Ok(Decision::Refuse(Status::Forbidden, Reason::SignedPathMismatch));
-                }
-                (Some(v.kid), v.claims)
-            }
+        match verify_link(req, policy, signing, served.as_deref(), now) {
+            Ok(l) => link = l,
+            Err(refusal) => return Ok(Decision::Refuse(refusal.0, refusal.1)),
         }
-    } else {
-        (None, Claims::default())
+    }
+    let Link { kid, claims, file_path } = link;
+    // Which path names the file: one a legacy link carries, the decoded REQUEST_URI of an
+    // authorizer, or the path the server passed.
+    let owned = match (file_path, decoded_uri) {
+        (Some(p), _) => Some((p, None)),
+        (None, Some(p)) => Some((p, policy.strip_prefix.as_deref())),
+        (None, None) => None,
     };
-    let authorize = req.authorize || policy.backend == crate::config::Backend::Authorizer;
-    if authorize {
-        // An authorizer sees the original request only as REQUEST_URI: a FastCGI Authorizer gets
-        // no PATH_INFO or SCRIPT_NAME (FastCGI 1.0 §6.3), and nginx's auth_request subrequest has
-        // a URI of its own. Decoded once, canonical or refused.
-        let path_part = req.request_uri.map(|u| u.split(|&b| b == b'?').next().unwrap_or_default());
-        let Some(Ok(decoded)) = path_part.map(sdl1::canonical_path) else {
-            return Ok(Decision::Refuse(Status::Forbidden, Reason::Token(sdl1::Failure::Path("request URI"))));
-        };
-        return Ok(match check_file(&decoded, policy)? {
+    if let Some((p, strip)) = owned {
+        return Ok(match check_file(&p, strip, policy)? {
             Ok(file) => {
-                if file.rel.iter().any(|&b| b < 0x20 || b == 0x7f) {
-                    return Ok(Decision::Refuse(Status::Forbidden, Reason::Unexpressible));
-                }
-                let file = Resolved { rel: std::borrow::Cow::Owned(file.rel.into_owned()), ..file };
+                let file = Resolved { rel: Cow::Owned(file.rel.into_owned()), ..file };
                 let content_type = content_type_of(&file.rel);
                 Decision::Send(Send { file, content_type, kid, claims })
             }
@@ -211,7 +230,7 @@ pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result
     let Some(raw) = req.path() else {
         return Ok(Decision::Refuse(Status::BadRequest, Reason::MissingPath));
     };
-    Ok(match check_file(raw, policy)? {
+    Ok(match check_file(raw, policy.strip_prefix.as_deref(), policy)? {
         Ok(file) => {
             let content_type = content_type_of(&file.rel);
             Decision::Send(Send { file, content_type, kid, claims })
@@ -220,9 +239,72 @@ pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result
     })
 }
 
+/// What a verified link contributes.
+#[derive(Default)]
+struct Link {
+    kid: Option<String>,
+    claims: Claims,
+    /// The file path a legacy link carries in its own layout (relative to the mount).
+    file_path: Option<Vec<u8>>,
+}
+
+/// Step 2: verifies the link with the configured scheme. `served` is the whole decoded request path.
+fn verify_link(
+    req: &Request<'_>,
+    policy: &Policy,
+    signing: &crate::token::Signing,
+    served: Option<&[u8]>,
+    now: u64,
+) -> Result<Link, (Status, Reason)> {
+    let keys = signing.keys();
+    match &signing.scheme {
+        Scheme::Sdl1 => {
+            let input = sdl1::Input {
+                request_uri: req.request_uri,
+                remote_addr: req.remote_addr,
+                now,
+                max_ttl: signing.max_ttl,
+            };
+            match sdl1::verify(&keys, &input) {
+                Err(sdl1::Failure::Expired) => Err((Status::Gone, Reason::Token(sdl1::Failure::Expired))),
+                Err(f) => Err((Status::Forbidden, Reason::Token(f))),
+                Ok(v) if served != Some(v.path.as_slice()) => Err((Status::Forbidden, Reason::SignedPathMismatch)),
+                Ok(v) => Ok(Link { kid: Some(v.kid), claims: v.claims, file_path: None }),
+            }
+        }
+        Scheme::Legacy(scheme) => {
+            let served = served.unwrap_or_default();
+            let mounted = match policy.strip_prefix.as_deref() {
+                None => Some(served),
+                Some(prefix) => served.strip_prefix(prefix).filter(|r| r.first() == Some(&b'/')),
+            };
+            let Some(mounted) = mounted else {
+                return Err((Status::NotFound, Reason::Path(crate::path::PathRejection::OutsidePrefix)));
+            };
+            let input = compat::Input {
+                path: mounted,
+                uri: served,
+                request_uri: req.request_uri.unwrap_or_default(),
+                query: req.query_string.unwrap_or_default(),
+                remote_addr: req.remote_addr.unwrap_or_default(),
+                now,
+                max_ttl: signing.max_ttl,
+            };
+            match scheme.verify(&keys, &input) {
+                Ok(a) => Ok(Link { kid: Some(a.kid), claims: Claims::default(), file_path: Some(a.path) }),
+                Err(r) => Err((Status::from_code(r.status), Reason::Legacy(r.why))),
+            }
+        }
+    }
+}
+
 /// Steps 4–6 for the decoded request path `raw`: string checks, confinement, expressibility.
-fn check_file<'p>(raw: &'p [u8], policy: &Policy) -> io::Result<Result<Resolved<'p>, (Status, Reason)>> {
-    let rel = match path::validate(raw, policy.strip_prefix.as_deref(), policy.allow_hidden) {
+fn check_file<'p>(
+    raw: &'p [u8],
+    strip_prefix: Option<&[u8]>,
+    policy: &Policy,
+) -> io::Result<Result<Resolved<'p>, (Status, Reason)>> {
+    let rel = match path::validate(raw, strip_prefix, policy.allow_hidden) {
         Ok(rel) => rel,
         Err(why) => return Ok(Err((Status::NotFound, Reason::Path(why)))),
     };

@@ -30,6 +30,12 @@ fn run() -> anyhow::Result<ExitCode> {
         .parse_env("RUST_LOG")
         .target(env_logger::Target::Stderr)
         .init();
+    if config.policy.signing.as_ref().is_some_and(|s| s.scheme != xsendfiled::token::Scheme::Sdl1) {
+        log::warn!(
+            "signed links use the compatibility scheme {:?} (MD5 or a secret prefix): prefer sdl1 for new links",
+            args.token_scheme
+        );
+    }
     let launch = listen::detect(config.server.listen.as_ref(), config.server.socket_mode).context("cannot listen")?;
     match launch {
         listen::Launch::Cgi => {

@@ -167,7 +167,7 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
 /// `auth_request` understands only 2xx, 401 and 403, and mod_fcgid turns any denial into 401.
 fn render_authorizer(decision: Decision<'_>, head: bool, out: &mut Vec<u8>) -> (u16, Option<Body>) {
     match decision {
-        Decision::Send(send) => {
+        Decision::Send(send) if !send.file.rel.iter().any(|&b| b < 0x20 || b == 0x7f) => {
             out.extend_from_slice(b"Status: 200 OK\r\n");
             push_header(out, b"Variable-XSENDFILED_FILE", &send.file.rel);
             if let Some(kid) = &send.kid {
@@ -176,7 +176,8 @@ fn render_authorizer(decision: Decision<'_>, head: bool, out: &mut Vec<u8>) -> (
             out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
             (200, None)
         }
-        Decision::Refuse(..) => {
+        // A refusal, or a name a header cannot carry.
+        _ => {
             render_error(Status::Forbidden, head, out);
             (403, None)
         }
@@ -208,6 +209,7 @@ fn policy_headers(send: &crate::decide::Send<'_>) -> Vec<(&'static str, String)>
 pub fn render_error(status: Status, head: bool, out: &mut Vec<u8>) {
     let body: &[u8] = match status {
         Status::BadRequest => b"bad request\n",
+        Status::Unauthorized => b"unauthorized\n",
         Status::Forbidden => b"forbidden\n",
         Status::NotFound => b"not found\n",
         Status::MethodNotAllowed => b"method not allowed\n",

@@ -1,11 +1,12 @@
 //! The key ring: several secrets active at once, so links can be rotated without a flag day.
 //!
 //! File format, one key per line: `KID SECRET`, where `KID` matches `[A-Za-z0-9_-]{1,32}` and
-//! `SECRET` is `hex:…` or `b64:…` (base64url, padding optional). Blank lines and `#` comments are
-//! ignored. Every problem is reported with its line number; a key shorter than 16 bytes is refused
-//! (SDL1 asks for 32 random bytes; legacy schemes often used short ASCII secrets, which are accepted
-//! from 16 bytes up). A file readable by other users is refused unless explicitly allowed: the
-//! secrets mint download links.
+//! `SECRET` is `hex:…` or `b64:…` (base64url, padding optional), at least 16 bytes — SDL1 keys
+//! should be 32 random bytes. `text:…` takes the rest of the line's word as the secret's bytes, of
+//! any length: that is how mod_auth_token, secure_link and secdownload secrets were written, and
+//! such keys serve only those compatibility schemes (SDL1 ignores keys under 16 bytes). Blank lines
+//! and `#` comments are ignored; every problem is reported with its line number. A file readable by
+//! other users is refused unless explicitly allowed: the secrets mint download links.
 
 use base64::Engine;
 use std::collections::HashMap;
@@ -116,10 +117,12 @@ impl KeyRing {
                 base64::engine::general_purpose::URL_SAFE_NO_PAD
                     .decode(b.trim_end_matches('='))
                     .map_err(|_| bad("malformed base64url secret"))?
+            } else if let Some(t) = secret.strip_prefix("text:") {
+                t.as_bytes().to_vec()
             } else {
-                return Err(bad("secret must be written hex:... or b64:..."));
+                return Err(bad("secret must be written hex:..., b64:... or text:..."));
             };
-            if bytes.len() < MIN_SECRET_BYTES {
+            if bytes.is_empty() || (bytes.len() < MIN_SECRET_BYTES && !secret.starts_with("text:")) {
                 return Err(bad("secret shorter than 16 bytes"));
             }
             if ring.keys.insert(kid.to_owned(), bytes).is_some() {
@@ -176,6 +179,7 @@ mod tests {
         assert_eq!(ring.get("old"), Some(&b"secret-secret-secret"[..]));
         for (text, why) in [
             ("k hex:00", "shorter"),
+            ("k text:", "shorter"),
             ("k plain-secret-here-long", "hex:"),
             ("k hex:zz", "malformed hex"),
             ("bad/kid hex:000102030405060708090a0b0c0d0e0f", "key id"),
@@ -187,5 +191,7 @@ mod tests {
             assert!(err.contains(why), "{text}: {err}");
         }
         assert!(!format!("{ring:?}").contains("000102"), "Debug never shows secrets");
+        let legacy = KeyRing::parse("old text:secret", "t").expect("text secret");
+        assert_eq!(legacy.get("old"), Some(&b"secret"[..]));
     }
 }

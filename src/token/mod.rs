@@ -5,6 +5,7 @@
 //! verification is a refusal with a status, never an error: 403 for anything forged or malformed,
 //! 410 for an expired link whose signature is valid.
 
+pub mod compat;
 pub mod keys;
 pub mod sdl1;
 
@@ -67,9 +68,20 @@ impl Claims {
     }
 }
 
+/// The link format verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scheme {
+    /// SDL1, the default.
+    Sdl1,
+    /// A compatibility scheme.
+    Legacy(compat::Legacy),
+}
+
 /// Where links must be signed, with which keys, and for how long they may live.
 #[derive(Debug)]
 pub struct Signing {
+    /// The link format.
+    pub scheme: Scheme,
     /// Every download needs a valid link unless the server says otherwise (`XSENDFILED_AUTH`).
     pub require: bool,
     /// Longest lifetime a link may have left, in seconds.
@@ -88,7 +100,14 @@ impl Signing {
         require: bool,
         max_ttl: u64,
     ) -> Signing {
-        Signing { require, max_ttl, path, allow_readable, ring: std::sync::RwLock::new(std::sync::Arc::new(ring)) }
+        Signing {
+            scheme: Scheme::Sdl1,
+            require,
+            max_ttl,
+            path,
+            allow_readable,
+            ring: std::sync::RwLock::new(std::sync::Arc::new(ring)),
+        }
     }
 
     /// The keys in force.

@@ -251,7 +251,8 @@ pub fn verify(keys: &KeyRing, input: &Input<'_>) -> Result<Verified, Failure> {
     if !valid_kid(kid) {
         return Err(Failure::Param("bad kid"));
     }
-    let key = keys.get(kid).ok_or(Failure::UnknownKey)?;
+    // Short `text:` secrets exist for the legacy schemes only.
+    let key = keys.get(kid).filter(|k| k.len() >= super::keys::MIN_SECRET_BYTES).ok_or(Failure::UnknownKey)?;
     let nbf_secs = match nbf {
         Some(v) => Some(unix_time(v).ok_or(Failure::Param("bad nbf"))?),
         None => None,
@@ -345,6 +346,9 @@ pub enum SignError {
     /// Bad key id.
     #[error("key id {0:?} is not 1-32 of A-Z a-z 0-9 _ -")]
     Kid(String),
+    /// The key is one of the short `text:` secrets kept for legacy schemes.
+    #[error("key {0:?} is shorter than 16 bytes; SDL1 needs a hex: or b64: key of 32 random bytes")]
+    ShortKey(String),
     /// The download name is empty, too long, or contains a control character, `/` or `\`.
     #[error("download name {0:?} must be 1-255 bytes without control characters, / or \\")]
     Filename(String),
@@ -357,6 +361,9 @@ pub enum SignError {
 pub fn sign(spec: &SignSpec<'_>) -> Result<String, SignError> {
     if !valid_kid(spec.kid) {
         return Err(SignError::Kid(spec.kid.to_owned()));
+    }
+    if spec.key.len() < super::keys::MIN_SECRET_BYTES {
+        return Err(SignError::ShortKey(spec.kid.to_owned()));
     }
     if let Some(name) = spec.claims.filename.as_deref().filter(|n| !super::valid_filename(n)) {
         return Err(SignError::Filename(name.to_owned()));
