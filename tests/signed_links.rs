@@ -240,3 +240,47 @@ fn signed_links_through_apache() {
     assert_eq!(curl(&format!("{base}/dl/q%3Fx.txt"), &[]).status, 403);
     assert_eq!(curl(&format!("{base}{}", l.replace("q%3Fx", "h%23x")), &[]).status, 403);
 }
+
+#[test]
+fn mod_auth_token_links_through_nginx() {
+    use md5::{Digest, Md5};
+    if !support::require(&["nginx", "curl"]) {
+        return;
+    }
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let run_dir = dir.path().join("run");
+    std::fs::create_dir_all(&run_dir).expect("mkdir");
+    let keys = run_dir.join("keys");
+    write_keys(&keys, "legacy text:secret\n");
+    let sock = run_dir.join("x.sock");
+    let mut args = support::guard_args(&tree.root, Some(&format!("unix:{}", sock.display())));
+    args.extend(
+        ["--keys", keys.to_str().expect("utf8"), "--require-signature", "--token-scheme", "mod-auth-token"]
+            .map(str::to_owned),
+    );
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut d = support::daemon(&run_dir, "xsendfiled", &argv, &[]);
+    wait_until("xsendfiled", Some(&mut d), || support::unix_up(&sock));
+    let port = support::free_port();
+    let _n = support::nginx_example("nginx.conf", &run_dir, &tree.root, &format!("unix:{}", sock.display()), port);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs();
+    let ts = format!("{now:08x}");
+    let token = |path: &str| {
+        let digest = Md5::digest(format!("secret{path}{ts}").as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let base = format!("http://127.0.0.1:{port}/dl");
+    let r = curl(&format!("{base}/{}/{ts}/a%20b.txt", token("/a b.txt")), &[]);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"space\n"[..]), "{r:?}");
+    let r = curl(&format!("{base}/{}/{ts}/sub/in.txt", token("/sub/in.txt")), &[]);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"in sub\n"[..]));
+    assert_eq!(curl(&format!("{base}/{}/{ts}/plain.txt", token("/a b.txt")), &[]).status, 403);
+    assert_eq!(curl(&format!("{base}/{}/{ts}/link-out.txt", token("/link-out.txt")), &[]).status, 404);
+    assert_eq!(curl(&format!("{base}/short/{ts}/plain.txt"), &[]).status, 401);
+    let old = format!("{:08x}", now - 3600);
+    let digest = Md5::digest(format!("secret/plain.txt{old}").as_bytes());
+    let stale: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(curl(&format!("{base}/{stale}/{old}/plain.txt"), &[]).status, 410);
+    assert!(d.log_text().contains("compatibility scheme"), "the MD5 warning is logged");
+}
