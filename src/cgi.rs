@@ -35,7 +35,10 @@ where
         // A read error only means there is nothing more to drain.
         let _ = io::copy(&mut stdin.take(announced.min(max_stdin)), &mut io::sink());
     }
-    crate::service::trace_params(vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+    crate::service::trace_params(
+        vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+        crate::service::tokens_in_path(policy),
+    );
     let req = Request::from_pairs(vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
     let mut out = Vec::with_capacity(512);
     let (status, body) = crate::service::handle(&req, policy, &mut out);

@@ -53,6 +53,8 @@ pub enum TokenSchemeArg {
     Secdownload,
     /// nginx secure_link: ?md5=<b64url>&expires=<unix>.
     SecureLink,
+    /// nginx secure_link_secret: /PREFIX/<md5>/link (no expiry).
+    SecureLinkSecret,
 }
 
 /// `attachment` or `inline`.

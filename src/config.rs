@@ -323,6 +323,7 @@ fn token_scheme(args: &ServeArgs) -> Result<crate::token::Scheme, ConfigError> {
             path_segments: args.secdownload_path_segments,
             hash_querystr: args.secdownload_hash_querystr,
         },
+        T::SecureLinkSecret => Legacy::SecureLinkSecret,
         T::SecureLink => Legacy::SecureLink {
             template: crate::token::compat::parse_template(&args.secure_link_template)
                 .map_err(|why| bad("--secure-link-template", why))?,

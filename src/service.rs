@@ -10,7 +10,12 @@ use crate::serve::Body;
 /// the HTTP status answered (200 for an offload) and, for the `serve` backend, the bytes to stream.
 pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut Vec<u8>) -> (u16, Option<Body>) {
     let method = Lossy(req.method.unwrap_or_default());
-    let path = Lossy(req.path().unwrap_or_default());
+    // Legacy schemes carry their token inside the path: such a path is never logged.
+    let path = if tokens_in_path(policy) {
+        Lossy(b"<path withheld: it carries a token>")
+    } else {
+        Lossy(req.path().unwrap_or_default())
+    };
     match decide(req, policy) {
         Ok(decision) => {
             match &decision {
@@ -29,15 +34,27 @@ pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut Vec<u8>) -> (u16, Op
     }
 }
 
+/// Whether the configured link scheme puts its token in the path (mod_auth_token, wsgi-xsendfile,
+/// secdownload, secure_link_secret).
+pub fn tokens_in_path(policy: &Policy) -> bool {
+    policy.signing.as_ref().is_some_and(|s| s.scheme.token_in_path())
+}
+
 /// Logs every meta-variable at trace level, for diagnosing what a web server sends. Values that
-/// carry credentials (cookies, authorization) are never logged.
-pub fn trace_params<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>) {
+/// carry credentials (cookies, authorization) are never logged, nor signatures: `sig`/`md5` query
+/// values are replaced, and with `paths_carry_tokens` the path variables are withheld.
+pub fn trace_params<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>, paths_carry_tokens: bool) {
     if !log::log_enabled!(log::Level::Trace) {
         return;
     }
     for (name, value) in pairs {
+        let path_var = matches!(
+            name,
+            b"PATH_INFO" | b"DOCUMENT_URI" | b"SCRIPT_NAME" | b"REQUEST_URI" | b"PATH_TRANSLATED" | b"SCRIPT_FILENAME"
+        );
         let secret =
-            matches!(name, b"HTTP_COOKIE" | b"HTTP_AUTHORIZATION" | b"HTTP_PROXY_AUTHORIZATION" | b"REMOTE_PASSWD");
+            matches!(name, b"HTTP_COOKIE" | b"HTTP_AUTHORIZATION" | b"HTTP_PROXY_AUTHORIZATION" | b"REMOTE_PASSWD")
+                || (paths_carry_tokens && path_var);
         if secret {
             log::trace!("param {}=<{} bytes withheld>", Lossy(name), value.len());
         } else if matches!(name, b"QUERY_STRING" | b"REQUEST_URI") {

@@ -190,3 +190,46 @@ fn secure_link_vectors() {
     assert!(parse_template("{expires}{bogus}{secret}").is_err());
     assert!(parse_template("{secret}{expires}{arg:id}{request_uri}").is_ok());
 }
+
+#[test]
+fn secure_link_secret_vectors() {
+    let s = Legacy::SecureLinkSecret;
+    // ngx-3 (from the nginx documentation): /p/<hex>/link with the word "secret"; /p is the mount.
+    let input = |path: &'static str, uri: &'static str, query: &'static str| Input {
+        path: path.as_bytes(),
+        uri: path.as_bytes(),
+        request_uri: uri.as_bytes(),
+        query: query.as_bytes(),
+        remote_addr: b"",
+        now: T1,
+        max_ttl: 86_400,
+    };
+    let ok = |i: Input<'_>| s.verify(&ring("secret"), &i).map(|a| String::from_utf8(a.path).expect("utf8"));
+    assert_eq!(
+        ok(input("/5e814704a28d9bc1914ff19fa0c4a00a/link", "/p/5e814704a28d9bc1914ff19fa0c4a00a/link", "")),
+        Ok("/link".into())
+    );
+    // ngx-4: the raw link is hashed, %-escapes and query included.
+    assert_eq!(
+        ok(input(
+            "/d4b88dcde63e7d827da3a22c98812216/dir/a b.txt",
+            "/p/d4b88dcde63e7d827da3a22c98812216/dir/a%20b.txt?v=2",
+            "v=2"
+        )),
+        Ok("/dir/a b.txt".into())
+    );
+    let refused = |i: Input<'_>| s.verify(&ring("secret"), &i).map_err(|r| r.status);
+    assert_eq!(
+        refused(input(
+            "/d4b88dcde63e7d827da3a22c98812216/dir/a b.txt",
+            "/p/d4b88dcde63e7d827da3a22c98812216/dir/a%20b.txt?v=3",
+            "v=3"
+        )),
+        Err(403)
+    );
+    assert_eq!(
+        refused(input("/5e814704a28d9bc1914ff19fa0c4a00a/other", "/p/5e814704a28d9bc1914ff19fa0c4a00a/other", "")),
+        Err(403)
+    );
+    assert_eq!(refused(input("/short/link", "/p/short/link", "")), Err(403));
+}

@@ -283,4 +283,6 @@ fn mod_auth_token_links_through_nginx() {
     let stale: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(curl(&format!("{base}/{stale}/{old}/plain.txt"), &[]).status, 410);
     assert!(d.log_text().contains("compatibility scheme"), "the MD5 warning is logged");
+    assert!(!d.log_text().contains(&token("/a b.txt")), "tokens in paths never reach the log");
+    assert!(d.log_text().contains("-> send a b.txt"), "{}", d.log_text());
 }

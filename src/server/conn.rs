@@ -110,7 +110,10 @@ where
             off += feed.consumed;
             if let Some(Event::Request { role, .. }) = feed.event {
                 let mark = conn.begin_response(&mut out);
-                crate::service::trace_params(Pairs::new(conn.params()).map_while(Result::ok));
+                crate::service::trace_params(
+                    Pairs::new(conn.params()).map_while(Result::ok),
+                    crate::service::tokens_in_path(&shared.policy),
+                );
                 let mut req = Request::from_pairs(Pairs::new(conn.params()).map_while(Result::ok));
                 req.authorize |= role == crate::fcgi::Role::Authorizer;
                 let (_, body) = crate::service::handle(&req, &shared.policy, &mut out);

@@ -7,6 +7,7 @@
 //! | `wsgi-xsendfile` (AuthTokenApplication) | `/<hex digest>-<issue time hex>/<file>` | `hash(secret + file + "%x" ts)`, md5 … sha512 | 404 bad, 410 expired |
 //! | `secdownload` (lighttpd mod_secdownload) | `/<mac>/<issue time, 1-16 hex><path>` | md5 hex, or b64url HMAC-SHA1/SHA256 of `/ts/path` | 404 malformed, 403 bad, 410 outside the window |
 //! | `secure-link` (nginx secure_link, expression form) | unchanged; `?md5=<b64url>&expires=<unix>` | `md5(template)` | 403 bad, 410 expired |
+//! | `secure-link-secret` (nginx `secure_link_secret`) | `/<md5 hex>/<link>` | `md5(link + secret)`, link = the raw rest of the URI, query included | 403 bad; no expiry (the module has none) |
 //!
 //! Every scheme gets what the originals lacked: a constant-time comparison, a cap on timestamps in
 //! the future (a link cannot be made to live longer than intended), numbers that cannot overflow
@@ -176,6 +177,8 @@ pub enum Legacy {
         /// The `secure_link_md5` expression.
         template: Vec<Piece>,
     },
+    /// nginx `secure_link_secret`: links that never expire.
+    SecureLinkSecret,
 }
 
 /// Why a legacy link was refused, with the status its original answered.
@@ -260,6 +263,7 @@ impl Legacy {
                 secdownload(keys, input, *algorithm, *timeout, *path_segments, *hash_querystr)
             }
             Legacy::SecureLink { template } => secure_link(keys, input, template),
+            Legacy::SecureLinkSecret => secure_link_secret(keys, input),
         }
     }
 }
@@ -422,4 +426,21 @@ fn secure_link(keys: &KeyRing, input: &Input<'_>, template: &[Piece]) -> Result<
         return Err(Refused { status: 403, why: "secure-link: lifetime over the cap" });
     }
     Ok(Accepted { kid, path: input.path.to_vec() })
+}
+
+/// `secure_link_secret`: `/<md5 hex>/<link>` after the mount, where the hash covers the raw
+/// (undecoded) rest of the request URI, query included, followed by the secret.
+fn secure_link_secret(keys: &KeyRing, input: &Input<'_>) -> Result<Accepted, Refused> {
+    let bad = Refused { status: 403, why: "secure-link-secret: malformed link or bad hash" };
+    let p = input.path;
+    if p.len() < 35 || p[0] != b'/' || p[33] != b'/' {
+        return Err(bad);
+    }
+    let hash = p[1..33].to_ascii_lowercase();
+    // The raw link: the request URI after the same "/<hash>/" (the mount prefix comes before it).
+    let raw = input.request_uri;
+    let marker_at = raw.windows(34).position(|w| w[0] == b'/' && w[33] == b'/' && w[1..33].eq_ignore_ascii_case(&hash));
+    let link = &raw[marker_at.ok_or(bad)? + 34..];
+    let kid = first_match(keys, |secret| eq(Hash::Md5.hex(&[link, secret]).as_bytes(), &hash)).ok_or(bad)?;
+    Ok(Accepted { kid, path: p[33..].to_vec() })
 }

@@ -77,6 +77,21 @@ pub enum Scheme {
     Legacy(compat::Legacy),
 }
 
+impl Scheme {
+    /// Whether the token is part of the URL path (so paths must not be logged).
+    pub fn token_in_path(&self) -> bool {
+        matches!(
+            self,
+            Scheme::Legacy(
+                compat::Legacy::ModAuthToken { .. }
+                    | compat::Legacy::WsgiXsendfile { .. }
+                    | compat::Legacy::Secdownload { .. }
+                    | compat::Legacy::SecureLinkSecret
+            )
+        )
+    }
+}
+
 /// Where links must be signed, with which keys, and for how long they may live.
 #[derive(Debug)]
 pub struct Signing {
