@@ -81,27 +81,33 @@ fn requests_keep_conn_and_close() {
     let dir = tempdir();
     let tree = Tree::create(dir.path());
     let (_d, sock) = start_unix(dir.path(), &tree.root, &[]);
-    let mut s = UnixStream::connect(&sock).expect("connect");
-    // Two requests on one kept-alive connection, then one without keep-conn.
-    for (id, keep, uri, want) in [
-        (
-            1u16,
-            true,
-            &b"/dl/a b.txt"[..],
-            &b"X-Accel-Redirect: /_protected/a%20b.txt\r\nContent-Type: text/plain\r\n\r\n"[..],
-        ),
-        (2, true, b"/dl/../x", b"Status: 404 Not Found\r\n"),
-        (3, false, b"/dl/sub/in.txt", b"X-Accel-Redirect: /_protected/sub/in.txt\r\n"),
-    ] {
+    let exchange = |s: &mut UnixStream, id: u16, keep: bool, uri: &[u8], want: &[u8]| {
         s.write_all(&request(id, keep, &nginx_params(b"GET", uri))).expect("write");
-        let (recs, closed) = read_reply(&mut s, id);
+        let (recs, closed) = read_reply(s, id);
         assert!(!closed);
         let out = stdout_of(&recs, id);
         assert!(out.starts_with(want), "{}", String::from_utf8_lossy(&out));
         let ends: Vec<_> = recs.iter().filter(|r| r.kind == END).collect();
         assert_eq!(ends.len(), 1, "exactly one END_REQUEST");
         assert_eq!(ends[0].content, vec![0, 0, 0, 0, 0, 0, 0, 0]);
-    }
+    };
+    // FCGI_KEEP_CONN set: error replies keep the connection for the next request...
+    let mut s = UnixStream::connect(&sock).expect("connect");
+    exchange(&mut s, 1, true, b"/dl/../x", b"Status: 404 Not Found\r\n");
+    exchange(&mut s, 2, true, b"/dl/nope", b"Status: 404 Not Found\r\n");
+    // ...and an X-Accel-Redirect reply ends it: nginx never reuses a connection after one (it
+    // finalizes the upstream on the header), so xsendfiled closes instead of waiting for its EOF.
+    exchange(
+        &mut s,
+        3,
+        true,
+        b"/dl/a b.txt",
+        b"X-Accel-Redirect: /_protected/a%20b.txt\r\nContent-Type: text/plain\r\n\r\n",
+    );
+    assert!(is_closed(&mut s, Duration::from_secs(2)), "closed after an offload");
+    // FCGI_KEEP_CONN clear: closed after any reply.
+    let mut s = UnixStream::connect(&sock).expect("connect");
+    exchange(&mut s, 1, false, b"/dl/nope", b"Status: 404 Not Found\r\n");
     assert!(is_closed(&mut s, Duration::from_secs(2)), "closed after a request without FCGI_KEEP_CONN");
 }
 

@@ -5,6 +5,10 @@
 //!   in the kernel's listen backlog rather than being accepted and starved.
 //! - TCP peers are checked against `FCGI_WEB_SERVER_ADDRS` (FastCGI 1.0 §3.2) when it is set, and get
 //!   `TCP_NODELAY` (a reply is one write; Nagle would hold it back on kept-alive connections).
+//! - With the `nginx` and `caddy` backends a connection is closed right after an X-Accel-Redirect
+//!   reply even when `FCGI_KEEP_CONN` was set: nginx finalizes the upstream as soon as it reads the
+//!   header and never reuses that connection (servers.md appendix), so waiting for its EOF costs a
+//!   read and a wake-up per download for nothing. Error replies keep the connection.
 //! - Accept errors never end the loop: `EMFILE`/`ENFILE` back off briefly and retry.
 //! - SIGTERM/SIGINT: stop accepting, close idle connections, let requests in progress finish for up
 //!   to `--drain-timeout`, remove a socket file we created, exit 0. SIGHUP reloads the key ring;
