@@ -35,7 +35,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the FastCGI responder (or answer one CGI request); the default.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print a signed link (path and query) for PATH, ready to append to the site's origin.
     Sign(SignArgs),
 }
@@ -159,6 +159,31 @@ pub struct ServeArgs {
     #[arg(long, env = "XSENDFILED_ALLOW_HIDDEN", value_parser = clap::builder::FalseyValueParser::new(), num_args = 0, default_missing_value = "true")]
     pub allow_hidden: bool,
 
+    /// Content-Disposition: auto (attachment for HTML, SVG, XML, JavaScript and unknown types,
+    /// inline otherwise), inline, attachment, or none (only when a signed link or the server asks).
+    #[arg(long, value_name = "MODE", default_value = "auto", env = "XSENDFILED_DISPOSITION")]
+    pub disposition: String,
+
+    /// Cache-Control for downloads (downloads allowed by a signed link are always private).
+    #[arg(long, value_name = "VALUE", env = "XSENDFILED_CACHE_CONTROL")]
+    pub cache_control: Option<String>,
+
+    /// Send `Expires` this long after each response (e.g. 1h).
+    #[arg(long, value_name = "DURATION", env = "XSENDFILED_EXPIRES")]
+    pub expires: Option<String>,
+
+    /// nginx: X-Accel-Expires seconds (caching of xsendfiled's reply by fastcgi_cache).
+    #[arg(long, value_name = "SECONDS", env = "XSENDFILED_ACCEL_EXPIRES")]
+    pub accel_expires: Option<u64>,
+
+    /// Bandwidth limit per download in bytes/s (nginx X-Accel-Limit-Rate, lighttpd KBytes-per-second).
+    #[arg(long, value_name = "BYTES", env = "XSENDFILED_LIMIT_RATE")]
+    pub limit_rate: Option<u64>,
+
+    /// nginx: X-Accel-Buffering yes|no (matters when xsendfiled sends the bytes itself).
+    #[arg(long, value_name = "yes|no", env = "XSENDFILED_BUFFERING")]
+    pub buffering: Option<String>,
+
     /// Key ring for signed links: one `KID hex:SECRET` or `KID b64:SECRET` per line; reloaded on SIGHUP.
     #[arg(long, value_name = "FILE", env = "XSENDFILED_KEYS")]
     pub keys: Option<PathBuf>,
@@ -269,7 +294,7 @@ impl Cli {
     /// The serve options, whether given after `serve` or without a subcommand.
     pub fn serve_args(&self) -> &ServeArgs {
         match &self.command {
-            Some(Command::Serve(args)) => args,
+            Some(Command::Serve(args)) => args.as_ref(),
             _ => &self.serve,
         }
     }

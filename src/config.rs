@@ -139,6 +139,8 @@ pub struct Policy {
     pub allow_hidden: bool,
     /// Signed links, when keys are configured.
     pub signing: Option<crate::token::Signing>,
+    /// Content-Disposition, caching and rate defaults.
+    pub presentation: crate::presentation::Defaults,
 }
 
 /// Where to listen.
@@ -205,6 +207,7 @@ impl Config {
         )?;
         let mut policy = policy;
         let max_ttl = parse_duration("--max-link-lifetime", &args.max_link_lifetime)?.as_secs();
+        policy.presentation = presentation(args)?;
         let scheme = token_scheme(args)?;
         policy.signing = match &args.keys {
             Some(path) => {
@@ -287,8 +290,43 @@ impl Policy {
             Some(p) => Some(normalize_prefix("--strip-prefix", p)?).filter(|p| !p.is_empty()).map(String::into_bytes),
             None => None,
         };
-        Ok(Policy { root, backend, internal_prefix, strip_prefix, allow_hidden, signing: None })
+        Ok(Policy {
+            root,
+            backend,
+            internal_prefix,
+            strip_prefix,
+            allow_hidden,
+            signing: None,
+            presentation: crate::presentation::Defaults::default(),
+        })
     }
+}
+
+/// Content-Disposition, caching and rate defaults.
+fn presentation(args: &ServeArgs) -> Result<crate::presentation::Defaults, ConfigError> {
+    use crate::presentation::{valid_header_value, Defaults, DispositionMode};
+    let bad = |option: &'static str, why: &str| ConfigError::Scheme { option, why: why.to_owned() };
+    let disposition = DispositionMode::parse(args.disposition.as_bytes())
+        .ok_or_else(|| bad("--disposition", "expected auto, inline, attachment or none"))?;
+    if let Some(c) = &args.cache_control {
+        if !valid_header_value(c) {
+            return Err(bad("--cache-control", "must be printable ASCII, at most 1024 characters"));
+        }
+    }
+    let buffering = match args.buffering.as_deref() {
+        None => None,
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        Some(_) => return Err(bad("--buffering", "expected yes or no")),
+    };
+    Ok(Defaults {
+        disposition,
+        cache_control: args.cache_control.clone(),
+        expires: args.expires.as_deref().map(|e| parse_duration("--expires", e)).transpose()?,
+        accel_expires: args.accel_expires,
+        limit_rate: args.limit_rate,
+        buffering,
+    })
 }
 
 /// The signed-link scheme and its options.

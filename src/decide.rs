@@ -214,7 +214,7 @@ pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result
     // authorizer, or the path the server passed.
     let owned = match (file_path, decoded_uri) {
         (Some(p), _) => Some((p, None)),
-        (None, Some(p)) => Some((p, policy.strip_prefix.as_deref())),
+        (None, Some(p)) => Some((p, strip_prefix(req, policy))),
         (None, None) => None,
     };
     if let Some((p, strip)) = owned {
@@ -230,13 +230,29 @@ pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result
     let Some(raw) = req.path() else {
         return Ok(Decision::Refuse(Status::BadRequest, Reason::MissingPath));
     };
-    Ok(match check_file(raw, policy.strip_prefix.as_deref(), policy)? {
+    Ok(match check_file(raw, strip_prefix(req, policy), policy)? {
         Ok(file) => {
             let content_type = content_type_of(&file.rel);
             Decision::Send(Send { file, content_type, kid, claims })
         }
         Err((status, reason)) => Decision::Refuse(status, reason),
     })
+}
+
+/// The public prefix to remove: the server's `XSENDFILED_STRIP_PREFIX` for this location, else
+/// `--strip-prefix`. A malformed parameter (not starting with `/`) is ignored with a warning.
+fn strip_prefix<'x>(req: &Request<'x>, policy: &'x Policy) -> Option<&'x [u8]> {
+    match req.trusted.strip_prefix {
+        Some(p) if p.first() == Some(&b'/') => {
+            let trimmed = p.iter().rposition(|&b| b != b'/').map_or(&p[..0], |end| &p[..=end]);
+            (!trimmed.is_empty()).then_some(trimmed)
+        }
+        Some(p) => {
+            log::warn!("ignoring XSENDFILED_STRIP_PREFIX {:?}: it must start with /", String::from_utf8_lossy(p));
+            policy.strip_prefix.as_deref()
+        }
+        None => policy.strip_prefix.as_deref(),
+    }
 }
 
 /// What a verified link contributes.
@@ -274,7 +290,7 @@ fn verify_link(
         }
         Scheme::Legacy(scheme) => {
             let served = served.unwrap_or_default();
-            let mounted = match policy.strip_prefix.as_deref() {
+            let mounted = match strip_prefix(req, policy) {
                 None => Some(served),
                 Some(prefix) => served.strip_prefix(prefix).filter(|r| r.first() == Some(&b'/')),
             };

@@ -12,6 +12,7 @@
 //! - [`path`]: string checks that turn the request path into a safe relative path;
 //! - [`resolve`]: confinement under the canonical root (`openat2`), regular files only;
 //! - [`decide`]: the decision, a value: send this file, or refuse with this status and reason;
+//! - [`presentation`]: Content-Disposition, caching and rate headers, with their trusted overrides;
 //! - [`response`]: the decision as a CGI header block for the configured web server;
 //! - [`serve`]: the `serve` backend: ranges and conditional requests when xsendfiled sends the bytes;
 //! - [`service`]: decide + render + log, shared by both transports;
@@ -30,6 +31,7 @@ pub mod disposition;
 pub mod fcgi;
 pub mod limits;
 pub mod path;
+pub mod presentation;
 pub mod request;
 pub mod resolve;
 pub mod response;

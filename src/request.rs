@@ -6,6 +6,31 @@
 //! choose *which bytes* the `serve` backend sends of a file already allowed; none can change
 //! whether a file is allowed.
 
+/// Per-request policy the web server sets (`fastcgi_param`, `SetEnv`, `FcgidInitialEnv`,
+/// `setenv.set-environment`). Only names without the `HTTP_` prefix are read, so a client header
+/// can never arrive here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Trusted<'a> {
+    /// `XSENDFILED_FILENAME`: the download name.
+    pub filename: Option<&'a [u8]>,
+    /// `XSENDFILED_DISPOSITION`: auto, inline, attachment or none.
+    pub disposition: Option<&'a [u8]>,
+    /// `XSENDFILED_CACHE_CONTROL`.
+    pub cache_control: Option<&'a [u8]>,
+    /// `XSENDFILED_EXPIRES`: seconds from now.
+    pub expires: Option<&'a [u8]>,
+    /// `XSENDFILED_ACCEL_EXPIRES`: nginx `X-Accel-Expires` seconds.
+    pub accel_expires: Option<&'a [u8]>,
+    /// `XSENDFILED_LIMIT_RATE`: bytes per second.
+    pub limit_rate: Option<&'a [u8]>,
+    /// `XSENDFILED_BUFFERING`: yes or no.
+    pub buffering: Option<&'a [u8]>,
+    /// `XSENDFILED_STRIP_PREFIX`: this location's public prefix.
+    pub strip_prefix: Option<&'a [u8]>,
+    /// `XSENDFILED_TRUST_QUERY=1`: the query string carries policy (an `internal` location only).
+    pub trust_query: bool,
+}
+
 /// The meta-variables xsendfiled reads, borrowed from the params buffer or the environment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Request<'a> {
@@ -26,6 +51,8 @@ pub struct Request<'a> {
     /// `XSENDFILED_AUTH`, set by the server (`signed` or `none`): whether this location needs a
     /// signed link. A trusted parameter: a client header would arrive as `HTTP_XSENDFILED_AUTH`.
     pub auth: Option<&'a [u8]>,
+    /// Per-request policy from the server.
+    pub trusted: Trusted<'a>,
     /// Answer allow/deny instead of offloading: the FastCGI Authorizer role (set by the shell), or
     /// the trusted parameter `XSENDFILED_MODE=authorize` (nginx `auth_request`).
     pub authorize: bool,
@@ -56,6 +83,18 @@ impl<'a> Request<'a> {
                     r.authorize |= value == b"authorize";
                     continue;
                 }
+                b"XSENDFILED_TRUST_QUERY" => {
+                    r.trusted.trust_query |= matches!(value, b"1" | b"yes" | b"true" | b"on");
+                    continue;
+                }
+                b"XSENDFILED_FILENAME" => &mut r.trusted.filename,
+                b"XSENDFILED_DISPOSITION" => &mut r.trusted.disposition,
+                b"XSENDFILED_CACHE_CONTROL" => &mut r.trusted.cache_control,
+                b"XSENDFILED_EXPIRES" => &mut r.trusted.expires,
+                b"XSENDFILED_ACCEL_EXPIRES" => &mut r.trusted.accel_expires,
+                b"XSENDFILED_LIMIT_RATE" => &mut r.trusted.limit_rate,
+                b"XSENDFILED_BUFFERING" => &mut r.trusted.buffering,
+                b"XSENDFILED_STRIP_PREFIX" => &mut r.trusted.strip_prefix,
                 b"HTTP_IF_MATCH" => &mut r.conditions.if_match,
                 b"HTTP_IF_NONE_MATCH" => &mut r.conditions.if_none_match,
                 b"HTTP_IF_MODIFIED_SINCE" => &mut r.conditions.if_modified_since,
@@ -94,6 +133,11 @@ impl<'a> Request<'a> {
             (None, Some(doc)) => Some(std::borrow::Cow::Borrowed(doc)),
             (None, None) => self.script_name.filter(|p| !p.is_empty()).map(std::borrow::Cow::Borrowed),
         }
+    }
+
+    /// Whether the server marked this location's query string as trusted policy.
+    pub fn trust_query(&self) -> bool {
+        self.trusted.trust_query
     }
 
     /// True for `HEAD` (answered with the headers of `GET` and no body).

@@ -114,7 +114,14 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
             return (status.code(), None);
         }
     };
-    let extra = policy_headers(&send);
+    let facts = crate::presentation::FileFacts {
+        rel: &send.file.rel,
+        content_type: send.content_type,
+        claims: &send.claims,
+        signed: send.kid.is_some(),
+    };
+    let extra =
+        crate::presentation::headers(&facts, req, &policy.presentation, policy.backend, std::time::SystemTime::now());
     if policy.backend == Backend::Serve {
         return serve::respond(&req.conditions, send.file, send.content_type, &extra, head, out);
     }
@@ -182,27 +189,6 @@ fn render_authorizer(decision: Decision<'_>, head: bool, out: &mut Vec<u8>) -> (
             (403, None)
         }
     }
-}
-
-/// Headers the decision adds whatever the backend: `Content-Disposition` from signed claims (the
-/// signed name, or the file's own name when only the disposition was signed), and
-/// `Cache-Control: private` for a download allowed by a signed link, so that no shared cache
-/// serves it after the link has expired. Every server in scope passes both on.
-fn policy_headers(send: &crate::decide::Send<'_>) -> Vec<(&'static str, String)> {
-    let mut h = Vec::new();
-    let claims = &send.claims;
-    if claims.filename.is_some() || claims.disposition.is_some() {
-        let own = send.file.rel.rsplit(|&b| b == b'/').next().and_then(|n| std::str::from_utf8(n).ok());
-        let name = claims.filename.as_deref().or(own).filter(|n| crate::token::valid_filename(n));
-        if let Some(name) = name {
-            let kind = claims.disposition.unwrap_or(crate::disposition::Disposition::Attachment);
-            h.push(("Content-Disposition", crate::disposition::header_value(kind, name)));
-        }
-    }
-    if send.kid.is_some() {
-        h.push(("Cache-Control", "private".to_owned()));
-    }
-    h
 }
 
 /// Appends an error response with `status`.

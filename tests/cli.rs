@@ -133,7 +133,8 @@ fn cgi_mode_answers_one_request_on_stdout() {
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "X-Accel-Redirect: /_protected/dir%20with%20space/%C3%A4%20%C3%B6.txt\r\nContent-Type: text/plain\r\n\r\n"
+        "X-Accel-Redirect: /_protected/dir%20with%20space/%C3%A4%20%C3%B6.txt\r\nContent-Type: text/plain\r\n\
+         Content-Disposition: inline; filename=\"_ _.txt\"; filename*=UTF-8''%C3%A4%20%C3%B6.txt\r\n\r\n"
     );
     let out = cgi(root, "GET", "/link-out.txt", &[]);
     assert_eq!(
@@ -163,7 +164,7 @@ fn cgi_mode_answers_one_request_on_stdout() {
     let out = cmd.stdin(std::process::Stdio::null()).output().expect("run");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "X-Accel-Redirect: /p/plain.txt\r\nContent-Type: text/plain\r\n\r\n"
+        "X-Accel-Redirect: /p/plain.txt\r\nContent-Type: text/plain\r\nContent-Disposition: inline; filename=\"plain.txt\"\r\n\r\n"
     );
     // Client headers never change anything: an HTTP_ variable is just ignored.
     let out = cgi(root, "GET", "/plain.txt", &[("HTTP_X_ACCEL_MAPPING", "/=/etc/"), ("HTTP_PATH_INFO", "/x")]);

@@ -102,7 +102,7 @@ fn requests_keep_conn_and_close() {
         3,
         true,
         b"/dl/a b.txt",
-        b"X-Accel-Redirect: /_protected/a%20b.txt\r\nContent-Type: text/plain\r\n\r\n",
+        b"X-Accel-Redirect: /_protected/a%20b.txt\r\nContent-Type: text/plain\r\nContent-Disposition: inline; filename=\"a b.txt\"\r\n\r\n",
     );
     assert!(is_closed(&mut s, Duration::from_secs(2)), "closed after an offload");
     // FCGI_KEEP_CONN clear: closed after any reply.

@@ -8,6 +8,7 @@ use support::Tree;
 use xsendfiled::config::{Backend, Policy};
 use xsendfiled::decide::{decide, Decision, Reason, Status};
 use xsendfiled::path::PathRejection as P;
+use xsendfiled::presentation::DispositionMode;
 use xsendfiled::request::Request;
 use xsendfiled::resolve::Refusal as R;
 
@@ -57,7 +58,10 @@ fn nf_file(r: R) -> Want {
 fn tricky_and_hostile_paths() {
     let dir = support::tempdir();
     let tree = Tree::create(dir.path());
-    let policy = Policy::build(&tree.root, Backend::Nginx, Some("/_protected"), Some("/dl"), false).expect("policy");
+    let mut policy =
+        Policy::build(&tree.root, Backend::Nginx, Some("/_protected"), Some("/dl"), false).expect("policy");
+    // This table is about confinement and naming; Content-Disposition has its own tests.
+    policy.presentation.disposition = DispositionMode::None;
     let long = format!("/dl/{}", "L".repeat(255));
     let too_long = format!("/dl/{}", "L".repeat(256));
     let too_deep = format!("/dl/{}x.txt", "d/".repeat(64));
@@ -182,7 +186,9 @@ fn malformed_requests_are_400() {
 fn hidden_files_can_be_allowed() {
     let dir = support::tempdir();
     let tree = Tree::create(dir.path());
-    let policy = Policy::build(&tree.root, Backend::Nginx, Some("/_protected/"), Some("/dl/"), true).expect("policy");
+    let mut policy =
+        Policy::build(&tree.root, Backend::Nginx, Some("/_protected/"), Some("/dl/"), true).expect("policy");
+    policy.presentation.disposition = DispositionMode::None;
     check(&policy, b"GET", b"/dl/.hidden", &Want::Send(".hidden", "application/octet-stream"));
     check(&policy, b"GET", b"/dl/link-hidden", &Want::Send(".hidden", "application/octet-stream"));
     check(&policy, b"GET", b"/dl/.git/config", &Want::Send(".git/config", "application/octet-stream"));
@@ -212,7 +218,8 @@ fn every_backend_names_the_canonical_file_its_own_way() {
     let r = root.display().to_string();
     let render = |backend: Backend, path: &[u8]| -> Result<String, Reason> {
         let prefix = backend.needs_internal_prefix().then_some("/_protected");
-        let policy = Policy::build(&tree.root, backend, prefix, Some("/dl"), false).expect("policy");
+        let mut policy = Policy::build(&tree.root, backend, prefix, Some("/dl"), false).expect("policy");
+        policy.presentation.disposition = DispositionMode::None;
         let req = Request::from_pairs(vec![(&b"REQUEST_METHOD"[..], &b"GET"[..]), (b"DOCUMENT_URI", path)]);
         match decide(&req, &policy).expect("no fault") {
             d @ Decision::Send(_) => {

@@ -58,7 +58,7 @@ fn the_decision_with_signed_links() {
     let (r, out) = run(&p, &uri, "/dl/a b.txt", &[]);
     assert_eq!(r, Ok(()), "{out}");
     assert!(out.starts_with("X-Accel-Redirect: /_protected/a%20b.txt\r\n"), "{out}");
-    assert!(out.contains("\r\nContent-Disposition: attachment; filename=\"Q3 r_sum_.txt\"; filename*=UTF-8''Q3%20r%C3%A9sum%C3%A9.txt\r\n"), "{out}");
+    assert!(out.contains("\r\nContent-Disposition: inline; filename=\"Q3 r_sum_.txt\"; filename*=UTF-8''Q3%20r%C3%A9sum%C3%A9.txt\r\n"), "{out}");
     assert!(out.contains("\r\nCache-Control: private\r\n"), "{out}");
     // Unsigned, tampered, expired, for another path.
     let plain = link("/dl/plain.txt", exp, Claims::default());
@@ -141,7 +141,8 @@ fn signed_links_through_nginx_and_key_rotation() {
     assert_eq!((r.status, r.body.as_slice()), (200, &b"nested unicode\n"[..]), "{l}");
     assert_eq!(
         r.header("Content-Disposition"),
-        Some("attachment; filename=\"Bericht f_r Q3.txt\"; filename*=UTF-8''Bericht%20f%C3%BCr%20Q3.txt")
+        Some("inline; filename=\"Bericht f_r Q3.txt\"; filename*=UTF-8''Bericht%20f%C3%BCr%20Q3.txt"),
+        "a signed name without a signed disposition: --disposition auto decides (text is inline)"
     );
     assert_eq!(r.header("Cache-Control"), Some("private"));
     assert_eq!(curl(&format!("{base}{l}"), &["--head"]).status, 200);

@@ -1,0 +1,288 @@
+//! How an allowed download is presented: `Content-Disposition`, caching, rate and buffering.
+//!
+//! Values come, most specific first, from: the signed link's claims ([`crate::token::Claims`]);
+//! the trusted query string of a delegated request (`XSENDFILED_TRUST_QUERY=1`, set by the server
+//! on an `internal` location no client can reach); the trusted per-request parameters
+//! `XSENDFILED_*` set by the server; the command-line defaults. A client header (`HTTP_*`) or an
+//! ordinary query string never takes part: a client-chosen download name is a reflected-file-
+//! download hole, and client-chosen server controls were Rack::Sendfile's CVE-2025-61780.
+//!
+//! `Content-Disposition` (RFC 6266, with the RFC 8187 `filename*` of [`crate::disposition`]):
+//! `--disposition auto` (the default) is `attachment` for what a browser would run or render as a
+//! page of our origin — HTML, XHTML, SVG, XML, JavaScript — and for unknown types, `inline`
+//! otherwise; `none` sends no header unless a claim or parameter asks for one. The file name is the
+//! file's own (canonical) name unless overridden.
+//!
+//! The headers emitted are the ones the configured server passes on: nginx copies only
+//! `Content-Disposition`, `Cache-Control` and `Expires` from an X-Accel-Redirect reply and consumes
+//! `X-Accel-Limit-Rate`, `X-Accel-Buffering` and `X-Accel-Expires`; lighttpd consumes
+//! `X-LIGHTTPD-KBytes-per-second`; the other servers keep what they are given, so they get no
+//! control header they would show the client.
+
+use crate::config::Backend;
+use crate::disposition::{self, Disposition};
+use crate::request::Request;
+use std::borrow::Cow;
+use std::time::{Duration, SystemTime};
+
+/// `--disposition`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DispositionMode {
+    /// By media type (see the module docs).
+    Auto,
+    /// Always `inline`.
+    Inline,
+    /// Always `attachment`.
+    Attachment,
+    /// No header unless asked for.
+    None,
+}
+
+impl DispositionMode {
+    /// From `auto`, `inline`, `attachment`, `none`.
+    pub fn parse(v: &[u8]) -> Option<DispositionMode> {
+        Some(match v {
+            b"auto" => DispositionMode::Auto,
+            b"inline" => DispositionMode::Inline,
+            b"attachment" => DispositionMode::Attachment,
+            b"none" => DispositionMode::None,
+            _ => return None,
+        })
+    }
+}
+
+/// Configured defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Defaults {
+    /// `--disposition`.
+    pub disposition: DispositionMode,
+    /// `--cache-control`.
+    pub cache_control: Option<String>,
+    /// `--expires`: `Expires` this long after the response.
+    pub expires: Option<Duration>,
+    /// `--accel-expires` (nginx `X-Accel-Expires`, seconds).
+    pub accel_expires: Option<u64>,
+    /// `--limit-rate`, bytes per second.
+    pub limit_rate: Option<u64>,
+    /// `--buffering` (nginx `X-Accel-Buffering`).
+    pub buffering: Option<bool>,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            disposition: DispositionMode::Auto,
+            cache_control: None,
+            expires: None,
+            accel_expires: None,
+            limit_rate: None,
+            buffering: None,
+        }
+    }
+}
+
+/// Whether a header value is safe to emit: printable ASCII and spaces only.
+pub fn valid_header_value(v: &str) -> bool {
+    !v.is_empty() && v.len() <= 1024 && v.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
+/// Media types a browser would execute or render as a page of our origin.
+fn active_content(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    matches!(
+        essence,
+        "text/html"
+            | "application/xhtml+xml"
+            | "image/svg+xml"
+            | "text/xml"
+            | "application/xml"
+            | "application/javascript"
+            | "text/javascript"
+            | "application/x-javascript"
+            | "application/ecmascript"
+            | "text/ecmascript"
+            | "application/octet-stream"
+    )
+}
+
+/// Percent-decodes a query value once (RFC 3986; `+` stays a plus).
+fn pct_decode(v: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(v.len());
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] == b'%' {
+            let h = v.get(i + 1..i + 3)?;
+            if !h.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            out.push(u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(v[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// One setting from the trusted sources: the trusted query (when enabled) wins over the trusted
+/// parameter.
+fn trusted<'a>(req: &Request<'a>, param: Option<&'a [u8]>, query_key: &[u8]) -> Option<Cow<'a, [u8]>> {
+    if req.trust_query() {
+        let query = req.query_string.unwrap_or_default();
+        let found = query.split(|&b| b == b'&').find_map(|p| p.strip_prefix(query_key)?.strip_prefix(b"="));
+        if let Some(v) = found {
+            match pct_decode(v) {
+                Some(d) => return Some(Cow::Owned(d)),
+                None => log::warn!("ignoring a malformed {} in the trusted query", String::from_utf8_lossy(query_key)),
+            }
+        }
+    }
+    param.map(Cow::Borrowed)
+}
+
+fn text(v: Option<Cow<'_, [u8]>>, what: &str) -> Option<String> {
+    let v = v?;
+    match std::str::from_utf8(&v) {
+        Ok(s) => Some(s.to_owned()),
+        Err(_) => {
+            log::warn!("ignoring {what}: not UTF-8");
+            None
+        }
+    }
+}
+
+fn number(v: Option<Cow<'_, [u8]>>, what: &str) -> Option<u64> {
+    let s = text(v, what)?;
+    match s.parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            log::warn!("ignoring {what} {s:?}: not a number");
+            None
+        }
+    }
+}
+
+/// What the file being sent contributes.
+#[derive(Debug, Clone, Copy)]
+pub struct FileFacts<'a> {
+    /// Canonical path relative to the root.
+    pub rel: &'a [u8],
+    /// Its media type.
+    pub content_type: &'a str,
+    /// Claims of the signed link that allowed it.
+    pub claims: &'a crate::token::Claims,
+    /// Whether a signed link allowed it.
+    pub signed: bool,
+}
+
+/// The presentation headers for an allowed download.
+pub fn headers(
+    f: &FileFacts<'_>,
+    req: &Request<'_>,
+    defaults: &Defaults,
+    backend: Backend,
+    now: SystemTime,
+) -> Vec<(&'static str, String)> {
+    let t = &req.trusted;
+    let mut h = Vec::new();
+
+    // Content-Disposition.
+    let mode = match trusted(req, t.disposition, b"disposition") {
+        Some(v) => DispositionMode::parse(&v).unwrap_or_else(|| {
+            log::warn!(
+                "ignoring disposition {:?}: expected auto, inline, attachment or none",
+                String::from_utf8_lossy(&v)
+            );
+            defaults.disposition
+        }),
+        None => defaults.disposition,
+    };
+    let chosen_name = f.claims.filename.clone().or_else(|| {
+        text(trusted(req, t.filename, b"filename"), "filename").filter(|n| {
+            let ok = crate::token::valid_filename(n);
+            if !ok {
+                log::warn!("ignoring filename {n:?}: empty, too long, or with a control character, / or \\");
+            }
+            ok
+        })
+    });
+    let kind = match (f.claims.disposition, mode) {
+        (Some(d), _) => Some(d),
+        (None, DispositionMode::Inline) => Some(Disposition::Inline),
+        (None, DispositionMode::Attachment) => Some(Disposition::Attachment),
+        (None, DispositionMode::Auto) => {
+            Some(if active_content(f.content_type) { Disposition::Attachment } else { Disposition::Inline })
+        }
+        (None, DispositionMode::None) if chosen_name.is_some() => Some(Disposition::Attachment),
+        (None, DispositionMode::None) => None,
+    };
+    if let Some(kind) = kind {
+        let own = f.rel.rsplit(|&b| b == b'/').next().and_then(|n| std::str::from_utf8(n).ok());
+        let name = chosen_name.as_deref().or(own).filter(|n| crate::token::valid_filename(n));
+        h.push((
+            "Content-Disposition",
+            match name {
+                Some(n) => disposition::header_value(kind, n),
+                None => kind.as_str().to_owned(),
+            },
+        ));
+    }
+
+    // Cache-Control and Expires; a download allowed by a signed link is always private, so no
+    // shared cache serves it once the link has expired.
+    let cache = text(trusted(req, t.cache_control, b"cache_control"), "cache_control")
+        .filter(|v| valid_header_value(v))
+        .or_else(|| defaults.cache_control.clone());
+    let cache = match cache {
+        Some(c) if f.signed && !c.contains("private") && !c.contains("no-store") => Some("private".to_owned()),
+        None if f.signed => Some("private".to_owned()),
+        c => c,
+    };
+    if let Some(c) = cache {
+        h.push(("Cache-Control", c));
+    }
+    let expires = number(trusted(req, t.expires, b"expires"), "expires").map(Duration::from_secs).or(defaults.expires);
+    if let Some(e) = expires {
+        h.push(("Expires", httpdate::fmt_http_date(now + e)));
+    }
+
+    // Server controls, only where the server consumes them.
+    let limit = number(trusted(req, t.limit_rate, b"limit_rate"), "limit_rate").or(defaults.limit_rate);
+    let buffering = match text(trusted(req, t.buffering, b"buffering"), "buffering").as_deref() {
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        Some(other) => {
+            log::warn!("ignoring buffering {other:?}: expected yes or no");
+            defaults.buffering
+        }
+        None => defaults.buffering,
+    };
+    let accel_expires =
+        number(trusted(req, t.accel_expires, b"accel_expires"), "accel_expires").or(defaults.accel_expires);
+    match backend {
+        Backend::Nginx => {
+            if let Some(l) = limit {
+                h.push(("X-Accel-Limit-Rate", l.to_string()));
+            }
+            if let Some(b) = buffering {
+                h.push(("X-Accel-Buffering", if b { "yes" } else { "no" }.to_owned()));
+            }
+            if let Some(e) = accel_expires {
+                h.push(("X-Accel-Expires", e.to_string()));
+            }
+        }
+        Backend::Lighttpd => {
+            if let Some(l) = limit {
+                h.push(("X-LIGHTTPD-KBytes-per-second", (l / 1024).max(1).to_string()));
+            }
+        }
+        Backend::Serve => {
+            if let Some(b) = buffering {
+                h.push(("X-Accel-Buffering", if b { "yes" } else { "no" }.to_owned()));
+            }
+        }
+        _ => {}
+    }
+    h
+}
