@@ -184,6 +184,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "yes|no", env = "XSENDFILED_BUFFERING")]
     pub buffering: Option<String>,
 
+    /// Log every decision as one JSON line to FILE (reopened on SIGHUP), or to stderr with `-`.
+    #[arg(long, value_name = "FILE", env = "XSENDFILED_ACCESS_LOG")]
+    pub access_log: Option<String>,
+
     /// Key ring for signed links: one `KID hex:SECRET` or `KID b64:SECRET` per line; reloaded on SIGHUP.
     #[arg(long, value_name = "FILE", env = "XSENDFILED_KEYS")]
     pub keys: Option<PathBuf>,

@@ -141,6 +141,8 @@ pub struct Policy {
     pub signing: Option<crate::token::Signing>,
     /// Content-Disposition, caching and rate defaults.
     pub presentation: crate::presentation::Defaults,
+    /// Where decisions are logged, one JSON line each.
+    pub access_log: Option<crate::access_log::AccessLog>,
 }
 
 /// Where to listen.
@@ -208,6 +210,13 @@ impl Config {
         let mut policy = policy;
         let max_ttl = parse_duration("--max-link-lifetime", &args.max_link_lifetime)?.as_secs();
         policy.presentation = presentation(args)?;
+        policy.access_log = match &args.access_log {
+            Some(spec) => Some(
+                crate::access_log::AccessLog::open(spec)
+                    .map_err(|e| ConfigError::Scheme { option: "--access-log", why: format!("{spec}: {e}") })?,
+            ),
+            None => None,
+        };
         let scheme = token_scheme(args)?;
         policy.signing = match &args.keys {
             Some(path) => {
@@ -298,6 +307,7 @@ impl Policy {
             allow_hidden,
             signing: None,
             presentation: crate::presentation::Defaults::default(),
+            access_log: None,
         })
     }
 }

@@ -15,6 +15,7 @@
 //! - [`presentation`]: Content-Disposition, caching and rate headers, with their trusted overrides;
 //! - [`response`]: the decision as a CGI header block for the configured web server;
 //! - [`serve`]: the `serve` backend: ranges and conditional requests when xsendfiled sends the bytes;
+//! - [`access_log`]: one JSON line per decision;
 //! - [`service`]: decide + render + log, shared by both transports;
 //! - [`server`]: the tokio shell: listeners, connections, timeouts, signals;
 //! - [`cli`] and [`config`]: options parsed by clap, validated once into a [`config::Config`];
@@ -23,6 +24,7 @@
 //! - [`disposition`]: `Content-Disposition` with RFC 8187 names;
 //! - [`sys`]: the one audited module of system calls the standard library lacks.
 
+pub mod access_log;
 pub mod cgi;
 pub mod cli;
 pub mod config;

@@ -48,6 +48,8 @@ pub struct Request<'a> {
     pub query_string: Option<&'a [u8]>,
     /// `REMOTE_ADDR` (§4.1.8).
     pub remote_addr: Option<&'a [u8]>,
+    /// `REMOTE_USER` (§4.1.11), for the access log.
+    pub remote_user: Option<&'a [u8]>,
     /// `XSENDFILED_AUTH`, set by the server (`signed` or `none`): whether this location needs a
     /// signed link. A trusted parameter: a client header would arrive as `HTTP_XSENDFILED_AUTH`.
     pub auth: Option<&'a [u8]>,
@@ -78,6 +80,7 @@ impl<'a> Request<'a> {
                 b"REQUEST_URI" => &mut r.request_uri,
                 b"QUERY_STRING" => &mut r.query_string,
                 b"REMOTE_ADDR" => &mut r.remote_addr,
+                b"REMOTE_USER" => &mut r.remote_user,
                 b"XSENDFILED_AUTH" => &mut r.auth,
                 b"XSENDFILED_MODE" => {
                     r.authorize |= value == b"authorize";

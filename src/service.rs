@@ -9,29 +9,59 @@ use crate::serve::Body;
 /// Decides `req` under `policy`, appends the CGI response to `out`, logs the decision, and returns
 /// the HTTP status answered (200 for an offload) and, for the `serve` backend, the bytes to stream.
 pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut Vec<u8>) -> (u16, Option<Body>) {
+    let started = std::time::Instant::now();
     let method = Lossy(req.method.unwrap_or_default());
     // Legacy schemes carry their token inside the path: such a path is never logged.
-    let path = if tokens_in_path(policy) {
-        Lossy(b"<path withheld: it carries a token>")
-    } else {
-        Lossy(req.path().unwrap_or_default())
+    let hide_path = tokens_in_path(policy);
+    let path =
+        if hide_path { Lossy(b"<path withheld: it carries a token>") } else { Lossy(req.path().unwrap_or_default()) };
+    let mut entry = crate::access_log::Entry {
+        remote: req.remote_addr,
+        user: req.remote_user,
+        method: req.method,
+        ..Default::default()
     };
-    match decide(req, policy) {
+    let uri = if hide_path || policy.access_log.is_none() { None } else { req.request_uri.map(redact_query) };
+    entry.uri = uri.as_deref();
+    // Owned copies of what the log needs: the decision itself moves into the renderer.
+    let mut sent: Option<(Vec<u8>, u64, Option<String>)> = None;
+    let (status, body) = match decide(req, policy) {
         Ok(decision) => {
             match &decision {
                 Decision::Send(send) => {
-                    log::debug!("{method} {path} -> send {} ({} bytes)", Lossy(&send.file.rel), send.file.meta.len)
+                    log::debug!("{method} {path} -> send {} ({} bytes)", Lossy(&send.file.rel), send.file.meta.len);
+                    entry.decision = "send";
+                    if policy.access_log.is_some() {
+                        sent = Some((send.file.rel.to_vec(), send.file.meta.len, send.kid.clone()));
+                    }
                 }
-                Decision::Refuse(status, reason) => log::debug!("{method} {path} -> {} ({reason})", status.code()),
+                Decision::Refuse(status, reason) => {
+                    log::debug!("{method} {path} -> {} ({reason})", status.code());
+                    entry.decision = "refuse";
+                    entry.reason = Some(reason.to_string());
+                }
             }
             render(decision, req, policy, out)
         }
         Err(e) => {
             log::error!("{method} {path}: {e}");
+            entry.decision = "fault";
+            entry.reason = Some(e.to_string());
             render_error(Status::InternalServerError, req.is_head(), out);
             (500, None)
         }
+    };
+    if let Some(log) = &policy.access_log {
+        if let Some((rel, size, kid)) = &sent {
+            entry.file = Some(rel);
+            entry.size = Some(*size);
+            entry.kid = kid.as_deref();
+        }
+        entry.status = status;
+        entry.micros = started.elapsed().as_micros() as u64;
+        log.record(&entry);
     }
+    (status, body)
 }
 
 /// Whether the configured link scheme puts its token in the path (mod_auth_token, wsgi-xsendfile,

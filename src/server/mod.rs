@@ -155,9 +155,15 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound) -> 
     Ok(())
 }
 
-/// SIGHUP: reload what can change without a restart (the key ring). A bad new file keeps the
+/// SIGHUP: reload what can change without a restart (the key ring, the access log file). A bad new file keeps the
 /// old configuration in force and says why.
 fn reload(policy: &Policy) {
+    if let Some(log) = &policy.access_log {
+        match log.reopen() {
+            Ok(()) => log::info!("SIGHUP: access log reopened"),
+            Err(e) => log::error!("SIGHUP: keeping the old access log file: {e}"),
+        }
+    }
     match &policy.signing {
         Some(signing) => match signing.reload() {
             Ok(n) => log::info!("SIGHUP: key ring reloaded, {n} key(s) active"),
