@@ -111,7 +111,7 @@ fn sighup_reopens_and_a_full_disk_never_blocks_a_download() {
     let dir = support::tempdir();
     let tree = Tree::create(dir.path());
     let log = dir.path().join("access.log");
-    let (mut d, sock) = start(dir.path(), &tree.root, log.to_str().expect("utf8"), &[]);
+    let (d, sock) = start(dir.path(), &tree.root, log.to_str().expect("utf8"), &[]);
     assert!(ask(&sock, &nginx_params(b"GET", b"/dl/plain.txt")).starts_with(b"X-Accel-Redirect"));
     wait_until("first line", None, || lines(&log).len() == 1);
     // logrotate: move the file away, SIGHUP, and the next line starts a new file.
