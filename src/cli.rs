@@ -38,6 +38,32 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Print a signed link (path and query) for PATH, ready to append to the site's origin.
     Sign(SignArgs),
+    /// Validate the configuration (every problem at once), and explain, step by step, what would
+    /// be answered for each URI given.
+    Check(Box<CheckArgs>),
+}
+
+/// Options of `check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The daemon's options, exactly as for `serve`.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    /// Request method of the explained URIs.
+    #[arg(long = "method", value_name = "METHOD", default_value = "GET")]
+    pub method: String,
+
+    /// Client address of the explained URIs (REMOTE_ADDR).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub client: String,
+
+    /// A parameter the web server would set, NAME=VALUE (repeatable), e.g. XSENDFILED_AUTH=signed.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+
+    /// URIs as a browser requests them (path and query, percent-encoded), e.g. '/dl/a%20b.txt'.
+    pub uris: Vec<String>,
 }
 
 /// Signed-link schemes.

@@ -190,6 +190,16 @@ impl Config {
     /// # Errors
     /// The first problem found.
     pub fn from_args(args: &ServeArgs, web_server_addrs: Option<&OsStr>) -> Result<Config, ConfigError> {
+        Config::validate(args, web_server_addrs).map_err(|mut errors| errors.remove(0))
+    }
+
+    /// Validates `args`, reporting every problem rather than the first (for `xsendfiled check`).
+    ///
+    /// # Errors
+    /// All problems found, in option order; never an empty list.
+    pub fn validate(args: &ServeArgs, web_server_addrs: Option<&OsStr>) -> Result<Config, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        let e = &mut errors;
         let backend = match args.backend {
             BackendArg::Nginx => Backend::Nginx,
             BackendArg::Apache => Backend::Apache,
@@ -199,60 +209,176 @@ impl Config {
             BackendArg::Serve => Backend::Serve,
             BackendArg::Authorizer => Backend::Authorizer,
         };
-        let root = args.root.as_deref().ok_or(ConfigError::MissingRoot)?;
-        let policy = Policy::build(
-            root,
-            backend,
-            args.internal_prefix.as_deref(),
-            args.strip_prefix.as_deref(),
-            args.allow_hidden,
-        )?;
-        let mut policy = policy;
-        let max_ttl = parse_duration("--max-link-lifetime", &args.max_link_lifetime)?.as_secs();
-        policy.presentation = presentation(args)?;
-        policy.access_log = match &args.access_log {
-            Some(spec) => Some(
-                crate::access_log::AccessLog::open(spec)
-                    .map_err(|e| ConfigError::Scheme { option: "--access-log", why: format!("{spec}: {e}") })?,
+        // The prefixes are checked on their own first, so a bad root does not hide their problems.
+        let prefixes_ok = keep(e, prefixes(backend, args.internal_prefix.as_deref(), args.strip_prefix.as_deref()));
+        let policy = match (args.root.as_deref(), prefixes_ok) {
+            (None, _) => keep(e, Err(ConfigError::MissingRoot)),
+            (Some(root), Some(_)) => keep(
+                e,
+                Policy::build(
+                    root,
+                    backend,
+                    args.internal_prefix.as_deref(),
+                    args.strip_prefix.as_deref(),
+                    args.allow_hidden,
+                ),
             ),
-            None => None,
-        };
-        let scheme = token_scheme(args)?;
-        policy.signing = match &args.keys {
-            Some(path) => {
-                let ring =
-                    crate::token::keys::KeyRing::load(path, args.allow_readable_keys).map_err(ConfigError::Keys)?;
-                let mut signing = crate::token::Signing::new(
-                    ring,
-                    Some(path.clone()),
-                    args.allow_readable_keys,
-                    args.require_signature,
-                    max_ttl,
-                );
-                signing.scheme = scheme;
-                Some(signing)
+            (Some(root), None) => {
+                // Report a bad root too, without building anything.
+                if let Err(err) = std::fs::metadata(root) {
+                    e.push(ConfigError::Root { path: root.to_owned(), source: err });
+                }
+                None
             }
-            None if args.require_signature => return Err(ConfigError::RequireSignatureWithoutKeys),
-            None => None,
         };
+        let max_ttl = keep(e, parse_duration("--max-link-lifetime", &args.max_link_lifetime).map(|d| d.as_secs()));
+        let presentation = keep(e, presentation(args));
+        let access_log = keep(
+            e,
+            match &args.access_log {
+                Some(spec) => crate::access_log::AccessLog::open(spec)
+                    .map(Some)
+                    .map_err(|e| ConfigError::Scheme { option: "--access-log", why: format!("{spec}: {e}") }),
+                None => Ok(None),
+            },
+        );
+        let scheme = keep(e, token_scheme(args));
+        let ring = keep(
+            e,
+            match &args.keys {
+                Some(path) => crate::token::keys::KeyRing::load(path, args.allow_readable_keys)
+                    .map(Some)
+                    .map_err(ConfigError::Keys),
+                None if args.require_signature => Err(ConfigError::RequireSignatureWithoutKeys),
+                None => Ok(None),
+            },
+        );
+        let limits = (
+            keep(e, bounded("--max-params-bytes", args.max_params_bytes, 4096, 16 << 20)),
+            keep(e, bounded("--max-params", args.max_params, 16, 1_000_000)),
+            keep(e, bounded("--max-connections", args.max_connections, 1, 1_000_000)),
+            keep(e, parse_duration("--idle-timeout", &args.idle_timeout)),
+            keep(e, parse_duration("--request-timeout", &args.request_timeout)),
+        );
+        let listen = keep(e, args.listen.as_deref().map(parse_listen).transpose());
+        let socket_mode = keep(e, parse_mode(&args.socket_mode));
+        let threads = keep(e, bounded("--threads", args.threads, 1, 1024));
+        let drain_timeout = keep(e, parse_duration("--drain-timeout", &args.drain_timeout));
+        let web = keep(e, web_server_addrs.map(parse_web_server_addrs).transpose());
+        let log_level = keep(e, parse_level(&args.log_level));
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let (
+            Some(mut policy),
+            Some(max_ttl),
+            Some(presentation),
+            Some(access_log),
+            Some(scheme),
+            Some(ring),
+            (Some(max_params_bytes), Some(max_params_count), Some(max_connections), Some(idle), Some(request)),
+            Some(listen),
+            Some(socket_mode),
+            Some(threads),
+            Some(drain_timeout),
+            Some(web_server_addrs),
+            Some(level),
+        ) = (
+            policy,
+            max_ttl,
+            presentation,
+            access_log,
+            scheme,
+            ring,
+            limits,
+            listen,
+            socket_mode,
+            threads,
+            drain_timeout,
+            web,
+            log_level,
+        )
+        else {
+            // Every None above pushed an error, so this cannot be reached with an empty list.
+            return Err(vec![ConfigError::MissingRoot]);
+        };
+        policy.presentation = presentation;
+        policy.access_log = access_log;
+        policy.signing = ring.map(|ring| {
+            let mut signing = crate::token::Signing::new(
+                ring,
+                args.keys.clone(),
+                args.allow_readable_keys,
+                args.require_signature,
+                max_ttl,
+            );
+            signing.scheme = scheme;
+            signing
+        });
         let limits = Limits {
-            max_params_bytes: bounded("--max-params-bytes", args.max_params_bytes, 4096, 16 << 20)?,
-            max_params_count: bounded("--max-params", args.max_params, 16, 1_000_000)?,
+            max_params_bytes,
+            max_params_count,
             max_stdin_bytes: args.max_stdin_bytes,
-            max_connections: bounded("--max-connections", args.max_connections, 1, 1_000_000)?,
-            idle_timeout: parse_duration("--idle-timeout", &args.idle_timeout)?,
-            request_timeout: parse_duration("--request-timeout", &args.request_timeout)?,
+            max_connections,
+            idle_timeout: idle,
+            request_timeout: request,
         };
         let server = ServerSettings {
-            listen: args.listen.as_deref().map(parse_listen).transpose()?,
-            socket_mode: parse_mode(&args.socket_mode)?,
+            listen,
+            socket_mode,
             limits,
-            threads: bounded("--threads", args.threads, 1, 1024)?,
-            drain_timeout: parse_duration("--drain-timeout", &args.drain_timeout)?,
-            web_server_addrs: web_server_addrs.map(parse_web_server_addrs).transpose()?,
-            log_level: adjust_level(parse_level(&args.log_level)?, args.verbose, args.quiet),
+            threads,
+            drain_timeout,
+            web_server_addrs,
+            log_level: adjust_level(level, args.verbose, args.quiet),
         };
         Ok(Config { policy, server })
+    }
+}
+
+/// Validates and normalizes `--internal-prefix` and `--strip-prefix` for `backend`.
+fn prefixes(
+    backend: Backend,
+    internal_prefix: Option<&str>,
+    strip_prefix: Option<&str>,
+) -> Result<(String, Option<Vec<u8>>), ConfigError> {
+    let internal_prefix = match internal_prefix {
+        None if !backend.needs_internal_prefix() => String::new(),
+        None => return Err(ConfigError::MissingInternalPrefix),
+        Some(p) => {
+            let p = normalize_prefix("--internal-prefix", p)?;
+            if p.starts_with('@') && backend != Backend::Nginx {
+                return Err(ConfigError::BadPrefix {
+                    option: "--internal-prefix",
+                    value: p,
+                    why: "named locations (@name) exist only in nginx",
+                });
+            }
+            if p.is_empty() {
+                return Err(ConfigError::BadPrefix {
+                    option: "--internal-prefix",
+                    value: "/".into(),
+                    why: "must name a location below /, e.g. /_protected",
+                });
+            }
+            p
+        }
+    };
+    let strip_prefix = match strip_prefix {
+        Some(p) => Some(normalize_prefix("--strip-prefix", p)?).filter(|p| !p.is_empty()).map(String::into_bytes),
+        None => None,
+    };
+    Ok((internal_prefix, strip_prefix))
+}
+
+/// Keeps a value, or records its error.
+fn keep<T>(errors: &mut Vec<ConfigError>, r: Result<T, ConfigError>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(err) => {
+            errors.push(err);
+            None
+        }
     }
 }
 
@@ -273,32 +399,7 @@ impl Policy {
             return Err(ConfigError::RootNotDirectory(root.to_owned()));
         }
         let root = Root::open(root).map_err(|source| ConfigError::Root { path: root.to_owned(), source })?;
-        let internal_prefix = match internal_prefix {
-            None if !backend.needs_internal_prefix() => String::new(),
-            None => return Err(ConfigError::MissingInternalPrefix),
-            Some(p) => {
-                let p = normalize_prefix("--internal-prefix", p)?;
-                if p.starts_with('@') && backend != Backend::Nginx {
-                    return Err(ConfigError::BadPrefix {
-                        option: "--internal-prefix",
-                        value: p,
-                        why: "named locations (@name) exist only in nginx",
-                    });
-                }
-                if p.is_empty() {
-                    return Err(ConfigError::BadPrefix {
-                        option: "--internal-prefix",
-                        value: "/".into(),
-                        why: "must name a location below /, e.g. /_protected",
-                    });
-                }
-                p
-            }
-        };
-        let strip_prefix = match strip_prefix {
-            Some(p) => Some(normalize_prefix("--strip-prefix", p)?).filter(|p| !p.is_empty()).map(String::into_bytes),
-            None => None,
-        };
+        let (internal_prefix, strip_prefix) = prefixes(backend, internal_prefix, strip_prefix)?;
         Ok(Policy {
             root,
             backend,

@@ -163,7 +163,7 @@ pub fn decide<'a>(req: &Request<'a>, policy: &Policy) -> io::Result<Decision<'a>
 
 /// Whether this request needs a signed link: the server's `XSENDFILED_AUTH` decides when set
 /// (`none` → no, `signed` or anything unknown → yes, failing closed), else `--require-signature`.
-fn needs_signature(req: &Request<'_>, policy: &Policy) -> bool {
+pub fn needs_signature(req: &Request<'_>, policy: &Policy) -> bool {
     match req.auth {
         Some(b"none") => false,
         Some(_) => true,

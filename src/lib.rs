@@ -18,6 +18,7 @@
 //! - [`access_log`]: one JSON line per decision;
 //! - [`service`]: decide + render + log, shared by both transports;
 //! - [`server`]: the tokio shell: listeners, connections, timeouts, signals;
+//! - [`check`]: `xsendfiled check`, the configuration validated and decisions explained;
 //! - [`cli`] and [`config`]: options parsed by clap, validated once into a [`config::Config`];
 //! - [`validators`]: `ETag` and `Last-Modified` for a file;
 //! - [`token`]: signed, expiring links (SDL1) and the key ring;
@@ -26,6 +27,7 @@
 
 pub mod access_log;
 pub mod cgi;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod decide;

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use std::process::ExitCode;
-use xsendfiled::cli::{Cli, Command, DispositionArg, SignArgs};
+use xsendfiled::cli::{CheckArgs, Cli, Command, DispositionArg, SignArgs};
 use xsendfiled::config::Config;
 use xsendfiled::server::{self, listen};
 
@@ -20,8 +20,10 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    if let Some(Command::Sign(args)) = &cli.command {
-        return sign(args);
+    match &cli.command {
+        Some(Command::Sign(args)) => return sign(args),
+        Some(Command::Check(args)) => return check(args),
+        _ => {}
     }
     let args = cli.serve_args();
     let config = Config::from_args(args, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref())?;
@@ -95,5 +97,29 @@ fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
         sdl1::SignSpec { kid: &kid, key, path: &args.path, exp, nbf, prefix: args.prefix.as_deref(), network, claims };
     let link = sdl1::sign(&spec)?;
     println!("{link}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `xsendfiled check`: every configuration problem at once (exit 1), else a summary and, per URI,
+/// the decision explained step by step (on stdout).
+fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let config = match Config::validate(&args.serve, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref()) {
+        Ok(c) => c,
+        Err(errors) => {
+            print!("{}", xsendfiled::check::problems(&errors));
+            return Ok(ExitCode::from(1));
+        }
+    };
+    print!("{}", xsendfiled::check::summary(&config));
+    let mut params = Vec::new();
+    for p in &args.params {
+        let Some((k, v)) = p.split_once('=') else { anyhow::bail!("--param {p:?}: expected NAME=VALUE") };
+        params.push((k.to_owned(), v.to_owned()));
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    for uri in &args.uris {
+        println!();
+        print!("{}", xsendfiled::check::explain(&config, uri, &args.method, &args.client, &params, now));
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,195 @@
+//! `xsendfiled check`: the configuration validated with every problem listed, and, per URI, each
+//! step of the decision explained — the path taken, the prefix removed, the file the path resolves
+//! to (and any symlink followed), the signature verdict, the decision, and the exact header block
+//! that would be sent. The tool to reach for when the web server answers 404 and nobody knows why.
+
+use crate::config::{Backend, Config, ConfigError};
+use crate::decide::{decide_at, needs_signature, Decision};
+use crate::path;
+use crate::request::Request;
+use crate::token::Scheme;
+use std::fmt::Write;
+
+/// The report for a configuration that failed validation.
+pub fn problems(errors: &[ConfigError]) -> String {
+    let mut s = format!("{} problem(s) in the configuration:\n", errors.len());
+    for e in errors {
+        let _ = writeln!(s, "  - {e}");
+    }
+    s
+}
+
+/// A summary of a valid configuration.
+pub fn summary(c: &Config) -> String {
+    let p = &c.policy;
+    let mut s = String::from("configuration ok\n");
+    let resolution = if p.root.uses_openat2() { "openat2" } else { "realpath (no openat2 here)" };
+    let _ = writeln!(s, "  root           {} (resolved with {resolution})", p.root.path().display());
+    let backend = match p.backend {
+        Backend::Nginx if p.internal_prefix.starts_with('@') => format!("nginx, named location {}", p.internal_prefix),
+        Backend::Nginx => format!("nginx, internal location {}/", p.internal_prefix),
+        Backend::LocalRedirect => format!("local-redirect to {}/", p.internal_prefix),
+        other => format!("{other:?}").to_lowercase(),
+    };
+    let _ = writeln!(s, "  backend        {backend}");
+    let strip = p.strip_prefix.as_deref().map(String::from_utf8_lossy);
+    let _ = writeln!(s, "  strip prefix   {}", strip.as_deref().unwrap_or("(none)"));
+    let _ = writeln!(s, "  hidden files   {}", if p.allow_hidden { "served" } else { "refused" });
+    let links = match &p.signing {
+        None => "off (no --keys)".to_owned(),
+        Some(g) => {
+            let scheme = match &g.scheme {
+                Scheme::Sdl1 => "sdl1".to_owned(),
+                Scheme::Legacy(l) => format!("{l:?}").split([' ', '{']).next().unwrap_or_default().to_lowercase(),
+            };
+            let keys = g.keys();
+            format!(
+                "{scheme}, {} key(s) ({}), {}, lifetime cap {} s",
+                keys.kids().len(),
+                keys.kids().join(", "),
+                if g.require { "required" } else { "where the server asks (XSENDFILED_AUTH=signed)" },
+                g.max_ttl
+            )
+        }
+    };
+    let _ = writeln!(s, "  signed links   {links}");
+    let _ = writeln!(s, "  disposition    {}", format!("{:?}", p.presentation.disposition).to_lowercase());
+    let _ = writeln!(s, "  access log     {}", if p.access_log.is_some() { "on" } else { "off" });
+    let listen = match &c.server.listen {
+        Some(l) => format!("{l:?}"),
+        None => "from the launch environment (fd 0, CGI, systemd, else 127.0.0.1:9071)".to_owned(),
+    };
+    let _ = writeln!(s, "  listen         {listen}");
+    s
+}
+
+fn pct_decode(raw: &str) -> Result<Vec<u8>, ()> {
+    let b = raw.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let h = b.get(i + 1..i + 3).ok_or(())?;
+            let v = std::str::from_utf8(h).map_err(|_| ())?;
+            out.push(u8::from_str_radix(v, 16).map_err(|_| ())?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+fn show(b: &[u8]) -> String {
+    format!("{:?}", String::from_utf8_lossy(b))
+}
+
+/// Explains what would be answered for `uri` (as a browser requests it) at time `now`.
+pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(String, String)], now: u64) -> String {
+    let p = &c.policy;
+    let mut s = format!("{method} {uri}\n");
+    let (raw_path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let Ok(decoded) = pct_decode(raw_path) else {
+        let _ = writeln!(s, "  path           malformed percent-escape: the web server would answer 400 itself\n");
+        return s;
+    };
+    let _ = writeln!(s, "  path           {} (decoded once, as the server passes DOCUMENT_URI)", show(&decoded));
+    let mut pairs: Vec<(&[u8], &[u8])> = vec![
+        (b"REQUEST_METHOD", method.as_bytes()),
+        (b"REQUEST_URI", uri.as_bytes()),
+        (b"DOCUMENT_URI", &decoded),
+        (b"SCRIPT_NAME", &decoded),
+        (b"QUERY_STRING", query.as_bytes()),
+        (b"REMOTE_ADDR", client.as_bytes()),
+    ];
+    for (k, v) in params {
+        pairs.push((k.as_bytes(), v.as_bytes()));
+    }
+    let req = Request::from_pairs(pairs.iter().copied());
+    for (k, v) in params {
+        let _ = writeln!(s, "  parameter      {k}={v}");
+    }
+    // The path steps, for the narrative (the decision below is the authority).
+    let strip = req.trusted.strip_prefix.or(p.strip_prefix.as_deref());
+    match path::validate(&decoded, strip, p.allow_hidden) {
+        Err(why) => {
+            let _ = writeln!(s, "  checks         refused: {why}");
+        }
+        Ok(rel) => {
+            if let Some(prefix) = strip {
+                let _ = writeln!(s, "  strip prefix   {} removed", show(prefix));
+            }
+            let _ = writeln!(
+                s,
+                "  checks         relative path {} passes every string check",
+                show(rel.as_str().as_bytes())
+            );
+            match p.root.resolve(rel.as_str(), p.allow_hidden) {
+                Ok(Ok(file)) if *file.rel == *rel.as_str().as_bytes() => {
+                    let _ = writeln!(
+                        s,
+                        "  resolve        {}/{}: regular file, {} bytes, no symlink on the way",
+                        p.root.path().display(),
+                        String::from_utf8_lossy(&file.rel),
+                        file.meta.len
+                    );
+                }
+                Ok(Ok(file)) => {
+                    let _ = writeln!(
+                        s,
+                        "  resolve        symlink(s) followed to {}/{}: regular file under the root, {} bytes",
+                        p.root.path().display(),
+                        String::from_utf8_lossy(&file.rel),
+                        file.meta.len
+                    );
+                }
+                Ok(Err(refusal)) => {
+                    let _ = writeln!(s, "  resolve        refused: {refusal}");
+                }
+                Err(e) => {
+                    let _ = writeln!(s, "  resolve        fault: {e}");
+                }
+            }
+        }
+    }
+    let decision = match decide_at(&req, p, now) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(s, "  decision       fault (500): {e}\n");
+            return s;
+        }
+    };
+    let signature = if !needs_signature(&req, p) {
+        "not required".to_owned()
+    } else {
+        match &decision {
+            Decision::Send(send) => format!("valid, key {}", send.kid.as_deref().unwrap_or("?")),
+            Decision::Refuse(_, reason) => format!("required; decision below: {reason}"),
+        }
+    };
+    let _ = writeln!(s, "  signature      {signature}");
+    match &decision {
+        Decision::Send(_) => {
+            let _ = writeln!(s, "  decision       send");
+        }
+        Decision::Refuse(status, reason) => {
+            let _ = writeln!(s, "  decision       refuse {}: {reason}", status.code());
+        }
+    }
+    let mut out = Vec::new();
+    let (status, body) = crate::response::render(decision, &req, p, &mut out);
+    let text = String::from_utf8_lossy(&out);
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let _ = writeln!(s, "  reply ({status})");
+    for line in head.split("\r\n") {
+        let _ = writeln!(s, "    {line}");
+    }
+    if !rest.is_empty() {
+        let _ = writeln!(s, "    (body: {} bytes)", rest.len());
+    }
+    if let Some(b) = body {
+        let _ = writeln!(s, "    (then {} bytes of the file)", b.len);
+    }
+    s
+}
