@@ -25,6 +25,12 @@ pub fn summary(c: &Config) -> String {
     let mut s = String::from("configuration ok\n");
     let resolution = if p.root.uses_openat2() { "openat2" } else { "realpath (no openat2 here)" };
     let _ = writeln!(s, "  root           {} (resolved with {resolution})", p.root.path().display());
+    for r in &p.other_roots {
+        let _ = writeln!(s, "  root           {} (further root)", r.path().display());
+    }
+    for m in &p.map {
+        let _ = writeln!(s, "  map            {} -> {}/", String::from_utf8_lossy(&m.fs), m.uri);
+    }
     let backend = match p.backend {
         Backend::Nginx if p.internal_prefix.starts_with('@') => format!("nginx, named location {}", p.internal_prefix),
         Backend::Nginx => format!("nginx, internal location {}/", p.internal_prefix),

@@ -164,9 +164,15 @@ pub enum BackendArg {
 /// Options of the responder.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Directory whose regular files may be sent; nothing outside it ever is.
-    #[arg(long, value_name = "DIR", env = "XSENDFILED_ROOT")]
-    pub root: Option<PathBuf>,
+    /// Directory whose regular files may be sent; nothing outside the roots ever is. Repeat for
+    /// several roots (the first is the default; the environment variable separates them with `:`).
+    #[arg(long, value_name = "DIR", env = "XSENDFILED_ROOT", value_delimiter = ':')]
+    pub root: Vec<PathBuf>,
+
+    /// Redirect map FS_PREFIX=URI_PREFIX[,...]: the internal URI prefix for files under each
+    /// file-system prefix (most specific wins); needed for every root after the first.
+    #[arg(long, value_name = "MAP", env = "XSENDFILED_MAP")]
+    pub map: Option<String>,
 
     /// Offload mechanism of the web server in front.
     #[arg(long, value_enum, value_name = "NAME", default_value_t = BackendArg::Nginx, env = "XSENDFILED_BACKEND")]

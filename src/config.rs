@@ -143,6 +143,17 @@ pub struct Policy {
     pub presentation: crate::presentation::Defaults,
     /// Where decisions are logged, one JSON line each.
     pub access_log: Option<crate::access_log::AccessLog>,
+    /// Further `--root` directories (a symlink may lead between roots; `XSENDFILED_ROOT` selects).
+    pub other_roots: Vec<Root>,
+    /// `--map`: file-system prefix → internal URI prefix.
+    pub map: Vec<crate::map::MapEntry>,
+}
+
+impl Policy {
+    /// Every configured root, the first `--root` first.
+    pub fn roots(&self) -> Vec<&Root> {
+        std::iter::once(&self.root).chain(self.other_roots.iter()).collect()
+    }
 }
 
 /// Where to listen.
@@ -211,7 +222,16 @@ impl Config {
         };
         // The prefixes are checked on their own first, so a bad root does not hide their problems.
         let prefixes_ok = keep(e, prefixes(backend, args.internal_prefix.as_deref(), args.strip_prefix.as_deref()));
-        let policy = match (args.root.as_deref(), prefixes_ok) {
+        let first_root = args.root.first().map(PathBuf::as_path);
+        let other_roots: Vec<Root> = args.root.iter().skip(1).filter_map(|r| keep(e, open_root(r))).collect();
+        let map = keep(
+            e,
+            args.map
+                .as_deref()
+                .map(|m| crate::map::parse(m, true).map_err(|why| ConfigError::Scheme { option: "--map", why }))
+                .transpose(),
+        );
+        let policy = match (first_root, prefixes_ok) {
             (None, _) => keep(e, Err(ConfigError::MissingRoot)),
             (Some(root), Some(_)) => keep(
                 e,
@@ -304,6 +324,28 @@ impl Config {
         };
         policy.presentation = presentation;
         policy.access_log = access_log;
+        policy.other_roots = other_roots;
+        policy.map = map.flatten().unwrap_or_default();
+        if matches!(policy.backend, Backend::Nginx | Backend::LocalRedirect | Backend::Caddy)
+            && !policy.internal_prefix.starts_with('@')
+        {
+            for r in &policy.other_roots {
+                let abs = r.path().as_os_str().as_encoded_bytes();
+                let covered = policy
+                    .map
+                    .iter()
+                    .any(|m| abs.starts_with(&m.fs) && matches!(abs.get(m.fs.len()), None | Some(b'/')));
+                if !covered {
+                    return Err(vec![ConfigError::Scheme {
+                        option: "--map",
+                        why: format!(
+                            "--root {} has no --map entry, so its files could not be named to the web server",
+                            r.path().display()
+                        ),
+                    }]);
+                }
+            }
+        }
         policy.signing = ring.map(|ring| {
             let mut signing = crate::token::Signing::new(
                 ring,
@@ -371,6 +413,15 @@ fn prefixes(
     Ok((internal_prefix, strip_prefix))
 }
 
+/// Opens a further `--root`.
+fn open_root(path: &Path) -> Result<Root, ConfigError> {
+    let md = std::fs::metadata(path).map_err(|source| ConfigError::Root { path: path.to_owned(), source })?;
+    if !md.is_dir() {
+        return Err(ConfigError::RootNotDirectory(path.to_owned()));
+    }
+    Root::open(path).map_err(|source| ConfigError::Root { path: path.to_owned(), source })
+}
+
 /// Keeps a value, or records its error.
 fn keep<T>(errors: &mut Vec<ConfigError>, r: Result<T, ConfigError>) -> Option<T> {
     match r {
@@ -409,6 +460,8 @@ impl Policy {
             signing: None,
             presentation: crate::presentation::Defaults::default(),
             access_log: None,
+            other_roots: Vec::new(),
+            map: Vec::new(),
         })
     }
 }

@@ -111,6 +111,8 @@ pub enum Reason {
     SignedPathMismatch,
     /// A legacy-scheme link failed verification.
     Legacy(&'static str),
+    /// The server's `XSENDFILED_ROOT` does not name a configured root or a directory inside one.
+    RootParameter(&'static str),
 }
 
 impl std::fmt::Display for Reason {
@@ -126,6 +128,7 @@ impl std::fmt::Display for Reason {
             Reason::NoKeys => f.write_str("signed link required but no --keys configured"),
             Reason::SignedPathMismatch => f.write_str("signed link covers another path than the one served"),
             Reason::Legacy(why) => f.write_str(why),
+            Reason::RootParameter(why) => write!(f, "XSENDFILED_ROOT {why}"),
         }
     }
 }
@@ -141,6 +144,9 @@ pub struct Send<'a> {
     pub kid: Option<String>,
     /// Response claims from the signed link.
     pub claims: Claims,
+    /// For URI-based backends (nginx, local-redirect, caddy): the internal URI prefix and the rest
+    /// of the canonical path after it, from the redirect map or `--internal-prefix`.
+    pub target: Option<Target>,
 }
 
 /// The outcome for one request.
@@ -218,11 +224,11 @@ pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result
         (None, None) => None,
     };
     if let Some((p, strip)) = owned {
-        return Ok(match check_file(&p, strip, policy)? {
-            Ok(file) => {
+        return Ok(match check_file(&p, strip, req, policy)? {
+            Ok((file, target)) => {
                 let file = Resolved { rel: Cow::Owned(file.rel.into_owned()), ..file };
                 let content_type = content_type_of(&file.rel);
-                Decision::Send(Send { file, content_type, kid, claims })
+                Decision::Send(Send { file, content_type, kid, claims, target })
             }
             Err((status, reason)) => Decision::Refuse(status, reason),
         });
@@ -230,10 +236,10 @@ pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result
     let Some(raw) = req.path() else {
         return Ok(Decision::Refuse(Status::BadRequest, Reason::MissingPath));
     };
-    Ok(match check_file(raw, strip_prefix(req, policy), policy)? {
-        Ok(file) => {
+    Ok(match check_file(raw, strip_prefix(req, policy), req, policy)? {
+        Ok((file, target)) => {
             let content_type = content_type_of(&file.rel);
-            Decision::Send(Send { file, content_type, kid, claims })
+            Decision::Send(Send { file, content_type, kid, claims, target })
         }
         Err((status, reason)) => Decision::Refuse(status, reason),
     })
@@ -315,30 +321,127 @@ fn verify_link(
 }
 
 /// Steps 4–6 for the decoded request path `raw`: string checks, confinement, expressibility.
+/// An internal URI prefix and the rest of the canonical path after it.
+pub type Target = (String, Vec<u8>);
+
+/// A file that passed steps 4–6 with its target, or the refusal.
+type Checked<'p> = Result<(Resolved<'p>, Option<Target>), (Status, Reason)>;
+
+/// The server's `XSENDFILED_ROOT` (or `root=` in a trusted query): one of the configured roots, or
+/// a directory inside one. It narrows, never widens: anything else is refused.
+enum Base {
+    /// Configured root number `i` (0 is the first `--root`).
+    Configured(usize),
+    /// A directory inside configured root `holder`, `prefix` below it.
+    Narrowed { dir: crate::resolve::Root, holder: usize, prefix: Vec<u8> },
+}
+
+fn base(req: &Request<'_>, policy: &Policy) -> Result<Base, (Status, Reason)> {
+    let asked = match req.trust_query().then(|| query_value(req, b"root")).flatten() {
+        Some(v) => Some(v),
+        None => req.trusted.root.map(|r| r.to_vec()),
+    };
+    let Some(asked) = asked else { return Ok(Base::Configured(0)) };
+    let refused = |why: &'static str| {
+        log::error!("XSENDFILED_ROOT {:?}: {why}", String::from_utf8_lossy(&asked));
+        (Status::NotFound, Reason::RootParameter(why))
+    };
+    let Ok(canonical) = std::fs::canonicalize(std::ffi::OsStr::from_bytes(&asked)) else {
+        return Err(refused("does not exist"));
+    };
+    let roots = policy.roots();
+    let holder = roots
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| canonical.starts_with(r.path()))
+        .max_by_key(|(_, r)| r.path().components().count());
+    let Some((i, root)) = holder else { return Err(refused("is not inside a configured --root")) };
+    let inside = canonical.strip_prefix(root.path()).map(|p| p.as_os_str().as_bytes().to_vec()).unwrap_or_default();
+    if inside.is_empty() {
+        return Ok(Base::Configured(i));
+    }
+    match crate::resolve::Root::open(&canonical) {
+        Ok(dir) => Ok(Base::Narrowed { dir, holder: i, prefix: inside }),
+        Err(_) => Err(refused("cannot be opened")),
+    }
+}
+
+fn query_value(req: &Request<'_>, key: &[u8]) -> Option<Vec<u8>> {
+    let q = req.query_string?;
+    let v = q.split(|&b| b == b'&').find_map(|p| p.strip_prefix(key)?.strip_prefix(b"="))?;
+    let mut out = Vec::with_capacity(v.len());
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] == b'%' {
+            let h = std::str::from_utf8(v.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(h, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(v[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// Steps 4–6 for the decoded request path `raw`: string checks, confinement under the selected
+/// root, and whether the backend can name the file.
 fn check_file<'p>(
     raw: &'p [u8],
     strip_prefix: Option<&[u8]>,
+    req: &Request<'_>,
     policy: &Policy,
-) -> io::Result<Result<Resolved<'p>, (Status, Reason)>> {
+) -> io::Result<Checked<'p>> {
     let rel = match path::validate(raw, strip_prefix, policy.allow_hidden) {
         Ok(rel) => rel,
         Err(why) => return Ok(Err((Status::NotFound, Reason::Path(why)))),
     };
-    Ok(match policy.root.resolve(rel.as_str(), policy.allow_hidden)? {
-        Ok(file) => {
-            if !crate::response::expressible(policy.backend, policy.root.path(), &file.rel) {
-                return Ok(Err((Status::NotFound, Reason::Unexpressible)));
-            }
-            // An nginx named location serves the URI that was requested, not a path we name: only
-            // a request for the canonical path itself may go there.
-            if policy.internal_prefix.starts_with('@') && *file.rel != *rel.as_str().as_bytes() {
-                return Ok(Err((Status::NotFound, Reason::Unexpressible)));
-            }
-            Ok(file)
+    let base = match base(req, policy) {
+        Ok(b) => b,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let roots = policy.roots();
+    let resolved = match &base {
+        Base::Configured(i) => {
+            // A symlink may lead into another configured root; the result names it globally.
+            let others: Vec<&crate::resolve::Root> =
+                roots.iter().enumerate().filter(|(j, _)| j != i).map(|(_, r)| *r).collect();
+            roots[*i].resolve_among(rel.as_str(), policy.allow_hidden, &others)?.map(|mut f| {
+                f.root = match f.root {
+                    0 => *i,
+                    k => (0..roots.len()).filter(|j| j != i).nth(k - 1).unwrap_or(*i),
+                };
+                f
+            })
         }
-        Err(Refusal::PermissionDenied) => Err((Status::Forbidden, Reason::File(Refusal::PermissionDenied))),
-        Err(other) => Err((Status::NotFound, Reason::File(other))),
-    })
+        Base::Narrowed { dir, holder, prefix } => dir.resolve(rel.as_str(), policy.allow_hidden)?.map(|f| {
+            let full = [prefix.as_slice(), b"/", &f.rel].concat();
+            Resolved { root: *holder, rel: Cow::Owned(full), ..f }
+        }),
+    };
+    let file = match resolved {
+        Ok(file) => file,
+        Err(Refusal::PermissionDenied) => {
+            return Ok(Err((Status::Forbidden, Reason::File(Refusal::PermissionDenied))));
+        }
+        Err(other) => return Ok(Err((Status::NotFound, Reason::File(other)))),
+    };
+    let holder = roots.get(file.root).map_or(policy.root.path(), |r| r.path());
+    if !crate::response::expressible(policy.backend, holder, &file.rel) {
+        return Ok(Err((Status::NotFound, Reason::Unexpressible)));
+    }
+    // An nginx named location serves the URI that was requested, not a path we name: only a
+    // request for the canonical path itself may go there.
+    if policy.internal_prefix.starts_with('@')
+        && (*file.rel != *rel.as_str().as_bytes() || file.root != 0 || !matches!(base, Base::Configured(0)))
+    {
+        return Ok(Err((Status::NotFound, Reason::Unexpressible)));
+    }
+    let target = match crate::response::target(policy, req, &file) {
+        Ok(t) => t,
+        Err(()) => return Ok(Err((Status::NotFound, Reason::Unexpressible))),
+    };
+    Ok(Ok((file, target)))
 }
 
 /// The media type for a file name, from its last extension; `application/octet-stream` when

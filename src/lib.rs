@@ -10,6 +10,7 @@
 //! - [`cgi`]: CGI/1.1 (RFC 3875): the environment in, stdout out;
 //! - [`request`]: the transport-neutral view of the meta-variables we read;
 //! - [`path`]: string checks that turn the request path into a safe relative path;
+//! - [`map`]: redirect maps, file-system prefix → internal URI prefix;
 //! - [`resolve`]: confinement under the canonical root (`openat2`), regular files only;
 //! - [`decide`]: the decision, a value: send this file, or refuse with this status and reason;
 //! - [`presentation`]: Content-Disposition, caching and rate headers, with their trusted overrides;
@@ -34,6 +35,7 @@ pub mod decide;
 pub mod disposition;
 pub mod fcgi;
 pub mod limits;
+pub mod map;
 pub mod path;
 pub mod presentation;
 pub mod request;

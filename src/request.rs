@@ -29,6 +29,11 @@ pub struct Trusted<'a> {
     pub strip_prefix: Option<&'a [u8]>,
     /// `XSENDFILED_TRUST_QUERY=1`: the query string carries policy (an `internal` location only).
     pub trust_query: bool,
+    /// `XSENDFILED_ROOT`: one of the configured roots, or a directory inside one.
+    pub root: Option<&'a [u8]>,
+    /// `X_REDIRECT_MAP` (xsendfile_middleware's name) or `XSENDFILED_ACCEL_MAPPING` (Rack's
+    /// grammar): a redirect map for this location.
+    pub redirect_map: Option<&'a [u8]>,
 }
 
 /// The meta-variables xsendfiled reads, borrowed from the params buffer or the environment.
@@ -98,6 +103,8 @@ impl<'a> Request<'a> {
                 b"XSENDFILED_LIMIT_RATE" => &mut r.trusted.limit_rate,
                 b"XSENDFILED_BUFFERING" => &mut r.trusted.buffering,
                 b"XSENDFILED_STRIP_PREFIX" => &mut r.trusted.strip_prefix,
+                b"XSENDFILED_ROOT" => &mut r.trusted.root,
+                b"X_REDIRECT_MAP" | b"XSENDFILED_ACCEL_MAPPING" => &mut r.trusted.redirect_map,
                 b"HTTP_IF_MATCH" => &mut r.conditions.if_match,
                 b"HTTP_IF_NONE_MATCH" => &mut r.conditions.if_none_match,
                 b"HTTP_IF_MODIFIED_SINCE" => &mut r.conditions.if_modified_since,

@@ -71,7 +71,10 @@ pub struct FileMeta {
 /// A regular file under the root, opened for reading.
 #[derive(Debug)]
 pub struct Resolved<'a> {
-    /// Canonical path relative to the root, `/`-separated, no leading `/`. Borrowed from the
+    /// Which root the file lies under: 0 for the root resolved against, `i + 1` for `others[i]`
+    /// of [`Root::resolve_among`] (a symlink may lead from one configured root into another).
+    pub root: usize,
+    /// Canonical path relative to that root, `/`-separated, no leading `/`. Borrowed from the
     /// request when no symlink was involved.
     pub rel: Cow<'a, [u8]>,
     /// The open handle the checks were made on.
@@ -133,12 +136,27 @@ impl Root {
     /// # Errors
     /// Only for faults (I/O errors other than the refusals listed in the module docs).
     pub fn resolve<'a>(&self, rel: &'a str, allow_hidden: bool) -> io::Result<Result<Resolved<'a>, Refusal>> {
+        self.resolve_among(rel, allow_hidden, &[])
+    }
+
+    /// Like [`Root::resolve`], but a symlink may also lead into one of `others` (the other
+    /// configured roots); the file is then opened through that root's handle, and
+    /// [`Resolved::root`] says which.
+    ///
+    /// # Errors
+    /// Only for faults.
+    pub fn resolve_among<'a>(
+        &self,
+        rel: &'a str,
+        allow_hidden: bool,
+        others: &[&Root],
+    ) -> io::Result<Result<Resolved<'a>, Refusal>> {
         let Ok(c_rel) = CString::new(rel) else {
             return Ok(Err(Refusal::NotFound));
         };
         if self.uses_openat2() {
             match sys::openat2_beneath(self.dir.as_fd(), &c_rel) {
-                Ok(fd) => return Ok(finish(Cow::Borrowed(rel.as_bytes()), fd)),
+                Ok(fd) => return Ok(finish(0, Cow::Borrowed(rel.as_bytes()), fd)),
                 Err(e) => match e.raw_os_error() {
                     Some(libc::ELOOP) | Some(libc::EXDEV) => {}
                     Some(libc::ENOSYS) => {
@@ -149,16 +167,29 @@ impl Root {
                 },
             }
         }
-        self.resolve_by_realpath(rel, allow_hidden)
+        self.resolve_by_realpath(rel, allow_hidden, others)
     }
 
-    fn resolve_by_realpath<'a>(&self, rel: &str, allow_hidden: bool) -> io::Result<Result<Resolved<'a>, Refusal>> {
+    fn resolve_by_realpath<'a>(
+        &self,
+        rel: &str,
+        allow_hidden: bool,
+        others: &[&Root],
+    ) -> io::Result<Result<Resolved<'a>, Refusal>> {
         let canonical = match std::fs::canonicalize(self.path.join(rel)) {
             Ok(c) => c,
             Err(e) => return classify(e).map(Err),
         };
-        // Component-wise containment: Path::strip_prefix compares whole components.
-        let Ok(inside) = canonical.strip_prefix(&self.path) else {
+        // Component-wise containment (Path::strip_prefix compares whole components), in this root
+        // first, else in the most specific other root that holds it.
+        let holder = std::iter::once((0usize, self))
+            .chain(others.iter().enumerate().map(|(i, r)| (i + 1, *r)))
+            .filter(|(_, r)| canonical.starts_with(&r.path))
+            .max_by_key(|(i, r)| (*i == 0, r.path.components().count()));
+        let Some((index, holder)) = holder else {
+            return Ok(Err(Refusal::Escapes));
+        };
+        let Ok(inside) = canonical.strip_prefix(&holder.path) else {
             return Ok(Err(Refusal::Escapes));
         };
         let inside = inside.as_os_str().as_bytes();
@@ -171,8 +202,8 @@ impl Root {
         let Ok(c_inside) = CString::new(inside) else {
             return Ok(Err(Refusal::NotFound));
         };
-        let opened = if self.uses_openat2() {
-            sys::openat2_beneath(self.dir.as_fd(), &c_inside)
+        let opened = if holder.uses_openat2() {
+            sys::openat2_beneath(holder.dir.as_fd(), &c_inside)
         } else {
             std::fs::OpenOptions::new()
                 .read(true)
@@ -181,7 +212,7 @@ impl Root {
                 .map(OwnedFd::from)
         };
         match opened {
-            Ok(fd) => Ok(finish(Cow::Owned(inside.to_vec()), fd)),
+            Ok(fd) => Ok(finish(index, Cow::Owned(inside.to_vec()), fd)),
             // The canonical path contains no symlink; one now means it changed under us.
             Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP) | Some(libc::EXDEV)) => Ok(Err(Refusal::NotFound)),
             Err(e) => classify(e).map(Err),
@@ -189,7 +220,7 @@ impl Root {
     }
 }
 
-fn finish(rel: Cow<'_, [u8]>, fd: OwnedFd) -> Result<Resolved<'_>, Refusal> {
+fn finish(root: usize, rel: Cow<'_, [u8]>, fd: OwnedFd) -> Result<Resolved<'_>, Refusal> {
     let file = File::from(fd);
     let Ok(md) = file.metadata() else {
         return Err(Refusal::NotFound);
@@ -198,7 +229,7 @@ fn finish(rel: Cow<'_, [u8]>, fd: OwnedFd) -> Result<Resolved<'_>, Refusal> {
         return Err(Refusal::NotRegular);
     }
     let meta = FileMeta { len: md.len(), mtime: md.mtime(), mtime_nsec: md.mtime_nsec(), ino: md.ino() };
-    Ok(Resolved { rel, file, meta })
+    Ok(Resolved { root, rel, file, meta })
 }
 
 /// Maps the errors that are answers to refusals; everything else stays a fault.

@@ -68,6 +68,47 @@ pub fn expressible(backend: Backend, root: &Path, rel: &[u8]) -> bool {
     }
 }
 
+/// The internal URI prefix and the rest of the path for the URI-based backends (nginx,
+/// local-redirect, caddy): from the request's trusted map (`X_REDIRECT_MAP` /
+/// `XSENDFILED_ACCEL_MAPPING`), else `--map`, else `--internal-prefix` for files under the first
+/// root. `Ok(None)` for backends that name files by path; `Err` when the file cannot be named.
+#[allow(clippy::result_unit_err)]
+pub fn target(
+    policy: &Policy,
+    req: &Request<'_>,
+    file: &crate::resolve::Resolved<'_>,
+) -> Result<Option<(String, Vec<u8>)>, ()> {
+    if !matches!(policy.backend, Backend::Nginx | Backend::LocalRedirect | Backend::Caddy)
+        || policy.internal_prefix.starts_with('@')
+    {
+        return Ok(None);
+    }
+    let roots = policy.roots();
+    let holder = roots.get(file.root).map_or(policy.root.path(), |r| r.path()).as_os_str().as_bytes();
+    let abs = [holder, b"/", &file.rel].concat();
+    let request_map;
+    let map: &[crate::map::MapEntry] = match req.trusted.redirect_map {
+        Some(text) => match crate::map::parse(&String::from_utf8_lossy(text), false) {
+            Ok(m) => {
+                request_map = m;
+                &request_map
+            }
+            Err(why) => {
+                log::error!("ignoring this request's redirect map: {why}");
+                return Err(());
+            }
+        },
+        None => &policy.map,
+    };
+    if let Some((entry, rest)) = crate::map::lookup(map, &abs) {
+        return Ok(Some((entry.uri.clone(), rest.to_vec())));
+    }
+    if file.root == 0 {
+        return Ok(Some((policy.internal_prefix.clone(), file.rel.to_vec())));
+    }
+    Err(())
+}
+
 /// Appends the absolute path of `rel` under `root`.
 fn push_absolute(out: &mut Vec<u8>, root: &Path, rel: &[u8], encode: bool) {
     let root = root.as_os_str().as_bytes();
@@ -127,6 +168,8 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
     }
     let rel = &*send.file.rel;
     let ct = send.content_type.as_bytes();
+    let roots = policy.roots();
+    let holder = roots.get(send.file.root).map_or(policy.root.path(), |r| r.path());
     match policy.backend {
         Backend::Nginx if policy.internal_prefix.starts_with('@') => {
             // A named location serves the request's own URI; decide() made sure it is canonical.
@@ -134,12 +177,13 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
             push_header(out, b"Content-Type", ct);
         }
         Backend::Nginx => {
-            push_internal_uri(out, b"X-Accel-Redirect", &policy.internal_prefix, rel);
+            let (prefix, rest) = send.target.as_ref().map_or((policy.internal_prefix.as_str(), rel), |(p, r)| (p, r));
+            push_internal_uri(out, b"X-Accel-Redirect", prefix, rest);
             push_header(out, b"Content-Type", ct);
         }
         Backend::Apache => {
             out.extend_from_slice(b"Status: 200 OK\r\nX-Sendfile: ");
-            push_absolute(out, policy.root.path(), rel, false);
+            push_absolute(out, holder, rel, false);
             out.extend_from_slice(b"\r\n");
             push_header(out, b"Content-Type", ct);
             push_header(out, b"ETag", validators::etag(&send.file.meta).as_bytes());
@@ -147,14 +191,20 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
         }
         Backend::Lighttpd => {
             out.extend_from_slice(b"X-Sendfile: ");
-            push_absolute(out, policy.root.path(), rel, true);
+            push_absolute(out, holder, rel, true);
             out.extend_from_slice(b"\r\n");
             push_header(out, b"Content-Type", ct);
         }
-        Backend::LocalRedirect => push_internal_uri(out, b"Location", &policy.internal_prefix, rel),
+        Backend::LocalRedirect => {
+            let (prefix, rest) = send.target.as_ref().map_or((policy.internal_prefix.as_str(), rel), |(p, r)| (p, r));
+            push_internal_uri(out, b"Location", prefix, rest);
+        }
         Backend::Caddy => {
-            out.extend_from_slice(b"X-Accel-Redirect: /");
-            out.extend_from_slice(rel);
+            let (prefix, rest) = send.target.as_ref().map_or(("", rel), |(p, r)| (p, r));
+            out.extend_from_slice(b"X-Accel-Redirect: ");
+            out.extend_from_slice(prefix.as_bytes());
+            out.push(b'/');
+            out.extend_from_slice(rest);
             out.extend_from_slice(b"\r\n");
             push_header(out, b"Content-Type", ct);
         }
