@@ -2,7 +2,7 @@
 # Installs the real components the tests and the demo drive, from Debian packages, when missing:
 # nginx, Apache httpd with mod_fcgid and mod_xsendfile, lighttpd, Caddy, spawn-fcgi, fcgiwrap, curl,
 # setpriv (util-linux), python3, systemd-analyze (systemd), and php-cli, ruby, nodejs and openssl
-# for the signing snippets of docs/signing.md. Idempotent; quiet when all are there.
+# for the signing snippets of docs/signing.md, php-fpm for the app-delegation test. Idempotent; quiet when all are there.
 set -euo pipefail
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
@@ -18,6 +18,7 @@ command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v php >/dev/null 2>&1 || need+=(php-cli)
+[ -x /usr/sbin/php-fpm8.2 ] || need+=(php-fpm)
 command -v ruby >/dev/null 2>&1 || need+=(ruby)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
