@@ -2,7 +2,8 @@
 # Installs the real components the tests and the demo drive, from Debian packages, when missing:
 # nginx, Apache httpd with mod_fcgid and mod_xsendfile, lighttpd, Caddy, spawn-fcgi, fcgiwrap, curl,
 # setpriv (util-linux), python3, systemd-analyze (systemd), and php-cli, ruby, nodejs and openssl
-# for the signing snippets of docs/signing.md, php-fpm for the app-delegation test. Idempotent; quiet when all are there.
+# for the signing snippets of docs/signing.md, php-fpm for the app-delegation test, chromium and
+# playwright-core (npm, into target/playwright) for the browser test. Idempotent; quiet when all are there.
 set -euo pipefail
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
@@ -22,15 +23,23 @@ command -v php >/dev/null 2>&1 || need+=(php-cli)
 command -v ruby >/dev/null 2>&1 || need+=(ruby)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
-if [ "${#need[@]}" -eq 0 ]; then
-    exit 0
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+if [ "${#need[@]}" -gt 0 ]; then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        sudo="sudo"
+    fi
+    echo "installing: ${need[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
 fi
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-    sudo="sudo"
+# playwright-core drives Debian's Chromium in tests/browser.rs (it downloads no browser of its own).
+here="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -d "$here/target/playwright/node_modules/playwright-core" ]; then
+    echo "installing playwright-core (npm) into target/playwright" >&2
+    npm install --silent --no-audit --no-fund --prefix "$here/target/playwright" playwright-core@1 >&2
 fi
-echo "installing: ${need[*]}" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
 # Debian may start system nginx/Apache/lighttpd/Caddy on port 80 at install; the tests run their own
 # instances on ports of their own choosing.
+exit 0

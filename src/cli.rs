@@ -8,6 +8,27 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// The per-request parameters a web server may set (shown in `--help` and the man page).
+const TRUSTED_PARAMETERS: &str = "\
+Per-request parameters, set by the web server (fastcgi_param, SetEnv, FcgidInitialEnv,
+setenv.set-environment), never read from client headers (HTTP_*):
+  XSENDFILED_AUTH=signed|none        this location needs a signed link, or not
+  XSENDFILED_MODE=authorize          answer allow (200) or deny (403) only
+  XSENDFILED_ROOT=DIR                a configured root or a directory inside one (narrows only)
+  X_REDIRECT_MAP=FS=URI[,...]        redirect map for this location (also XSENDFILED_ACCEL_MAPPING)
+  XSENDFILED_STRIP_PREFIX=/PREFIX    this location's public prefix
+  XSENDFILED_FILENAME=NAME           download name (a signed claim still wins)
+  XSENDFILED_DISPOSITION=MODE        auto, inline, attachment or none
+  XSENDFILED_CACHE_CONTROL=VALUE     Cache-Control
+  XSENDFILED_EXPIRES=SECONDS         Expires that far ahead
+  XSENDFILED_LIMIT_RATE=BYTES        nginx X-Accel-Limit-Rate / lighttpd KBytes-per-second
+  XSENDFILED_BUFFERING=yes|no        nginx X-Accel-Buffering
+  XSENDFILED_ACCEL_EXPIRES=SECONDS   nginx X-Accel-Expires
+  XSENDFILED_TRUST_QUERY=1           the query keys root, filename, disposition, cache_control,
+                                     expires, limit_rate, buffering, accel_expires are trusted too
+                                     (only on an internal location)
+Signals: SIGTERM/SIGINT drain and exit; SIGHUP reloads the key ring and reopens the access log.";
+
 /// xsendfiled: a FastCGI (and CGI) responder that guards downloads and lets the web server send the file.
 #[derive(Debug, Parser)]
 #[command(
@@ -20,7 +41,8 @@ with the offload header the server needs (X-Accel-Redirect for nginx), so the se
 With no subcommand it runs `serve`. It listens on --listen, else on fd 0 when that is a listening socket \
 (spawn-fcgi, mod_fcgid), else answers one CGI request when GATEWAY_INTERFACE is set, else uses a systemd \
 socket (LISTEN_FDS), else 127.0.0.1:9071.",
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    after_long_help = TRUSTED_PARAMETERS
 )]
 pub struct Cli {
     /// What to do (default: serve).

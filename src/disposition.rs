@@ -1,7 +1,8 @@
 //! `Content-Disposition` (RFC 6266) with an RFC 8187 `filename*` for names that are not plain ASCII.
 //!
 //! `filename="<fallback>"` is always present: the name with every character outside printable
-//! ASCII replaced by `_`, and `"` and `\` escaped (in the quoted form only). When the fallback
+//! ASCII (and `%`, which browsers percent-decode in this parameter) replaced by `_`, and `"` and `\`
+//! escaped (in the quoted form only). When the fallback
 //! differs from the name, `filename*=UTF-8''<percent-encoded UTF-8>` follows, encoded with the
 //! RFC 8187 `attr-char` set, so a browser that understands it saves the exact name. The fallback is
 //! never empty and never only an extension: a name whose stem is all non-ASCII keeps one `_` per
@@ -36,7 +37,9 @@ pub fn header_value(kind: Disposition, name: &str) -> String {
     let mut fallback = String::with_capacity(name.len());
     let mut plain = true;
     for c in name.chars() {
-        if c.is_ascii_graphic() || c == ' ' {
+        // `%` goes to filename* too: browsers percent-decode the plain filename parameter, so
+        // `filename="%41.txt"` is saved as `A.txt` (seen in Chromium).
+        if (c.is_ascii_graphic() || c == ' ') && c != '%' {
             if c == '"' || c == '\\' {
                 fallback.push('\\');
             }

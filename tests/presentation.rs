@@ -27,7 +27,9 @@ fn header_values_for_the_names_the_ancestors_got_wrong() {
         ("multi-part-one\";\" dummy\".txt", "attachment; filename=\"multi-part-one\\\";\\\" dummy\\\".txt\""),
         // The escaping of the quoted form never leaks into filename* (sendfile2 0.7.2 bug).
         ("ü \"x\".txt", "attachment; filename=\"_ \\\"x\\\".txt\"; filename*=UTF-8''%C3%BC%20%22x%22.txt"),
-        ("100% 'a'.txt", "attachment; filename=\"100% 'a'.txt\""),
+        // Browsers percent-decode the plain parameter: `%` always goes to filename* as well.
+        ("100% 'a'.txt", "attachment; filename=\"100_ 'a'.txt\"; filename*=UTF-8''100%25%20%27a%27.txt"),
+        ("%41.txt", "attachment; filename=\"_41.txt\"; filename*=UTF-8''%2541.txt"),
         ("a;b=c.txt", "attachment; filename=\"a;b=c.txt\""),
         ("tab-free 😀.txt", "attachment; filename=\"tab-free _.txt\"; filename*=UTF-8''tab-free%20%F0%9F%98%80.txt"),
     ] {
