@@ -169,6 +169,8 @@ pub fn respond(
     header("ETag", etag);
     header("Last-Modified", &last_modified);
     header("X-Content-Type-Options", "nosniff");
+    // Whatever the file holds, it never runs as a page of this origin.
+    header("Content-Security-Policy", "sandbox");
     if body.is_some() || plan == Plan::NotModified {
         for (name, value) in extra {
             header(name, value);

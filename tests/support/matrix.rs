@@ -78,6 +78,7 @@ pub fn check(port: u16, mount: &str, internal: Option<&str>, p: Profile) {
             assert_eq!(r.header(leaked), None, "{name:?}: {leaked} must not reach the client");
         }
         assert_eq!(r.header_count("X-Content-Type-Options"), 1, "{name:?}");
+        assert_eq!(r.header("Content-Security-Policy"), Some("sandbox"), "{name:?}: set by the server's configuration");
     }
     assert!(served >= 16, "only {served} names served");
     let hostile = [
