@@ -175,6 +175,21 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
         }
     };
     let _ = writeln!(s, "  signature      {signature}");
+    if let Decision::Send(send) = &decision {
+        if let Some((prefix, _)) = &send.target {
+            let roots = p.roots();
+            let holder = roots.get(send.file.root).map_or(p.root.path(), |r| r.path());
+            let abs = [holder.as_os_str().as_encoded_bytes(), b"/", &send.file.rel].concat();
+            let via = match crate::map::lookup(&p.map, &abs) {
+                Some((entry, _)) if req.trusted.redirect_map.is_none() => {
+                    format!("--map entry {}={}", String::from_utf8_lossy(&entry.fs), entry.uri)
+                }
+                _ if req.trusted.redirect_map.is_some() => "the server's X_REDIRECT_MAP".to_owned(),
+                _ => "--internal-prefix".to_owned(),
+            };
+            let _ = writeln!(s, "  named          under {prefix}/ by {via}");
+        }
+    }
     match &decision {
         Decision::Send(_) => {
             let _ = writeln!(s, "  decision       send");
