@@ -34,6 +34,8 @@ pub mod config;
 pub mod decide;
 pub mod disposition;
 pub mod fcgi;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod limits;
 pub mod map;
 pub mod path;

@@ -8,7 +8,8 @@
 //! 2. [`adopt_fd`]: taking ownership of such an inherited descriptor.
 //! 3. [`openat2_beneath`]: `openat2(2)` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
 //!    RESOLVE_NO_MAGICLINKS`, the race-free way to open a path that must stay below a directory.
-//! 4. [`with_umask`]: a temporary process umask while a Unix socket is bound, so the socket file
+//! 4. [`raise_nofile_limit`]: the soft `RLIMIT_NOFILE` raised to the hard one at start-up.
+//! 5. [`with_umask`]: a temporary process umask while a Unix socket is bound, so the socket file
 //!    never exists with wider permissions than configured.
 //!
 //! Invariants: every function checks the return value of its call and turns `-1` into
@@ -140,6 +141,41 @@ pub fn openat2_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> 
             return Err(err);
         }
     }
+}
+
+/// Sets the listen backlog of a listening socket (Linux updates it when `listen` is called again;
+/// the standard library binds with 128). The kernel caps it at `net.core.somaxconn`.
+///
+/// # Errors
+/// When `listen` fails.
+pub fn set_backlog(fd: BorrowedFd<'_>, backlog: i32) -> io::Result<()> {
+    // SAFETY: listen on a descriptor we borrow; no memory is passed.
+    if unsafe { libc::listen(fd.as_raw_fd(), backlog) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Raises the soft limit on open files to the hard limit (each connection costs a descriptor) and
+/// returns the new soft limit.
+///
+/// # Errors
+/// When the limits cannot be read or set.
+pub fn raise_nofile_limit() -> io::Result<u64> {
+    // SAFETY: rlimit is plain old data; getrlimit fills it, setrlimit only reads it.
+    let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: `lim` is valid for writes for the duration of the call.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if lim.rlim_cur < lim.rlim_max {
+        lim.rlim_cur = lim.rlim_max;
+        // SAFETY: `lim` is a valid rlimit read above.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(lim.rlim_cur as u64)
 }
 
 /// Runs `f` with the process umask set to `mask`, then restores the previous one.

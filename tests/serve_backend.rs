@@ -151,3 +151,43 @@ fn serve_backend_in_cgi_mode() {
     let head = run(None, "HEAD");
     assert!(head.ends_with("\r\n\r\n") && head.contains("Content-Length: 7\r\n"), "{head}");
 }
+
+#[test]
+fn a_file_replaced_during_the_transfer_is_sent_as_it_was_checked() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let path = tree.root.join("swap.bin");
+    std::fs::write(&path, vec![b'a'; 8 << 20]).expect("write");
+    let sock = dir.path().join("x.sock");
+    let _d = serve_daemon(dir.path(), &tree.root, &sock);
+    let mut s = UnixStream::connect(&sock).expect("connect");
+    s.write_all(&request(1, false, &nginx_params(b"GET", b"/dl/swap.bin"))).expect("write");
+    let mut stdout = Vec::new();
+    let mut header = [0u8; 8];
+    let mut scratch = vec![0u8; 65535 + 255];
+    let mut swapped = false;
+    loop {
+        s.read_exact(&mut header).expect("header");
+        let len = usize::from(u16::from_be_bytes([header[4], header[5]]));
+        let pad = usize::from(header[6]);
+        s.read_exact(&mut scratch[..len + pad]).expect("content");
+        match header[1] {
+            STDOUT => stdout.extend_from_slice(&scratch[..len]),
+            END => break,
+            other => panic!("record type {other}"),
+        }
+        if !swapped && stdout.len() > 256 * 1024 {
+            // Replace the file under the same name, and then turn the name into a symlink out.
+            let new = tree.root.join("swap.new");
+            std::fs::write(&new, vec![b'b'; 8 << 20]).expect("write");
+            std::fs::rename(&new, &path).expect("rename");
+            std::fs::remove_file(&path).expect("remove");
+            std::os::unix::fs::symlink("../outside/secret.txt", &path).expect("symlink");
+            swapped = true;
+        }
+    }
+    let split = stdout.windows(4).position(|w| w == b"\r\n\r\n").expect("headers") + 4;
+    let body = &stdout[split..];
+    assert_eq!(body.len(), 8 << 20);
+    assert!(body.iter().all(|&b| b == b'a'), "every byte comes from the handle that was checked");
+}

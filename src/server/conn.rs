@@ -80,6 +80,8 @@ where
         let read = if idle {
             request_deadline = None;
             tokio::select! {
+                // Bytes already waiting are read before a shutdown is noticed.
+                biased;
                 r = timeout(limits.idle_timeout, stream.read_buf(&mut buf)) => r,
                 _ = shutdown.changed() => return,
             }

@@ -20,6 +20,9 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
+/// Listen backlog for sockets we bind: connections over `--max-connections` wait here.
+const BACKLOG: i32 = 4096;
+
 /// Where xsendfiled listens when nothing else says: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9071";
 
@@ -101,6 +104,7 @@ pub fn bind(spec: &ListenSpec, socket_mode: u32) -> io::Result<Bound> {
     match spec {
         ListenSpec::Tcp(addr) => {
             let l = std::net::TcpListener::bind(addr)?;
+            sys::set_backlog(std::os::fd::AsFd::as_fd(&l), BACKLOG)?;
             Ok(Bound { listener: StdListener::Tcp(l), created_path: None, description: format!("tcp {addr}") })
         }
         ListenSpec::Unix(path) => {
@@ -156,6 +160,7 @@ fn bind_unix(path: &Path, mode: u32) -> io::Result<UnixListener> {
         Err(e) => return Err(e),
     }
     let listener = sys::with_umask(!mode & 0o777, || UnixListener::bind(path))?;
+    sys::set_backlog(std::os::fd::AsFd::as_fd(&listener), BACKLOG)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
     Ok(listener)
 }

@@ -10,8 +10,9 @@
 //!   header and never reuses that connection (servers.md appendix), so waiting for its EOF costs a
 //!   read and a wake-up per download for nothing. Error replies keep the connection.
 //! - Accept errors never end the loop: `EMFILE`/`ENFILE` back off briefly and retry.
-//! - SIGTERM/SIGINT: stop accepting, close idle connections, let requests in progress finish for up
-//!   to `--drain-timeout`, remove a socket file we created, exit 0. SIGHUP reloads the key ring;
+//! - SIGTERM/SIGINT: remove a socket file we created (no new client finds it), accept and answer
+//!   the connections the kernel had already queued, close idle connections, let requests in
+//!   progress finish for up to `--drain-timeout`, exit 0. SIGHUP reloads the key ring;
 //!   a bad new file keeps the old one.
 
 mod conn;
@@ -68,6 +69,14 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound) -> 
             Listener::Unix(UnixListener::from_std(l)?)
         }
     };
+    match crate::sys::raise_nofile_limit() {
+        Ok(n) if (n as usize) < settings.limits.max_connections + 64 => log::warn!(
+            "open-file limit {n} is below --max-connections {} + 64: at the limit, accepts will back off on EMFILE",
+            settings.limits.max_connections
+        ),
+        Ok(_) => {}
+        Err(e) => log::warn!("cannot raise the open-file limit: {e}"),
+    }
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -100,29 +109,7 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound) -> 
             }
         };
         match accepted {
-            Ok(Accepted::Tcp(stream, peer)) => {
-                if let Some(allowed) = &settings.web_server_addrs {
-                    if !allowed.contains(&peer.to_canonical()) {
-                        log::warn!("refusing connection from {peer}: not in FCGI_WEB_SERVER_ADDRS");
-                        continue;
-                    }
-                }
-                if let Err(e) = stream.set_nodelay(true) {
-                    log::debug!("TCP_NODELAY: {e}");
-                }
-                let (shared, stop) = (shared.clone(), stop_rx.clone());
-                tokio::spawn(async move {
-                    conn::serve(stream, shared, stop).await;
-                    drop(permit);
-                });
-            }
-            Ok(Accepted::Unix(stream)) => {
-                let (shared, stop) = (shared.clone(), stop_rx.clone());
-                tokio::spawn(async move {
-                    conn::serve(stream, shared, stop).await;
-                    drop(permit);
-                });
-            }
+            Ok(conn) => spawn_conn(conn, Some(permit), &shared, settings, stop_rx.clone()),
             Err(e) => {
                 if matches!(
                     e.raw_os_error(),
@@ -138,13 +125,26 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound) -> 
     }
 
     log::info!("stopping: no new connections; draining for up to {:?}", settings.drain_timeout);
-    drop(listener);
+    // New clients can no longer find a socket file we created...
     if let Some(path) = &bound.created_path {
         if let Err(e) = std::fs::remove_file(path) {
             log::warn!("removing {}: {e}", path.display());
         }
     }
     let _ = stop_tx.send(true);
+    // ...and the ones the kernel already queued are accepted and answered, not reset: they are
+    // requests in flight. Each gets one reply, then its connection closes.
+    let mut drained = 0usize;
+    while let Ok(Ok(conn)) = tokio::time::timeout(Duration::from_millis(2), accept(&listener)).await {
+        let mut rx = stop_rx.clone();
+        rx.borrow_and_update();
+        spawn_conn(conn, slots.clone().try_acquire_owned().ok(), &shared, settings, rx);
+        drained += 1;
+    }
+    if drained > 0 {
+        log::info!("answered {drained} queued connection(s) after the signal");
+    }
+    drop(listener);
     let all = u32::try_from(max).unwrap_or(u32::MAX);
     match tokio::time::timeout(settings.drain_timeout, slots.acquire_many(all)).await {
         Ok(_) => log::info!("stopped"),
@@ -170,6 +170,40 @@ fn reload(policy: &Policy) {
             Err(e) => log::error!("SIGHUP: keeping the previous key ring: {e}"),
         },
         None => log::info!("SIGHUP: nothing to reload (no --keys)"),
+    }
+}
+
+/// Starts serving an accepted connection (TCP peers are checked against FCGI_WEB_SERVER_ADDRS).
+fn spawn_conn(
+    conn: Accepted,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    shared: &Arc<Shared>,
+    settings: &ServerSettings,
+    stop: watch::Receiver<bool>,
+) {
+    let shared = shared.clone();
+    match conn {
+        Accepted::Tcp(stream, peer) => {
+            if let Some(allowed) = &settings.web_server_addrs {
+                if !allowed.contains(&peer.to_canonical()) {
+                    log::warn!("refusing connection from {peer}: not in FCGI_WEB_SERVER_ADDRS");
+                    return;
+                }
+            }
+            if let Err(e) = stream.set_nodelay(true) {
+                log::debug!("TCP_NODELAY: {e}");
+            }
+            tokio::spawn(async move {
+                conn::serve(stream, shared, stop).await;
+                drop(permit);
+            });
+        }
+        Accepted::Unix(stream) => {
+            tokio::spawn(async move {
+                conn::serve(stream, shared, stop).await;
+                drop(permit);
+            });
+        }
     }
 }
 

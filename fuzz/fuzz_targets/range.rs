@@ -1,0 +1,3 @@
+//! Fuzz target: see `xsendfiled::fuzzing::check_range` for the invariant.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| xsendfiled::fuzzing::check_range(data));
