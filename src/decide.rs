@@ -113,6 +113,8 @@ pub enum Reason {
     Legacy(&'static str),
     /// The server's `XSENDFILED_ROOT` does not name a configured root or a directory inside one.
     RootParameter(&'static str),
+    /// The root directory was removed or replaced since it was opened.
+    RootUnavailable,
 }
 
 impl std::fmt::Display for Reason {
@@ -129,6 +131,7 @@ impl std::fmt::Display for Reason {
             Reason::SignedPathMismatch => f.write_str("signed link covers another path than the one served"),
             Reason::Legacy(why) => f.write_str(why),
             Reason::RootParameter(why) => write!(f, "XSENDFILED_ROOT {why}"),
+            Reason::RootUnavailable => f.write_str("the root is gone or was replaced (SIGHUP reopens it)"),
         }
     }
 }
@@ -401,6 +404,17 @@ fn check_file<'p>(
         Err(refusal) => return Ok(Err(refusal)),
     };
     let roots = policy.roots();
+    let base_root = match &base {
+        Base::Configured(i) => *i,
+        Base::Narrowed { holder, .. } => *holder,
+    };
+    if !roots[base_root].is_current() {
+        log::error!(
+            "root {} is gone or was replaced: refusing until it is back or SIGHUP reopens it",
+            roots[base_root].path().display()
+        );
+        return Ok(Err((Status::NotFound, Reason::RootUnavailable)));
+    }
     let resolved = match &base {
         Base::Configured(i) => {
             // A symlink may lead into another configured root; the result names it globally.

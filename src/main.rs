@@ -53,7 +53,11 @@ fn run() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         listen::Launch::FastCgi(bound) => {
-            server::run(config.policy, &config.server, bound).context("server failed")?;
+            let reload_args = args.clone();
+            let reloader: server::Reloader = Box::new(move || {
+                Config::validate(&reload_args, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref()).map(|c| c.policy)
+            });
+            server::run(config.policy, &config.server, bound, reloader).context("server failed")?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -87,6 +87,8 @@ pub struct Resolved<'a> {
 #[derive(Debug)]
 pub struct Root {
     path: PathBuf,
+    configured: PathBuf,
+    id: (u64, u64),
     dir: OwnedFd,
     openat2: AtomicBool,
 }
@@ -111,12 +113,27 @@ impl Root {
                 false
             }
         };
-        Ok(Root { path: canonical, dir, openat2: AtomicBool::new(openat2) })
+        let md = std::fs::metadata(&canonical)?;
+        Ok(Root {
+            path: canonical,
+            configured: path.to_owned(),
+            id: (md.dev(), md.ino()),
+            dir,
+            openat2: AtomicBool::new(openat2),
+        })
     }
 
     /// The canonical root path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether the configured path still names the directory that was opened. A root that was
+    /// removed, renamed away or replaced (a new directory, or a symlink swapped to another one)
+    /// would otherwise be checked in the old tree while the server sends from the new one; until
+    /// it is back, or SIGHUP opens the new one, its requests are refused. One `stat` per request.
+    pub fn is_current(&self) -> bool {
+        std::fs::metadata(&self.configured).is_ok_and(|m| (m.dev(), m.ino()) == self.id)
     }
 
     /// Whether the race-free `openat2` fast path is in use (false after the kernel refused it).

@@ -174,7 +174,7 @@ fn signed_links_through_nginx_and_key_rotation() {
     // A bad file keeps the ring in force and says why.
     write_keys(&keys, "new hex:tooshort\n");
     d.signal(1);
-    wait_until("refused reload", Some(&mut d), || d_log(&run_dir).contains("keeping the previous key ring"));
+    wait_until("refused reload", Some(&mut d), || d_log(&run_dir).contains("keeping the running configuration"));
     assert_eq!(curl(&format!("{base}{new}"), &[]).status, 200);
     // Signatures never reach the log, even at trace level of decisions.
     let log = d_log(&run_dir);

@@ -113,19 +113,20 @@ where
             off += feed.consumed;
             if let Some(Event::Request { role, .. }) = feed.event {
                 let mark = conn.begin_response(&mut out);
+                let policy = shared.policy();
                 crate::service::trace_params(
                     Pairs::new(conn.params()).map_while(Result::ok),
-                    crate::service::tokens_in_path(&shared.policy),
+                    crate::service::tokens_in_path(&policy),
                 );
                 let mut req = Request::from_pairs(Pairs::new(conn.params()).map_while(Result::ok));
                 req.authorize |= role == crate::fcgi::Role::Authorizer;
-                let (status, body) = crate::service::handle(&req, &shared.policy, &mut out);
+                let (status, body) = crate::service::handle(&req, &policy, &mut out);
                 // nginx (and Caddy) finalize the upstream as soon as they see X-Accel-Redirect and
                 // never reuse that connection: close after the reply instead of waiting to read
                 // their EOF (one read and one wake-up less per download).
                 let offload = !req.authorize
                     && status == 200
-                    && matches!(shared.policy.backend, crate::config::Backend::Nginx | crate::config::Backend::Caddy);
+                    && matches!(policy.backend, crate::config::Backend::Nginx | crate::config::Backend::Caddy);
                 close_after_reply |= offload;
                 conn.frame_stdout(&mut out, mark);
                 if let Some(body) = body {

@@ -12,8 +12,8 @@
 //! - Accept errors never end the loop: `EMFILE`/`ENFILE` back off briefly and retry.
 //! - SIGTERM/SIGINT: remove a socket file we created (no new client finds it), accept and answer
 //!   the connections the kernel had already queued, close idle connections, let requests in
-//!   progress finish for up to `--drain-timeout`, exit 0. SIGHUP reloads the key ring;
-//!   a bad new file keeps the old one.
+//!   progress finish for up to `--drain-timeout`, exit 0. SIGHUP reads the whole configuration
+//!   again; one with any problem keeps the running one.
 
 mod conn;
 pub mod listen;
@@ -29,12 +29,31 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{watch, Semaphore};
 
-/// What every connection task shares.
-#[derive(Debug)]
+/// What every connection task shares. The policy is swapped whole on SIGHUP.
 pub(crate) struct Shared {
-    pub(crate) policy: Policy,
+    policy: std::sync::RwLock<Arc<Policy>>,
     pub(crate) limits: Limits,
 }
+
+impl Shared {
+    /// The policy in force (a request keeps the one it started with).
+    pub(crate) fn policy(&self) -> Arc<Policy> {
+        match self.policy.read() {
+            Ok(p) => p.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn replace(&self, p: Policy) {
+        match self.policy.write() {
+            Ok(mut w) => *w = Arc::new(p),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(p),
+        }
+    }
+}
+
+/// Builds the policy again from the same options and environment (for SIGHUP).
+pub type Reloader = Box<dyn Fn() -> Result<Policy, Vec<crate::config::ConfigError>> + Send + Sync>;
 
 enum Listener {
     Tcp(TcpListener),
@@ -45,20 +64,20 @@ enum Listener {
 ///
 /// # Errors
 /// When the runtime or the signal handlers cannot be set up, or the socket cannot be registered.
-pub fn run(policy: Policy, settings: &ServerSettings, bound: Bound) -> io::Result<()> {
+pub fn run(policy: Policy, settings: &ServerSettings, bound: Bound, reloader: Reloader) -> io::Result<()> {
     let runtime = if settings.threads <= 1 {
         tokio::runtime::Builder::new_current_thread().enable_all().build()?
     } else {
         tokio::runtime::Builder::new_multi_thread().worker_threads(settings.threads).enable_all().build()?
     };
-    let shared = Arc::new(Shared { policy, limits: settings.limits });
-    let result = runtime.block_on(serve(shared, settings, bound));
+    let shared = Arc::new(Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits: settings.limits });
+    let result = runtime.block_on(serve(shared, settings, bound, reloader));
     // Connection tasks still running after the drain timeout are dropped here.
     runtime.shutdown_timeout(Duration::from_millis(100));
     result
 }
 
-async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound) -> io::Result<()> {
+async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, reloader: Reloader) -> io::Result<()> {
     let listener = match bound.listener {
         StdListener::Tcp(l) => {
             l.set_nonblocking(true)?;
@@ -86,7 +105,7 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound) -> 
     log::info!(
         "xsendfiled {} serving {} on {}",
         env!("CARGO_PKG_VERSION"),
-        shared.policy.root.path().display(),
+        shared.policy().root.path().display(),
         bound.description
     );
 
@@ -104,7 +123,7 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound) -> 
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
             _ = sighup.recv() => {
-                reload(&shared.policy);
+                reload(&shared, &reloader);
                 continue;
             }
         };
@@ -155,21 +174,22 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound) -> 
     Ok(())
 }
 
-/// SIGHUP: reload what can change without a restart (the key ring, the access log file). A bad new file keeps the
-/// old configuration in force and says why.
-fn reload(policy: &Policy) {
-    if let Some(log) = &policy.access_log {
-        match log.reopen() {
-            Ok(()) => log::info!("SIGHUP: access log reopened"),
-            Err(e) => log::error!("SIGHUP: keeping the old access log file: {e}"),
+/// SIGHUP: the whole configuration is read again (roots reopened, maps, presentation, key ring,
+/// access log reopened) and swapped in for new requests; requests in progress finish with the old
+/// one. A configuration with any problem keeps the running one and says why.
+fn reload(shared: &Shared, reloader: &Reloader) {
+    match reloader() {
+        Ok(policy) => {
+            let keys = policy.signing.as_ref().map_or(0, |s| s.keys().kids().len());
+            shared.replace(policy);
+            log::info!("SIGHUP: configuration reloaded (key ring reloaded, {keys} key(s) active; access log reopened)");
         }
-    }
-    match &policy.signing {
-        Some(signing) => match signing.reload() {
-            Ok(n) => log::info!("SIGHUP: key ring reloaded, {n} key(s) active"),
-            Err(e) => log::error!("SIGHUP: keeping the previous key ring: {e}"),
-        },
-        None => log::info!("SIGHUP: nothing to reload (no --keys)"),
+        Err(errors) => {
+            for e in &errors {
+                log::error!("SIGHUP: {e}");
+            }
+            log::error!("SIGHUP: keeping the running configuration ({} problem(s) in the new one)", errors.len());
+        }
     }
 }
 
