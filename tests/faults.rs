@@ -36,18 +36,22 @@ fn a_root_that_disappears_comes_back_or_is_replaced() {
     // Gone: refused, not checked in a tree the server no longer sends from.
     let away = dir.path().join("root.away");
     std::fs::rename(&tree.root, &away).expect("rename");
-    assert!(ask(&sock, b"/dl/plain.txt").starts_with(b"Status: 404"));
+    // Noticed within the check interval (one second).
+    let gone = Instant::now();
+    wait_until("the root's absence", None, || ask(&sock, b"/dl/plain.txt").starts_with(b"Status: 404"));
+    assert!(gone.elapsed() < Duration::from_millis(1500), "{:?}", gone.elapsed());
     assert!(d.log_text().contains("is gone or was replaced"));
     // A SIGHUP now fails (no root): the running configuration stays and says why.
     d.signal(1);
     wait_until("refused reload", None, || d.log_text().contains("keeping the running configuration"));
     // Back (the same directory): served again.
     std::fs::rename(&away, &tree.root).expect("rename back");
-    assert!(ok(&sock));
+    wait_until("the root back", None, || ok(&sock));
     // Replaced by another directory: refused until SIGHUP opens the new one.
     std::fs::rename(&tree.root, &away).expect("rename");
     std::fs::create_dir(&tree.root).expect("mkdir");
     std::fs::write(tree.root.join("new.txt"), "new tree\n").expect("write");
+    wait_until("the replacement noticed", None, || ask(&sock, b"/dl/plain.txt").starts_with(b"Status: 404"));
     assert!(ask(&sock, b"/dl/new.txt").starts_with(b"Status: 404"));
     d.signal(1);
     wait_until("reload", None, || d.log_text().contains("configuration reloaded"));
