@@ -137,6 +137,8 @@ fn secdownload_vectors() {
         assert_eq!(run(&scheme, "verysecret", path, query, "", now + 61), Err(410), "{name} late");
         assert_eq!(run(&scheme, "verysecret", path, query, "", now - 61), Err(410), "{name} early");
         assert_eq!(run(&scheme, "other-secret", path, query, "", now), Err(403), "{name} wrong secret");
+        // The MAC is checked before the time: an expired forgery learns nothing (lighttpd said 410).
+        assert_eq!(run(&scheme, "other-secret", path, query, "", now + 3600), Err(403), "{name} no expiry oracle");
     }
     // path-segments=1 covers the directory: another file in it verifies, one outside does not.
     let p = "/KOqB1yg3hwwjyrdbxoOOVotIKxE/6955b900/album/02.mp3";
