@@ -7,7 +7,9 @@
 //! 2. Where a signed link is needed (`--require-signature`, or the server's `XSENDFILED_AUTH`), it
 //!    is verified ([`crate::token::sdl1`]): forged or malformed → 403, expired → 410; it must cover
 //!    exactly the path the server asks to serve → else 403.
-//! 3. No path (`PATH_INFO`, `DOCUMENT_URI`, `SCRIPT_NAME` all empty) → 400.
+//! 3. No path (`PATH_INFO`, `DOCUMENT_URI`, `SCRIPT_NAME` all empty) → 400. The path is
+//!    `PATH_INFO` if non-empty, else `DOCUMENT_URI`, else `SCRIPT_NAME`; with a strip prefix and a
+//!    server that split the path, `SCRIPT_NAME` + `PATH_INFO`.
 //! 4. String checks of [`crate::path::validate`] → 404.
 //! 5. Confinement and file checks of [`crate::resolve::Root::resolve`] → 404, or 403 when we may
 //!    not read the file.
@@ -221,9 +223,15 @@ pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result
     let Link { kid, claims, file_path } = link;
     // Which path names the file: one a legacy link carries, the decoded REQUEST_URI of an
     // authorizer, or the path the server passed.
+    // A server that split the path (SCRIPT_NAME=/dl, PATH_INFO=/x) gave the mount point
+    // separately: a strip prefix then applies to the whole path, SCRIPT_NAME + PATH_INFO.
+    let split_by_server = strip_prefix(req, policy).is_some()
+        && req.path_info.is_some_and(|p| !p.is_empty())
+        && req.script_name.is_some_and(|s| !s.is_empty());
     let owned = match (file_path, decoded_uri) {
         (Some(p), _) => Some((p, None)),
         (None, Some(p)) => Some((p, strip_prefix(req, policy))),
+        (None, None) if split_by_server => req.full_path().map(|p| (p.into_owned(), strip_prefix(req, policy))),
         (None, None) => None,
     };
     if let Some((p, strip)) = owned {

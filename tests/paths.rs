@@ -183,6 +183,33 @@ fn malformed_requests_are_400() {
 }
 
 #[test]
+fn a_strip_prefix_applies_to_the_whole_path_when_the_server_split_it() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let policy = Policy::build(&tree.root, Backend::Nginx, Some("/_protected"), Some("/dl"), false).expect("policy");
+    let ask = |pairs: Vec<(&[u8], &[u8])>| match decide(&Request::from_pairs(pairs), &policy) {
+        Ok(Decision::Send(s)) => Ok(s.file.rel.to_vec()),
+        Ok(Decision::Refuse(_, r)) => Err(r),
+        Err(e) => panic!("{e}"),
+    };
+    let get: (&[u8], &[u8]) = (b"REQUEST_METHOD", b"GET");
+    // nginx fastcgi_split_path_info: SCRIPT_NAME=/dl, PATH_INFO=/sub/in.txt.
+    assert_eq!(ask(vec![get, (b"SCRIPT_NAME", b"/dl"), (b"PATH_INFO", b"/sub/in.txt")]), Ok(b"sub/in.txt".to_vec()));
+    // Caddy: PATH_INFO carries the whole path, SCRIPT_NAME empty.
+    assert_eq!(ask(vec![get, (b"SCRIPT_NAME", b""), (b"PATH_INFO", b"/dl/sub/in.txt")]), Ok(b"sub/in.txt".to_vec()));
+    // Another mount is still outside the prefix.
+    assert_eq!(
+        ask(vec![get, (b"SCRIPT_NAME", b"/other"), (b"PATH_INFO", b"/sub/in.txt")]),
+        Err(Reason::Path(P::OutsidePrefix))
+    );
+    // The split does not open a way around the checks.
+    assert_eq!(
+        ask(vec![get, (b"SCRIPT_NAME", b"/dl"), (b"PATH_INFO", b"/../outside/secret.txt")]),
+        Err(Reason::Path(P::DotSegment))
+    );
+}
+
+#[test]
 fn hidden_files_can_be_allowed() {
     let dir = support::tempdir();
     let tree = Tree::create(dir.path());
