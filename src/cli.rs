@@ -295,7 +295,8 @@ pub struct ServeArgs {
     #[arg(long, env = "XSENDFILED_SECDOWNLOAD_HASH_QUERYSTR", value_parser = clap::builder::FalseyValueParser::new(), num_args = 0, default_missing_value = "true")]
     pub secdownload_hash_querystr: bool,
 
-    /// Where to listen: HOST:PORT, [V6]:PORT, unix:PATH or fd:N.
+    /// Where to listen: HOST:PORT, [V6]:PORT, unix:PATH or fd:N (FastCGI); http://HOST:PORT
+    /// (experimental HTTP/1.1 listener for nginx proxy_pass with upstream keepalive).
     #[arg(long, value_name = "ADDR", env = "XSENDFILED_LISTEN")]
     pub listen: Option<String>,
 

@@ -51,8 +51,11 @@ pub enum ConfigError {
         /// What is wrong.
         why: &'static str,
     },
+    /// The HTTP listener answers with headers only; it cannot carry `--backend serve` bodies.
+    #[error("--listen http://… offloads only: --backend serve needs FastCGI or CGI")]
+    HttpServe,
     /// `--listen` is malformed.
-    #[error("--listen {0:?}: expected HOST:PORT, [V6]:PORT, unix:PATH or fd:N")]
+    #[error("--listen {0:?}: expected HOST:PORT, [V6]:PORT, unix:PATH, fd:N or http://HOST:PORT")]
     BadListen(String),
     /// `--socket-mode` is malformed.
     #[error("--socket-mode {0:?}: expected an octal mode such as 0660")]
@@ -165,6 +168,9 @@ pub enum ListenSpec {
     Unix(PathBuf),
     /// An inherited listening descriptor.
     Fd(RawFd),
+    /// Experimental: HTTP/1.1 instead of FastCGI on a TCP address (`http://HOST:PORT`), for a
+    /// proxy that reuses upstream connections (nginx `proxy_pass` with `keepalive`).
+    Http(SocketAddr),
 }
 
 /// Everything the server shell needs.
@@ -281,6 +287,9 @@ impl Config {
             keep(e, parse_duration("--request-timeout", &args.request_timeout)),
         );
         let listen = keep(e, args.listen.as_deref().map(parse_listen).transpose());
+        if matches!(listen, Some(Some(ListenSpec::Http(_)))) && backend == Backend::Serve {
+            e.push(ConfigError::HttpServe);
+        }
         let socket_mode = keep(e, parse_mode(&args.socket_mode));
         let threads = keep(e, bounded("--threads", args.threads, 1, 1024));
         let drain_timeout = keep(e, parse_duration("--drain-timeout", &args.drain_timeout));
@@ -562,6 +571,12 @@ fn normalize_prefix(option: &'static str, value: &str) -> Result<String, ConfigE
 
 fn parse_listen(value: &str) -> Result<ListenSpec, ConfigError> {
     let bad = || ConfigError::BadListen(value.to_owned());
+    if let Some(rest) = value.strip_prefix("http://") {
+        return match parse_listen(rest.strip_suffix('/').unwrap_or(rest))? {
+            ListenSpec::Tcp(addr) => Ok(ListenSpec::Http(addr)),
+            _ => Err(bad()),
+        };
+    }
     if let Some(path) = value.strip_prefix("unix:") {
         if path.is_empty() {
             return Err(bad());
@@ -717,7 +732,15 @@ mod tests {
         assert_eq!(parse_listen("[::1]:9000").ok(), Some(ListenSpec::Tcp("[::1]:9000".parse().expect("addr"))));
         assert_eq!(parse_listen("unix:/run/x.sock").ok(), Some(ListenSpec::Unix("/run/x.sock".into())));
         assert_eq!(parse_listen("fd:3").ok(), Some(ListenSpec::Fd(3)));
-        for bad in ["", "fd:1", "fd:x", "unix:", "nowhere", "1.2.3.4"] {
+        assert_eq!(
+            parse_listen("http://127.0.0.1:9080").ok(),
+            Some(ListenSpec::Http("127.0.0.1:9080".parse().expect("addr")))
+        );
+        assert_eq!(
+            parse_listen("http://localhost:9080/").ok(),
+            Some(ListenSpec::Http("127.0.0.1:9080".parse().expect("addr")))
+        );
+        for bad in ["", "fd:1", "fd:x", "unix:", "nowhere", "1.2.3.4", "http://unix:/x", "http://fd:3", "http://"] {
             assert!(parse_listen(bad).is_err(), "{bad}");
         }
     }

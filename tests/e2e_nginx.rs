@@ -140,3 +140,59 @@ fn nginx_named_location() {
     let _n = support::nginx_example("nginx-named-location.conf", &s.run, &s.tree.root, &upstream, port);
     matrix::check(port, "/dl", None, matrix::Profile { refuses_symlinked: true, ..matrix::STRICT });
 }
+
+/// Sends `request` on `stream` and reads one response (head plus `Content-Length` body).
+fn http_exchange(stream: &mut std::net::TcpStream, request: &str) -> String {
+    use std::io::{Read, Write};
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => got.push(byte[0]),
+            _ => break,
+        }
+    }
+    let head = String::from_utf8_lossy(&got).into_owned();
+    let len: usize =
+        head.lines().find_map(|l| l.strip_prefix("Content-Length: ")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+    let mut body = vec![0u8; len];
+    stream.read_exact(&mut body).expect("body");
+    head + &String::from_utf8_lossy(&body)
+}
+
+#[test]
+fn nginx_with_xsendfiled_over_http() {
+    let Some(s) = setup() else { return };
+    std::fs::create_dir_all(&s.run).expect("mkdir");
+    let xport = support::free_port();
+    let args = support::guard_args(&s.tree.root, Some(&format!("http://127.0.0.1:{xport}")));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut d = support::daemon(&s.run, "xsendfiled", &argv, &[("FCGI_WEB_SERVER_ADDRS", "127.0.0.1")]);
+    wait_until("xsendfiled", Some(&mut d), || support::tcp_up(xport));
+    let port = support::free_port();
+    let _n = support::nginx_example("nginx-http.conf", &s.run, &s.tree.root, &format!("127.0.0.1:{xport}"), port);
+    matrix::check(port, "/dl", Some("/_protected"), matrix::STRICT);
+
+    // The listener itself: three requests on one connection, the offload with Content-Length: 0
+    // (what lets nginx keep the connection), then framing it refuses, which closes it.
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", xport)).expect("connect");
+    c.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
+    let r = http_exchange(&mut c, "GET /dl/plain.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
+    assert!(r.contains("\r\nX-Accel-Redirect: /_protected/plain.txt\r\n"), "{r}");
+    assert!(r.contains("\r\nContent-Length: 0\r\n") && !r.contains("Connection: close"), "{r}");
+    let r = http_exchange(&mut c, "GET /dl/%2e%2e/outside/secret.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(r.starts_with("HTTP/1.1 404 ") && r.contains("Cache-Control: no-store"), "{r}");
+    let r = http_exchange(&mut c, "POST /dl/plain.txt HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");
+    assert!(r.starts_with("HTTP/1.1 405 ") && r.contains("\r\nAllow: "), "{r}");
+    let r = http_exchange(&mut c, "POST /dl/plain.txt HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+    assert!(r.starts_with("HTTP/1.1 400 ") && r.contains("Connection: close"), "{r}");
+    let mut rest = Vec::new();
+    assert_eq!(std::io::Read::read_to_end(&mut c, &mut rest).expect("eof"), 0, "closed after a 400");
+    // A client sending a request line without end is cut off at the size limit.
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", xport)).expect("connect");
+    c.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
+    let r = http_exchange(&mut c, &format!("GET /{} HTTP/1.1\r\n", "a".repeat(70 * 1024)));
+    assert!(r.starts_with("HTTP/1.1 400 "), "{r}");
+}

@@ -2,7 +2,8 @@
 //!
 //! Launch rules, in order (FastCGI 1.0 §2.2, RFC 3875, sd_listen_fds(3)):
 //! 1. `--listen` given: bind TCP (`HOST:PORT`, `[V6]:PORT`), a Unix socket (`unix:PATH`), or adopt
-//!    an inherited descriptor (`fd:N`).
+//!    an inherited descriptor (`fd:N`); `http://HOST:PORT` binds TCP for the experimental HTTP/1.1
+//!    listener (`super::http`) instead of FastCGI.
 //! 2. fd 0 is a listening socket (TCP or Unix — spawn-fcgi, mod_fcgid): serve on it.
 //! 3. `GATEWAY_INTERFACE` is set: CGI mode, one request.
 //! 4. systemd socket activation: `LISTEN_PID` is our pid and `LISTEN_FDS` ≥ 1: serve on fd 3.
@@ -44,6 +45,8 @@ pub struct Bound {
     pub created_path: Option<PathBuf>,
     /// For logs: where we listen.
     pub description: String,
+    /// Speak HTTP/1.1 on it instead of FastCGI (`--listen http://…`, experimental).
+    pub http: bool,
 }
 
 /// How this process was launched.
@@ -105,7 +108,22 @@ pub fn bind(spec: &ListenSpec, socket_mode: u32) -> io::Result<Bound> {
         ListenSpec::Tcp(addr) => {
             let l = std::net::TcpListener::bind(addr)?;
             sys::set_backlog(std::os::fd::AsFd::as_fd(&l), BACKLOG)?;
-            Ok(Bound { listener: StdListener::Tcp(l), created_path: None, description: format!("tcp {addr}") })
+            Ok(Bound {
+                listener: StdListener::Tcp(l),
+                created_path: None,
+                description: format!("tcp {addr}"),
+                http: false,
+            })
+        }
+        ListenSpec::Http(addr) => {
+            let l = std::net::TcpListener::bind(addr)?;
+            sys::set_backlog(std::os::fd::AsFd::as_fd(&l), BACKLOG)?;
+            Ok(Bound {
+                listener: StdListener::Tcp(l),
+                created_path: None,
+                description: format!("http {addr}"),
+                http: true,
+            })
         }
         ListenSpec::Unix(path) => {
             let l = bind_unix(path, socket_mode)?;
@@ -113,6 +131,7 @@ pub fn bind(spec: &ListenSpec, socket_mode: u32) -> io::Result<Bound> {
                 listener: StdListener::Unix(l),
                 created_path: Some(path.clone()),
                 description: format!("unix {}", path.display()),
+                http: false,
             })
         }
         ListenSpec::Fd(fd) => adopt(*fd),
@@ -135,7 +154,7 @@ fn adopt(fd: RawFd) -> io::Result<Bound> {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("fd {fd} is neither TCP nor Unix")));
         }
     };
-    Ok(Bound { listener, created_path: None, description: format!("inherited fd {fd}") })
+    Ok(Bound { listener, created_path: None, description: format!("inherited fd {fd}"), http: false })
 }
 
 fn bind_unix(path: &Path, mode: u32) -> io::Result<UnixListener> {

@@ -16,6 +16,7 @@
 //!   again; one with any problem keeps the running one.
 
 mod conn;
+mod http;
 pub mod listen;
 
 use crate::config::{Policy, ServerSettings};
@@ -128,7 +129,7 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, rel
             }
         };
         match accepted {
-            Ok(conn) => spawn_conn(conn, Some(permit), &shared, settings, stop_rx.clone()),
+            Ok(conn) => spawn_conn(conn, Some(permit), &shared, settings, stop_rx.clone(), bound.http),
             Err(e) => {
                 if matches!(
                     e.raw_os_error(),
@@ -157,7 +158,7 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, rel
     while let Ok(Ok(conn)) = tokio::time::timeout(Duration::from_millis(2), accept(&listener)).await {
         let mut rx = stop_rx.clone();
         rx.borrow_and_update();
-        spawn_conn(conn, slots.clone().try_acquire_owned().ok(), &shared, settings, rx);
+        spawn_conn(conn, slots.clone().try_acquire_owned().ok(), &shared, settings, rx, bound.http);
         drained += 1;
     }
     if drained > 0 {
@@ -193,13 +194,15 @@ fn reload(shared: &Shared, reloader: &Reloader) {
     }
 }
 
-/// Starts serving an accepted connection (TCP peers are checked against FCGI_WEB_SERVER_ADDRS).
+/// Starts serving an accepted connection (TCP peers are checked against FCGI_WEB_SERVER_ADDRS):
+/// FastCGI, or HTTP/1.1 on an `http://` listener (always TCP).
 fn spawn_conn(
     conn: Accepted,
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
     shared: &Arc<Shared>,
     settings: &ServerSettings,
     stop: watch::Receiver<bool>,
+    http: bool,
 ) {
     let shared = shared.clone();
     match conn {
@@ -214,7 +217,11 @@ fn spawn_conn(
                 log::debug!("TCP_NODELAY: {e}");
             }
             tokio::spawn(async move {
-                conn::serve(stream, shared, stop).await;
+                if http {
+                    http::serve(stream, shared, stop).await;
+                } else {
+                    conn::serve(stream, shared, stop).await;
+                }
                 drop(permit);
             });
         }
