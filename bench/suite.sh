@@ -3,12 +3,14 @@
 #
 #   A   nginx serving the file directly (the limit of this path)
 #   B   nginx secure_link (MD5 + expiry), then the file
+#   C   wsgi-xsendfile under flup (threaded FastCGI; ../shared/bench/conf/flup_app.py)
 #   D   PHP-FPM running a 5-line is_file + X-Accel-Redirect script
 #   F   the minimal C libfcgi responder of ../shared/bench/conf/fcgi_min.c (the FastCGI ceiling)
 #   X   nginx -> xsendfiled on a Unix socket -> X-Accel-Redirect
 #   XT  the same over TCP
 #   XS  X with an SDL1 signed link required
 #   XC  xsendfiled as a CGI program under fcgiwrap (a process per request)
+#   XH  nginx proxy_pass (upstream keepalive) -> xsendfiled's experimental HTTP/1.1 listener
 #
 # For each size (1 KiB, 1 MiB), concurrency (8, 64; 512 for X) and run: requests/s, p50/p99,
 # backend CPU µs per request (utime+stime, children included, from /proc), backend peak RSS, and
@@ -27,15 +29,21 @@ CONNS=${CONNS:-"8 64"}
 C512=${C512:-1}
 PORT=${PORT:-18480}
 SHARED=${SHARED:-../shared}
-SETUPS=${SETUPS:-"A B D F X XT XS XC"}
+SETUPS=${SETUPS:-"A B C D F X XT XS XC XH"}
+VENV=${VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/xsendfiled-bench/venv}
 export PATH="$PATH:/usr/sbin"
 
 need=()
-for p in nginx wrk strace gcc fcgiwrap php-fpm8.2; do command -v "$p" >/dev/null || [ -x "/usr/sbin/$p" ] || need+=("$p"); done
+for p in nginx wrk strace gcc fcgiwrap php-fpm8.2 openssl; do command -v "$p" >/dev/null || [ -x "/usr/sbin/$p" ] || need+=("$p"); done
 [ -f /usr/include/fcgiapp.h ] || need+=(libfcgi-dev)
 if [ "${#need[@]}" -gt 0 ]; then
   pkgs=$(printf '%s\n' "${need[@]}" | sed 's/^php-fpm8.2$/php-fpm/' | tr '\n' ' ')
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null
+fi
+python3 -c 'import ensurepip' 2>/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+if ! "$VENV/bin/python" -c 'import flup.server.fcgi, xsendfile' 2>/dev/null; then
+  rm -rf "$VENV" && python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q flup==1.0.3 xsendfile==1.0rc2 Paste==3.10.1 six==1.17.0
 fi
 cargo build --release --locked -q
 bin=$(pwd)/target/release/xsendfiled
@@ -91,7 +99,10 @@ start x "$bin" "${common[@]}" --strip-prefix /x --listen "unix:$work/x.sock" --s
 start xt "$bin" "${common[@]}" --strip-prefix /xt --listen "127.0.0.1:$((PORT + 1))"
 start xs "$bin" "${common[@]}" --strip-prefix /xs --listen "unix:$work/xs.sock" --socket-mode 0666 \
   --keys "$work/keys" --require-signature
+start xh "$bin" "${common[@]}" --strip-prefix /xh --listen "http://127.0.0.1:$((PORT + 2))"
 start fcgiwrap /usr/sbin/fcgiwrap -c 4 -s "unix:$work/cgi.sock"
+# C: flup's socket is created under umask 0o111 by the app itself.
+start flup "$VENV/bin/python" "$SHARED/bench/conf/flup_app.py" plain "$work/c.sock" "$work/files"
 
 cat > "$work/nginx.conf" <<EOF
 worker_processes 2;
@@ -106,6 +117,8 @@ http {
   keepalive_requests 1000000;
   client_body_temp_path $work/cb; fastcgi_temp_path $work/ft; proxy_temp_path $work/pt;
   uwsgi_temp_path $work/ut; scgi_temp_path $work/st;
+  # Idle connections kept per worker: 2 workers x 256 covers wrk -c512.
+  upstream xh { server 127.0.0.1:$((PORT + 2)); keepalive 256; }
   server {
     listen 127.0.0.1:$PORT;
     location /a/ { alias $work/files/; }
@@ -115,6 +128,13 @@ http {
       if (\$secure_link = "") { return 403; }
       if (\$secure_link = "0") { return 410; }
       alias $work/files/;
+    }
+    location /c/ {
+      fastcgi_split_path_info ^(/c)(/.*)\$;
+      include /etc/nginx/fastcgi_params;
+      fastcgi_param SCRIPT_NAME "";
+      fastcgi_param PATH_INFO \$fastcgi_path_info;
+      fastcgi_pass unix:$work/c.sock;
     }
     location /d/ {
       fastcgi_split_path_info ^(/d)(/.*)\$;
@@ -132,6 +152,7 @@ http {
     location /x/ { include /etc/nginx/fastcgi_params; fastcgi_pass unix:$work/x.sock; }
     location /xt/ { include /etc/nginx/fastcgi_params; fastcgi_pass 127.0.0.1:$((PORT + 1)); }
     location /xs/ { include /etc/nginx/fastcgi_params; fastcgi_pass unix:$work/xs.sock; }
+    location /xh/ { proxy_pass http://xh; proxy_http_version 1.1; proxy_set_header Connection ""; }
     location /xc/ {
       include /etc/nginx/fastcgi_params;
       fastcgi_param SCRIPT_FILENAME $bin;
@@ -145,7 +166,7 @@ http {
   }
 }
 EOF
-for s in x xs f php cgi; do for _ in $(seq 100); do [ -S "$work/$s.sock" ] && break; sleep 0.1; done; chmod 666 "$work/$s.sock" 2>/dev/null || true; done
+for s in x xs f php cgi c; do for _ in $(seq 100); do [ -S "$work/$s.sock" ] && break; sleep 0.1; done; chmod 666 "$work/$s.sock" 2>/dev/null || true; done
 start nginx nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;'
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/a/1k/f00.bin" && break; sleep 0.1; done
 
@@ -157,7 +178,7 @@ for s in 1k 1m; do
     echo "/a/$f" >> "$work/urls.A.$s"
     md5=$(printf '%s/b/%s %s' "$exp" "$f" "$secret" | openssl md5 -binary | openssl base64 | tr '+/' '-_' | tr -d '=')
     echo "/b/$f?md5=$md5&expires=$exp" >> "$work/urls.B.$s"
-    for p in D F X XT XC; do echo "/$(echo "$p" | tr 'A-Z' 'a-z')/$f" >> "$work/urls.$p.$s"; done
+    for p in C D F X XT XC XH; do echo "/$(echo "$p" | tr 'A-Z' 'a-z')/$f" >> "$work/urls.$p.$s"; done
     "$bin" sign --keys "$work/keys" --expires 1d "/xs/$f" >> "$work/urls.XS.$s"
   done
 done
@@ -181,7 +202,8 @@ log "verified:$ok_setups"
 backend_pids() {  # the processes whose CPU counts as the setup's backend
   case $1 in
     D) echo "$pid_php $(pgrep -P "$pid_php" | tr '\n' ' ')" ;;
-    F) echo "$pid_fcgimin" ;; X) echo "$pid_x" ;; XT) echo "$pid_xt" ;; XS) echo "$pid_xs" ;;
+    C) echo "$pid_flup" ;;
+    F) echo "$pid_fcgimin" ;; X) echo "$pid_x" ;; XT) echo "$pid_xt" ;; XS) echo "$pid_xs" ;; XH) echo "$pid_xh" ;;
     XC) echo "$pid_fcgiwrap $(pgrep -P "$pid_fcgiwrap" | tr '\n' ' ')" ;;
     *) echo "" ;;
   esac
@@ -196,7 +218,7 @@ for run in $(seq "$RUNS"); do
     conns="$CONNS"; [ "$C512" = 1 ] && conns="$conns 512"
     for c in $conns; do
       for p in $ok_setups; do
-        [ "$c" = 512 ] && [ "$p" != X ] && [ "$p" != A ] && continue
+        [ "$c" = 512 ] && [ "$p" != X ] && [ "$p" != A ] && [ "$p" != XH ] && continue
         bp=$(backend_pids "$p")
         wrk -t2 -c"$c" -d2s -s bench/rotate.lua "http://127.0.0.1:$PORT" -- "$work/urls.$p.$s" > /dev/null 2>&1 || true
         t0=$(ticks "$bp")
@@ -229,5 +251,11 @@ for p in $ok_setups; do
 done
 
 versions="nginx $(nginx -v 2>&1 | sed 's#.*/##'); $(php-fpm8.2 -v | head -1 | cut -d' ' -f1-2); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); xsendfiled $("$bin" --version | cut -d' ' -f2); $(uname -sr); $(nproc) cores"
+# The raw rows stay in the repo next to the report, so it can be audited or re-rendered:
+#   python3 bench/report.py bench/last-run/results.tsv bench/last-run/syscalls.tsv "$(cat bench/last-run/versions)" "$(cat bench/last-run/settings)"
+mkdir -p bench/last-run
+cp "$results" "$work/syscalls.tsv" bench/last-run/
+echo "$versions" > bench/last-run/versions
+echo "RUNS=$RUNS DURATION=$DURATION" > bench/last-run/settings
 python3 bench/report.py "$results" "$work/syscalls.tsv" "$versions" "RUNS=$RUNS DURATION=$DURATION" > BENCHMARKS.md
 log "wrote BENCHMARKS.md and bench/requests.svg"
