@@ -69,24 +69,6 @@ pub fn summary(c: &Config) -> String {
     s
 }
 
-fn pct_decode(raw: &str) -> Result<Vec<u8>, ()> {
-    let b = raw.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let h = b.get(i + 1..i + 3).ok_or(())?;
-            let v = std::str::from_utf8(h).map_err(|_| ())?;
-            out.push(u8::from_str_radix(v, 16).map_err(|_| ())?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    Ok(out)
-}
-
 fn show(b: &[u8]) -> String {
     format!("{:?}", String::from_utf8_lossy(b))
 }
@@ -96,7 +78,7 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
     let p = &c.policy;
     let mut s = format!("{method} {uri}\n");
     let (raw_path, query) = uri.split_once('?').unwrap_or((uri, ""));
-    let Ok(decoded) = pct_decode(raw_path) else {
+    let Some(decoded) = crate::percent::decode_once(raw_path.as_bytes()) else {
         let _ = writeln!(s, "  path           malformed percent-escape: the web server would answer 400 itself\n");
         return s;
     };

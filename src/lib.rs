@@ -39,6 +39,7 @@ pub mod fuzzing;
 pub mod limits;
 pub mod map;
 pub mod path;
+pub mod percent;
 pub mod presentation;
 pub mod request;
 pub mod resolve;

@@ -105,26 +105,6 @@ fn active_content(content_type: &str) -> bool {
     )
 }
 
-/// Percent-decodes a query value once (RFC 3986; `+` stays a plus).
-fn pct_decode(v: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(v.len());
-    let mut i = 0;
-    while i < v.len() {
-        if v[i] == b'%' {
-            let h = v.get(i + 1..i + 3)?;
-            if !h.iter().all(u8::is_ascii_hexdigit) {
-                return None;
-            }
-            out.push(u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(v[i]);
-            i += 1;
-        }
-    }
-    Some(out)
-}
-
 /// One setting from the trusted sources: the trusted query (when enabled) wins over the trusted
 /// parameter.
 fn trusted<'a>(req: &Request<'a>, param: Option<&'a [u8]>, query_key: &[u8]) -> Option<Cow<'a, [u8]>> {
@@ -132,7 +112,7 @@ fn trusted<'a>(req: &Request<'a>, param: Option<&'a [u8]>, query_key: &[u8]) -> 
         let query = req.query_string.unwrap_or_default();
         let found = query.split(|&b| b == b'&').find_map(|p| p.strip_prefix(query_key)?.strip_prefix(b"="));
         if let Some(v) = found {
-            match pct_decode(v) {
+            match crate::percent::decode_once(v) {
                 Some(d) => return Some(Cow::Owned(d)),
                 None => log::warn!("ignoring a malformed {} in the trusted query", String::from_utf8_lossy(query_key)),
             }

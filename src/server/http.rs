@@ -60,32 +60,6 @@ pub(crate) enum HeadError {
     ContentLength,
 }
 
-/// Percent-decodes `raw` once; `None` on a truncated or non-hex escape.
-fn decode_once(raw: &[u8]) -> Option<Vec<u8>> {
-    fn hex(b: u8) -> Option<u8> {
-        match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            b'A'..=b'F' => Some(b - b'A' + 10),
-            _ => None,
-        }
-    }
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while let Some(&b) = raw.get(i) {
-        if b == b'%' {
-            let hi = hex(*raw.get(i + 1)?)?;
-            let lo = hex(*raw.get(i + 2)?)?;
-            out.push(hi << 4 | lo);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    Some(out)
-}
-
 /// Parses a request head (without its final empty line).
 pub(crate) fn parse_head(head: &[u8]) -> Result<Head<'_>, HeadError> {
     let mut lines = head.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
@@ -110,7 +84,7 @@ pub(crate) fn parse_head(head: &[u8]) -> Result<Head<'_>, HeadError> {
         Some(q) => (&target[..q], &target[q + 1..]),
         None => (target, &b""[..]),
     };
-    let path = decode_once(raw_path).ok_or(HeadError::Target)?;
+    let path = crate::percent::decode_once(raw_path).ok_or(HeadError::Target)?;
     let mut body_len: Option<u64> = None;
     for line in lines {
         let colon = line.iter().position(|&b| b == b':').ok_or(HeadError::Field)?;
@@ -143,31 +117,24 @@ pub(crate) fn parse_head(head: &[u8]) -> Result<Head<'_>, HeadError> {
 
 /// Turns the CGI reply in `cgi` into an HTTP/1.1 response appended to `out`.
 pub(crate) fn to_http(cgi: &[u8], keep_alive: bool, out: &mut Vec<u8>) {
-    let split = cgi.windows(4).position(|w| w == b"\r\n\r\n");
-    let (head, body) = match split {
+    use std::io::Write;
+    let (head, body) = match cgi.windows(4).position(|w| w == b"\r\n\r\n") {
         Some(at) => (&cgi[..at], &cgi[at + 4..]),
         None => (cgi, &b""[..]),
     };
-    let mut status: &[u8] = b"200 OK";
-    let mut fields = Vec::with_capacity(head.len() + 64);
-    for line in head.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)) {
-        if line.is_empty() {
-            continue;
-        }
-        if let Some(v) = strip_field(line, b"status") {
-            status = v;
-        } else if strip_field(line, b"content-length").is_none() && strip_field(line, b"connection").is_none() {
-            fields.extend_from_slice(line);
-            fields.extend_from_slice(b"\r\n");
-        }
-    }
+    let fields = || head.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).filter(|l| !l.is_empty());
+    let status = fields().find_map(|l| strip_field(l, b"status")).unwrap_or(b"200 OK");
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(status);
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&fields);
-    out.extend_from_slice(b"Content-Length: ");
-    out.extend_from_slice(body.len().to_string().as_bytes());
-    out.extend_from_slice(b"\r\n");
+    for line in fields() {
+        if [&b"status"[..], b"content-length", b"connection"].iter().all(|name| strip_field(line, name).is_none()) {
+            out.extend_from_slice(line);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "Content-Length: {}\r\n", body.len());
     if !keep_alive {
         out.extend_from_slice(b"Connection: close\r\n");
     }
