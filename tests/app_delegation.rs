@@ -5,17 +5,15 @@
 mod support;
 
 use std::process::Command;
-use support::{curl, wait_until, Tree};
+use support::{curl, wait_until};
 
 #[test]
 fn php_fpm_app_hands_downloads_to_xsendfiled() {
     if !support::require(&["nginx", "curl", "/usr/sbin/php-fpm8.2"]) {
         return;
     }
-    let dir = support::tempdir();
-    let tree = Tree::create(dir.path());
-    let run = dir.path().join("run");
-    std::fs::create_dir_all(&run).expect("mkdir");
+    let ws = support::Workspace::new();
+    let (tree, run) = (&ws.tree, &ws.run);
     // xsendfiled.
     let sock = run.join("x.sock");
     let args = [
@@ -30,7 +28,7 @@ fn php_fpm_app_hands_downloads_to_xsendfiled() {
     ]
     .map(str::to_owned);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut d = support::daemon(&run, "xsendfiled", &argv, &[]);
+    let mut d = support::daemon(run, "xsendfiled", &argv, &[]);
     wait_until("xsendfiled", Some(&mut d), || support::unix_up(&sock));
     // PHP-FPM with the example app.
     let app_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conf-examples/app");
@@ -65,7 +63,7 @@ fn php_fpm_app_hands_downloads_to_xsendfiled() {
             ("PHP_SOCKET", php_sock.display().to_string()),
         ],
     );
-    let _n = support::nginx(&run, &conf, port);
+    let _n = support::nginx(run, &conf, port);
     let base = format!("http://127.0.0.1:{port}/download");
     let cookie = ["-H", "Cookie: session=alice"];
 

@@ -5,7 +5,7 @@
 mod support;
 
 use std::process::Command;
-use support::{url_path, wait_until, Tree};
+use support::{url_path, wait_until};
 
 #[test]
 fn chromium_saves_files_under_the_names_we_send() {
@@ -19,18 +19,16 @@ fn chromium_saves_files_under_the_names_we_send() {
         assert!(support::require(&["/nonexistent/playwright-core (run scripts/install-deps.sh)"]));
         return;
     }
-    let dir = support::tempdir();
-    let tree = Tree::create(dir.path());
-    let run = dir.path().join("run");
-    std::fs::create_dir_all(&run).expect("mkdir");
+    let ws = support::Workspace::new();
+    let (tree, run) = (&ws.tree, &ws.run);
     let sock = run.join("x.sock");
     let mut args = support::guard_args(&tree.root, Some(&format!("unix:{}", sock.display())));
     args.extend(["--disposition".to_string(), "attachment".to_string()]);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut d = support::daemon(&run, "xsendfiled", &argv, &[]);
+    let mut d = support::daemon(run, "xsendfiled", &argv, &[]);
     wait_until("xsendfiled", Some(&mut d), || support::unix_up(&sock));
     let port = support::free_port();
-    let _n = support::nginx_example("nginx.conf", &run, &tree.root, &format!("unix:{}", sock.display()), port);
+    let _n = support::nginx_example("nginx.conf", run, &tree.root, &format!("unix:{}", sock.display()), port);
 
     // (path under the root, the name the browser must save it as)
     let cases: &[(&str, &str)] = &[

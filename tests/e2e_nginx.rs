@@ -5,29 +5,18 @@
 mod support;
 
 use std::process::Command;
-use support::{conf_example, fill_template, matrix, nginx, wait_until, Tree};
+use support::{conf_example, fill_template, matrix, nginx, wait_until};
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    tree: Tree,
-    run: std::path::PathBuf,
-}
+type Setup = support::Workspace;
 
 fn setup() -> Option<Setup> {
-    if !support::require(&["nginx", "curl"]) {
-        return None;
-    }
-    let dir = support::tempdir();
-    let tree = Tree::create(dir.path());
-    let run = dir.path().join("run");
-    Some(Setup { tree, run, _dir: dir })
+    support::require(&["nginx", "curl"]).then(support::Workspace::new)
 }
 
 #[test]
 fn nginx_with_xsendfiled_on_a_unix_socket() {
     let Some(s) = setup() else { return };
     let sock = s.run.join("xsendfiled.sock");
-    std::fs::create_dir_all(&s.run).expect("mkdir");
     let args = support::guard_args(&s.tree.root, Some(&format!("unix:{}", sock.display())));
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut d = support::daemon(&s.run, "xsendfiled", &argv, &[]);
@@ -42,7 +31,6 @@ fn nginx_with_xsendfiled_on_a_unix_socket() {
 #[test]
 fn nginx_with_xsendfiled_on_tcp() {
     let Some(s) = setup() else { return };
-    std::fs::create_dir_all(&s.run).expect("mkdir");
     let xport = support::free_port();
     let args = support::guard_args(&s.tree.root, Some(&format!("127.0.0.1:{xport}")));
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -71,7 +59,6 @@ fn nginx_with_xsendfiled_under_spawn_fcgi_tcp() {
     if !support::require(&["spawn-fcgi"]) {
         return;
     }
-    std::fs::create_dir_all(&s.run).expect("mkdir");
     let xport = support::free_port();
     let mut p = spawn_fcgi(&s, &["-a".into(), "127.0.0.1".into(), "-p".into(), xport.to_string()]);
     wait_until("spawn-fcgi tcp", Some(&mut p), || support::tcp_up(xport));
@@ -87,7 +74,6 @@ fn nginx_with_xsendfiled_under_spawn_fcgi_unix() {
     if !support::require(&["spawn-fcgi"]) {
         return;
     }
-    std::fs::create_dir_all(&s.run).expect("mkdir");
     let sock = s.run.join("spawned.sock");
     let mut p = spawn_fcgi(&s, &["-s".into(), sock.display().to_string(), "-M".into(), "0660".into()]);
     wait_until("spawn-fcgi unix", Some(&mut p), || support::unix_up(&sock));
@@ -103,7 +89,6 @@ fn nginx_with_xsendfiled_as_cgi_under_fcgiwrap() {
     if !support::require(&["/usr/sbin/fcgiwrap"]) {
         return;
     }
-    std::fs::create_dir_all(&s.run).expect("mkdir");
     let sock = s.run.join("fcgiwrap.sock");
     let mut cmd = Command::new("/usr/sbin/fcgiwrap");
     cmd.arg("-c").arg("2").arg("-s").arg(format!("unix:{}", sock.display()));
@@ -128,7 +113,6 @@ fn nginx_with_xsendfiled_as_cgi_under_fcgiwrap() {
 #[test]
 fn nginx_named_location() {
     let Some(s) = setup() else { return };
-    std::fs::create_dir_all(&s.run).expect("mkdir");
     let sock = s.run.join("xsendfiled.sock");
     let mut args = support::guard_args(&s.tree.root, Some(&format!("unix:{}", sock.display())));
     args[3] = "@files".into();
@@ -164,7 +148,6 @@ fn http_exchange(stream: &mut std::net::TcpStream, request: &str) -> String {
 #[test]
 fn nginx_with_xsendfiled_over_http() {
     let Some(s) = setup() else { return };
-    std::fs::create_dir_all(&s.run).expect("mkdir");
     let xport = support::free_port();
     let args = support::guard_args(&s.tree.root, Some(&format!("http://127.0.0.1:{xport}")));
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();

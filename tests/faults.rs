@@ -76,18 +76,16 @@ fn nginx_reloading_and_restarting_under_load() {
     if !support::require(&["nginx"]) {
         return;
     }
-    let dir = support::tempdir();
-    let tree = Tree::create(dir.path());
-    let run = dir.path().join("run");
-    std::fs::create_dir_all(&run).expect("mkdir");
+    let ws = support::Workspace::new();
+    let (tree, run) = (&ws.tree, &ws.run);
     let sock = run.join("x.sock");
     let args = support::guard_args(&tree.root, Some(&format!("unix:{}", sock.display())));
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut d = support::daemon(&run, "xsendfiled", &argv, &[]);
+    let mut d = support::daemon(run, "xsendfiled", &argv, &[]);
     wait_until("xsendfiled", Some(&mut d), || support::unix_up(&sock));
     let port = support::free_port();
     let upstream = format!("unix:{}", sock.display());
-    let nginx = support::nginx_example("nginx.conf", &run, &tree.root, &upstream, port);
+    let nginx = support::nginx_example("nginx.conf", run, &tree.root, &upstream, port);
     // Load while nginx reloads its configuration five times: no request fails.
     let deadline = Instant::now() + Duration::from_secs(3);
     let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
@@ -118,7 +116,7 @@ fn nginx_reloading_and_restarting_under_load() {
     assert!(ok > 100);
     // nginx stops and starts again: xsendfiled, untouched, serves the new nginx at once.
     drop(nginx);
-    let nginx = support::nginx_example("nginx.conf", &run, &tree.root, &upstream, port);
+    let nginx = support::nginx_example("nginx.conf", run, &tree.root, &upstream, port);
     for _ in 0..50 {
         assert!(http_ok(port, "/dl/plain.txt", b"plain\n"));
     }

@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-use support::{conf_example, fill_template, matrix, wait_until, Tree};
+use support::{conf_example, fill_template, matrix, wait_until};
 
 fn alive(pid: i32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
@@ -30,10 +30,8 @@ fn spawn_fcgi_with_several_children_sharing_one_socket() {
     if !support::require(&["spawn-fcgi", "nginx", "curl"]) {
         return;
     }
-    let dir = support::tempdir();
-    let tree = Tree::create(dir.path());
-    let run = dir.path().join("run");
-    std::fs::create_dir_all(&run).expect("mkdir");
+    let ws = support::Workspace::new();
+    let (tree, run) = (&ws.tree, &ws.run);
     let sock = run.join("spawned.sock");
     let pidfile = run.join("xsendfiled.pid");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("conf-examples/spawn-fcgi.sh");
@@ -60,7 +58,7 @@ fn spawn_fcgi_with_several_children_sharing_one_socket() {
     let inode = |pid: i32| std::fs::read_link(format!("/proc/{pid}/fd/0")).expect("fd 0");
     assert!(pids.iter().all(|&p| inode(p) == inode(pids[0])), "one socket shared by all");
     let port = support::free_port();
-    let _n = support::nginx_example("nginx.conf", &run, &tree.root, &format!("unix:{}", sock.display()), port);
+    let _n = support::nginx_example("nginx.conf", run, &tree.root, &format!("unix:{}", sock.display()), port);
     matrix::check(port, "/dl", Some("/_protected"), matrix::STRICT);
     // One child going away leaves the others serving.
     let _ = Command::new("kill").arg(pids[0].to_string()).status();
@@ -78,10 +76,8 @@ fn systemd_units_are_hardened_and_their_exec_start_serves() {
     if !support::require(&["systemd-analyze", "python3", "nginx", "curl"]) {
         return;
     }
-    let dir = support::tempdir();
-    let tree = Tree::create(dir.path());
-    let run = dir.path().join("run");
-    std::fs::create_dir_all(&run).expect("mkdir");
+    let ws = support::Workspace::new();
+    let (tree, run) = (&ws.tree, &ws.run);
     let sock = run.join("xsendfiled.sock");
     let root = tree.root.display().to_string();
     let service = fill_template(
@@ -136,7 +132,7 @@ os.execv(sys.argv[2], sys.argv[2:])
     let mut d = support::spawn(cmd, "xsendfiled-systemd", &run.join("xsendfiled.log"));
     wait_until("socket-activated xsendfiled", Some(&mut d), || support::unix_up(&sock));
     let port = support::free_port();
-    let _n = support::nginx_example("nginx.conf", &run, &tree.root, &format!("unix:{}", sock.display()), port);
+    let _n = support::nginx_example("nginx.conf", run, &tree.root, &format!("unix:{}", sock.display()), port);
     matrix::check(port, "/dl", Some("/_protected"), matrix::STRICT);
     assert!(d.log_text().contains("on inherited fd 3"), "{}", d.log_text());
     // The stop systemd sends: SIGTERM, then exit 0 within TimeoutStopSec.

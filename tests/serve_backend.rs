@@ -36,14 +36,12 @@ fn serve_backend_through_nginx() {
     if !support::require(&["nginx", "curl"]) {
         return;
     }
-    let dir = support::tempdir();
-    let tree = Tree::create(dir.path());
-    let run = dir.path().join("run");
-    std::fs::create_dir_all(&run).expect("mkdir");
+    let ws = support::Workspace::new();
+    let (tree, run) = (&ws.tree, &ws.run);
     let sock = run.join("x.sock");
-    let _d = serve_daemon(&run, &tree.root, &sock);
+    let _d = serve_daemon(run, &tree.root, &sock);
     let port = support::free_port();
-    let _n = support::nginx_example("nginx.conf", &run, &tree.root, &format!("unix:{}", sock.display()), port);
+    let _n = support::nginx_example("nginx.conf", run, &tree.root, &format!("unix:{}", sock.display()), port);
     matrix::check(port, "/dl", None, matrix::STRICT);
     let base = format!("http://127.0.0.1:{port}/dl");
     // Our own validators and range answers (nginx passes them through).

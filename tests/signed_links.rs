@@ -120,20 +120,18 @@ fn signed_links_through_nginx_and_key_rotation() {
     if !support::require(&["nginx", "curl"]) {
         return;
     }
-    let dir = support::tempdir();
-    let tree = Tree::create(dir.path());
-    let run_dir = dir.path().join("run");
-    std::fs::create_dir_all(&run_dir).expect("mkdir");
+    let ws = support::Workspace::new();
+    let (tree, run_dir) = (&ws.tree, &ws.run);
     let keys = run_dir.join("keys");
     write_keys(&keys, &format!("old hex:{}\nnew b64:{}\n", "11".repeat(32), "A".repeat(43)));
     let sock = run_dir.join("x.sock");
     let mut args = support::guard_args(&tree.root, Some(&format!("unix:{}", sock.display())));
     args.extend(["--keys".into(), keys.display().to_string(), "--require-signature".into()]);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut d = support::daemon(&run_dir, "xsendfiled", &argv, &[]);
+    let mut d = support::daemon(run_dir, "xsendfiled", &argv, &[]);
     wait_until("xsendfiled", Some(&mut d), || support::unix_up(&sock));
     let port = support::free_port();
-    let _n = support::nginx_example("nginx.conf", &run_dir, &tree.root, &format!("unix:{}", sock.display()), port);
+    let _n = support::nginx_example("nginx.conf", run_dir, &tree.root, &format!("unix:{}", sock.display()), port);
     let base = format!("http://127.0.0.1:{port}");
 
     let l = sign_cli(&keys, &["--filename", "Bericht für Q3.txt", "/dl/dir with space/ä ö.txt"]);
@@ -168,16 +166,16 @@ fn signed_links_through_nginx_and_key_rotation() {
     assert_eq!(curl(&format!("{base}{new}"), &[]).status, 200);
     write_keys(&keys, &format!("new b64:{}\n", "A".repeat(43)));
     d.signal(1);
-    wait_until("reload", Some(&mut d), || d_log(&run_dir).contains("key ring reloaded, 1 key(s) active"));
+    wait_until("reload", Some(&mut d), || d_log(run_dir).contains("key ring reloaded, 1 key(s) active"));
     assert_eq!(curl(&format!("{base}{old}"), &[]).status, 403);
     assert_eq!(curl(&format!("{base}{new}"), &[]).status, 200);
     // A bad file keeps the ring in force and says why.
     write_keys(&keys, "new hex:tooshort\n");
     d.signal(1);
-    wait_until("refused reload", Some(&mut d), || d_log(&run_dir).contains("keeping the running configuration"));
+    wait_until("refused reload", Some(&mut d), || d_log(run_dir).contains("keeping the running configuration"));
     assert_eq!(curl(&format!("{base}{new}"), &[]).status, 200);
     // Signatures never reach the log, even at trace level of decisions.
-    let log = d_log(&run_dir);
+    let log = d_log(run_dir);
     let sig = new.rsplit("sig=").next().expect("sig");
     assert!(!log.contains(sig), "signature leaked into the log");
 }
@@ -248,10 +246,8 @@ fn mod_auth_token_links_through_nginx() {
     if !support::require(&["nginx", "curl"]) {
         return;
     }
-    let dir = support::tempdir();
-    let tree = Tree::create(dir.path());
-    let run_dir = dir.path().join("run");
-    std::fs::create_dir_all(&run_dir).expect("mkdir");
+    let ws = support::Workspace::new();
+    let (tree, run_dir) = (&ws.tree, &ws.run);
     let keys = run_dir.join("keys");
     write_keys(&keys, "legacy text:secret\n");
     let sock = run_dir.join("x.sock");
@@ -261,10 +257,10 @@ fn mod_auth_token_links_through_nginx() {
             .map(str::to_owned),
     );
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut d = support::daemon(&run_dir, "xsendfiled", &argv, &[]);
+    let mut d = support::daemon(run_dir, "xsendfiled", &argv, &[]);
     wait_until("xsendfiled", Some(&mut d), || support::unix_up(&sock));
     let port = support::free_port();
-    let _n = support::nginx_example("nginx.conf", &run_dir, &tree.root, &format!("unix:{}", sock.display()), port);
+    let _n = support::nginx_example("nginx.conf", run_dir, &tree.root, &format!("unix:{}", sock.display()), port);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs();
     let ts = format!("{now:08x}");
     let token = |path: &str| {

@@ -260,6 +260,27 @@ pub fn url_path(path: &[u8]) -> String {
     s
 }
 
+/// A scratch directory holding the test [`Tree`] and an empty `run/` for sockets, logs and
+/// configurations; removed when dropped.
+pub struct Workspace {
+    /// The shared tree of names.
+    pub tree: Tree,
+    /// `run/`, created.
+    pub run: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    /// Creates the directory, the tree and `run/`.
+    pub fn new() -> Workspace {
+        let dir = tempdir();
+        let tree = Tree::create(dir.path());
+        let run = dir.path().join("run");
+        std::fs::create_dir_all(&run).expect("mkdir run");
+        Workspace { tree, run, _dir: dir }
+    }
+}
+
 /// The test tree: `base/root` (served), `base/root-private` (a sibling sharing the root's name as
 /// a prefix) and `base/outside`. Returns the root path.
 pub struct Tree {
