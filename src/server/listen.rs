@@ -105,25 +105,12 @@ fn systemd_fd() -> Option<RawFd> {
 /// Bind failures, a live socket or a non-socket file at a Unix path, an fd that is not listening.
 pub fn bind(spec: &ListenSpec, socket_mode: u32) -> io::Result<Bound> {
     match spec {
-        ListenSpec::Tcp(addr) => {
+        ListenSpec::Tcp(addr) | ListenSpec::Http(addr) => {
             let l = std::net::TcpListener::bind(addr)?;
             sys::set_backlog(std::os::fd::AsFd::as_fd(&l), BACKLOG)?;
-            Ok(Bound {
-                listener: StdListener::Tcp(l),
-                created_path: None,
-                description: format!("tcp {addr}"),
-                http: false,
-            })
-        }
-        ListenSpec::Http(addr) => {
-            let l = std::net::TcpListener::bind(addr)?;
-            sys::set_backlog(std::os::fd::AsFd::as_fd(&l), BACKLOG)?;
-            Ok(Bound {
-                listener: StdListener::Tcp(l),
-                created_path: None,
-                description: format!("http {addr}"),
-                http: true,
-            })
+            let http = matches!(spec, ListenSpec::Http(_));
+            let description = format!("{} {addr}", if http { "http" } else { "tcp" });
+            Ok(Bound { listener: StdListener::Tcp(l), created_path: None, description, http })
         }
         ListenSpec::Unix(path) => {
             let l = bind_unix(path, socket_mode)?;
