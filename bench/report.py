@@ -84,40 +84,37 @@ def main():
                 )
             out.append("")
 
-    def g(setup, size, conns, field):
-        return stat(setup, size, conns, field)
-
     targets = []
 
     def target(name, value, ok):
         targets.append(f"| {name} | {value} | {'met' if ok else 'not met'} |")
 
-    x, f_, d = g("X", "1k", "64", "rps"), g("F", "1k", "64", "rps"), g("D", "1k", "64", "rps")
+    x, f_, d = stat("X", "1k", "64", "rps"), stat("F", "1k", "64", "rps"), stat("D", "1k", "64", "rps")
     if x and f_:
         target("X ≥ 0.95 × F (1 KiB, c64)", f"{x / f_:.2f} × F", x >= 0.95 * f_)
     if x and d:
         target("X ≥ 1.3 × D (1 KiB, c64)", f"{x / d:.2f} × D", x >= 1.3 * d)
-    xp, dp = g("X", "1k", "64", "p99_us"), g("D", "1k", "64", "p99_us")
+    xp, dp = stat("X", "1k", "64", "p99_us"), stat("D", "1k", "64", "p99_us")
     if xp and dp:
         target("X p99 ≤ D p99 (1 KiB, c64)", f"{xp / 1000:.2f} ms vs {dp / 1000:.2f} ms", xp <= dp)
-    xc = g("X", "1k", "64", "cpu_us")
+    xc = stat("X", "1k", "64", "cpu_us")
     if xc is not None:
         target("X CPU ≤ 10 µs/request (1 KiB, c64)", f"{xc:.1f} µs", xc <= 10)
     for c, limit in (("64", 8), ("512", 32)):
-        rss = g("X", "1k", c, "rss_kib")
+        rss = stat("X", "1k", c, "rss_kib")
         if rss:
             target(f"X RSS ≤ {limit} MiB at c{c}", f"{rss / 1024:.1f} MiB", rss / 1024 <= limit)
-    xs = g("XS", "1k", "64", "rps")
+    xs = stat("XS", "1k", "64", "rps")
     if xs and x:
         target("XS within 5% of X (1 KiB, c64)", f"{xs / x:.3f} × X", xs >= 0.95 * x)
     for c in ("8", "64"):
-        xm, am = g("X", "1m", c, "rps"), g("A", "1m", c, "rps")
+        xm, am = stat("X", "1m", c, "rps"), stat("A", "1m", c, "rps")
         if xm and am:
             target(f"X ≥ 0.9 × A, 1 MiB, c{c}", f"{xm / am:.2f} × A", xm >= 0.9 * am)
-    xcgi = g("XC", "1k", "8", "p50_us")
+    xcgi = stat("XC", "1k", "8", "p50_us")
     if xcgi:
         target("CGI ≤ 2 ms wall per request (XC p50, 1 KiB, c8)", f"{xcgi / 1000:.2f} ms", xcgi <= 2000)
-    xh = g("XH", "1k", "64", "rps")
+    xh = stat("XH", "1k", "64", "rps")
     if xh and x:
         target("XH ≥ 1.3 × X: build the HTTP listener properly (1 KiB, c64)", f"{xh / x:.2f} × X", xh >= 1.3 * x)
     if xh and d:
@@ -135,7 +132,7 @@ def main():
     print("\n".join(out))
 
     # The plot: req/s per setup, 1 KiB and 1 MiB at c64.
-    bars = [(s, g(s, "1k", "64", "rps") or 0, g(s, "1m", "64", "rps") or 0) for s in NAMES if (s, "1k", "64") in rows]
+    bars = [(s, stat(s, "1k", "64", "rps") or 0, stat(s, "1m", "64", "rps") or 0) for s in NAMES if (s, "1k", "64") in rows]
     top = max([b for _, a, m in bars for b in (a, m)] + [1])
     w, bh, gap = 720, 16, 10
     h = 40 + len(bars) * (2 * bh + gap) + 30
