@@ -252,10 +252,12 @@ done
 
 versions="nginx $(nginx -v 2>&1 | sed 's#.*/##'); $(php-fpm8.2 -v | head -1 | cut -d' ' -f1-2); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); xsendfiled $("$bin" --version | cut -d' ' -f2); $(uname -sr); $(nproc) cores"
 # The raw rows stay in the repo next to the report, so it can be audited or re-rendered:
-#   python3 bench/report.py bench/last-run/results.tsv bench/last-run/syscalls.tsv "$(cat bench/last-run/versions)" "$(cat bench/last-run/settings)"
+#   python3 bench/report.py bench/last-run/results.tsv bench/last-run/syscalls.tsv "$(cat bench/last-run/versions)" "$(cat bench/last-run/settings)" bench/last-run/growth.tsv
+log "cost growth (criterion)"
+bench/growth.sh
 mkdir -p bench/last-run
 cp "$results" "$work/syscalls.tsv" bench/last-run/
 echo "$versions" > bench/last-run/versions
 echo "RUNS=$RUNS DURATION=$DURATION" > bench/last-run/settings
-python3 bench/report.py "$results" "$work/syscalls.tsv" "$versions" "RUNS=$RUNS DURATION=$DURATION" > BENCHMARKS.md
+python3 bench/report.py "$results" "$work/syscalls.tsv" "$versions" "RUNS=$RUNS DURATION=$DURATION" bench/last-run/growth.tsv > BENCHMARKS.md
 log "wrote BENCHMARKS.md and bench/requests.svg"

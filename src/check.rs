@@ -28,7 +28,7 @@ pub fn summary(c: &Config) -> String {
     for r in &p.other_roots {
         let _ = writeln!(s, "  root           {} (further root)", r.path().display());
     }
-    for m in &p.map {
+    for m in p.map.entries() {
         let _ = writeln!(s, "  map            {} -> {}/", String::from_utf8_lossy(&m.fs), m.uri);
     }
     let backend = match p.backend {
@@ -162,7 +162,7 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
             let roots = p.roots();
             let holder = roots.get(send.file.root).map_or(p.root.path(), |r| r.path());
             let abs = [holder.as_os_str().as_encoded_bytes(), b"/", &send.file.rel].concat();
-            let via = match crate::map::lookup(&p.map, &abs) {
+            let via = match p.map.lookup(&abs) {
                 Some((entry, _)) if req.trusted.redirect_map.is_none() => {
                     format!("--map entry {}={}", String::from_utf8_lossy(&entry.fs), entry.uri)
                 }

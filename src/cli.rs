@@ -192,7 +192,8 @@ pub struct ServeArgs {
     pub root: Vec<PathBuf>,
 
     /// Redirect map FS_PREFIX=URI_PREFIX[,...]: the internal URI prefix for files under each
-    /// file-system prefix (most specific wins); needed for every root after the first.
+    /// file-system prefix (most specific wins; a prefix given twice is an error); needed for every
+    /// root after the first.
     #[arg(long, value_name = "MAP", env = "XSENDFILED_MAP")]
     pub map: Option<String>,
 
@@ -242,7 +243,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE", env = "XSENDFILED_ACCESS_LOG")]
     pub access_log: Option<String>,
 
-    /// Key ring for signed links: one `KID hex:SECRET` or `KID b64:SECRET` per line; reloaded on SIGHUP.
+    /// Key ring for signed links: one `KID hex:SECRET` or `KID b64:SECRET` per line; reloaded on
+    /// SIGHUP. Up to 10,000 keys for sdl1; 16 for compatibility schemes, whose links name no key.
     #[arg(long, value_name = "FILE", env = "XSENDFILED_KEYS")]
     pub keys: Option<PathBuf>,
 

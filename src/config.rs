@@ -149,7 +149,7 @@ pub struct Policy {
     /// Further `--root` directories (a symlink may lead between roots; `XSENDFILED_ROOT` selects).
     pub other_roots: Vec<Root>,
     /// `--map`: file-system prefix → internal URI prefix.
-    pub map: Vec<crate::map::MapEntry>,
+    pub map: crate::map::Map,
 }
 
 impl Policy {
@@ -279,6 +279,9 @@ impl Config {
                 None => Ok(None),
             },
         );
+        if let (Some(scheme), Some(Some(ring)), Some(path)) = (&scheme, &ring, &args.keys) {
+            keep(e, ring.check_scheme(scheme.legacy_name(), &path.display().to_string()).map_err(ConfigError::Keys));
+        }
         let limits = (
             keep(e, bounded("--max-params-bytes", args.max_params_bytes, 4096, 16 << 20)),
             keep(e, bounded("--max-params", args.max_params, 16, 1_000_000)),
@@ -342,6 +345,7 @@ impl Config {
                 let abs = r.path().as_os_str().as_encoded_bytes();
                 let covered = policy
                     .map
+                    .entries()
                     .iter()
                     .any(|m| abs.starts_with(&m.fs) && matches!(abs.get(m.fs.len()), None | Some(b'/')));
                 if !covered {
@@ -470,7 +474,7 @@ impl Policy {
             presentation: crate::presentation::Defaults::default(),
             access_log: None,
             other_roots: Vec::new(),
-            map: Vec::new(),
+            map: crate::map::Map::default(),
         })
     }
 }

@@ -87,7 +87,7 @@ pub fn target(
     let holder = roots.get(file.root).map_or(policy.root.path(), |r| r.path()).as_os_str().as_bytes();
     let abs = [holder, b"/", &file.rel].concat();
     let request_map;
-    let map: &[crate::map::MapEntry] = match req.trusted.redirect_map {
+    let map: &crate::map::Map = match req.trusted.redirect_map {
         Some(text) => match crate::map::parse(&String::from_utf8_lossy(text), false) {
             Ok(m) => {
                 request_map = m;
@@ -100,7 +100,7 @@ pub fn target(
         },
         None => &policy.map,
     };
-    if let Some((entry, rest)) = crate::map::lookup(map, &abs) {
+    if let Some((entry, rest)) = map.lookup(&abs) {
         return Ok(Some((entry.uri.clone(), rest.to_vec())));
     }
     if file.root == 0 {

@@ -99,6 +99,27 @@ fn configuration_errors_exit_2_with_one_clear_line() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: {err}");
     }
+    // Compatibility links name no key, so each request tries every key: their ring is capped at
+    // 16; SDL1 looks keys up by id and takes the full ring.
+    let ring = |n: usize| (0..n).map(|i| format!("k{i} hex:{:032x}\n", i + 1)).collect::<String>();
+    for (n, scheme, ok) in [(17, "secure-link-secret", false), (16, "secure-link-secret", true), (17, "sdl1", true)] {
+        std::fs::write(&keys, ring(n)).expect("write");
+        std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
+        let out = run(&["check", "--root", d, "--internal-prefix", "/p", "--keys", k, "--token-scheme", scheme], &[]);
+        let err = String::from_utf8_lossy(&out.stdout);
+        if ok {
+            assert_eq!(out.status.code(), Some(0), "{n} keys, {scheme}: {err}");
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{n} keys, {scheme}: {err}");
+            assert!(err.contains("17 keys, but links of --token-scheme secure-link-secret name no key"), "{err}");
+        }
+    }
+    // One file-system prefix mapped twice is ambiguous: refused, not resolved by order.
+    let twice = format!("{d}=/a,{d}/=/b");
+    let out = run(&["check", "--root", d, "--internal-prefix", "/p", "--map", &twice], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is already mapped by entry 1"));
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o644)).expect("chmod");
     let out =
         run(&["--root", d, "--internal-prefix", "/p", "--keys", k, "--allow-readable-keys", "--listen", "bad"], &[]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--listen"), "readable keys accepted when allowed");

@@ -18,6 +18,9 @@ use thiserror::Error;
 pub const MIN_SECRET_BYTES: usize = 16;
 /// Most keys in one ring.
 pub const MAX_KEYS: usize = 10_000;
+/// Most keys in a ring used by a compatibility scheme: those links name no key, so a request is
+/// checked against every key in turn, and its cost grows with the ring.
+pub const MAX_LEGACY_KEYS: usize = 16;
 
 /// A problem with the key file.
 #[derive(Debug, Error)]
@@ -55,6 +58,20 @@ pub enum KeyError {
     /// No key at all.
     #[error("{0}: no keys")]
     Empty(String),
+    /// More keys than a compatibility scheme may try per request.
+    #[error(
+        "{path}: {keys} keys, but links of --token-scheme {scheme} name no key, so every request would be \
+         checked against each one; at most {max} keys with this scheme",
+        max = MAX_LEGACY_KEYS
+    )]
+    TooManyForScheme {
+        /// The file.
+        path: String,
+        /// How many keys it holds.
+        keys: usize,
+        /// The scheme.
+        scheme: &'static str,
+    },
 }
 
 /// Secrets by key id.
@@ -139,6 +156,20 @@ impl KeyRing {
         Ok(ring)
     }
 
+    /// Refuses a ring too large for a scheme whose links name no key (`scheme` is that scheme's
+    /// option value; `None` for SDL1, which looks keys up by id).
+    ///
+    /// # Errors
+    /// More than [`MAX_LEGACY_KEYS`] keys with a compatibility scheme.
+    pub fn check_scheme(&self, scheme: Option<&'static str>, name: &str) -> Result<(), KeyError> {
+        match scheme {
+            Some(scheme) if self.order.len() > MAX_LEGACY_KEYS => {
+                Err(KeyError::TooManyForScheme { path: name.to_owned(), keys: self.order.len(), scheme })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The secret of `kid`.
     pub fn get(&self, kid: &str) -> Option<&[u8]> {
         self.keys.get(kid).map(Vec::as_slice)
@@ -193,5 +224,22 @@ mod tests {
         assert!(!format!("{ring:?}").contains("000102"), "Debug never shows secrets");
         let legacy = KeyRing::parse("old text:secret", "t").expect("text secret");
         assert_eq!(legacy.get("old"), Some(&b"secret"[..]));
+    }
+
+    #[test]
+    fn a_reload_over_the_legacy_cap_keeps_the_old_ring() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("keys");
+        let ring = |n: usize| (0..n).map(|i| format!("k{i} text:s{i}\n")).collect::<String>();
+        std::fs::write(&path, ring(2)).expect("write");
+        let first = KeyRing::parse(&ring(2), "t").expect("ring");
+        let mut signing = crate::token::Signing::new(first, Some(path.clone()), true, true, 60);
+        signing.scheme = crate::token::Scheme::Legacy(crate::token::compat::Legacy::SecureLinkSecret);
+        std::fs::write(&path, ring(MAX_LEGACY_KEYS + 1)).expect("write");
+        let err = signing.reload().expect_err("over the cap").to_string();
+        assert!(err.contains("17 keys"), "{err}");
+        assert_eq!(signing.keys().kids().len(), 2, "the ring in force is kept");
+        std::fs::write(&path, ring(MAX_LEGACY_KEYS)).expect("write");
+        assert_eq!(signing.reload().expect("at the cap"), MAX_LEGACY_KEYS);
     }
 }

@@ -78,6 +78,19 @@ pub enum Scheme {
 }
 
 impl Scheme {
+    /// The `--token-scheme` value of a compatibility scheme (their links name no key); `None` for
+    /// SDL1.
+    pub fn legacy_name(&self) -> Option<&'static str> {
+        match self {
+            Scheme::Sdl1 => None,
+            Scheme::Legacy(compat::Legacy::ModAuthToken { .. }) => Some("mod-auth-token"),
+            Scheme::Legacy(compat::Legacy::WsgiXsendfile { .. }) => Some("wsgi-xsendfile"),
+            Scheme::Legacy(compat::Legacy::Secdownload { .. }) => Some("secdownload"),
+            Scheme::Legacy(compat::Legacy::SecureLink { .. }) => Some("secure-link"),
+            Scheme::Legacy(compat::Legacy::SecureLinkSecret) => Some("secure-link-secret"),
+        }
+    }
+
     /// Whether the token is part of the URL path (so paths must not be logged).
     pub fn token_in_path(&self) -> bool {
         matches!(
@@ -143,6 +156,7 @@ impl Signing {
             return Ok(self.keys().kids().len());
         };
         let ring = keys::KeyRing::load(path, self.allow_readable)?;
+        ring.check_scheme(self.scheme.legacy_name(), &path.display().to_string())?;
         let n = ring.kids().len();
         match self.ring.write() {
             Ok(mut w) => *w = std::sync::Arc::new(ring),
