@@ -5,6 +5,8 @@
 # from /proc over the run, divided by requests) and its peak RSS (VmHWM).
 #
 #   bench/nginx-rps.sh            # RUNS=3 DURATION=10s CONNS=64 THREADS=1 (xsendfiled --threads)
+#   PERF=/tmp/x.perf bench/nginx-rps.sh   # also `perf record -g` xsendfiled during the X runs
+#   XSENDFILED_BIN=/other/xsendfiled bench/nginx-rps.sh   # another build (A/B of a change)
 # Everything listens on 127.0.0.1 or a Unix socket in a temp dir; every process started is
 # stopped by its PID. Correctness is checked with curl before any figure is taken.
 set -euo pipefail
@@ -28,7 +30,7 @@ sed -e "s#{{NGINX_USER}}#$(id -un)#" -e "s#{{RUN_DIR}}#$work#g" -e "s#{{PORT}}#$
 # Row A: a plain static location next to the example's ones.
 sed -i "s#        location /_protected/ {#        location /a/ { alias $root/; }\n\n        location /_protected/ {#" "$work/nginx.conf"
 sed -i "s#worker_processes auto;#worker_processes auto;\nworker_rlimit_nofile 65536;#" "$work/nginx.conf"
-./target/release/xsendfiled --root "$root" --internal-prefix /_protected --strip-prefix /dl \
+"${XSENDFILED_BIN:-./target/release/xsendfiled}" --root "$root" --internal-prefix /_protected --strip-prefix /dl \
     --listen "unix:$work/x.sock" --threads "$XTHREADS" --log-level warn 2>"$work/x.log" &
 xpid=$!
 nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;' &
@@ -54,8 +56,13 @@ for run in $(seq "$RUNS"); do
   for p in a dl; do
     wrk -t2 -c"$CONNS" -d2s -s bench/rotate.lua "http://127.0.0.1:$PORT" -- "$work/urls.$p" >/dev/null
     before=$(cpu_ticks)
+    perf_pid=
+    if [ -n "${PERF:-}" ] && [ "$p" = dl ]; then
+      perf record -q -F 1999 -g -p "$xpid" -o "$PERF.$run" 2>/dev/null & perf_pid=$!
+    fi
     line=$(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 5s -s bench/rotate.lua "http://127.0.0.1:$PORT" -- "$work/urls.$p" | grep '^RESULT')
     after=$(cpu_ticks)
+    if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
     eval "$(echo "$line" | sed 's/^RESULT //; s/ /;/g')"
     r=$(awk -v n="$requests" -v s="$seconds" 'BEGIN{printf "%.0f", n/s}')
     cpu="-"

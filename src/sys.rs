@@ -11,10 +11,16 @@
 //! 4. [`raise_nofile_limit`]: the soft `RLIMIT_NOFILE` raised to the hard one at start-up.
 //! 5. [`with_umask`]: a temporary process umask while a Unix socket is bound, so the socket file
 //!    never exists with wider permissions than configured.
+//! 6. [`accept_nonblocking`]: `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)`, a non-blocking connection in
+//!    one call (the standard library's `accept` needs a second call to clear blocking mode).
+//! 7. [`register_owned`]: registering a listening socket with tokio's reactor for readiness only
+//!    (`AsyncFd::register` is `unsafe`: the descriptor must stay open and the same while
+//!    registered, which an `OwnedFd` guarantees).
 //!
 //! Invariants: every function checks the return value of its call and turns `-1` into
 //! `io::Error::last_os_error()`; no function keeps a raw pointer past the call it was made for;
-//! [`adopt_fd`] is the only place a raw descriptor number becomes an owned one.
+//! [`adopt_fd`] and [`accept_nonblocking`] are the only places a raw descriptor number becomes an
+//! owned one.
 #![allow(unsafe_code)]
 
 use std::ffi::CStr;
@@ -141,6 +147,40 @@ pub fn openat2_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> 
             return Err(err);
         }
     }
+}
+
+/// Accepts one connection from a listening socket, already non-blocking and close-on-exec. The
+/// peer's address is not asked for (`getpeername` when needed).
+///
+/// # Errors
+/// `WouldBlock` when no connection is waiting, or the error of `accept4`.
+pub fn accept_nonblocking(listener: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    // SAFETY: accept4 on a descriptor we borrow, with null address pointers (allowed: the address
+    // is then not stored). A non-negative result is a new descriptor nobody else owns.
+    let fd = unsafe {
+        libc::accept4(
+            listener.as_raw_fd(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just returned by accept4 and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Registers `fd` with the current tokio reactor (readable and writable interest). Must be called
+/// inside a runtime.
+///
+/// # Errors
+/// When the reactor refuses the descriptor.
+pub fn register_owned(fd: OwnedFd) -> io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
+    // SAFETY: an OwnedFd is open until dropped, is dropped only with the AsyncFd that owns it, and
+    // its as_raw_fd never changes: exactly what `register` asks of the caller.
+    unsafe { tokio::io::unix::AsyncFd::register(fd) }.map_err(io::Error::from)
 }
 
 /// Sets the listen backlog of a listening socket (Linux updates it when `listen` is called again;

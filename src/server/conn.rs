@@ -60,106 +60,183 @@ where
 
 /// Read buffer per connection. PARAMS content is copied out as it arrives, so a record larger
 /// than this never needs to be buffered whole.
-const READ_BUF: usize = 16 * 1024;
+pub(crate) const READ_BUF: usize = 16 * 1024;
+
+/// What one [`pass`] over received bytes leaves to the caller.
+pub(crate) struct Pass {
+    /// Bytes of the input consumed.
+    pub(crate) consumed: usize,
+    /// A file to stream (the `serve` backend) before the reply can be ended with
+    /// [`Connection::end_response`]; the input after `consumed` waits until then.
+    pub(crate) body: Option<crate::serve::Body>,
+    /// The connection must close once `out` is written.
+    pub(crate) close: bool,
+}
+
+/// Feeds `input` to the codec and answers every request it completes, appending all replies to
+/// `out` (written by the caller, once). Synchronous and transport-neutral: the async loop below and
+/// the accept loop's inline path (`super::inline`) both use it. Returns when the input is
+/// consumed, a body must be streamed, or the connection must close.
+pub(crate) fn pass(conn: &mut Connection, input: &[u8], out: &mut Vec<u8>, shared: &Shared) -> Pass {
+    let mut off = 0;
+    while off < input.len() {
+        let feed = match conn.feed(&input[off..], out) {
+            Ok(feed) => feed,
+            Err(e) => {
+                log::debug!("closing connection: protocol error: {e}");
+                return Pass { consumed: off, body: None, close: true };
+            }
+        };
+        off += feed.consumed;
+        let mut close = false;
+        if let Some(Event::Request { role, .. }) = feed.event {
+            let mark = conn.begin_response(out);
+            let policy = shared.policy();
+            crate::service::trace_params(
+                Pairs::new(conn.params()).map_while(Result::ok),
+                crate::service::tokens_in_path(&policy),
+            );
+            let mut req = Request::from_pairs(Pairs::new(conn.params()).map_while(Result::ok));
+            req.authorize |= role == crate::fcgi::Role::Authorizer;
+            let (status, body) = crate::service::handle(&req, &policy, out);
+            // nginx (and Caddy) finalize the upstream as soon as they see X-Accel-Redirect and
+            // never reuse that connection: close after the reply instead of waiting to read their
+            // EOF (one read and one wake-up less per download).
+            close = !req.authorize
+                && status == 200
+                && matches!(policy.backend, crate::config::Backend::Nginx | crate::config::Backend::Caddy);
+            conn.frame_stdout(out, mark);
+            if body.is_some() {
+                return Pass { consumed: off, body, close };
+            }
+            conn.end_response(out, 0);
+        } else if feed.consumed == 0 {
+            // Nothing more can be consumed (cannot happen with a well-behaved codec; guards
+            // against a spin).
+            return Pass { consumed: off, body: None, close: true };
+        }
+        if close || conn.should_close() {
+            return Pass { consumed: off, body: None, close: true };
+        }
+    }
+    Pass { consumed: off, body: None, close: false }
+}
+
+/// Where a connection starts: fresh, or handed over by the inline path with its codec state, a
+/// reply not yet (fully) written, and possibly a file still to stream.
+pub(crate) struct Resume {
+    pub(crate) conn: Connection,
+    pub(crate) out: Vec<u8>,
+    pub(crate) body: Option<crate::serve::Body>,
+    pub(crate) close: bool,
+    /// Bytes received but not yet fed to the codec.
+    pub(crate) input: Vec<u8>,
+}
+
+impl Resume {
+    pub(crate) fn fresh(shared: &Shared) -> Resume {
+        Resume {
+            conn: Connection::new(shared.limits).accept_authorizer(true),
+            out: Vec::with_capacity(512),
+            body: None,
+            close: false,
+            input: Vec::new(),
+        }
+    }
+}
+
+/// Writes `out` (once) and clears it; false when the connection must be dropped.
+async fn flush<S: AsyncWrite + Unpin>(stream: &mut S, out: &mut Vec<u8>, limit: std::time::Duration) -> bool {
+    if out.is_empty() {
+        return true;
+    }
+    // One write per reply. nginx closes right after the headers of an X-Accel-Redirect, so a reset
+    // here is normal, not an error.
+    match timeout(limit, stream.write_all(out)).await {
+        Ok(Ok(())) => {
+            out.clear();
+            true
+        }
+        Ok(Err(e)) => {
+            log::debug!("closing connection: write error: {e}");
+            false
+        }
+        Err(_) => {
+            log::debug!("closing connection: write timeout");
+            false
+        }
+    }
+}
 
 /// Serves one connection until the peer closes, a limit or timeout is hit, or shutdown begins.
-pub(crate) async fn serve<S>(mut stream: S, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>)
+pub(crate) async fn serve<S>(mut stream: S, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>, start: Resume)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let limits = shared.limits;
-    let mut conn = Connection::new(limits).accept_authorizer(true);
-    // Filled through `read_buf`, so the buffer is never zeroed (a memset per connection).
-    let mut buf: Vec<u8> = Vec::with_capacity(READ_BUF);
-    let mut out = Vec::with_capacity(512);
+    let Resume { mut conn, mut out, body, close, input } = start;
+    if let Some(body) = body {
+        if let Err(e) = stream_body(&mut stream, &conn, body, &mut out, limits.idle_timeout).await {
+            log::debug!("closing connection: while sending the file: {e}");
+            return;
+        }
+        conn.end_response(&mut out, 0);
+    }
+    if !flush(&mut stream, &mut out, limits.idle_timeout).await || close || conn.should_close() {
+        return;
+    }
+    // Filled through `read_buf`, so the buffer is never zeroed (a memset per connection). Bytes
+    // handed over unread are fed first.
+    let mut buf = input;
+    buf.reserve(READ_BUF.saturating_sub(buf.len()));
     let mut request_deadline: Option<Instant> = None;
-    let mut close_after_reply = false;
     loop {
-        buf.clear();
-        let idle = conn.is_idle();
-        let read = if idle {
-            request_deadline = None;
-            tokio::select! {
-                // Bytes already waiting are read before a shutdown is noticed.
-                biased;
-                r = timeout(limits.idle_timeout, stream.read_buf(&mut buf)) => r,
-                _ = shutdown.changed() => return,
-            }
-        } else {
-            let deadline = *request_deadline.get_or_insert_with(|| Instant::now() + limits.request_timeout);
-            timeout_at(deadline, stream.read_buf(&mut buf)).await
-        };
-        let n = match read {
-            Err(_) => {
-                log::debug!("closing connection: {} timeout", if idle { "idle" } else { "request" });
-                return;
-            }
-            Ok(Err(e)) => {
-                log::debug!("closing connection: read error: {e}");
-                return;
-            }
-            Ok(Ok(0)) => return,
-            Ok(Ok(n)) => n,
-        };
-        let mut off = 0;
-        while off < n {
-            let feed = match conn.feed(&buf[off..n], &mut out) {
-                Ok(feed) => feed,
-                Err(e) => {
-                    log::debug!("closing connection: protocol error: {e}");
+        if buf.is_empty() {
+            let idle = conn.is_idle();
+            let read = if idle {
+                request_deadline = None;
+                tokio::select! {
+                    // Bytes already waiting are read before a shutdown is noticed.
+                    biased;
+                    r = timeout(limits.idle_timeout, stream.read_buf(&mut buf)) => r,
+                    _ = shutdown.changed() => return,
+                }
+            } else {
+                let deadline = *request_deadline.get_or_insert_with(|| Instant::now() + limits.request_timeout);
+                timeout_at(deadline, stream.read_buf(&mut buf)).await
+            };
+            match read {
+                Err(_) => {
+                    log::debug!("closing connection: {} timeout", if idle { "idle" } else { "request" });
                     return;
                 }
-            };
-            off += feed.consumed;
-            if let Some(Event::Request { role, .. }) = feed.event {
-                let mark = conn.begin_response(&mut out);
-                let policy = shared.policy();
-                crate::service::trace_params(
-                    Pairs::new(conn.params()).map_while(Result::ok),
-                    crate::service::tokens_in_path(&policy),
-                );
-                let mut req = Request::from_pairs(Pairs::new(conn.params()).map_while(Result::ok));
-                req.authorize |= role == crate::fcgi::Role::Authorizer;
-                let (status, body) = crate::service::handle(&req, &policy, &mut out);
-                // nginx (and Caddy) finalize the upstream as soon as they see X-Accel-Redirect and
-                // never reuse that connection: close after the reply instead of waiting to read
-                // their EOF (one read and one wake-up less per download).
-                let offload = !req.authorize
-                    && status == 200
-                    && matches!(policy.backend, crate::config::Backend::Nginx | crate::config::Backend::Caddy);
-                close_after_reply |= offload;
-                conn.frame_stdout(&mut out, mark);
-                if let Some(body) = body {
-                    if let Err(e) = stream_body(&mut stream, &conn, body, &mut out, limits.idle_timeout).await {
-                        log::debug!("closing connection: while sending the file: {e}");
-                        return;
-                    }
+                Ok(Err(e)) => {
+                    log::debug!("closing connection: read error: {e}");
+                    return;
+                }
+                Ok(Ok(0)) => return,
+                Ok(Ok(_)) => {}
+            }
+        }
+        let mut off = 0;
+        while off < buf.len() {
+            let step = pass(&mut conn, &buf[off..], &mut out, &shared);
+            off += step.consumed;
+            if let Some(body) = step.body {
+                if let Err(e) = stream_body(&mut stream, &conn, body, &mut out, limits.idle_timeout).await {
+                    log::debug!("closing connection: while sending the file: {e}");
+                    return;
                 }
                 conn.end_response(&mut out, 0);
             }
-            if !out.is_empty() {
-                // One write per reply. nginx closes right after the headers of an X-Accel-Redirect,
-                // so a reset here is normal, not an error.
-                match timeout(limits.idle_timeout, stream.write_all(&out)).await {
-                    Ok(Ok(())) => out.clear(),
-                    Ok(Err(e)) => {
-                        log::debug!("closing connection: write error: {e}");
-                        return;
-                    }
-                    Err(_) => {
-                        log::debug!("closing connection: write timeout");
-                        return;
-                    }
-                }
-            }
-            if conn.should_close() || close_after_reply || (conn.is_idle() && *shutdown.borrow()) {
-                return;
-            }
-            if feed.consumed == 0 && feed.event.is_none() {
-                // Nothing more can be consumed from this buffer (cannot happen for a well-behaved
-                // codec; guards against a spin).
+            if !flush(&mut stream, &mut out, limits.idle_timeout).await
+                || step.close
+                || conn.should_close()
+                || (conn.is_idle() && *shutdown.borrow())
+            {
                 return;
             }
         }
+        buf.clear();
     }
 }

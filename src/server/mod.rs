@@ -17,16 +17,17 @@
 
 mod conn;
 mod http;
+mod inline;
 pub mod listen;
 
 use crate::config::{Policy, ServerSettings};
 use crate::limits::Limits;
 use listen::{Bound, StdListener};
 use std::io;
-use std::net::IpAddr;
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, UnixListener};
+use tokio::io::unix::AsyncFd;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{watch, Semaphore};
 
@@ -56,9 +57,11 @@ impl Shared {
 /// Builds the policy again from the same options and environment (for SIGHUP).
 pub type Reloader = Box<dyn Fn() -> Result<Policy, Vec<crate::config::ConfigError>> + Send + Sync>;
 
+/// The listening socket, registered for readiness only: connections are accepted with
+/// `accept4` directly, so they can be answered inline before any registration (`inline`).
 enum Listener {
-    Tcp(TcpListener),
-    Unix(UnixListener),
+    Tcp(AsyncFd<std::os::fd::OwnedFd>),
+    Unix(AsyncFd<std::os::fd::OwnedFd>),
 }
 
 /// Runs the FastCGI server on `bound` until SIGTERM or SIGINT.
@@ -82,11 +85,11 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, rel
     let listener = match bound.listener {
         StdListener::Tcp(l) => {
             l.set_nonblocking(true)?;
-            Listener::Tcp(TcpListener::from_std(l)?)
+            Listener::Tcp(crate::sys::register_owned(l.into())?)
         }
         StdListener::Unix(l) => {
             l.set_nonblocking(true)?;
-            Listener::Unix(UnixListener::from_std(l)?)
+            Listener::Unix(crate::sys::register_owned(l.into())?)
         }
     };
     match crate::sys::raise_nofile_limit() {
@@ -110,6 +113,7 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, rel
         bound.description
     );
 
+    let mut scratch = inline::Scratch::new();
     loop {
         let permit = tokio::select! {
             p = slots.clone().acquire_owned() => match p {
@@ -129,7 +133,7 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, rel
             }
         };
         match accepted {
-            Ok(conn) => spawn_conn(conn, Some(permit), &shared, settings, stop_rx.clone(), bound.http),
+            Ok(conn) => start_conn(conn, permit, &shared, settings, &stop_rx, bound.http, &mut scratch),
             Err(e) => {
                 if matches!(
                     e.raw_os_error(),
@@ -158,7 +162,7 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, rel
     while let Ok(Ok(conn)) = tokio::time::timeout(Duration::from_millis(2), accept(&listener)).await {
         let mut rx = stop_rx.clone();
         rx.borrow_and_update();
-        spawn_conn(conn, slots.clone().try_acquire_owned().ok(), &shared, settings, rx, bound.http);
+        spawn_conn(conn, None, slots.clone().try_acquire_owned().ok(), &shared, settings, rx, bound.http);
         drained += 1;
     }
     if drained > 0 {
@@ -194,10 +198,57 @@ fn reload(shared: &Shared, reloader: &Reloader) {
     }
 }
 
-/// Starts serving an accepted connection (TCP peers are checked against FCGI_WEB_SERVER_ADDRS):
-/// FastCGI, or HTTP/1.1 on an `http://` listener (always TCP).
+/// Serves an accepted connection: inline when it can be answered at once (FastCGI only, see
+/// `inline`), otherwise on its own task.
+fn start_conn(
+    conn: Accepted,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    shared: &Arc<Shared>,
+    settings: &ServerSettings,
+    stop: &watch::Receiver<bool>,
+    http: bool,
+    scratch: &mut inline::Scratch,
+) {
+    let resume = match &conn {
+        _ if http => None,
+        Accepted::Tcp(stream) => {
+            if !peer_allowed(stream, settings) {
+                return;
+            }
+            match inline::try_serve(&mut &*stream, shared, scratch) {
+                inline::Outcome::Done => return,
+                inline::Outcome::HandOver(r) => Some(*r),
+            }
+        }
+        Accepted::Unix(stream) => match inline::try_serve(&mut &*stream, shared, scratch) {
+            inline::Outcome::Done => return,
+            inline::Outcome::HandOver(r) => Some(*r),
+        },
+    };
+    spawn_conn(conn, resume, Some(permit), shared, settings, stop.clone(), http);
+}
+
+/// Whether a TCP peer may talk to us (FCGI_WEB_SERVER_ADDRS, FastCGI 1.0 §3.2).
+fn peer_allowed(stream: &std::net::TcpStream, settings: &ServerSettings) -> bool {
+    let Some(allowed) = &settings.web_server_addrs else { return true };
+    match stream.peer_addr() {
+        Ok(peer) if allowed.contains(&peer.ip().to_canonical()) => true,
+        Ok(peer) => {
+            log::warn!("refusing connection from {peer}: not in FCGI_WEB_SERVER_ADDRS");
+            false
+        }
+        Err(e) => {
+            log::debug!("refusing connection: no peer address: {e}");
+            false
+        }
+    }
+}
+
+/// Starts a task for a connection: FastCGI (from `resume`, or fresh), or HTTP/1.1 on an `http://`
+/// listener (always TCP).
 fn spawn_conn(
     conn: Accepted,
+    resume: Option<conn::Resume>,
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
     shared: &Arc<Shared>,
     settings: &ServerSettings,
@@ -206,42 +257,70 @@ fn spawn_conn(
 ) {
     let shared = shared.clone();
     match conn {
-        Accepted::Tcp(stream, peer) => {
-            if let Some(allowed) = &settings.web_server_addrs {
-                if !allowed.contains(&peer.to_canonical()) {
-                    log::warn!("refusing connection from {peer}: not in FCGI_WEB_SERVER_ADDRS");
-                    return;
-                }
+        Accepted::Tcp(stream) => {
+            if resume.is_none() && !http && !peer_allowed(&stream, settings) {
+                return;
+            }
+            if http && !peer_allowed(&stream, settings) {
+                return;
             }
             if let Err(e) = stream.set_nodelay(true) {
                 log::debug!("TCP_NODELAY: {e}");
             }
+            let stream = match tokio::net::TcpStream::from_std(stream) {
+                Ok(s) => s,
+                Err(e) => {
+                    log::warn!("registering a connection: {e}");
+                    return;
+                }
+            };
             tokio::spawn(async move {
                 if http {
                     http::serve(stream, shared, stop).await;
                 } else {
-                    conn::serve(stream, shared, stop).await;
+                    let start = resume.unwrap_or_else(|| conn::Resume::fresh(&shared));
+                    conn::serve(stream, shared, stop, start).await;
                 }
                 drop(permit);
             });
         }
         Accepted::Unix(stream) => {
+            let stream = match tokio::net::UnixStream::from_std(stream) {
+                Ok(s) => s,
+                Err(e) => {
+                    log::warn!("registering a connection: {e}");
+                    return;
+                }
+            };
             tokio::spawn(async move {
-                conn::serve(stream, shared, stop).await;
+                let start = resume.unwrap_or_else(|| conn::Resume::fresh(&shared));
+                conn::serve(stream, shared, stop, start).await;
                 drop(permit);
             });
         }
     }
 }
 
+/// An accepted connection, non-blocking, not yet registered with the reactor.
 enum Accepted {
-    Tcp(tokio::net::TcpStream, IpAddr),
-    Unix(tokio::net::UnixStream),
+    Tcp(std::net::TcpStream),
+    Unix(std::os::unix::net::UnixStream),
 }
 
 async fn accept(listener: &Listener) -> io::Result<Accepted> {
     match listener {
-        Listener::Tcp(l) => l.accept().await.map(|(s, a)| Accepted::Tcp(s, a.ip())),
-        Listener::Unix(l) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
+        Listener::Tcp(l) => accept_on(l).await.map(|fd| Accepted::Tcp(fd.into())),
+        Listener::Unix(l) => accept_on(l).await.map(|fd| Accepted::Unix(fd.into())),
+    }
+}
+
+/// Waits until `listener` is readable and accepts one connection.
+async fn accept_on(listener: &AsyncFd<std::os::fd::OwnedFd>) -> io::Result<std::os::fd::OwnedFd> {
+    loop {
+        let mut ready = listener.readable().await?;
+        match ready.try_io(|l| crate::sys::accept_nonblocking(l.get_ref().as_fd())) {
+            Ok(result) => return result,
+            Err(_would_block) => continue,
+        }
     }
 }
