@@ -9,7 +9,8 @@
 #   X   nginx -> xsendfiled on a Unix socket -> X-Accel-Redirect
 #   XT  the same over TCP
 #   XS  X with an SDL1 signed link required
-#   XC  xsendfiled as a CGI program under fcgiwrap (a process per request)
+#   XC  xsendfiled as a CGI program under fcgiwrap (a process per request; the static build of
+#       scripts/build-static.sh), also at -c1: the wall time of one request, exec included
 #   XH  nginx proxy_pass (upstream keepalive) -> xsendfiled's experimental HTTP/1.1 listener
 #
 # For each size (1 KiB, 1 MiB), concurrency (8, 64; 512 for X) and run: requests/s, p50/p99,
@@ -47,6 +48,8 @@ if ! "$VENV/bin/python" -c 'import flup.server.fcgi, xsendfile' 2>/dev/null; the
 fi
 cargo build --release --locked -q
 bin=$(pwd)/target/release/xsendfiled
+# CGI starts a process per request: XC runs the static PIE build (no dynamic loading).
+static_bin=$(pwd)/$(scripts/build-static.sh)
 
 work=$(mktemp -d /tmp/xsfd-suite.XXXXXX)
 chmod 755 "$work"
@@ -155,7 +158,7 @@ http {
     location /xh/ { proxy_pass http://xh; proxy_http_version 1.1; proxy_set_header Connection ""; }
     location /xc/ {
       include /etc/nginx/fastcgi_params;
-      fastcgi_param SCRIPT_FILENAME $bin;
+      fastcgi_param SCRIPT_FILENAME $static_bin;
       fastcgi_param XSENDFILED_ROOT $work/files;
       fastcgi_param XSENDFILED_INTERNAL_PREFIX /protected;
       fastcgi_param XSENDFILED_STRIP_PREFIX /xc;
@@ -216,9 +219,11 @@ echo -e "setup\tsize\tconns\trun\trps\tp50_us\tp99_us\tcpu_us\trss_kib\terrors" 
 for run in $(seq "$RUNS"); do
   for s in $SIZES; do
     conns="$CONNS"; [ "$C512" = 1 ] && conns="$conns 512"
+    [ "$s" = 1k ] && conns="1 $conns"
     for c in $conns; do
       for p in $ok_setups; do
         [ "$c" = 512 ] && [ "$p" != X ] && [ "$p" != A ] && [ "$p" != XH ] && continue
+        [ "$c" = 1 ] && [ "$p" != XC ] && continue
         bp=$(backend_pids "$p")
         wrk -t2 -c"$c" -d2s -s bench/rotate.lua "http://127.0.0.1:$PORT" -- "$work/urls.$p.$s" > /dev/null 2>&1 || true
         t0=$(ticks "$bp")
@@ -252,12 +257,14 @@ done
 
 versions="nginx $(nginx -v 2>&1 | sed 's#.*/##'); $(php-fpm8.2 -v | head -1 | cut -d' ' -f1-2); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); xsendfiled $("$bin" --version | cut -d' ' -f2); $(uname -sr); $(nproc) cores"
 # The raw rows stay in the repo next to the report, so it can be audited or re-rendered:
-#   python3 bench/report.py bench/last-run/results.tsv bench/last-run/syscalls.tsv "$(cat bench/last-run/versions)" "$(cat bench/last-run/settings)" bench/last-run/growth.tsv
+#   python3 bench/report.py bench/last-run/results.tsv bench/last-run/syscalls.tsv "$(cat bench/last-run/versions)" "$(cat bench/last-run/settings)" bench/last-run/growth.tsv bench/last-run/exec.tsv
 log "cost growth (criterion)"
 bench/growth.sh
+log "CGI start-up (direct exec)"
+bench/cgi-exec.sh
 mkdir -p bench/last-run
 cp "$results" "$work/syscalls.tsv" bench/last-run/
 echo "$versions" > bench/last-run/versions
 echo "RUNS=$RUNS DURATION=$DURATION" > bench/last-run/settings
-python3 bench/report.py "$results" "$work/syscalls.tsv" "$versions" "RUNS=$RUNS DURATION=$DURATION" bench/last-run/growth.tsv > BENCHMARKS.md
+python3 bench/report.py "$results" "$work/syscalls.tsv" "$versions" "RUNS=$RUNS DURATION=$DURATION" bench/last-run/growth.tsv bench/last-run/exec.tsv > BENCHMARKS.md
 log "wrote BENCHMARKS.md and bench/requests.svg"

@@ -158,9 +158,16 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
     };
     let _ = writeln!(s, "  signature      {signature}");
     if let Decision::Send(send) = &decision {
-        if let Some((prefix, _)) = &send.target {
-            let roots = p.roots();
-            let holder = roots.get(send.file.root).map_or(p.root.path(), |r| r.path());
+        // With no map in play, a URI-based backend names the file under --internal-prefix.
+        let uri_named = matches!(p.backend, Backend::Nginx | Backend::LocalRedirect | Backend::Caddy)
+            && !p.internal_prefix.starts_with('@');
+        let prefix = match &send.target {
+            Some((prefix, _)) => Some(prefix.as_str()),
+            None if uri_named => Some(p.internal_prefix.as_str()),
+            None => None,
+        };
+        if let Some(prefix) = prefix {
+            let holder = p.root_at(send.file.root).map_or(p.root.path(), |r| r.path());
             let abs = [holder.as_os_str().as_encoded_bytes(), b"/", &send.file.rel].concat();
             let via = match p.map.lookup(&abs) {
                 Some((entry, _)) if req.trusted.redirect_map.is_none() => {

@@ -154,8 +154,21 @@ pub struct Policy {
 
 impl Policy {
     /// Every configured root, the first `--root` first.
-    pub fn roots(&self) -> Vec<&Root> {
-        std::iter::once(&self.root).chain(self.other_roots.iter()).collect()
+    pub fn roots(&self) -> impl Iterator<Item = &Root> + Clone {
+        std::iter::once(&self.root).chain(self.other_roots.iter())
+    }
+
+    /// Root number `i` (0 is the first `--root`).
+    pub fn root_at(&self, i: usize) -> Option<&Root> {
+        match i {
+            0 => Some(&self.root),
+            _ => self.other_roots.get(i - 1),
+        }
+    }
+
+    /// How many roots are configured.
+    pub fn root_count(&self) -> usize {
+        1 + self.other_roots.len()
     }
 }
 

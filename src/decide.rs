@@ -360,9 +360,8 @@ fn base(req: &Request<'_>, policy: &Policy) -> Result<Base, (Status, Reason)> {
     let Ok(canonical) = std::fs::canonicalize(std::ffi::OsStr::from_bytes(&asked)) else {
         return Err(refused("does not exist"));
     };
-    let roots = policy.roots();
-    let holder = roots
-        .iter()
+    let holder = policy
+        .roots()
         .enumerate()
         .filter(|(_, r)| canonical.starts_with(r.path()))
         .max_by_key(|(_, r)| r.path().components().count());
@@ -411,27 +410,30 @@ fn check_file<'p>(
         Ok(b) => b,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    let roots = policy.roots();
     let base_root = match &base {
         Base::Configured(i) => *i,
         Base::Narrowed { holder, .. } => *holder,
     };
-    if !roots[base_root].is_current() {
+    let Some(root) = policy.root_at(base_root) else {
+        return Ok(Err((Status::NotFound, Reason::RootUnavailable)));
+    };
+    if !root.is_current() {
         log::error!(
             "root {} is gone or was replaced: refusing until it is back or SIGHUP reopens it",
-            roots[base_root].path().display()
+            root.path().display()
         );
         return Ok(Err((Status::NotFound, Reason::RootUnavailable)));
     }
     let resolved = match &base {
         Base::Configured(i) => {
             // A symlink may lead into another configured root; the result names it globally.
+            // (With one root, `others` is empty and allocates nothing.)
             let others: Vec<&crate::resolve::Root> =
-                roots.iter().enumerate().filter(|(j, _)| j != i).map(|(_, r)| *r).collect();
-            roots[*i].resolve_among(rel.as_str(), policy.allow_hidden, &others)?.map(|mut f| {
+                policy.roots().enumerate().filter(|(j, _)| j != i).map(|(_, r)| r).collect();
+            root.resolve_among(rel.as_str(), policy.allow_hidden, &others)?.map(|mut f| {
                 f.root = match f.root {
                     0 => *i,
-                    k => (0..roots.len()).filter(|j| j != i).nth(k - 1).unwrap_or(*i),
+                    k => (0..policy.root_count()).filter(|j| j != i).nth(k - 1).unwrap_or(*i),
                 };
                 f
             })
@@ -448,7 +450,7 @@ fn check_file<'p>(
         }
         Err(other) => return Ok(Err((Status::NotFound, Reason::File(other)))),
     };
-    let holder = roots.get(file.root).map_or(policy.root.path(), |r| r.path());
+    let holder = policy.root_at(file.root).map_or(policy.root.path(), |r| r.path());
     if !crate::response::expressible(policy.backend, holder, &file.rel) {
         return Ok(Err((Status::NotFound, Reason::Unexpressible)));
     }

@@ -156,16 +156,24 @@ pub struct FileFacts<'a> {
     pub signed: bool,
 }
 
-/// The presentation headers for an allowed download.
-pub fn headers(
+/// Appends the presentation headers for an allowed download to `out`, one `Name: value` CRLF line
+/// each (values were checked to hold no CR or LF). Nothing is allocated unless the request or the
+/// configuration asks for something (a trusted parameter, a fixed Cache-Control, an expiry).
+pub fn push_headers(
     f: &FileFacts<'_>,
     req: &Request<'_>,
     defaults: &Defaults,
     backend: Backend,
     now: SystemTime,
-) -> Vec<(&'static str, String)> {
+    out: &mut Vec<u8>,
+) {
     let t = &req.trusted;
-    let mut h = Vec::new();
+    let mut h = |name: &str, value: &[u8]| {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\r\n");
+    };
 
     // Content-Disposition.
     let mode = match trusted(req, t.disposition, b"disposition") {
@@ -200,13 +208,16 @@ pub fn headers(
     if let Some(kind) = kind {
         let own = f.rel.rsplit(|&b| b == b'/').next().and_then(|n| std::str::from_utf8(n).ok());
         let name = chosen_name.as_deref().or(own).filter(|n| crate::token::valid_filename(n));
-        h.push((
-            "Content-Disposition",
-            match name {
-                Some(n) => disposition::header_value(kind, n),
-                None => kind.as_str().to_owned(),
-            },
-        ));
+        match name {
+            Some(n) => {
+                let mut v = [0u8; 1024];
+                match disposition::write_value(kind, n, &mut v) {
+                    Some(len) => h("Content-Disposition", &v[..len]),
+                    None => h("Content-Disposition", disposition::header_value(kind, n).as_bytes()),
+                }
+            }
+            None => h("Content-Disposition", kind.as_str().as_bytes()),
+        }
     }
 
     // Cache-Control and Expires; a download allowed by a signed link is always private, so no
@@ -220,11 +231,11 @@ pub fn headers(
         c => c,
     };
     if let Some(c) = cache {
-        h.push(("Cache-Control", c));
+        h("Cache-Control", c.as_bytes());
     }
     let expires = number(trusted(req, t.expires, b"expires"), "expires").map(Duration::from_secs).or(defaults.expires);
     if let Some(e) = expires {
-        h.push(("Expires", httpdate::fmt_http_date(now + e)));
+        h("Expires", httpdate::fmt_http_date(now + e).as_bytes());
     }
 
     // Server controls, only where the server consumes them.
@@ -243,26 +254,25 @@ pub fn headers(
     match backend {
         Backend::Nginx => {
             if let Some(l) = limit {
-                h.push(("X-Accel-Limit-Rate", l.to_string()));
+                h("X-Accel-Limit-Rate", l.to_string().as_bytes());
             }
             if let Some(b) = buffering {
-                h.push(("X-Accel-Buffering", if b { "yes" } else { "no" }.to_owned()));
+                h("X-Accel-Buffering", if b { b"yes" } else { b"no" });
             }
             if let Some(e) = accel_expires {
-                h.push(("X-Accel-Expires", e.to_string()));
+                h("X-Accel-Expires", e.to_string().as_bytes());
             }
         }
         Backend::Lighttpd => {
             if let Some(l) = limit {
-                h.push(("X-LIGHTTPD-KBytes-per-second", (l / 1024).max(1).to_string()));
+                h("X-LIGHTTPD-KBytes-per-second", (l / 1024).max(1).to_string().as_bytes());
             }
         }
         Backend::Serve => {
             if let Some(b) = buffering {
-                h.push(("X-Accel-Buffering", if b { "yes" } else { "no" }.to_owned()));
+                h("X-Accel-Buffering", if b { b"yes" } else { b"no" });
             }
         }
         _ => {}
     }
-    h
 }

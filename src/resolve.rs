@@ -25,7 +25,7 @@
 
 use crate::sys;
 use std::borrow::Cow;
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
@@ -188,11 +188,17 @@ impl Root {
         allow_hidden: bool,
         others: &[&Root],
     ) -> io::Result<Result<Resolved<'a>, Refusal>> {
-        let Ok(c_rel) = CString::new(rel) else {
+        if rel.as_bytes().contains(&0) {
             return Ok(Err(Refusal::NotFound));
-        };
+        }
         if self.uses_openat2() {
-            match sys::openat2_beneath(self.dir.as_fd(), &c_rel) {
+            let mut stack = [0u8; C_PATH_STACK];
+            let opened = match c_path(rel.as_bytes(), &mut stack) {
+                Some(CPath::Stack(c)) => sys::openat2_beneath(self.dir.as_fd(), c),
+                Some(CPath::Heap(c)) => sys::openat2_beneath(self.dir.as_fd(), &c),
+                None => return Ok(Err(Refusal::NotFound)),
+            };
+            match opened {
                 Ok(fd) => return Ok(finish(0, Cow::Borrowed(rel.as_bytes()), fd)),
                 Err(e) => match e.raw_os_error() {
                     Some(libc::ELOOP) | Some(libc::EXDEV) => {}
@@ -254,6 +260,25 @@ impl Root {
             Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP) | Some(libc::EXDEV)) => Ok(Err(Refusal::NotFound)),
             Err(e) => classify(e).map(Err),
         }
+    }
+}
+
+/// Paths shorter than this become C strings on the stack (no allocation per request).
+const C_PATH_STACK: usize = 512;
+
+enum CPath<'s> {
+    Stack(&'s CStr),
+    Heap(CString),
+}
+
+/// `path` NUL-terminated: in `stack` when it fits, else on the heap; `None` when it holds a NUL.
+fn c_path<'s>(path: &[u8], stack: &'s mut [u8; C_PATH_STACK]) -> Option<CPath<'s>> {
+    if path.len() < stack.len() {
+        stack[..path.len()].copy_from_slice(path);
+        stack[path.len()] = 0;
+        CStr::from_bytes_with_nul(&stack[..=path.len()]).ok().map(CPath::Stack)
+    } else {
+        CString::new(path).ok().map(CPath::Heap)
     }
 }
 

@@ -71,7 +71,9 @@ pub fn expressible(backend: Backend, root: &Path, rel: &[u8]) -> bool {
 /// The internal URI prefix and the rest of the path for the URI-based backends (nginx,
 /// local-redirect, caddy): from the request's trusted map (`X_REDIRECT_MAP` /
 /// `XSENDFILED_ACCEL_MAPPING`), else `--map`, else `--internal-prefix` for files under the first
-/// root. `Ok(None)` for backends that name files by path; `Err` when the file cannot be named.
+/// root. `Ok(None)` for backends that name files by path, and for a file of the first root when no
+/// map applies (the renderer then uses `--internal-prefix` and the canonical path, allocating
+/// nothing); `Err` when the file cannot be named.
 #[allow(clippy::result_unit_err)]
 pub fn target(
     policy: &Policy,
@@ -83,8 +85,10 @@ pub fn target(
     {
         return Ok(None);
     }
-    let roots = policy.roots();
-    let holder = roots.get(file.root).map_or(policy.root.path(), |r| r.path()).as_os_str().as_bytes();
+    if req.trusted.redirect_map.is_none() && policy.map.is_empty() {
+        return if file.root == 0 { Ok(None) } else { Err(()) };
+    }
+    let holder = policy.root_at(file.root).map_or(policy.root.path(), |r| r.path()).as_os_str().as_bytes();
     let abs = [holder, b"/", &file.rel].concat();
     let request_map;
     let map: &crate::map::Map = match req.trusted.redirect_map {
@@ -161,15 +165,15 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
         claims: &send.claims,
         signed: send.kid.is_some(),
     };
-    let extra =
-        crate::presentation::headers(&facts, req, &policy.presentation, policy.backend, std::time::SystemTime::now());
+    let now = std::time::SystemTime::now();
     if policy.backend == Backend::Serve {
+        let mut extra = Vec::new();
+        crate::presentation::push_headers(&facts, req, &policy.presentation, policy.backend, now, &mut extra);
         return serve::respond(&req.conditions, send.file, send.content_type, &extra, head, out);
     }
     let rel = &*send.file.rel;
     let ct = send.content_type.as_bytes();
-    let roots = policy.roots();
-    let holder = roots.get(send.file.root).map_or(policy.root.path(), |r| r.path());
+    let holder = policy.root_at(send.file.root).map_or(policy.root.path(), |r| r.path());
     match policy.backend {
         Backend::Nginx if policy.internal_prefix.starts_with('@') => {
             // A named location serves the request's own URI; decide() made sure it is canonical.
@@ -210,9 +214,7 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
         }
         Backend::Serve | Backend::Authorizer => {}
     }
-    for (name, value) in &extra {
-        push_header(out, name.as_bytes(), value.as_bytes());
-    }
+    crate::presentation::push_headers(&facts, req, &policy.presentation, policy.backend, now, out);
     out.extend_from_slice(b"\r\n");
     (200, None)
 }

@@ -110,13 +110,13 @@ pub fn plan(c: &Conditions<'_>, meta: &FileMeta, etag: &str) -> Plan {
 }
 
 /// Answers a GET or HEAD of `file` under the request's `conditions`: appends the CGI header block
-/// (with the policy headers `extra` on 2xx and 304) and returns the status and the body to stream
+/// (with the policy headers `extra`, already rendered as header lines, on 2xx and 304) and returns the status and the body to stream
 /// (none for HEAD, 304, 412, 416).
 pub fn respond(
     conditions: &Conditions<'_>,
     file: crate::resolve::Resolved<'_>,
     content_type: &str,
-    extra: &[(&str, String)],
+    extra: &[u8],
     head: bool,
     out: &mut Vec<u8>,
 ) -> (u16, Option<Body>) {
@@ -172,9 +172,7 @@ pub fn respond(
     // Whatever the file holds, it never runs as a page of this origin.
     header("Content-Security-Policy", "sandbox");
     if body.is_some() || plan == Plan::NotModified {
-        for (name, value) in extra {
-            header(name, value);
-        }
+        out.extend_from_slice(extra);
     }
     out.extend_from_slice(b"\r\n");
     let body = body.filter(|_| !head).map(|(offset, len)| Body { file, offset, len });
