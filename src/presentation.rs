@@ -159,14 +159,7 @@ pub struct FileFacts<'a> {
 /// Appends the presentation headers for an allowed download to `out`, one `Name: value` CRLF line
 /// each (values were checked to hold no CR or LF). Nothing is allocated unless the request or the
 /// configuration asks for something (a trusted parameter, a fixed Cache-Control, an expiry).
-pub fn push_headers(
-    f: &FileFacts<'_>,
-    req: &Request<'_>,
-    defaults: &Defaults,
-    backend: Backend,
-    now: SystemTime,
-    out: &mut Vec<u8>,
-) {
+pub fn push_headers(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, backend: Backend, out: &mut Vec<u8>) {
     let t = &req.trusted;
     let mut h = |name: &str, value: &[u8]| {
         out.extend_from_slice(name.as_bytes());
@@ -235,7 +228,7 @@ pub fn push_headers(
     }
     let expires = number(trusted(req, t.expires, b"expires"), "expires").map(Duration::from_secs).or(defaults.expires);
     if let Some(e) = expires {
-        h("Expires", httpdate::fmt_http_date(now + e).as_bytes());
+        h("Expires", httpdate::fmt_http_date(SystemTime::now() + e).as_bytes());
     }
 
     // Server controls, only where the server consumes them.

@@ -165,10 +165,9 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
         claims: &send.claims,
         signed: send.kid.is_some(),
     };
-    let now = std::time::SystemTime::now();
     if policy.backend == Backend::Serve {
         let mut extra = Vec::new();
-        crate::presentation::push_headers(&facts, req, &policy.presentation, policy.backend, now, &mut extra);
+        crate::presentation::push_headers(&facts, req, &policy.presentation, policy.backend, &mut extra);
         return serve::respond(&req.conditions, send.file, send.content_type, &extra, head, out);
     }
     let rel = &*send.file.rel;
@@ -214,7 +213,7 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
         }
         Backend::Serve | Backend::Authorizer => {}
     }
-    crate::presentation::push_headers(&facts, req, &policy.presentation, policy.backend, now, out);
+    crate::presentation::push_headers(&facts, req, &policy.presentation, policy.backend, out);
     out.extend_from_slice(b"\r\n");
     (200, None)
 }

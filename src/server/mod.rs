@@ -135,14 +135,20 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, rel
         match accepted {
             Ok(conn) => start_conn(conn, permit, &shared, settings, &stop_rx, bound.http, &mut scratch),
             Err(e) => {
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM)
-                ) {
-                    log::warn!("accept: {e}; pausing 100ms");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                } else {
-                    log::debug!("accept: {e}");
+                accept_failed(&e).await;
+                continue;
+            }
+        }
+        // Connections already queued are taken straight away, without polling the signal streams
+        // between them; the burst is bounded, so signals are still seen between bursts.
+        for _ in 0..ACCEPT_BURST {
+            let Ok(permit) = slots.clone().try_acquire_owned() else { break };
+            match try_accept(&listener) {
+                Ok(conn) => start_conn(conn, permit, &shared, settings, &stop_rx, bound.http, &mut scratch),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    accept_failed(&e).await;
+                    break;
                 }
             }
         }
@@ -177,6 +183,20 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, rel
         }
     }
     Ok(())
+}
+
+/// Connections accepted one after another before the loop looks at signals again.
+const ACCEPT_BURST: usize = 64;
+
+/// Accept errors never end the loop: out of descriptors or memory pauses briefly (the queued
+/// connections wait in the backlog), anything else is logged.
+async fn accept_failed(e: &io::Error) {
+    if matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM)) {
+        log::warn!("accept: {e}; pausing 100ms");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    } else {
+        log::debug!("accept: {e}");
+    }
 }
 
 /// SIGHUP: the whole configuration is read again (roots reopened, maps, presentation, key ring,
@@ -312,6 +332,17 @@ async fn accept(listener: &Listener) -> io::Result<Accepted> {
         Listener::Tcp(l) => accept_on(l).await.map(|fd| Accepted::Tcp(fd.into())),
         Listener::Unix(l) => accept_on(l).await.map(|fd| Accepted::Unix(fd.into())),
     }
+}
+
+/// Accepts one connection if the reactor saw the listener readable; `WouldBlock` otherwise (and
+/// then the readiness is cleared, so the next wait really waits).
+fn try_accept(listener: &Listener) -> io::Result<Accepted> {
+    let (fd, tcp) = match listener {
+        Listener::Tcp(l) => (l, true),
+        Listener::Unix(l) => (l, false),
+    };
+    let conn = fd.try_io(tokio::io::Interest::READABLE, |l| crate::sys::accept_nonblocking(l.as_fd()))?;
+    Ok(if tcp { Accepted::Tcp(conn.into()) } else { Accepted::Unix(conn.into()) })
 }
 
 /// Waits until `listener` is readable and accepts one connection.
