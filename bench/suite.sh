@@ -54,7 +54,16 @@ static_bin=$(pwd)/$(scripts/build-static.sh)
 work=$(mktemp -d /tmp/xsfd-suite.XXXXXX)
 chmod 755 "$work"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+# Each started process runs in a process group of its own (setsid) and is stopped by its PID,
+# then whatever is left of its group: fcgiwrap and php-fpm fork workers that would outlive it (and
+# a parent stopped after its workers may respawn them first).
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 0.5
+  for p in "${pids[@]}"; do kill -9 -- "-$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT INT TERM
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -94,7 +103,7 @@ pm = static
 pm.max_children = 4
 EOF
 
-start() { local name=$1; shift; "$@" > "$work/$name.log" 2>&1 & pids+=($!); eval "pid_$name=$!"; }
+start() { local name=$1; shift; setsid "$@" > "$work/$name.log" 2>&1 & pids+=($!); eval "pid_$name=$!"; }
 start php /usr/sbin/php-fpm8.2 --nodaemonize --fpm-config "$work/php-fpm.conf" --allow-to-run-as-root
 start fcgimin "$work/fcgi_min" "$work/f.sock" "$work/files" 4
 common=(--root "$work/files" --internal-prefix /protected --log-level warn)
@@ -225,9 +234,10 @@ for run in $(seq "$RUNS"); do
         [ "$c" = 512 ] && [ "$p" != X ] && [ "$p" != A ] && [ "$p" != XH ] && continue
         [ "$c" = 1 ] && [ "$p" != XC ] && continue
         bp=$(backend_pids "$p")
-        wrk -t2 -c"$c" -d2s -s bench/rotate.lua "http://127.0.0.1:$PORT" -- "$work/urls.$p.$s" > /dev/null 2>&1 || true
+        t=$([ "$c" -lt 2 ] && echo 1 || echo 2)  # wrk needs a connection per thread
+        wrk -t"$t" -c"$c" -d2s -s bench/rotate.lua "http://127.0.0.1:$PORT" -- "$work/urls.$p.$s" > /dev/null 2>&1 || true
         t0=$(ticks "$bp")
-        line=$(wrk -t2 -c"$c" -d"$DURATION" --timeout 5s -s bench/rotate.lua "http://127.0.0.1:$PORT" -- "$work/urls.$p.$s" | grep '^RESULT')
+        line=$(wrk -t"$t" -c"$c" -d"$DURATION" --timeout 5s -s bench/rotate.lua "http://127.0.0.1:$PORT" -- "$work/urls.$p.$s" | grep '^RESULT')
         bp2=$(backend_pids "$p")
         t1=$(ticks "$bp2")
         eval "$(echo "${line#RESULT }" | tr ' ' ';')"

@@ -91,6 +91,47 @@ fn nginx_auth_request() {
     assert!(d.log_text().contains("-> send a b.txt"), "{}", d.log_text());
 }
 
+/// The same checks with the subrequest sent over HTTP/1.1 to the experimental listener, on kept
+/// upstream connections.
+#[test]
+fn nginx_auth_request_over_http() {
+    if !support::require(&["nginx", "curl"]) {
+        return;
+    }
+    let s = setup();
+    let xport = support::free_port();
+    let args = [
+        "--backend",
+        "authorizer",
+        "--root",
+        s.tree.root.to_str().expect("utf8"),
+        "--strip-prefix",
+        "/files",
+        "--keys",
+        s.keys.to_str().expect("utf8"),
+        "--require-signature",
+        "--listen",
+        &format!("http://127.0.0.1:{xport}"),
+    ]
+    .map(str::to_owned);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut d = support::daemon(&s.run, "xsendfiled", &argv, &[]);
+    wait_until("xsendfiled", Some(&mut d), || std::net::TcpStream::connect(("127.0.0.1", xport)).is_ok());
+    let port = support::free_port();
+    let upstream = format!("127.0.0.1:{xport}");
+    let _n = support::nginx_example("nginx-auth-request-http.conf", &s.run, &s.tree.root, &upstream, port);
+    check(&format!("http://127.0.0.1:{port}"), &s.keys, "/files", &[403]);
+    let log = d.log_text();
+    assert!(log.contains("-> send a b.txt"), "{log}");
+    // Eight checks went to xsendfiled, allowed and denied alike with no body, so nginx kept the
+    // upstream connections: at most one per nginx worker (worker_processes auto), plus the probe
+    // that waited for the listener.
+    let accepted = log.matches("http: connection opened").count();
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    assert!(accepted >= 1, "{log}");
+    assert!(accepted <= workers + 1, "{accepted} upstream connections for 8 checks, {workers} workers\n{log}");
+}
+
 fn server_user() -> String {
     let me = support::nginx_user();
     if me == "root" {

@@ -16,7 +16,8 @@
 //! `DOCUMENT_URI`; the raw target is `REQUEST_URI`; the query is `QUERY_STRING`. The CGI reply
 //! becomes an HTTP/1.1 response: its `Status:` field sets the status line, the other fields pass
 //! on, and the body gets an exact `Content-Length` (0 for an offload), so the connection stays
-//! reusable.
+//! reusable. With `--backend authorizer` (a forward-auth endpoint for nginx `auth_request`) every
+//! answer, allow or deny, has no body.
 
 use super::Shared;
 use crate::decide::Status;
@@ -159,6 +160,7 @@ pub(crate) async fn serve<S>(mut stream: S, shared: Arc<Shared>, mut shutdown: w
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    log::debug!("http: connection opened");
     let limits = shared.limits;
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
     let mut out = Vec::with_capacity(512);
@@ -212,6 +214,14 @@ where
             cgi.clear();
             // The serve backend is refused with an HTTP listener at start-up: no body to stream.
             let _ = crate::service::handle(&req, &policy, &mut cgi);
+            if policy.backend == crate::config::Backend::Authorizer {
+                // An authorizer's answer is its status and header fields. nginx's auth_request
+                // reads no body (its subrequest is header-only) and keeps the upstream connection
+                // only for a reply without one: a denial goes out with Content-Length: 0 too.
+                if let Some(at) = cgi.windows(4).position(|w| w == b"\r\n\r\n") {
+                    cgi.truncate(at + 4);
+                }
+            }
             (head.body_len, head.keep_alive)
         };
         buf.drain(..end + 4);

@@ -99,6 +99,11 @@ impl Drop for Proc {
                 let _ = self.child.wait();
             }
         }
+        // Pre-forking servers (fcgiwrap, Apache, spawn-fcgi's children) leave workers behind when
+        // only their parent is stopped, and a parent stopped after its workers may respawn them
+        // first: every process is started in a group of its own, and whatever is left of that
+        // group goes once the parent is gone.
+        let _ = Command::new("kill").args(["-9", "--", &format!("-{}", self.pid())]).stderr(Stdio::null()).status();
     }
 }
 
@@ -106,6 +111,8 @@ impl Drop for Proc {
 pub fn spawn(mut cmd: Command, name: &str, log: &Path) -> Proc {
     let f = std::fs::File::create(log).expect("log file");
     cmd.stdin(Stdio::null()).stdout(f.try_clone().expect("dup")).stderr(f);
+    // A process group of its own, so that Drop can stop the workers it forks.
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let child = cmd.spawn().unwrap_or_else(|e| panic!("starting {name}: {e}"));
     Proc { child, name: name.to_owned(), log: Some(log.to_owned()) }
 }
