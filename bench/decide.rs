@@ -1,6 +1,4 @@
 #![allow(missing_docs)]
-// The counting allocator below is the only unsafe code: it forwards to the system allocator.
-#![allow(unsafe_code)]
 //! Cost of one decision: path checks + `openat2` resolution + `fstat` + rendering the reply.
 //!
 //! `cargo bench --bench decide` prints the time per request for a direct file, a file behind a
@@ -9,8 +7,6 @@
 //! (both should leave it flat), and with the depth of the requested path (linear).
 //! `bench/growth.sh` runs the `growth` group and prints its table.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
@@ -18,38 +14,18 @@ use xsendfiled::config::{Backend, Policy};
 use xsendfiled::request::Request;
 use xsendfiled::token::{compat::Legacy, keys::KeyRing, sdl1, Claims, Scheme, Signing};
 
-/// Counts heap allocations, to report how many one decision makes.
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller upholds `alloc`'s contract, passed on as is.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "../tests/common/counting_alloc.rs"]
+mod counting_alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 /// Heap allocations made by one call of `f` (after a first call, so lazy set-up is not counted).
 fn allocations(mut f: impl FnMut()) -> usize {
     f();
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = counting_alloc::allocations();
     f();
-    ALLOCATIONS.load(Ordering::Relaxed) - before
+    counting_alloc::allocations() - before
 }
 
 /// One request through the whole decision and renderer; `out` is reused like the server does.

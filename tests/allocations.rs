@@ -2,42 +2,20 @@
 //! FastCGI records decoded, the decision made, the reply rendered and framed — allocates nothing
 //! once the connection's buffers exist. One test in this binary, so no other test's allocations
 //! are counted.
-// The counting allocator is the only unsafe code: it forwards every call to the system allocator.
-#![allow(unsafe_code)]
 
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use xsendfiled::config::{Backend, Policy};
 use xsendfiled::fcgi::{Connection, Event, Pairs};
 use xsendfiled::limits::Limits;
 use xsendfiled::request::Request;
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every method forwards to the system allocator unchanged; it only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's guarantees for `alloc` are passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
+mod common {
+    pub(crate) mod counting_alloc;
 }
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: common::counting_alloc::Counting = common::counting_alloc::Counting;
 
 /// A FastCGI record (version 1, no padding).
 fn record(kind: u8, id: u16, content: &[u8]) -> Vec<u8> {
@@ -110,14 +88,14 @@ fn an_offloaded_download_allocates_nothing() {
     // The first request sizes the connection's buffers.
     assert_eq!(one_request(&mut conn, &mut out), 200);
     assert!(String::from_utf8_lossy(&out).contains("X-Accel-Redirect: /_protected/%C3%BC.txt\r\n"));
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = common::counting_alloc::allocations();
     for _ in 0..100 {
         assert_eq!(one_request(&mut conn, &mut out), 200);
     }
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = common::counting_alloc::allocations() - before;
     assert_eq!(allocations, 0, "{allocations} allocations in 100 offloaded downloads");
     // The counter does count.
-    let control = ALLOCATIONS.load(Ordering::Relaxed);
+    let control = common::counting_alloc::allocations();
     drop(std::hint::black_box(vec![0u8; 16]));
-    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed), control + 1);
+    assert_eq!(common::counting_alloc::allocations(), control + 1);
 }

@@ -67,22 +67,7 @@ fn nginx_auth_request() {
     }
     let s = setup();
     let sock = s.run.join("x.sock");
-    let args = [
-        "--backend",
-        "authorizer",
-        "--root",
-        s.tree.root.to_str().expect("utf8"),
-        "--strip-prefix",
-        "/files",
-        "--keys",
-        s.keys.to_str().expect("utf8"),
-        "--require-signature",
-        "--listen",
-        &format!("unix:{}", sock.display()),
-    ]
-    .map(str::to_owned);
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut d = support::daemon(&s.run, "xsendfiled", &argv, &[]);
+    let mut d = authorizer_daemon(&s, &format!("unix:{}", sock.display()), "/files");
     wait_until("xsendfiled", Some(&mut d), || support::unix_up(&sock));
     let port = support::free_port();
     let upstream = format!("unix:{}", sock.display());
@@ -100,22 +85,7 @@ fn nginx_auth_request_over_http() {
     }
     let s = setup();
     let xport = support::free_port();
-    let args = [
-        "--backend",
-        "authorizer",
-        "--root",
-        s.tree.root.to_str().expect("utf8"),
-        "--strip-prefix",
-        "/files",
-        "--keys",
-        s.keys.to_str().expect("utf8"),
-        "--require-signature",
-        "--listen",
-        &format!("http://127.0.0.1:{xport}"),
-    ]
-    .map(str::to_owned);
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut d = support::daemon(&s.run, "xsendfiled", &argv, &[]);
+    let mut d = authorizer_daemon(&s, &format!("http://127.0.0.1:{xport}"), "/files");
     wait_until("xsendfiled", Some(&mut d), || std::net::TcpStream::connect(("127.0.0.1", xport)).is_ok());
     let port = support::free_port();
     let upstream = format!("127.0.0.1:{xport}");
