@@ -97,3 +97,146 @@ pub(crate) fn try_serve<S: Read + Write>(stream: &mut S, shared: &Shared, scratc
         input: Vec::new(),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Backend, Policy};
+    use crate::limits::Limits;
+    use std::sync::Arc;
+
+    /// A non-blocking socket stand-in: reads come from `input` (then `WouldBlock`), writes are
+    /// taken up to `room` bytes (then `WouldBlock`).
+    struct Socket {
+        input: Vec<u8>,
+        read: bool,
+        room: usize,
+        written: Vec<u8>,
+    }
+
+    impl Read for Socket {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.read || self.input.is_empty() {
+                return Err(ErrorKind::WouldBlock.into());
+            }
+            self.read = true;
+            let n = self.input.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.input[..n]);
+            Ok(n)
+        }
+    }
+
+    impl Write for Socket {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.room - self.written.len());
+            if n == 0 {
+                return Err(ErrorKind::WouldBlock.into());
+            }
+            self.written.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn record(kind: u8, content: &[u8]) -> Vec<u8> {
+        let len = content.len() as u16;
+        let mut r = vec![1, kind, 0, 1, (len >> 8) as u8, len as u8, 0, 0];
+        r.extend_from_slice(content);
+        r
+    }
+
+    /// BEGIN_REQUEST (responder, `keep` = FCGI_KEEP_CONN), PARAMS for GET `path`, empty STDIN.
+    fn request(path: &str, keep: bool) -> Vec<u8> {
+        let mut params = Vec::new();
+        for (n, v) in [("REQUEST_METHOD", "GET"), ("DOCUMENT_URI", path)] {
+            params.extend_from_slice(&[n.len() as u8, v.len() as u8]);
+            params.extend_from_slice(n.as_bytes());
+            params.extend_from_slice(v.as_bytes());
+        }
+        let mut wire = record(1, &[0, 1, u8::from(keep), 0, 0, 0, 0, 0]);
+        wire.extend(record(4, &params));
+        wire.extend(record(4, &[]));
+        wire.extend(record(5, &[]));
+        wire
+    }
+
+    fn shared(backend: Backend) -> (tempfile::TempDir, Shared) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("f.txt"), b"hello\n").expect("write");
+        let prefix = backend.needs_internal_prefix().then_some("/_p");
+        let policy = Policy::build(dir.path(), backend, prefix, None, false).expect("policy");
+        (dir, Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits: Limits::default() })
+    }
+
+    fn socket(input: Vec<u8>, room: usize) -> Socket {
+        Socket { input, read: false, room, written: Vec::new() }
+    }
+
+    #[test]
+    fn a_complete_request_is_answered_and_closed_inline() {
+        let (_dir, shared) = shared(Backend::Nginx);
+        let mut s = socket(request("/f.txt", true), usize::MAX);
+        let mut scratch = Scratch::new();
+        assert!(matches!(try_serve(&mut s, &shared, &mut scratch), Outcome::Done));
+        let text = String::from_utf8_lossy(&s.written);
+        assert!(text.contains("X-Accel-Redirect: /_p/f.txt\r\n"), "{text}");
+        // The codec is kept for the next connection, reset.
+        assert!(scratch.conn.as_ref().is_some_and(Connection::is_idle));
+    }
+
+    #[test]
+    fn no_data_yet_goes_to_a_task_untouched() {
+        let (_dir, shared) = shared(Backend::Nginx);
+        let mut s = socket(Vec::new(), usize::MAX);
+        match try_serve(&mut s, &shared, &mut Scratch::new()) {
+            Outcome::HandOver(r) => assert!(r.out.is_empty() && r.input.is_empty() && r.conn.is_idle() && !r.close),
+            Outcome::Done => panic!("closed a connection that had sent nothing yet"),
+        }
+    }
+
+    #[test]
+    fn a_partial_request_goes_to_a_task_with_the_codec_state() {
+        let (_dir, shared) = shared(Backend::Nginx);
+        let wire = request("/f.txt", false);
+        let mut s = socket(wire[..20].to_vec(), usize::MAX);
+        let Outcome::HandOver(r) = try_serve(&mut s, &shared, &mut Scratch::new()) else {
+            panic!("answered half a request")
+        };
+        assert!(!r.conn.is_idle(), "the bytes read are in the codec, not lost");
+        assert!(s.written.is_empty() && r.out.is_empty());
+    }
+
+    #[test]
+    fn a_short_write_hands_over_the_rest_of_the_reply() {
+        let (_dir, shared) = shared(Backend::Nginx);
+        let mut s = socket(request("/f.txt", false), 10);
+        let Outcome::HandOver(r) = try_serve(&mut s, &shared, &mut Scratch::new()) else { panic!("reply lost") };
+        assert_eq!(s.written.len(), 10);
+        assert!(r.close, "an offload still closes once the rest is written");
+        let whole = [s.written.as_slice(), r.out.as_slice()].concat();
+        assert!(String::from_utf8_lossy(&whole).contains("X-Accel-Redirect: /_p/f.txt\r\n"));
+    }
+
+    #[test]
+    fn a_kept_connection_after_an_error_goes_to_a_task() {
+        let (_dir, shared) = shared(Backend::Nginx);
+        let mut s = socket(request("/missing.txt", true), usize::MAX);
+        let Outcome::HandOver(r) = try_serve(&mut s, &shared, &mut Scratch::new()) else {
+            panic!("closed a connection the server keeps")
+        };
+        assert!(String::from_utf8_lossy(&s.written).contains("Status: 404"));
+        assert!(!r.close && r.conn.is_idle() && r.out.is_empty());
+    }
+
+    #[test]
+    fn a_file_to_stream_goes_to_a_task_with_its_headers() {
+        let (_dir, shared) = shared(Backend::Serve);
+        let mut s = socket(request("/f.txt", false), usize::MAX);
+        let Outcome::HandOver(r) = try_serve(&mut s, &shared, &mut Scratch::new()) else { panic!("no body") };
+        assert!(s.written.is_empty(), "nothing is written before the task streams the file");
+        assert_eq!(r.body.as_ref().map(|b| b.len), Some(6));
+        assert!(String::from_utf8_lossy(&r.out).contains("Content-Length: 6"));
+    }
+}
