@@ -142,6 +142,12 @@ fn growth(c: &mut Criterion) {
             (b"REQUEST_URI", link.as_bytes()),
         ];
         assert_eq!(run(&policy, &pairs, &mut out), 200, "{}", String::from_utf8_lossy(&out));
+        if n == 1 {
+            let a = allocations(|| {
+                run(&policy, &pairs, &mut out);
+            });
+            println!("decide+render with an SDL1 link: {a} heap allocations per request");
+        }
         group.bench_with_input(BenchmarkId::new("key-ring", n), &n, |b, _| b.iter(|| run(&policy, &pairs, &mut out)));
         // The verification alone.
         let ring = policy.signing.as_ref().expect("signing").keys();
