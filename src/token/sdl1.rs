@@ -183,41 +183,59 @@ struct Fields<'a> {
     path: &'a [u8],
 }
 
-fn canonical(f: &Fields<'_>) -> Vec<u8> {
-    let mut c = Vec::with_capacity(96 + f.path.len());
+/// Emits the canonical string of `f` piece by piece: the one definition of its layout, which
+/// [`canonical`] collects and [`mac_of`] feeds to the HMAC without building it.
+fn canonical_parts(f: &Fields<'_>, mut put: impl FnMut(&[u8])) {
     for part in [LABEL, f.kid.as_bytes(), f.exp, f.nbf, f.ipnet.as_bytes()] {
-        c.extend_from_slice(part);
-        c.push(b'\n');
+        put(part);
+        put(b"\n");
     }
     if let Some(fname) = f.fname {
-        c.extend_from_slice(b"fn\n");
-        c.extend_from_slice(fname);
-        c.push(b'\n');
+        put(b"fn\n");
+        put(fname);
+        put(b"\n");
     }
     if let Some(disp) = f.disp {
-        c.extend_from_slice(b"disp\n");
-        c.extend_from_slice(disp);
-        c.push(b'\n');
+        put(b"disp\n");
+        put(disp);
+        put(b"\n");
     }
     match f.prefix {
         Some(p) => {
-            c.extend_from_slice(b"prefix\n");
-            c.extend_from_slice(p);
+            put(b"prefix\n");
+            put(p);
         }
         None => {
-            c.extend_from_slice(b"path\n");
-            c.extend_from_slice(f.path);
+            put(b"path\n");
+            put(f.path);
         }
     }
+}
+
+fn canonical(f: &Fields<'_>) -> Vec<u8> {
+    let mut c = Vec::with_capacity(96 + f.path.len());
+    canonical_parts(f, |part| c.extend_from_slice(part));
     c
 }
 
-fn mac(key: &[u8], data: &[u8]) -> Hmac<Sha256> {
+/// HMAC-SHA256 of the canonical string of `f` under `key`.
+fn mac_of(key: &[u8], f: &Fields<'_>) -> Hmac<Sha256> {
     // HMAC takes keys of any length; the error case cannot occur.
     let mut m =
         <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
-    m.update(data);
+    canonical_parts(f, |part| m.update(part));
     m
+}
+
+/// The 32 bytes of an unpadded base64url signature (43 characters), decoded strictly (the text must
+/// be exactly what encoding the bytes gives), without allocating.
+fn sig_strict(v: &[u8]) -> Option<[u8; 32]> {
+    let mut raw = [0u8; 32];
+    if B64.decode_slice(v, &mut raw).ok()? != 32 {
+        return None;
+    }
+    let mut again = [0u8; 43];
+    (B64.encode_slice(raw, &mut again).ok()? == 43 && again == v).then_some(raw)
 }
 
 /// Verifies an SDL1 link.
@@ -261,7 +279,7 @@ pub fn verify(keys: &KeyRing, input: &Input<'_>) -> Result<Verified, Failure> {
     if sig.len() != 43 {
         return Err(Failure::Param("bad sig"));
     }
-    let sig = b64_strict(sig).ok_or(Failure::Param("bad sig"))?;
+    let sig = sig_strict(sig).ok_or(Failure::Param("bad sig"))?;
     let prefix = match pfx {
         Some(v) => {
             let prefix = b64_strict(v).ok_or(Failure::Param("bad pfx"))?;
@@ -297,7 +315,7 @@ pub fn verify(keys: &KeyRing, input: &Input<'_>) -> Result<Verified, Failure> {
         prefix: prefix.as_deref(),
         path: &path,
     };
-    mac(key, &canonical(&fields)).verify_slice(&sig).map_err(|_| Failure::BadSignature)?;
+    mac_of(key, &fields).verify_slice(&sig).map_err(|_| Failure::BadSignature)?;
     if input.now > exp_secs {
         return Err(Failure::Expired);
     }
@@ -394,7 +412,7 @@ pub fn sign(spec: &SignSpec<'_>) -> Result<String, SignError> {
         prefix: spec.prefix.map(str::as_bytes),
         path,
     };
-    let sig = B64.encode(mac(spec.key, &canonical(&fields)).finalize().into_bytes());
+    let sig = B64.encode(mac_of(spec.key, &fields).finalize().into_bytes());
     let mut url = Vec::new();
     crate::response::push_uri_path(&mut url, path);
     let mut url = String::from_utf8(url).unwrap_or_default();
