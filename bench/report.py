@@ -19,7 +19,7 @@ NAMES = {
     "XT": "xsendfiled, TCP",
     "XS": "xsendfiled, SDL1 signed link",
     "XC": "xsendfiled as CGI (fcgiwrap)",
-    "XH": "xsendfiled HTTP/1.1 listener (experimental)",
+    "XH": "xsendfiled HTTP/1.1 listener (hyper)",
 }
 
 

@@ -11,7 +11,7 @@
 #   XS  X with an SDL1 signed link required
 #   XC  xsendfiled as a CGI program under fcgiwrap (a process per request; the static build of
 #       scripts/build-static.sh), also at -c1: the wall time of one request, exec included
-#   XH  nginx proxy_pass (upstream keepalive) -> xsendfiled's experimental HTTP/1.1 listener
+#   XH  nginx proxy_pass (upstream keepalive) -> xsendfiled's HTTP/1.1 listener
 #
 # For each size (1 KiB, 1 MiB), concurrency (8, 64; 512 for X) and run: requests/s, p50/p99,
 # backend CPU µs per request (utime+stime, children included, from /proc), backend peak RSS, and

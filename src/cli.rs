@@ -298,7 +298,7 @@ pub struct ServeArgs {
     pub secdownload_hash_querystr: bool,
 
     /// Where to listen: HOST:PORT, [V6]:PORT, unix:PATH or fd:N (FastCGI); http://HOST:PORT
-    /// (experimental HTTP/1.1 listener for nginx proxy_pass with upstream keepalive).
+    /// (HTTP/1.1 listener for nginx proxy_pass with upstream keepalive, or auth_request).
     #[arg(long, value_name = "ADDR", env = "XSENDFILED_LISTEN")]
     pub listen: Option<String>,
 

@@ -181,7 +181,7 @@ pub enum ListenSpec {
     Unix(PathBuf),
     /// An inherited listening descriptor.
     Fd(RawFd),
-    /// Experimental: HTTP/1.1 instead of FastCGI on a TCP address (`http://HOST:PORT`), for a
+    /// HTTP/1.1 instead of FastCGI on a TCP address (`http://HOST:PORT`), for a
     /// proxy that reuses upstream connections (nginx `proxy_pass` with `keepalive`).
     Http(SocketAddr),
 }

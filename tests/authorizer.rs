@@ -76,7 +76,7 @@ fn nginx_auth_request() {
     assert!(d.log_text().contains("-> send a b.txt"), "{}", d.log_text());
 }
 
-/// The same checks with the subrequest sent over HTTP/1.1 to the experimental listener, on kept
+/// The same checks with the subrequest sent over HTTP/1.1 to the HTTP listener, on kept
 /// upstream connections.
 #[test]
 fn nginx_auth_request_over_http() {

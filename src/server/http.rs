@@ -1,4 +1,4 @@
-//! Experimental: an HTTP/1.1 listener (`--listen http://HOST:PORT`) over the same decision, for
+//! The HTTP/1.1 listener (`--listen http://HOST:PORT`) over the same decision, for
 //! nginx `proxy_pass` to an upstream with `keepalive`, and as a forward-auth endpoint.
 //!
 //! Why: nginx never reuses a FastCGI connection after an X-Accel-Redirect, but it does reuse an

@@ -2,7 +2,7 @@
 //!
 //! Launch rules, in order (FastCGI 1.0 §2.2, RFC 3875, sd_listen_fds(3)):
 //! 1. `--listen` given: bind TCP (`HOST:PORT`, `[V6]:PORT`), a Unix socket (`unix:PATH`), or adopt
-//!    an inherited descriptor (`fd:N`); `http://HOST:PORT` binds TCP for the experimental HTTP/1.1
+//!    an inherited descriptor (`fd:N`); `http://HOST:PORT` binds TCP for the HTTP/1.1
 //!    listener (`super::http`) instead of FastCGI.
 //! 2. fd 0 is a listening socket (TCP or Unix — spawn-fcgi, mod_fcgid): serve on it.
 //! 3. `GATEWAY_INTERFACE` is set: CGI mode, one request.
@@ -45,7 +45,7 @@ pub struct Bound {
     pub created_path: Option<PathBuf>,
     /// For logs: where we listen.
     pub description: String,
-    /// Speak HTTP/1.1 on it instead of FastCGI (`--listen http://…`, experimental).
+    /// Speak HTTP/1.1 on it instead of FastCGI (`--listen http://…`).
     pub http: bool,
 }
 
