@@ -127,7 +127,7 @@ def main():
         target("CGI ≤ 2 ms: one exec answering one request, static build, no server", f"{st / 1000:.2f} ms{floor}", st <= 2000)
     xh = stat("XH", "1k", "64", "rps")
     if xh and x:
-        target("XH ≥ 1.3 × X: build the HTTP listener properly (1 KiB, c64)", f"{xh / x:.2f} × X", xh >= 1.3 * x)
+        target("XH ≥ 1.3 × X (1 KiB, c64; the gate for rebuilding the listener on hyper, which XH now runs)", f"{xh / x:.2f} × X", xh >= 1.3 * x)
     if xh and d:
         target("XH ≥ 2 × D (1 KiB, c64)", f"{xh / d:.2f} × D", xh >= 2 * d)
     growth = defaultdict(dict)

@@ -102,6 +102,36 @@ fn nginx_auth_request_over_http() {
     assert!(accepted <= workers + 1, "{accepted} upstream connections for 8 checks, {workers} workers\n{log}");
 }
 
+/// Caddy's forward_auth to the HTTP listener: the same checks, Caddy sends the file.
+#[test]
+fn caddy_forward_auth_over_http() {
+    if !support::require(&["caddy", "curl"]) {
+        return;
+    }
+    let s = setup();
+    let xport = support::free_port();
+    let mut d = authorizer_daemon(&s, &format!("http://127.0.0.1:{xport}"), "/files");
+    wait_until("xsendfiled", Some(&mut d), || std::net::TcpStream::connect(("127.0.0.1", xport)).is_ok());
+    let port = support::free_port();
+    let conf = support::fill_template(
+        &support::conf_example("Caddyfile-forward-auth"),
+        &[
+            ("RUN_DIR", s.run.display().to_string()),
+            ("PORT", port.to_string()),
+            ("UPSTREAM", format!("127.0.0.1:{xport}")),
+            ("ROOT", s.tree.root.display().to_string()),
+        ],
+    );
+    let path = s.run.join("Caddyfile");
+    std::fs::write(&path, conf).expect("write Caddyfile");
+    let mut cmd = Command::new("caddy");
+    cmd.args(["run", "--adapter", "caddyfile", "--config"]).arg(&path).env("HOME", &s.run);
+    let mut c = support::spawn(cmd, "caddy", &s.run.join("caddy.log"));
+    wait_until("caddy", Some(&mut c), || support::tcp_up(port));
+    check(&format!("http://127.0.0.1:{port}"), &s.keys, "/files", &[403]);
+    assert!(d.log_text().contains("-> send a b.txt"), "{}", d.log_text());
+}
+
 fn server_user() -> String {
     let me = support::nginx_user();
     if me == "root" {
