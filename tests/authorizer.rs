@@ -84,9 +84,7 @@ fn nginx_auth_request_over_http() {
         return;
     }
     let s = setup();
-    let xport = support::free_port();
-    let mut d = authorizer_daemon(&s, &format!("http://127.0.0.1:{xport}"), "/files");
-    wait_until("xsendfiled", Some(&mut d), || std::net::TcpStream::connect(("127.0.0.1", xport)).is_ok());
+    let (d, xport) = http_authorizer(&s);
     let port = support::free_port();
     let upstream = format!("127.0.0.1:{xport}");
     let _n = support::nginx_example("nginx-auth-request-http.conf", &s.run, &s.tree.root, &upstream, port);
@@ -109,9 +107,7 @@ fn caddy_forward_auth_over_http() {
         return;
     }
     let s = setup();
-    let xport = support::free_port();
-    let mut d = authorizer_daemon(&s, &format!("http://127.0.0.1:{xport}"), "/files");
-    wait_until("xsendfiled", Some(&mut d), || std::net::TcpStream::connect(("127.0.0.1", xport)).is_ok());
+    let (d, xport) = http_authorizer(&s);
     let port = support::free_port();
     let conf = support::fill_template(
         &support::conf_example("Caddyfile-forward-auth"),
@@ -130,6 +126,14 @@ fn caddy_forward_auth_over_http() {
     wait_until("caddy", Some(&mut c), || support::tcp_up(port));
     check(&format!("http://127.0.0.1:{port}"), &s.keys, "/files", &[403]);
     assert!(d.log_text().contains("-> send a b.txt"), "{}", d.log_text());
+}
+
+/// The authorizer daemon on the HTTP listener (mount /files), up; and its port.
+fn http_authorizer(s: &Setup) -> (support::Proc, u16) {
+    let xport = support::free_port();
+    let mut d = authorizer_daemon(s, &format!("http://127.0.0.1:{xport}"), "/files");
+    wait_until("xsendfiled", Some(&mut d), || std::net::TcpStream::connect(("127.0.0.1", xport)).is_ok());
+    (d, xport)
 }
 
 fn server_user() -> String {
