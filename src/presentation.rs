@@ -143,6 +143,14 @@ fn number(v: Option<Cow<'_, [u8]>>, what: &str) -> Option<u64> {
     }
 }
 
+/// Appends `name: value` CRLF.
+fn push_field(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
 /// What the file being sent contributes.
 #[derive(Debug, Clone, Copy)]
 pub struct FileFacts<'a> {
@@ -161,12 +169,6 @@ pub struct FileFacts<'a> {
 /// configuration asks for something (a trusted parameter, a fixed Cache-Control, an expiry).
 pub fn push_headers(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, backend: Backend, out: &mut Vec<u8>) {
     let t = &req.trusted;
-    let mut h = |name: &str, value: &[u8]| {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value);
-        out.extend_from_slice(b"\r\n");
-    };
 
     // Content-Disposition.
     let mode = match trusted(req, t.disposition, b"disposition") {
@@ -201,16 +203,12 @@ pub fn push_headers(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, b
     if let Some(kind) = kind {
         let own = f.rel.rsplit(|&b| b == b'/').next().and_then(|n| std::str::from_utf8(n).ok());
         let name = chosen_name.as_deref().or(own).filter(|n| crate::token::valid_filename(n));
+        out.extend_from_slice(b"Content-Disposition: ");
         match name {
-            Some(n) => {
-                let mut v = [0u8; 1024];
-                match disposition::write_value(kind, n, &mut v) {
-                    Some(len) => h("Content-Disposition", &v[..len]),
-                    None => h("Content-Disposition", disposition::header_value(kind, n).as_bytes()),
-                }
-            }
-            None => h("Content-Disposition", kind.as_str().as_bytes()),
+            Some(n) => disposition::push_value(kind, n, out),
+            None => out.extend_from_slice(kind.as_str().as_bytes()),
         }
+        out.extend_from_slice(b"\r\n");
     }
 
     // Cache-Control and Expires; a download allowed by a signed link is always private, so no
@@ -224,11 +222,11 @@ pub fn push_headers(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, b
         c => c,
     };
     if let Some(c) = cache {
-        h("Cache-Control", c.as_bytes());
+        push_field(out, "Cache-Control", c.as_bytes());
     }
     let expires = number(trusted(req, t.expires, b"expires"), "expires").map(Duration::from_secs).or(defaults.expires);
     if let Some(e) = expires {
-        h("Expires", httpdate::fmt_http_date(SystemTime::now() + e).as_bytes());
+        push_field(out, "Expires", httpdate::fmt_http_date(SystemTime::now() + e).as_bytes());
     }
 
     // Server controls, only where the server consumes them.
@@ -247,23 +245,23 @@ pub fn push_headers(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, b
     match backend {
         Backend::Nginx => {
             if let Some(l) = limit {
-                h("X-Accel-Limit-Rate", l.to_string().as_bytes());
+                push_field(out, "X-Accel-Limit-Rate", l.to_string().as_bytes());
             }
             if let Some(b) = buffering {
-                h("X-Accel-Buffering", if b { b"yes" } else { b"no" });
+                push_field(out, "X-Accel-Buffering", if b { b"yes" } else { b"no" });
             }
             if let Some(e) = accel_expires {
-                h("X-Accel-Expires", e.to_string().as_bytes());
+                push_field(out, "X-Accel-Expires", e.to_string().as_bytes());
             }
         }
         Backend::Lighttpd => {
             if let Some(l) = limit {
-                h("X-LIGHTTPD-KBytes-per-second", (l / 1024).max(1).to_string().as_bytes());
+                push_field(out, "X-LIGHTTPD-KBytes-per-second", (l / 1024).max(1).to_string().as_bytes());
             }
         }
         Backend::Serve => {
             if let Some(b) = buffering {
-                h("X-Accel-Buffering", if b { b"yes" } else { b"no" });
+                push_field(out, "X-Accel-Buffering", if b { b"yes" } else { b"no" });
             }
         }
         _ => {}

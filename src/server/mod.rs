@@ -59,9 +59,10 @@ pub type Reloader = Box<dyn Fn() -> Result<Policy, Vec<crate::config::ConfigErro
 
 /// The listening socket, registered for readiness only: connections are accepted with
 /// `accept4` directly, so they can be answered inline before any registration (`inline`).
-enum Listener {
-    Tcp(AsyncFd<std::os::fd::OwnedFd>),
-    Unix(AsyncFd<std::os::fd::OwnedFd>),
+struct Listener {
+    fd: AsyncFd<std::os::fd::OwnedFd>,
+    /// TCP (peers are checked, TCP_NODELAY is set) rather than a Unix socket.
+    tcp: bool,
 }
 
 /// Runs the FastCGI server on `bound` until SIGTERM or SIGINT.
@@ -85,11 +86,11 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, rel
     let listener = match bound.listener {
         StdListener::Tcp(l) => {
             l.set_nonblocking(true)?;
-            Listener::Tcp(crate::sys::register_owned(l.into())?)
+            Listener { fd: crate::sys::register_owned(l.into())?, tcp: true }
         }
         StdListener::Unix(l) => {
             l.set_nonblocking(true)?;
-            Listener::Unix(crate::sys::register_owned(l.into())?)
+            Listener { fd: crate::sys::register_owned(l.into())?, tcp: false }
         }
     };
     match crate::sys::raise_nofile_limit() {
@@ -278,47 +279,50 @@ fn spawn_conn(
     let shared = shared.clone();
     match conn {
         Accepted::Tcp(stream) => {
-            if resume.is_none() && !http && !peer_allowed(&stream, settings) {
-                return;
-            }
-            if http && !peer_allowed(&stream, settings) {
+            // A connection handed over by the inline path was checked before it was read.
+            if resume.is_none() && !peer_allowed(&stream, settings) {
                 return;
             }
             if let Err(e) = stream.set_nodelay(true) {
                 log::debug!("TCP_NODELAY: {e}");
             }
-            let stream = match tokio::net::TcpStream::from_std(stream) {
-                Ok(s) => s,
-                Err(e) => {
-                    log::warn!("registering a connection: {e}");
-                    return;
-                }
-            };
-            tokio::spawn(async move {
-                if http {
+            let Some(stream) = registered(tokio::net::TcpStream::from_std(stream)) else { return };
+            if http {
+                tokio::spawn(async move {
                     http::serve(stream, shared, stop).await;
-                } else {
-                    let start = resume.unwrap_or_else(|| conn::Resume::fresh(&shared));
-                    conn::serve(stream, shared, stop, start).await;
-                }
-                drop(permit);
-            });
+                    drop(permit);
+                });
+            } else {
+                spawn_fastcgi(stream, shared, stop, resume, permit);
+            }
         }
         Accepted::Unix(stream) => {
-            let stream = match tokio::net::UnixStream::from_std(stream) {
-                Ok(s) => s,
-                Err(e) => {
-                    log::warn!("registering a connection: {e}");
-                    return;
-                }
-            };
-            tokio::spawn(async move {
-                let start = resume.unwrap_or_else(|| conn::Resume::fresh(&shared));
-                conn::serve(stream, shared, stop, start).await;
-                drop(permit);
-            });
+            let Some(stream) = registered(tokio::net::UnixStream::from_std(stream)) else { return };
+            spawn_fastcgi(stream, shared, stop, resume, permit);
         }
     }
+}
+
+/// A stream registered with the reactor, or `None` (logged) when that failed.
+fn registered<S>(r: io::Result<S>) -> Option<S> {
+    r.map_err(|e| log::warn!("registering a connection: {e}")).ok()
+}
+
+/// Serves a FastCGI connection on its own task, from `resume` or fresh.
+fn spawn_fastcgi<S>(
+    stream: S,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+    resume: Option<conn::Resume>,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        let start = resume.unwrap_or_else(|| conn::Resume::fresh(&shared));
+        conn::serve(stream, shared, stop, start).await;
+        drop(permit);
+    });
 }
 
 /// An accepted connection, non-blocking, not yet registered with the reactor.
@@ -327,31 +331,21 @@ enum Accepted {
     Unix(std::os::unix::net::UnixStream),
 }
 
+/// Waits until `listener` is readable and accepts one connection.
 async fn accept(listener: &Listener) -> io::Result<Accepted> {
-    match listener {
-        Listener::Tcp(l) => accept_on(l).await.map(|fd| Accepted::Tcp(fd.into())),
-        Listener::Unix(l) => accept_on(l).await.map(|fd| Accepted::Unix(fd.into())),
+    loop {
+        // The readiness stays set until an accept finds nothing (try_accept clears it then).
+        drop(listener.fd.readable().await?);
+        match try_accept(listener) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            result => return result,
+        }
     }
 }
 
 /// Accepts one connection if the reactor saw the listener readable; `WouldBlock` otherwise (and
 /// then the readiness is cleared, so the next wait really waits).
 fn try_accept(listener: &Listener) -> io::Result<Accepted> {
-    let (fd, tcp) = match listener {
-        Listener::Tcp(l) => (l, true),
-        Listener::Unix(l) => (l, false),
-    };
-    let conn = fd.try_io(tokio::io::Interest::READABLE, |l| crate::sys::accept_nonblocking(l.as_fd()))?;
-    Ok(if tcp { Accepted::Tcp(conn.into()) } else { Accepted::Unix(conn.into()) })
-}
-
-/// Waits until `listener` is readable and accepts one connection.
-async fn accept_on(listener: &AsyncFd<std::os::fd::OwnedFd>) -> io::Result<std::os::fd::OwnedFd> {
-    loop {
-        let mut ready = listener.readable().await?;
-        match ready.try_io(|l| crate::sys::accept_nonblocking(l.get_ref().as_fd())) {
-            Ok(result) => return result,
-            Err(_would_block) => continue,
-        }
-    }
+    let conn = listener.fd.try_io(tokio::io::Interest::READABLE, |l| crate::sys::accept_nonblocking(l.as_fd()))?;
+    Ok(if listener.tcp { Accepted::Tcp(conn.into()) } else { Accepted::Unix(conn.into()) })
 }
