@@ -17,7 +17,8 @@
 //!
 //! In authorize mode (the FastCGI Authorizer role, or `XSENDFILED_MODE=authorize` from the
 //! server, as for nginx `auth_request`) the path is the decoded `REQUEST_URI`, and the answer is
-//! allow or deny rather than an offload ([`crate::response`]).
+//! allow or deny rather than an offload ([`crate::response`]). A literal `#` in that path is
+//! refused: the server ends the path it serves there, so the two would name different files.
 //!
 //! A refusal is a value ([`Decision::Refuse`]) carrying its [`Reason`] for the log; only real
 //! faults (EIO, EMFILE) are `Err`. The only side effects are the resolution syscalls.
@@ -202,10 +203,10 @@ pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result
     // PATH_INFO or SCRIPT_NAME (FastCGI 1.0 §6.3), and nginx's auth_request subrequest has a URI of
     // its own. Decoded once, canonical or refused.
     let decoded_uri = if authorize {
-        let path_part = req.request_uri.map(|u| u.split(|&b| b == b'?').next().unwrap_or_default());
-        match path_part.map(sdl1::canonical_path) {
+        match req.request_uri.map(authorizer_path) {
             Some(Ok(p)) => Some(p),
-            _ => return Ok(Decision::Refuse(Status::Forbidden, Reason::Token(sdl1::Failure::Path("request URI")))),
+            Some(Err(why)) => return Ok(Decision::Refuse(Status::Forbidden, Reason::Token(why))),
+            None => return Ok(Decision::Refuse(Status::Forbidden, Reason::Token(sdl1::Failure::Path("request URI")))),
         }
     } else {
         None
@@ -259,6 +260,18 @@ pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result
         }
         Err((status, reason)) => Decision::Refuse(status, reason),
     })
+}
+
+/// The path an authorizer decides on: the path part of the raw `REQUEST_URI`, decoded once and
+/// canonical. The web server that asked will serve the path *it* parsed from the same request line,
+/// so any byte it reads differently from us is refused, not interpreted: a literal `#` (nginx and
+/// lighttpd end the path there, RFC 3986 §3.5, while a link minted for `X%23Y` would verify).
+fn authorizer_path(request_uri: &[u8]) -> Result<Vec<u8>, sdl1::Failure> {
+    let path_part = request_uri.split(|&b| b == b'?').next().unwrap_or_default();
+    if path_part.contains(&b'#') {
+        return Err(sdl1::Failure::Path("literal '#' in the request URI"));
+    }
+    sdl1::canonical_path(path_part)
 }
 
 /// The public prefix to remove: the server's `XSENDFILED_STRIP_PREFIX` for this location, else
@@ -482,4 +495,17 @@ pub fn content_type_of(name: &[u8]) -> &'static str {
         .and_then(OsStr::to_str)
         .and_then(|ext| mime_guess::from_ext(ext).first_raw())
         .unwrap_or("application/octet-stream")
+}
+
+#[cfg(test)]
+mod authorizer_path_tests {
+    use super::authorizer_path;
+
+    #[test]
+    fn a_literal_hash_is_refused_an_encoded_one_is_a_name() {
+        assert_eq!(authorizer_path(b"/f/report.pdf%231?sig=x").as_deref(), Ok(&b"/f/report.pdf#1"[..]));
+        for bad in [&b"/f/report.pdf#1?sig=x"[..], b"/f/report.pdf#", b"/f/#/x", b"/f/a%2Fb", b"/f/../x"] {
+            assert!(authorizer_path(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
 }

@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -60,6 +61,24 @@ fn check(base: &str, keys: &Path, mount: &str, deny: &[u16]) {
     }
 }
 
+/// A link minted for the existing `{mount}/plain.txt#1` (sent as `%23`), replayed with a literal
+/// `#`: nginx and lighttpd end the path at the `#` and would serve `plain.txt`, which the link does
+/// not cover, so the authorizer must refuse. Returns the reply for server-specific checks.
+fn literal_hash(port: u16, s: &Setup, mount: &str) -> support::Reply {
+    std::fs::write(s.tree.root.join("plain.txt#1"), "hash one\n").expect("write");
+    let link = sign(&s.keys, &format!("{mount}/plain.txt#1"), &[]);
+    assert!(link.contains("%231?"), "{link}");
+    assert_eq!(curl(&format!("http://127.0.0.1:{port}{link}"), &[]).body, b"hash one\n", "{link}");
+    let raw_target = link.replacen("%23", "#", 1);
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.set_read_timeout(Some(std::time::Duration::from_millis(200))).expect("timeout");
+    let head = format!("GET {raw_target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    c.write_all(head.as_bytes()).expect("send");
+    let r = support::parse_http(&support::read_all_timeout(&mut c, std::time::Duration::from_secs(10)));
+    assert_ne!(r.body, b"plain\n", "{raw_target} served the file the link does not cover: {r:?}");
+    r
+}
+
 #[test]
 fn nginx_auth_request() {
     if !support::require(&["nginx", "curl"]) {
@@ -73,6 +92,7 @@ fn nginx_auth_request() {
     let upstream = format!("unix:{}", sock.display());
     let _n = support::nginx_example("nginx-auth-request.conf", &s.run, &s.tree.root, &upstream, port);
     check(&format!("http://127.0.0.1:{port}"), &s.keys, "/files", &[403]);
+    assert_eq!(literal_hash(port, &s, "/files").status, 403);
     assert!(d.log_text().contains("-> send a b.txt"), "{}", d.log_text());
 }
 
@@ -89,6 +109,7 @@ fn nginx_auth_request_over_http() {
     let upstream = format!("127.0.0.1:{xport}");
     let _n = support::nginx_example("nginx-auth-request-http.conf", &s.run, &s.tree.root, &upstream, port);
     check(&format!("http://127.0.0.1:{port}"), &s.keys, "/files", &[403]);
+    assert_eq!(literal_hash(port, &s, "/files").status, 403);
     let log = d.log_text();
     assert!(log.contains("-> send a b.txt"), "{log}");
     // Eight checks went to xsendfiled, allowed and denied alike with no body, so nginx kept the
@@ -125,6 +146,9 @@ fn caddy_forward_auth_over_http() {
     let mut c = support::spawn(cmd, "caddy", &s.run.join("caddy.log"));
     wait_until("caddy", Some(&mut c), || support::tcp_up(port));
     check(&format!("http://127.0.0.1:{port}"), &s.keys, "/files", &[403]);
+    // Caddy never forwards a literal `#` to the authorizer (it answers on its own, with no body);
+    // what matters is that plain.txt is not sent.
+    literal_hash(port, &s, "/files");
     assert!(d.log_text().contains("-> send a b.txt"), "{}", d.log_text());
 }
 
@@ -193,6 +217,7 @@ fn lighttpd_fastcgi_authorizer() {
     let mut l = support::spawn(cmd, "lighttpd", &s.run.join("lighttpd.stderr"));
     wait_until("lighttpd", Some(&mut l), || support::tcp_up(port));
     check(&format!("http://127.0.0.1:{port}"), &s.keys, "/files", &[403]);
+    assert_eq!(literal_hash(port, &s, "/files").status, 403);
 }
 
 #[test]
