@@ -123,6 +123,19 @@ fn configuration_errors_exit_2_with_one_clear_line() {
     let out =
         run(&["--root", d, "--internal-prefix", "/p", "--keys", k, "--allow-readable-keys", "--listen", "bad"], &[]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--listen"), "readable keys accepted when allowed");
+    // A key file the group or others may write is refused always: they could add a key of their own.
+    for mode in [0o602, 0o620, 0o622, 0o660] {
+        std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(mode)).expect("chmod");
+        for args in [
+            vec!["--root", d, "--internal-prefix", "/p", "--keys", k, "--allow-readable-keys"],
+            vec!["sign", "--keys", k, "--allow-readable-keys", "/x"],
+        ] {
+            let out = run(&args, &[]);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "mode {mode:o} {args:?}: {err}");
+            assert!(err.contains(&format!("writable by other users (mode {mode:o})")), "{args:?}: {err}");
+        }
+    }
     let out = run(&["--root", d, "--internal-prefix", "/p"], &[("FCGI_WEB_SERVER_ADDRS", "127.0.0.1,bogus")]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("FCGI_WEB_SERVER_ADDRS: \"bogus\""));

@@ -6,7 +6,8 @@
 //! any length: that is how mod_auth_token, secure_link and secdownload secrets were written, and
 //! such keys serve only those compatibility schemes (SDL1 ignores keys under 16 bytes). Blank lines
 //! and `#` comments are ignored; every problem is reported with its line number. A file readable by
-//! other users is refused unless explicitly allowed: the secrets mint download links.
+//! other users is refused unless explicitly allowed, and one writable by the group or others is
+//! always refused: the secrets mint download links.
 
 use base64::Engine;
 use std::collections::HashMap;
@@ -40,6 +41,14 @@ pub enum KeyError {
          (or pass --allow-readable-keys)"
     )]
     Readable {
+        /// The file.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// Group or other users may write it: they could add a key and mint links. Never allowed.
+    #[error("{path}: writable by other users (mode {mode:o}); run `chmod 600 {path}` (or 640)")]
+    Writable {
         /// The file.
         path: String,
         /// Its permission bits.
@@ -97,15 +106,23 @@ impl KeyRing {
     /// Reads and checks a key file.
     ///
     /// # Errors
-    /// I/O, permissions (unless `allow_readable`), and every format problem.
+    /// I/O, a file writable by the group or others, one readable by them (unless
+    /// `allow_readable`), and every format problem.
     pub fn load(path: &Path, allow_readable: bool) -> Result<KeyRing, KeyError> {
+        use std::io::Read;
         let io = |source| KeyError::Io { path: path.to_owned(), source };
-        let md = std::fs::metadata(path).map_err(io)?;
+        // The checks are made on the handle that is read, so the file cannot change in between.
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let md = file.metadata().map_err(io)?;
         let mode = md.mode() & 0o777;
+        if mode & 0o022 != 0 {
+            return Err(KeyError::Writable { path: path.display().to_string(), mode });
+        }
         if mode & 0o044 != 0 && !allow_readable {
             return Err(KeyError::Readable { path: path.display().to_string(), mode });
         }
-        let text = std::fs::read_to_string(path).map_err(io)?;
+        let mut text = String::new();
+        file.read_to_string(&mut text).map_err(io)?;
         KeyRing::parse(&text, &path.display().to_string())
     }
 
