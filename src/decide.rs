@@ -375,7 +375,9 @@ fn base(req: &Request<'_>, policy: &Policy) -> Result<Base, (Status, Reason)> {
     if inside.is_empty() {
         return Ok(Base::Configured(i));
     }
-    match crate::resolve::Root::open(&canonical) {
+    // Opened beneath the holder's handle, never by the canonical name: the name may have been
+    // swapped for a symlink to a directory outside since `canonicalize` (SECURITY.md).
+    match crate::resolve::Root::open_beneath(root, &inside) {
         Ok(dir) => Ok(Base::Narrowed { dir, holder: i, prefix: inside }),
         Err(_) => Err(refused("cannot be opened")),
     }

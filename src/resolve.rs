@@ -8,9 +8,14 @@
 //! 2. **Symlink path** (`ELOOP`, or when `openat2` is unavailable): the path is canonicalised
 //!    (`realpath`), and the result must lie under the root **component by component** — root
 //!    `/srv/docs` never admits `/srv/docs-private` (the wsgi-xsendfile `startswith` bug). The
-//!    canonical relative path is then re-checked for hidden segments and opened again with
-//!    `RESOLVE_NO_SYMLINKS`, so a link swapped in between the two steps makes the open fail rather
-//!    than escape.
+//!    canonical relative path is then re-checked for hidden segments and opened again **from the
+//!    holding root's handle**, never by path name: with `RESOLVE_NO_SYMLINKS`, or without
+//!    `openat2` one `openat(O_NOFOLLOW)` per component. A link swapped in between the two steps
+//!    makes the open fail rather than escape.
+//!
+//! A narrowed root (the server's `XSENDFILED_ROOT`, a directory inside a configured root) is
+//! opened the same way, beneath the configured root's handle ([`Root::open_beneath`]): renaming a
+//! symlink over it cannot make the requests that follow resolve outside the configured root.
 //! 3. `fstat` on the opened handle: only regular files pass; directories and the root are 404.
 //!
 //! Outcomes: missing or not a directory on the way → [`Refusal::NotFound`]; not a regular file →
@@ -133,6 +138,51 @@ impl Root {
         })
     }
 
+    /// Opens the directory `inside` (canonical, relative to `holder`, `/`-separated, no `.` or
+    /// `..`) **from `holder`'s handle**, never by its path name: `openat2(RESOLVE_BENEATH |
+    /// RESOLVE_NO_SYMLINKS)`, or without `openat2` one `openat(O_NOFOLLOW)` per component. A
+    /// symlink anywhere on the way, including one swapped in after `inside` was computed, makes
+    /// the open fail, so the result is a directory inside `holder`. Used for a narrowed root
+    /// (`XSENDFILED_ROOT`); the result is not [`Root::is_current`]-checked (it lives for one
+    /// request).
+    ///
+    /// # Errors
+    /// `ELOOP`/`ENOTDIR`/`EXDEV` for a symlink or escape, `ENOENT` and the like as `openat(2)`.
+    pub fn open_beneath(holder: &Root, inside: &[u8]) -> io::Result<Root> {
+        let dir = holder.open_in(inside, true)?;
+        let file = File::from(dir);
+        let md = file.metadata()?;
+        if !md.is_dir() {
+            return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
+        }
+        let path = holder.path.join(std::ffi::OsStr::from_bytes(inside));
+        Ok(Root {
+            configured: path.clone(),
+            path,
+            id: (md.dev(), md.ino()),
+            dir: file.into(),
+            openat2: AtomicBool::new(holder.uses_openat2()),
+            opened: std::time::Instant::now(),
+            checked_ms: std::sync::atomic::AtomicU64::new(0),
+            current: AtomicBool::new(true),
+        })
+    }
+
+    /// Opens `inside` (relative, canonical) beneath this root's handle without following any
+    /// symlink: `openat2` when the kernel has it, else a component-by-component `openat` walk.
+    fn open_in(&self, inside: &[u8], directory: bool) -> io::Result<OwnedFd> {
+        if self.uses_openat2() {
+            let c = CString::new(inside).map_err(|_| io::Error::from_raw_os_error(libc::ENOENT))?;
+            let opened =
+                if directory { sys::openat2_dir_beneath(self.dir.as_fd(), &c) } else { sys::openat2_beneath(self.dir.as_fd(), &c) };
+            match opened {
+                Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {}
+                other => return other,
+            }
+        }
+        walk_nofollow(self.dir.as_fd(), inside, directory)
+    }
+
     /// The canonical root path.
     pub fn path(&self) -> &Path {
         &self.path
@@ -242,25 +292,36 @@ impl Root {
         if !allow_hidden && inside.split(|&b| b == b'/').any(|s| s.first() == Some(&b'.')) {
             return Ok(Err(Refusal::Hidden));
         }
-        let Ok(c_inside) = CString::new(inside) else {
-            return Ok(Err(Refusal::NotFound));
-        };
-        let opened = if holder.uses_openat2() {
-            sys::openat2_beneath(holder.dir.as_fd(), &c_inside)
-        } else {
-            std::fs::OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
-                .open(&canonical)
-                .map(OwnedFd::from)
-        };
-        match opened {
+        // Opened from the holder's handle, never by the canonical path name: a directory on the
+        // way swapped for a symlink since `realpath` makes this fail instead of escaping.
+        match holder.open_in(inside, false) {
             Ok(fd) => Ok(finish(index, Cow::Owned(inside.to_vec()), fd)),
             // The canonical path contains no symlink; one now means it changed under us.
             Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP) | Some(libc::EXDEV)) => Ok(Err(Refusal::NotFound)),
             Err(e) => classify(e).map(Err),
         }
     }
+}
+
+/// Opens `rel` beneath `dir` one component at a time with `openat(O_NOFOLLOW)`: every directory
+/// on the way as `O_PATH | O_DIRECTORY`, the last one as asked. A symlink at any step fails
+/// (`ENOTDIR` or `ELOOP`); an empty, `.` or `..` component is `ENOENT` (a canonical path has none).
+/// Bounded by the number of components.
+fn walk_nofollow(dir: std::os::fd::BorrowedFd<'_>, rel: &[u8], directory: bool) -> io::Result<OwnedFd> {
+    let not_found = || io::Error::from_raw_os_error(libc::ENOENT);
+    let mut parts = rel.split(|&b| b == b'/').peekable();
+    let mut current: Option<OwnedFd> = None;
+    while let Some(part) = parts.next() {
+        if part.is_empty() || part == b"." || part == b".." {
+            return Err(not_found());
+        }
+        let name = CString::new(part).map_err(|_| not_found())?;
+        let last = parts.peek().is_none();
+        let at = current.as_ref().map_or(dir, |fd| fd.as_fd());
+        let next = sys::openat_nofollow(at, &name, !last || directory)?;
+        current = Some(next);
+    }
+    current.ok_or_else(not_found)
 }
 
 /// Paths shorter than this become C strings on the stack (no allocation per request).
