@@ -171,10 +171,16 @@ impl Root {
     /// Opens `inside` (relative, canonical) beneath this root's handle without following any
     /// symlink: `openat2` when the kernel has it, else a component-by-component `openat` walk.
     fn open_in(&self, inside: &[u8], directory: bool) -> io::Result<OwnedFd> {
+        if inside.split(|&b| b == b'/').any(|c| c.is_empty() || c == b"." || c == b"..") {
+            return Err(io::Error::from_raw_os_error(libc::ENOENT));
+        }
         if self.uses_openat2() {
             let c = CString::new(inside).map_err(|_| io::Error::from_raw_os_error(libc::ENOENT))?;
-            let opened =
-                if directory { sys::openat2_dir_beneath(self.dir.as_fd(), &c) } else { sys::openat2_beneath(self.dir.as_fd(), &c) };
+            let opened = if directory {
+                sys::openat2_dir_beneath(self.dir.as_fd(), &c)
+            } else {
+                sys::openat2_beneath(self.dir.as_fd(), &c)
+            };
             match opened {
                 Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {}
                 other => return other,
@@ -364,5 +370,81 @@ fn classify(e: io::Error) -> io::Result<Refusal> {
         Some(libc::EACCES) | Some(libc::EPERM) => Ok(Refusal::PermissionDenied),
         Some(libc::ENXIO) | Some(libc::ENODEV) | Some(libc::EISDIR) => Ok(Refusal::NotRegular),
         _ => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// root/{d/f.txt, d/sub/g.txt, ld -> d, out -> ../outside}, outside/f.txt.
+    fn tree() -> (tempfile::TempDir, Root) {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path().join("root");
+        std::fs::create_dir_all(root.join("d/sub")).expect("mkdir");
+        std::fs::create_dir_all(t.path().join("outside")).expect("mkdir");
+        std::fs::write(root.join("d/f.txt"), "in\n").expect("write");
+        std::fs::write(root.join("d/sub/g.txt"), "g\n").expect("write");
+        std::fs::write(t.path().join("outside/f.txt"), "secret\n").expect("write");
+        symlink("d", root.join("ld")).expect("symlink");
+        symlink("../outside", root.join("out")).expect("symlink");
+        let r = Root::open(&root).expect("open root");
+        (t, r)
+    }
+
+    fn read(f: &mut File) -> String {
+        let mut s = String::new();
+        std::io::Read::read_to_string(f, &mut s).expect("read");
+        s
+    }
+
+    #[test]
+    fn a_narrowed_base_is_opened_beneath_the_holder_and_never_through_a_symlink() {
+        let (_t, root) = tree();
+        for openat2 in [true, false] {
+            root.set_openat2(openat2);
+            let narrowed = Root::open_beneath(&root, b"d").expect("a real directory opens");
+            let mut f = narrowed.resolve("f.txt", false).expect("no fault").expect("served");
+            assert_eq!(read(&mut f.file), "in\n");
+            assert_eq!(narrowed.path(), root.path().join("d"));
+            assert!(Root::open_beneath(&root, b"d/sub").is_ok());
+            // A symlink at open time, whether it stays inside or leads out, is refused.
+            for bad in [&b"out"[..], b"ld", b"ld/sub", b"d/../out", b"../outside", b"/etc", b"", b"d//sub", b"d/f.txt"]
+            {
+                assert!(
+                    Root::open_beneath(&root, bad).is_err(),
+                    "{} (openat2 {openat2})",
+                    String::from_utf8_lossy(bad)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_walk_without_openat2_follows_no_symlink() {
+        let (_t, root) = tree();
+        let dir = root.dir.as_fd();
+        let mut f = File::from(walk_nofollow(dir, b"d/sub/g.txt", false).expect("plain path"));
+        assert_eq!(read(&mut f), "g\n");
+        let err = |p: &[u8], directory: bool| walk_nofollow(dir, p, directory).expect_err("refused").raw_os_error();
+        assert_eq!(err(b"out/f.txt", false), Some(libc::ENOTDIR), "a symlinked directory on the way");
+        assert_eq!(err(b"ld/f.txt", false), Some(libc::ENOTDIR), "even one that stays inside");
+        assert_eq!(err(b"ld", true), Some(libc::ENOTDIR), "a symlink as the last directory");
+        symlink("f.txt", root.path().join("d/lf")).expect("symlink");
+        assert_eq!(err(b"d/lf", false), Some(libc::ELOOP), "a symlink as the last file");
+        for p in [&b""[..], b"..", b"d/../d/f.txt", b"./d/f.txt", b"d//f.txt", b"/d/f.txt"] {
+            assert_eq!(err(p, false), Some(libc::ENOENT), "{}", String::from_utf8_lossy(p));
+        }
+    }
+
+    #[test]
+    fn the_realpath_fallback_still_serves_symlinks_inside_and_refuses_ones_out() {
+        let (_t, root) = tree();
+        root.set_openat2(false);
+        let mut f = root.resolve("ld/f.txt", false).expect("no fault").expect("served via the link");
+        assert_eq!(read(&mut f.file), "in\n");
+        assert_eq!(&*f.rel, b"d/f.txt");
+        assert_eq!(root.resolve("out/f.txt", false).expect("no fault").map(|_| ()), Err(Refusal::Escapes));
     }
 }

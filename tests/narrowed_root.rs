@@ -19,7 +19,7 @@ use support::fcgi_client::*;
 use support::wait_until;
 
 /// Bounds of the race: requests, and wall-clock time.
-const MAX_REQUESTS: usize = 2000;
+const MAX_REQUESTS: usize = 5000;
 const MAX_TIME: Duration = Duration::from_secs(10);
 
 fn c(p: &Path) -> CString {
