@@ -247,6 +247,14 @@ fn sig_strict(v: &[u8]) -> Option<[u8; 32]> {
     (B64.encode_slice(raw, &mut again).ok()? == 43 && again == v).then_some(raw)
 }
 
+/// Whether the query of `request_uri` has a `sig` parameter (with or without a value): the link
+/// claims to be signed, so it must be verified even where no signature is required.
+pub fn has_signature(request_uri: Option<&[u8]>) -> bool {
+    let Some(uri) = request_uri else { return false };
+    let Some(q) = uri.iter().position(|&b| b == b'?') else { return false };
+    uri[q + 1..].split(|&b| b == b'&').any(|p| p == b"sig" || p.starts_with(b"sig="))
+}
+
 /// Verifies an SDL1 link.
 ///
 /// # Errors
