@@ -223,7 +223,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "VALUE", env = "XSENDFILED_CACHE_CONTROL")]
     pub cache_control: Option<String>,
 
-    /// Send `Expires` this long after each response (e.g. 1h).
+    /// Send `Expires` this long after each response (e.g. 1h; at most 3650d).
     #[arg(long, value_name = "DURATION", env = "XSENDFILED_EXPIRES")]
     pub expires: Option<String>,
 

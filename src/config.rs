@@ -68,6 +68,14 @@ pub enum ConfigError {
         /// Value given.
         value: String,
     },
+    /// A duration option is longer than [`crate::limits::MAX_DURATION`].
+    #[error("{option} {value:?}: at most 3650d")]
+    DurationTooLong {
+        /// Option name.
+        option: &'static str,
+        /// Value given.
+        value: String,
+    },
     /// A numeric limit is out of range.
     #[error("{option} {value}: {why}")]
     BadLimit {
@@ -686,6 +694,10 @@ pub fn parse_network(v: &str) -> Option<(IpAddr, u8)> {
 
 fn parse_duration(option: &'static str, value: &str) -> Result<Duration, ConfigError> {
     match parse_duration_str(value) {
+        Some(d) if d > crate::limits::MAX_DURATION && option != "--max-link-lifetime" => {
+            // A link lifetime is only compared, never added to a time; everything else is.
+            Err(ConfigError::DurationTooLong { option, value: value.to_owned() })
+        }
         Some(d) if !d.is_zero() => Ok(d),
         _ => Err(ConfigError::BadDuration { option, value: value.to_owned() }),
     }

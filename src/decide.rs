@@ -4,9 +4,10 @@
 //!
 //! 1. `REQUEST_METHOD` missing → 400; not `GET`/`HEAD` → 405 with `Allow: GET, HEAD`
 //!    (RFC 9110 §15.5.6). Checked first, so a 405 reveals nothing about the tree.
-//! 2. Where a signed link is needed (`--require-signature`, or the server's `XSENDFILED_AUTH`), it
-//!    is verified ([`crate::token::sdl1`]): forged or malformed → 403, expired → 410; it must cover
-//!    exactly the path the server asks to serve → else 403.
+//! 2. Where a signed link is needed (`--require-signature`, or the server's `XSENDFILED_AUTH`), or
+//!    where an SDL1 link carries a `sig` anyway ([`carries_signature`]), it is verified
+//!    ([`crate::token::sdl1`]): forged or malformed → 403, expired → 410; it must cover exactly
+//!    the path the server asks to serve → else 403. A valid one's claims and key id apply.
 //! 3. No path (`PATH_INFO`, `DOCUMENT_URI`, `SCRIPT_NAME` all empty) → 400. The path is
 //!    `PATH_INFO` if non-empty, else `DOCUMENT_URI`, else `SCRIPT_NAME`; with a strip prefix and a
 //!    server that split the path, `SCRIPT_NAME` + `PATH_INFO`.
@@ -170,7 +171,7 @@ pub enum Decision<'a> {
 /// Only for faults while resolving (see [`crate::resolve::Root::resolve`]).
 pub fn decide<'a>(req: &Request<'a>, policy: &Policy) -> io::Result<Decision<'a>> {
     // The clock matters only to signed links.
-    let now = if needs_signature(req, policy) {
+    let now = if needs_signature(req, policy) || carries_signature(req, policy) {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
     } else {
         0
@@ -186,6 +187,16 @@ pub fn needs_signature(req: &Request<'_>, policy: &Policy) -> bool {
         Some(_) => true,
         None => policy.signing.as_ref().is_some_and(|s| s.require),
     }
+}
+
+/// Whether the link carries a signature that must be verified although this location does not
+/// require one: keys are configured, the scheme is SDL1 and `REQUEST_URI` has a `sig` parameter.
+/// A bad one is then refused like anywhere else, and a good one's claims (download name,
+/// disposition) and key id apply; ignoring it would drop signed claims and serve forged links.
+/// (The legacy schemes carry their token in the path, where a location that needs none has no
+/// way to tell it from a file name.)
+pub fn carries_signature(req: &Request<'_>, policy: &Policy) -> bool {
+    policy.signing.as_ref().is_some_and(|s| matches!(s.scheme, Scheme::Sdl1)) && sdl1::has_signature(req.request_uri)
 }
 
 /// [`decide`] at time `now` (Unix seconds).
@@ -216,7 +227,7 @@ pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result
         None => req.full_path(),
     };
     let mut link = Link::default();
-    if needs_signature(req, policy) {
+    if needs_signature(req, policy) || carries_signature(req, policy) {
         let Some(signing) = &policy.signing else {
             log::error!("a signed link is required here but no --keys are configured");
             return Ok(Decision::Refuse(Status::Forbidden, Reason::NoKeys));
@@ -388,7 +399,9 @@ fn base(req: &Request<'_>, policy: &Policy) -> Result<Base, (Status, Reason)> {
     if inside.is_empty() {
         return Ok(Base::Configured(i));
     }
-    match crate::resolve::Root::open(&canonical) {
+    // Opened beneath the holder's handle, never by the canonical name: the name may have been
+    // swapped for a symlink to a directory outside since `canonicalize` (SECURITY.md).
+    match crate::resolve::Root::open_beneath(root, &inside) {
         Ok(dir) => Ok(Base::Narrowed { dir, holder: i, prefix: inside }),
         Err(_) => Err(refused("cannot be opened")),
     }

@@ -27,6 +27,12 @@ pub const MAX_SEGMENT_BYTES: usize = 255;
 /// Deepest path accepted, in segments.
 pub const MAX_PATH_DEPTH: usize = 64;
 
+/// Longest duration any option or trusted parameter accepts (`--expires`, a trusted `expires=`,
+/// timeouts, link lifetimes): 3650 days. Every point in time computed from one (`now` plus it)
+/// stays a valid date with a four-digit year and a valid `Instant`, so no date arithmetic or
+/// formatting on the request path can overflow or panic.
+pub const MAX_DURATION: Duration = Duration::from_secs(3650 * 86_400);
+
 /// Limits applied to each FastCGI connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

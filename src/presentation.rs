@@ -224,9 +224,19 @@ pub fn push_headers(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, b
     if let Some(c) = cache {
         push_field(out, "Cache-Control", c.as_bytes());
     }
-    let expires = number(trusted(req, t.expires, b"expires"), "expires").map(Duration::from_secs).or(defaults.expires);
+    let expires = number(trusted(req, t.expires, b"expires"), "expires")
+        .map(Duration::from_secs)
+        .filter(|e| {
+            let ok = *e <= crate::limits::MAX_DURATION;
+            if !ok {
+                log::warn!("ignoring expires {}: more than {} s", e.as_secs(), crate::limits::MAX_DURATION.as_secs());
+            }
+            ok
+        })
+        .or(defaults.expires);
     if let Some(e) = expires {
-        push_field(out, "Expires", httpdate::fmt_http_date(SystemTime::now() + e).as_bytes());
+        let at = SystemTime::now().checked_add(e).unwrap_or(SystemTime::UNIX_EPOCH);
+        push_field(out, "Expires", crate::validators::http_date(at).as_bytes());
     }
 
     // Server controls, only where the server consumes them.

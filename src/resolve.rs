@@ -8,9 +8,14 @@
 //! 2. **Symlink path** (`ELOOP`, or when `openat2` is unavailable): the path is canonicalised
 //!    (`realpath`), and the result must lie under the root **component by component** — root
 //!    `/srv/docs` never admits `/srv/docs-private` (the wsgi-xsendfile `startswith` bug). The
-//!    canonical relative path is then re-checked for hidden segments and opened again with
-//!    `RESOLVE_NO_SYMLINKS`, so a link swapped in between the two steps makes the open fail rather
-//!    than escape.
+//!    canonical relative path is then re-checked for hidden segments and opened again **from the
+//!    holding root's handle**, never by path name: with `RESOLVE_NO_SYMLINKS`, or without
+//!    `openat2` one `openat(O_NOFOLLOW)` per component. A link swapped in between the two steps
+//!    makes the open fail rather than escape.
+//!
+//! A narrowed root (the server's `XSENDFILED_ROOT`, a directory inside a configured root) is
+//! opened the same way, beneath the configured root's handle ([`Root::open_beneath`]): renaming a
+//! symlink over it cannot make the requests that follow resolve outside the configured root.
 //! 3. `fstat` on the opened handle: only regular files pass; directories and the root are 404.
 //!
 //! Outcomes: missing or not a directory on the way → [`Refusal::NotFound`]; not a regular file →
@@ -133,6 +138,57 @@ impl Root {
         })
     }
 
+    /// Opens the directory `inside` (canonical, relative to `holder`, `/`-separated, no `.` or
+    /// `..`) **from `holder`'s handle**, never by its path name: `openat2(RESOLVE_BENEATH |
+    /// RESOLVE_NO_SYMLINKS)`, or without `openat2` one `openat(O_NOFOLLOW)` per component. A
+    /// symlink anywhere on the way, including one swapped in after `inside` was computed, makes
+    /// the open fail, so the result is a directory inside `holder`. Used for a narrowed root
+    /// (`XSENDFILED_ROOT`); the result is not [`Root::is_current`]-checked (it lives for one
+    /// request).
+    ///
+    /// # Errors
+    /// `ELOOP`/`ENOTDIR`/`EXDEV` for a symlink or escape, `ENOENT` and the like as `openat(2)`.
+    pub fn open_beneath(holder: &Root, inside: &[u8]) -> io::Result<Root> {
+        let dir = holder.open_in(inside, true)?;
+        let file = File::from(dir);
+        let md = file.metadata()?;
+        if !md.is_dir() {
+            return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
+        }
+        let path = holder.path.join(std::ffi::OsStr::from_bytes(inside));
+        Ok(Root {
+            configured: path.clone(),
+            path,
+            id: (md.dev(), md.ino()),
+            dir: file.into(),
+            openat2: AtomicBool::new(holder.uses_openat2()),
+            opened: std::time::Instant::now(),
+            checked_ms: std::sync::atomic::AtomicU64::new(0),
+            current: AtomicBool::new(true),
+        })
+    }
+
+    /// Opens `inside` (relative, canonical) beneath this root's handle without following any
+    /// symlink: `openat2` when the kernel has it, else a component-by-component `openat` walk.
+    fn open_in(&self, inside: &[u8], directory: bool) -> io::Result<OwnedFd> {
+        if inside.split(|&b| b == b'/').any(|c| c.is_empty() || c == b"." || c == b"..") {
+            return Err(io::Error::from_raw_os_error(libc::ENOENT));
+        }
+        if self.uses_openat2() {
+            let c = CString::new(inside).map_err(|_| io::Error::from_raw_os_error(libc::ENOENT))?;
+            let opened = if directory {
+                sys::openat2_dir_beneath(self.dir.as_fd(), &c)
+            } else {
+                sys::openat2_beneath(self.dir.as_fd(), &c)
+            };
+            match opened {
+                Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {}
+                other => return other,
+            }
+        }
+        walk_nofollow(self.dir.as_fd(), inside, directory)
+    }
+
     /// The canonical root path.
     pub fn path(&self) -> &Path {
         &self.path
@@ -242,25 +298,36 @@ impl Root {
         if !allow_hidden && inside.split(|&b| b == b'/').any(|s| s.first() == Some(&b'.')) {
             return Ok(Err(Refusal::Hidden));
         }
-        let Ok(c_inside) = CString::new(inside) else {
-            return Ok(Err(Refusal::NotFound));
-        };
-        let opened = if holder.uses_openat2() {
-            sys::openat2_beneath(holder.dir.as_fd(), &c_inside)
-        } else {
-            std::fs::OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
-                .open(&canonical)
-                .map(OwnedFd::from)
-        };
-        match opened {
+        // Opened from the holder's handle, never by the canonical path name: a directory on the
+        // way swapped for a symlink since `realpath` makes this fail instead of escaping.
+        match holder.open_in(inside, false) {
             Ok(fd) => Ok(finish(index, Cow::Owned(inside.to_vec()), fd)),
             // The canonical path contains no symlink; one now means it changed under us.
             Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP) | Some(libc::EXDEV)) => Ok(Err(Refusal::NotFound)),
             Err(e) => classify(e).map(Err),
         }
     }
+}
+
+/// Opens `rel` beneath `dir` one component at a time with `openat(O_NOFOLLOW)`: every directory
+/// on the way as `O_PATH | O_DIRECTORY`, the last one as asked. A symlink at any step fails
+/// (`ENOTDIR` or `ELOOP`); an empty, `.` or `..` component is `ENOENT` (a canonical path has none).
+/// Bounded by the number of components.
+fn walk_nofollow(dir: std::os::fd::BorrowedFd<'_>, rel: &[u8], directory: bool) -> io::Result<OwnedFd> {
+    let not_found = || io::Error::from_raw_os_error(libc::ENOENT);
+    let mut parts = rel.split(|&b| b == b'/').peekable();
+    let mut current: Option<OwnedFd> = None;
+    while let Some(part) = parts.next() {
+        if part.is_empty() || part == b"." || part == b".." {
+            return Err(not_found());
+        }
+        let name = CString::new(part).map_err(|_| not_found())?;
+        let last = parts.peek().is_none();
+        let at = current.as_ref().map_or(dir, |fd| fd.as_fd());
+        let next = sys::openat_nofollow(at, &name, !last || directory)?;
+        current = Some(next);
+    }
+    current.ok_or_else(not_found)
 }
 
 /// Paths shorter than this become C strings on the stack (no allocation per request).
@@ -303,5 +370,81 @@ fn classify(e: io::Error) -> io::Result<Refusal> {
         Some(libc::EACCES) | Some(libc::EPERM) => Ok(Refusal::PermissionDenied),
         Some(libc::ENXIO) | Some(libc::ENODEV) | Some(libc::EISDIR) => Ok(Refusal::NotRegular),
         _ => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// root/{d/f.txt, d/sub/g.txt, ld -> d, out -> ../outside}, outside/f.txt.
+    fn tree() -> (tempfile::TempDir, Root) {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path().join("root");
+        std::fs::create_dir_all(root.join("d/sub")).expect("mkdir");
+        std::fs::create_dir_all(t.path().join("outside")).expect("mkdir");
+        std::fs::write(root.join("d/f.txt"), "in\n").expect("write");
+        std::fs::write(root.join("d/sub/g.txt"), "g\n").expect("write");
+        std::fs::write(t.path().join("outside/f.txt"), "secret\n").expect("write");
+        symlink("d", root.join("ld")).expect("symlink");
+        symlink("../outside", root.join("out")).expect("symlink");
+        let r = Root::open(&root).expect("open root");
+        (t, r)
+    }
+
+    fn read(f: &mut File) -> String {
+        let mut s = String::new();
+        std::io::Read::read_to_string(f, &mut s).expect("read");
+        s
+    }
+
+    #[test]
+    fn a_narrowed_base_is_opened_beneath_the_holder_and_never_through_a_symlink() {
+        let (_t, root) = tree();
+        for openat2 in [true, false] {
+            root.set_openat2(openat2);
+            let narrowed = Root::open_beneath(&root, b"d").expect("a real directory opens");
+            let mut f = narrowed.resolve("f.txt", false).expect("no fault").expect("served");
+            assert_eq!(read(&mut f.file), "in\n");
+            assert_eq!(narrowed.path(), root.path().join("d"));
+            assert!(Root::open_beneath(&root, b"d/sub").is_ok());
+            // A symlink at open time, whether it stays inside or leads out, is refused.
+            for bad in [&b"out"[..], b"ld", b"ld/sub", b"d/../out", b"../outside", b"/etc", b"", b"d//sub", b"d/f.txt"]
+            {
+                assert!(
+                    Root::open_beneath(&root, bad).is_err(),
+                    "{} (openat2 {openat2})",
+                    String::from_utf8_lossy(bad)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_walk_without_openat2_follows_no_symlink() {
+        let (_t, root) = tree();
+        let dir = root.dir.as_fd();
+        let mut f = File::from(walk_nofollow(dir, b"d/sub/g.txt", false).expect("plain path"));
+        assert_eq!(read(&mut f), "g\n");
+        let err = |p: &[u8], directory: bool| walk_nofollow(dir, p, directory).expect_err("refused").raw_os_error();
+        assert_eq!(err(b"out/f.txt", false), Some(libc::ENOTDIR), "a symlinked directory on the way");
+        assert_eq!(err(b"ld/f.txt", false), Some(libc::ENOTDIR), "even one that stays inside");
+        assert_eq!(err(b"ld", true), Some(libc::ENOTDIR), "a symlink as the last directory");
+        symlink("f.txt", root.path().join("d/lf")).expect("symlink");
+        assert_eq!(err(b"d/lf", false), Some(libc::ELOOP), "a symlink as the last file");
+        for p in [&b""[..], b"..", b"d/../d/f.txt", b"./d/f.txt", b"d//f.txt", b"/d/f.txt"] {
+            assert_eq!(err(p, false), Some(libc::ENOENT), "{}", String::from_utf8_lossy(p));
+        }
+    }
+
+    #[test]
+    fn the_realpath_fallback_still_serves_symlinks_inside_and_refuses_ones_out() {
+        let (_t, root) = tree();
+        root.set_openat2(false);
+        let mut f = root.resolve("ld/f.txt", false).expect("no fault").expect("served via the link");
+        assert_eq!(read(&mut f.file), "in\n");
+        assert_eq!(&*f.rel, b"d/f.txt");
+        assert_eq!(root.resolve("out/f.txt", false).expect("no fault").map(|_| ()), Err(Refusal::Escapes));
     }
 }

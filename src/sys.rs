@@ -6,8 +6,10 @@
 //!    a listening socket handed over by spawn-fcgi, mod_fcgid or systemd (FastCGI 1.0 §2.2:
 //!    `FCGI_LISTENSOCK_FILENO` is fd 0) from a pipe or terminal (CGI mode, RFC 3875).
 //! 2. [`adopt_fd`]: taking ownership of such an inherited descriptor.
-//! 3. [`openat2_beneath`]: `openat2(2)` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-//!    RESOLVE_NO_MAGICLINKS`, the race-free way to open a path that must stay below a directory.
+//! 3. [`openat2_beneath`], [`openat2_dir_beneath`]: `openat2(2)` with `RESOLVE_BENEATH |
+//!    RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS`, the race-free way to open a path (a file, or a
+//!    directory as `O_PATH`) that must stay below a directory; and [`openat_nofollow`], one
+//!    `openat(2)` step with `O_NOFOLLOW` for the component-by-component walk without `openat2`.
 //! 4. [`raise_nofile_limit`]: the soft `RLIMIT_NOFILE` raised to the hard one at start-up.
 //! 5. [`with_umask`]: a temporary process umask while a Unix socket is bound, so the socket file
 //!    never exists with wider permissions than configured.
@@ -121,9 +123,22 @@ pub fn adopt_fd(fd: RawFd) -> io::Result<OwnedFd> {
 /// The raw OS error: `ENOENT`, `ENOTDIR`, `EACCES`, `ELOOP` (a symlink), `EXDEV` (escape), and
 /// `ENOSYS`/`EPERM`/`EINVAL` where the kernel or a seccomp filter lacks `openat2`.
 pub fn openat2_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> {
+    openat2_resolve_beneath(dir, path, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY)
+}
+
+/// Like [`openat2_beneath`], but opens a directory as `O_PATH | O_DIRECTORY | O_CLOEXEC`: a handle
+/// to resolve further names beneath (a narrowed root), which needs search permission only.
+///
+/// # Errors
+/// As [`openat2_beneath`]; `ENOTDIR` when the last component is not a directory.
+pub fn openat2_dir_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> {
+    openat2_resolve_beneath(dir, path, libc::O_PATH | libc::O_DIRECTORY)
+}
+
+fn openat2_resolve_beneath(dir: BorrowedFd<'_>, path: &CStr, flags: libc::c_int) -> io::Result<OwnedFd> {
     // SAFETY: open_how is plain old data; all-zero is valid (and required for unused fields).
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = (libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC) as u64;
+    how.flags = u64::try_from(flags | libc::O_CLOEXEC).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
     how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
     loop {
         // SAFETY: `path` is NUL-terminated and `how` is a valid open_how of the size passed; the
@@ -141,6 +156,35 @@ pub fn openat2_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> 
             let fd = RawFd::try_from(rc).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
             // SAFETY: the kernel just returned this new descriptor to us; nobody else owns it.
             return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(err);
+        }
+    }
+}
+
+/// Opens the single name `name` (no `/`) in the directory `dir` with `openat(2)` and `O_NOFOLLOW`,
+/// never following a symlink: a directory as `O_PATH | O_DIRECTORY` (a symlink there fails with
+/// `ENOTDIR`), a file as `O_RDONLY | O_NONBLOCK | O_NOCTTY` (a symlink fails with `ELOOP`). Always
+/// `O_CLOEXEC`. The step of a component-by-component walk where `openat2` is unavailable.
+///
+/// # Errors
+/// The raw OS error; `EINVAL` when `name` contains `/` or is empty, `.` or `..`.
+pub fn openat_nofollow(dir: BorrowedFd<'_>, name: &CStr, directory: bool) -> io::Result<OwnedFd> {
+    let bytes = name.to_bytes();
+    if bytes.is_empty() || bytes == b"." || bytes == b".." || bytes.contains(&b'/') {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    let flags = libc::O_NOFOLLOW
+        | libc::O_CLOEXEC
+        | if directory { libc::O_PATH | libc::O_DIRECTORY } else { libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY };
+    loop {
+        // SAFETY: `name` is NUL-terminated and outlives the call; `dir` is a borrowed open fd.
+        let rc = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags) };
+        if rc >= 0 {
+            // SAFETY: the kernel just returned this new descriptor to us; nobody else owns it.
+            return Ok(unsafe { OwnedFd::from_raw_fd(rc) });
         }
         let err = io::Error::last_os_error();
         if err.raw_os_error() != Some(libc::EINTR) {

@@ -97,7 +97,43 @@ fn the_decision_with_signed_links() {
     let optional = policy(&tree.root, false);
     assert_eq!(run(&optional, "/dl/plain.txt", "/dl/plain.txt", &[]).0, Ok(()));
     assert!(run(&optional, "/dl/plain.txt", "/dl/plain.txt", &[("XSENDFILED_AUTH", "signed")]).0.is_err());
+    // Where no signature is required, a link that carries one is still verified: a good one's
+    // claims and key id apply, a forged or expired one is refused.
+    let named = link("/dl/plain.txt", exp, Claims { filename: Some("signed name.txt".into()), disposition: None });
+    for extra in [&[][..], &[("XSENDFILED_AUTH", "none")][..]] {
+        let (r, out) = run(&optional, &named, "/dl/plain.txt", extra);
+        assert_eq!(r, Ok(()), "{out}");
+        assert!(out.contains("\r\nContent-Disposition: inline; filename=\"signed name.txt\"\r\n"), "{out}");
+        assert!(out.contains("\r\nCache-Control: private\r\n"), "{out}");
+        let forged = named.replace("exp=", "exp=1");
+        assert_eq!(
+            run(&optional, &forged, "/dl/plain.txt", extra).0,
+            Err((Status::Forbidden, Reason::Token(Failure::BadSignature)))
+        );
+        let other_file = named.replace("plain.txt", "A.txt");
+        assert_eq!(
+            run(&optional, &other_file, "/dl/A.txt", extra).0,
+            Err((Status::Forbidden, Reason::Token(Failure::BadSignature)))
+        );
+        let expired = link("/dl/plain.txt", NOW - 1, Claims::default());
+        assert_eq!(
+            run(&optional, &expired, "/dl/plain.txt", extra).0,
+            Err((Status::Gone, Reason::Token(Failure::Expired)))
+        );
+        let no_value = "/dl/plain.txt?sig";
+        assert!(run(&optional, no_value, "/dl/plain.txt", extra).0.is_err(), "an empty sig is a bad one");
+    }
+    let pairs: Vec<(&[u8], &[u8])> =
+        vec![(b"REQUEST_METHOD", b"GET"), (b"REQUEST_URI", named.as_bytes()), (b"DOCUMENT_URI", b"/dl/plain.txt")];
+    match decide_at(&Request::from_pairs(pairs), &optional, NOW).expect("no fault") {
+        Decision::Send(send) => assert_eq!(send.kid.as_deref(), Some("k1"), "the key id reaches the log"),
+        Decision::Refuse(s, r) => panic!("{s:?} {r}"),
+    }
+    // A query that merely contains "sig" in another parameter is no signature.
+    assert_eq!(run(&optional, "/dl/plain.txt?design=1&xsig=2", "/dl/plain.txt", &[]).0, Ok(()));
     let no_keys = Policy::build(&tree.root, Backend::Nginx, Some("/_protected"), Some("/dl"), false).expect("p");
+    // Without keys there is nothing to verify a signature with: the link is an unsigned one.
+    assert_eq!(run(&no_keys, &named, "/dl/plain.txt", &[]).0, Ok(()));
     assert_eq!(
         run(&no_keys, "/dl/plain.txt", "/dl/plain.txt", &[("XSENDFILED_AUTH", "signed")]).0,
         Err((Status::Forbidden, Reason::NoKeys))

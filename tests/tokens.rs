@@ -147,6 +147,10 @@ fn every_verification_vector() {
         ("unsigned fn added".into(), "198.51.100.1", U1.replace("&sig", "&fn=ZXZpbC5odG1s&sig"), now, 403),
         ("ipm leading zero".into(), "203.0.113.77", U2.replace("ipm=24", "ipm=024"), now, 403),
         ("huge ipm".into(), "203.0.113.77", U2.replace("ipm=24", "ipm=300"), now, 403),
+        ("ipm with a plus sign".into(), "203.0.113.77", U2.replace("ipm=24", "ipm=+24"), now, 403),
+        ("ipm with a space".into(), "203.0.113.77", U2.replace("ipm=24", "ipm=%2024"), now, 403),
+        ("empty ipm".into(), "203.0.113.77", U2.replace("ipm=24", "ipm="), now, 403),
+        ("plus-sign exp".into(), "198.51.100.1", U1.replace("exp=1767225600", "exp=+1767225600"), now, 403),
         ("no client address with ipm".into(), "", U2.into(), now, 403),
     ];
     assert!(cases.len() >= 35);

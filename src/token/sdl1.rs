@@ -149,6 +149,15 @@ fn unix_time(v: &[u8]) -> Option<u64> {
     std::str::from_utf8(v).ok()?.parse().ok()
 }
 
+/// `ipm`: `[1-9][0-9]{0,2}`, at most 255. No sign, no leading zero, no space: one spelling per
+/// value, as for `exp` and `nbf` (`str::parse` alone would take `+24`).
+fn ipm_bits(v: &[u8]) -> Option<u8> {
+    if v.is_empty() || v.len() > 3 || v[0] == b'0' || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(v).ok()?.parse().ok()
+}
+
 /// Decodes base64url without padding, refusing any non-canonical spelling (spare bits set).
 fn b64_strict(v: &[u8]) -> Option<Vec<u8>> {
     let raw = B64.decode(v).ok()?;
@@ -238,6 +247,14 @@ fn sig_strict(v: &[u8]) -> Option<[u8; 32]> {
     (B64.encode_slice(raw, &mut again).ok()? == 43 && again == v).then_some(raw)
 }
 
+/// Whether the query of `request_uri` has a `sig` parameter (with or without a value): the link
+/// claims to be signed, so it must be verified even where no signature is required.
+pub fn has_signature(request_uri: Option<&[u8]>) -> bool {
+    let Some(uri) = request_uri else { return false };
+    let Some(q) = uri.iter().position(|&b| b == b'?') else { return false };
+    uri[q + 1..].split(|&b| b == b'&').any(|p| p == b"sig" || p.starts_with(b"sig="))
+}
+
 /// Verifies an SDL1 link.
 ///
 /// # Errors
@@ -293,11 +310,7 @@ pub fn verify(keys: &KeyRing, input: &Input<'_>) -> Result<Verified, Failure> {
     };
     let net = match ipm {
         Some(v) => {
-            let bits = std::str::from_utf8(v)
-                .ok()
-                .filter(|s| !s.starts_with('0'))
-                .and_then(|s| s.parse::<u8>().ok())
-                .ok_or(Failure::Param("bad ipm"))?;
+            let bits = ipm_bits(v).ok_or(Failure::Param("bad ipm"))?;
             let addr: IpAddr =
                 input.remote_addr.and_then(|a| std::str::from_utf8(a).ok()?.parse().ok()).ok_or(Failure::Network)?;
             ipnet(addr, bits).ok_or(Failure::Network)?
@@ -440,4 +453,48 @@ pub fn sign(spec: &SignSpec<'_>) -> Result<String, SignError> {
 #[doc(hidden)]
 pub fn canonical_for_test(kid: &str, exp: &str, nbf: &str, ipnet: &str, prefix: Option<&[u8]>, path: &[u8]) -> Vec<u8> {
     canonical(&Fields { kid, exp: exp.as_bytes(), nbf: nbf.as_bytes(), ipnet, fname: None, disp: None, prefix, path })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_have_one_spelling() {
+        let ipm: [(&[u8], Option<u8>); 16] = [
+            (b"24", Some(24)),
+            (b"1", Some(1)),
+            (b"128", Some(128)),
+            (b"255", Some(255)),
+            (b"+24", None),
+            (b"-24", None),
+            (b"024", None),
+            (b"0", None),
+            (b"00", None),
+            (b"", None),
+            (b" 24", None),
+            (b"24 ", None),
+            (b"2_4", None),
+            (b"256", None),
+            (b"1000", None),
+            (b"0x18", None),
+        ];
+        for (v, want) in ipm {
+            assert_eq!(ipm_bits(v), want, "ipm={}", String::from_utf8_lossy(v));
+        }
+        let times: [(&[u8], Option<u64>); 9] = [
+            (b"1767225600", Some(1_767_225_600)),
+            (b"99999999999", Some(99_999_999_999)),
+            (b"+1767225600", None),
+            (b"-1", None),
+            (b"01767225600", None),
+            (b"0", None),
+            (b"", None),
+            (b"999999999999", None),
+            (b"1767225600 ", None),
+        ];
+        for (v, want) in times {
+            assert_eq!(unix_time(v), want, "time {}", String::from_utf8_lossy(v));
+        }
+    }
 }
