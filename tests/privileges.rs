@@ -26,7 +26,10 @@ fn start(ws: &Workspace, name: &str, sock: &Path, extra: &[&str]) -> support::Pr
     args.extend(extra.iter().map(|s| s.to_string()));
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut d = support::daemon(&ws.run, name, &argv, &[]);
+    // Connectable once bound; the ids change after that, before the server logs where it serves.
     wait_until(name, Some(&mut d), || support::unix_up(sock));
+    let log = ws.run.join(format!("{name}.log"));
+    wait_until(name, None, || std::fs::read_to_string(&log).unwrap_or_default().contains(" serving "));
     d
 }
 
@@ -219,4 +222,45 @@ fn nginx_workers_as_www_data_reach_the_socket() {
     let r = support::curl(&url, &[]);
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body, b"plain\n");
+}
+
+#[test]
+fn socket_activation_with_user_still_serves() {
+    use std::io::Write;
+    use support::fcgi_client;
+    if !support::require(&["python3", "getent"]) {
+        return;
+    }
+    let ws = Workspace::new();
+    let sock = ws.run.join("activated.sock");
+    // The socket passed the way systemd passes it: fd 3, LISTEN_FDS=1, LISTEN_PID.
+    let launcher = r#"
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o660); s.listen(128)
+os.dup2(s.fileno(), 3); os.set_inheritable(3, True)
+os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())
+os.environ.pop("GATEWAY_INTERFACE", None)
+os.execv(sys.argv[2], sys.argv[2:])
+"#;
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c").arg(launcher).arg(&sock).arg(support::bin());
+    cmd.args(support::guard_args(&ws.tree.root, None)).args(["--user", "nobody"]).env("RUST_LOG", "debug");
+    let d = support::spawn(cmd, "activated", &ws.run.join("activated.log"));
+    // The socket answers from the start (python bound it): wait for the switch itself.
+    let log = ws.run.join("activated.log");
+    wait_until("the switch to nobody", None, || {
+        std::fs::read_to_string(&log).unwrap_or_default().contains("on inherited fd 3")
+    });
+    let nobody = id_of("passwd", "nobody");
+    assert_eq!(proc_ids(d.pid()).0, format!("{nobody} {nobody} {nobody} {nobody}"));
+    assert!(d.log_text().contains("on inherited fd 3"), "{}", d.log_text());
+    let mut c = std::os::unix::net::UnixStream::connect(&sock).expect("connect");
+    c.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
+    let pairs = fcgi_client::nginx_params(b"GET", b"/dl/plain.txt");
+    c.write_all(&fcgi_client::request(1, false, &pairs)).expect("write");
+    let raw = support::read_all_timeout(&mut c, std::time::Duration::from_secs(10));
+    let (recs, _) = fcgi_client::parse(&raw);
+    let out = String::from_utf8_lossy(&fcgi_client::stdout_of(&recs, 1)).into_owned();
+    assert!(out.contains("X-Accel-Redirect: /_protected/plain.txt"), "{out}");
 }
