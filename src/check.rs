@@ -66,6 +66,9 @@ pub fn summary(c: &Config) -> String {
         None => "from the launch environment (fd 0, CGI, systemd, else 127.0.0.1:9071)".to_owned(),
     };
     let _ = writeln!(s, "  listen         {listen}");
+    if let Some(warning) = socket_warning(c) {
+        let _ = writeln!(s, "  warning        {warning}");
+    }
     s
 }
 
@@ -202,4 +205,37 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
         let _ = writeln!(s, "    (then {} bytes of the file)", b.len);
     }
     s
+}
+
+/// Users web servers' workers typically run as (Debian, Red Hat, Arch, Alpine, macOS, Caddy).
+const WEB_SERVER_USERS: &[&str] = &["www-data", "nginx", "http", "apache", "lighttpd", "caddy", "_www"];
+
+/// For `--listen unix:PATH`: a warning when no typical web server user could connect to the socket,
+/// because its group (`--socket-group`, else the group xsendfiled starts with) has none of them as
+/// a member and its mode does not let other users in. That is the first start's 502.
+pub fn socket_warning(c: &Config) -> Option<String> {
+    let Some(crate::config::ListenSpec::Unix(_)) = &c.server.listen else { return None };
+    let mode = c.server.socket_mode;
+    if mode & 0o006 == 0o006 {
+        return None;
+    }
+    let gid = c.server.accounts.socket_gid.unwrap_or_else(|| crate::sys::effective_ids().1);
+    let group = crate::sys::group_by_id(gid).ok().flatten();
+    let web_member = WEB_SERVER_USERS.iter().any(|name| {
+        crate::sys::user_by_name(name).ok().flatten().is_some_and(|u| {
+            let owner = c.server.accounts.socket_uid == Some(u.uid) && mode & 0o600 == 0o600;
+            let member = u.gid == gid || group.as_ref().is_some_and(|g| g.members.iter().any(|m| m == name));
+            owner || (member && mode & 0o060 == 0o060)
+        })
+    });
+    if web_member {
+        return None;
+    }
+    let name = group.map_or_else(|| gid.to_string(), |g| g.name);
+    Some(format!(
+        "the socket's group {name} (gid {gid}) has no web server user ({}) as a member, and mode {mode:04o} \
+         lets no other user in: the web server will fail to connect (502); pass --socket-group www-data \
+         (the group its workers run as)",
+        WEB_SERVER_USERS.join(", ")
+    ))
 }

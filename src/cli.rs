@@ -306,6 +306,25 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MODE", default_value = "0660", env = "XSENDFILED_SOCKET_MODE")]
     pub socket_mode: String,
 
+    /// Owner of that Unix socket, USER or USER:GROUP (names or numeric ids; changing the owner
+    /// needs root). Default: the user that starts xsendfiled.
+    #[arg(long, value_name = "USER[:GROUP]", env = "XSENDFILED_SOCKET_OWNER")]
+    pub socket_owner: Option<String>,
+
+    /// Group of that Unix socket (name or numeric id): the web server's, e.g. www-data, so that
+    /// its workers may connect with --socket-mode 0660.
+    #[arg(long, value_name = "GROUP", env = "XSENDFILED_SOCKET_GROUP")]
+    pub socket_group: Option<String>,
+
+    /// When started as root: run as USER (name or numeric id) once the socket is bound and the
+    /// root, key file and access log are open, with USER's supplementary groups.
+    #[arg(long, value_name = "USER", env = "XSENDFILED_USER")]
+    pub user: Option<String>,
+
+    /// With --user: run with this primary group (name or numeric id) instead of USER's.
+    #[arg(long, value_name = "GROUP", env = "XSENDFILED_GROUP")]
+    pub group: Option<String>,
+
     /// Connections served at once (further ones wait in the listen backlog).
     #[arg(long, value_name = "N", default_value_t = crate::limits::DEFAULT_MAX_CONNECTIONS, env = "XSENDFILED_MAX_CONNECTIONS")]
     pub max_connections: usize,

@@ -38,7 +38,24 @@ fn run() -> anyhow::Result<ExitCode> {
             args.token_scheme
         );
     }
-    let launch = listen::detect(config.server.listen.as_ref(), config.server.socket_mode).context("cannot listen")?;
+    let run_as = config.server.accounts.run_as.as_ref();
+    if let Some(r) = run_as {
+        let (euid, _) = xsendfiled::sys::effective_ids();
+        if euid != 0 {
+            anyhow::bail!(
+                "--user {}: switching users needs root, and xsendfiled runs as uid {euid}; start it as root or leave out --user and --group",
+                r.user
+            );
+        }
+    }
+    let launch = listen::detect(&config.server).context("cannot listen")?;
+    // Everything that needs root is done: the socket is bound and given away, the root, key file
+    // and access log are open. Still one thread, so the ids change for the whole process.
+    if let Some(r) = run_as {
+        xsendfiled::sys::drop_privileges(r.uid, r.gid, &r.groups)
+            .with_context(|| format!("--user {}: cannot drop privileges", r.user))?;
+        log::info!("running as uid {} gid {} (--user {})", r.uid, r.gid, r.user);
+    }
     match launch {
         listen::Launch::Cgi => {
             let status = xsendfiled::cgi::run(

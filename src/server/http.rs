@@ -7,11 +7,18 @@
 //!
 //! The HTTP/1.1 framing (RFC 9112) is hyper's: request line and fields, `Content-Length` (a
 //! malformed or conflicting one is refused by hyper), keep-alive and `Connection: close`, the head
-//! size cap (64 KiB: 431 beyond), the header read timeout (`--request-timeout`). On top of it,
-//! reject, don't repair: a request with `Transfer-Encoding`, a target that is not origin-form or
-//! has a bad percent-escape, or a body over `--max-stdin-bytes` gets a 400 and the connection
-//! closes. A body is read and dropped. No trusted per-request parameters travel over HTTP: every
-//! `XSENDFILED_*` policy comes from the command line only.
+//! size cap (64 KiB: 431 beyond), the header read timeout. On top of it, reject, don't repair: a
+//! request with `Transfer-Encoding`, a target that is not origin-form or has a bad
+//! percent-escape, or a body over `--max-stdin-bytes` gets a 400 and the connection closes. No
+//! trusted per-request parameters travel over HTTP: every `XSENDFILED_*` policy comes from the
+//! command line only.
+//!
+//! Time and memory per connection are bounded: the head must be complete within
+//! `--request-timeout` of the moment the listener starts waiting for it (after the connection
+//! opens or the previous reply, so a kept-alive connection idles for at most that long), and the
+//! body within `--request-timeout` after the head; a late body gets a 408 and the connection
+//! closes, so stalled clients give their `--max-connections` slot back. A body is never kept:
+//! each frame is counted and dropped as it arrives.
 //!
 //! Mapping to the CGI view (RFC 3875 §4.1): the request target's path, percent-decoded once, is
 //! `DOCUMENT_URI`; the raw target is `REQUEST_URI`; the query is `QUERY_STRING`. The CGI reply
@@ -81,9 +88,9 @@ where
 type Reply = hyper::Response<http_body_util::Full<hyper::body::Bytes>>;
 
 /// One request: refused when it cannot be trusted (a `Transfer-Encoding`, a target that is not
-/// origin-form or has a bad escape, a body over the limit), else decided like a FastCGI request.
+/// origin-form or has a bad escape, a body over the limit or late), else decided like a FastCGI
+/// request.
 async fn answer(shared: &Shared, req: hyper::Request<hyper::body::Incoming>) -> Reply {
-    use http_body_util::BodyExt;
     if req.headers().contains_key(hyper::header::TRANSFER_ENCODING) {
         log::debug!("http: {}", HeadError::TransferEncoding);
         return refuse();
@@ -102,11 +109,18 @@ async fn answer(shared: &Shared, req: hyper::Request<hyper::body::Incoming>) -> 
         log::debug!("http: {}", HeadError::Target);
         return refuse();
     };
-    // A body is never needed: it is read and dropped (bounded), so the connection stays usable.
-    let limit = usize::try_from(shared.limits.max_stdin_bytes).unwrap_or(usize::MAX);
-    if http_body_util::Limited::new(body, limit).collect().await.is_err() {
-        log::debug!("http: request body over the limit or broken");
-        return refuse();
+    // A body is never needed: it is read and dropped frame by frame (bounded in bytes and time),
+    // so the connection stays usable and no body is ever held in memory.
+    match discard_body(body, shared.limits.max_stdin_bytes, shared.limits.request_timeout).await {
+        BodyEnd::Read => {}
+        BodyEnd::TooLarge | BodyEnd::Broken => {
+            log::debug!("http: request body over the limit or broken");
+            return refuse();
+        }
+        BodyEnd::TimedOut => {
+            log::debug!("http: request body not complete within the request timeout");
+            return from_cgi(TIMED_OUT, true);
+        }
     }
     let pairs: [(&[u8], &[u8]); 4] = [
         (b"REQUEST_METHOD", parts.method.as_str().as_bytes()),
@@ -129,6 +143,54 @@ async fn answer(shared: &Shared, req: hyper::Request<hyper::body::Incoming>) -> 
     }
     from_cgi(&cgi, false)
 }
+
+/// How reading (and dropping) a request body ended.
+#[derive(Debug, PartialEq, Eq)]
+enum BodyEnd {
+    /// Read to its end within the limits.
+    Read,
+    /// Announced or sent more than `--max-stdin-bytes`.
+    TooLarge,
+    /// The framing failed (early EOF, bad chunk).
+    Broken,
+    /// Not complete within `--request-timeout`.
+    TimedOut,
+}
+
+/// Reads `body` to its end and drops each frame as it arrives: at most `limit` bytes, and all of
+/// it within `within`. A `Content-Length` over the limit is refused before anything is read.
+async fn discard_body<B>(body: B, limit: u64, within: std::time::Duration) -> BodyEnd
+where
+    B: hyper::body::Body + Unpin,
+    B::Data: hyper::body::Buf,
+{
+    use http_body_util::BodyExt;
+    use hyper::body::Buf;
+    if body.size_hint().lower() > limit {
+        return BodyEnd::TooLarge;
+    }
+    let drain = async move {
+        let mut body = body;
+        let mut seen = 0u64;
+        // Bounded: every turn consumes at least one frame of a body capped at `limit` bytes, and
+        // the whole loop runs under the deadline.
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else { return BodyEnd::Broken };
+            if let Some(data) = frame.data_ref() {
+                seen = seen.saturating_add(data.remaining() as u64);
+                if seen > limit {
+                    return BodyEnd::TooLarge;
+                }
+            }
+        }
+        BodyEnd::Read
+    };
+    timeout(within, drain).await.unwrap_or(BodyEnd::TimedOut)
+}
+
+/// The answer to a request whose body did not arrive in time (the connection then closes).
+const TIMED_OUT: &[u8] = b"Status: 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n\
+Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\nrequest timeout\n";
 
 /// A 400 that closes the connection: the framing can no longer be trusted.
 fn refuse() -> Reply {
@@ -172,6 +234,36 @@ pub(crate) fn from_cgi(cgi: &[u8], close: bool) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    /// A body that never sends anything (a client that announced one and stalls).
+    struct Stalled;
+
+    impl hyper::body::Body for Stalled {
+        type Data = hyper::body::Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+            std::task::Poll::Pending
+        }
+    }
+
+    #[test]
+    fn bodies_are_bounded_in_bytes_and_time() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
+        let full = |n: usize| http_body_util::Full::new(hyper::body::Bytes::from(vec![b'x'; n]));
+        let second = Duration::from_secs(1);
+        assert_eq!(rt.block_on(discard_body(full(10), 10, second)), BodyEnd::Read);
+        assert_eq!(rt.block_on(discard_body(full(11), 10, second)), BodyEnd::TooLarge);
+        let start = std::time::Instant::now();
+        assert_eq!(rt.block_on(discard_body(Stalled, 10, Duration::from_millis(50))), BodyEnd::TimedOut);
+        assert!(start.elapsed() < second);
+        let r = from_cgi(TIMED_OUT, true);
+        assert_eq!(r.status(), 408);
+        assert_eq!(r.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
+    }
 
     #[test]
     fn cgi_reply_becomes_http() {

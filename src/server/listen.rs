@@ -9,10 +9,12 @@
 //! 4. systemd socket activation: `LISTEN_PID` is our pid and `LISTEN_FDS` ≥ 1: serve on fd 3.
 //! 5. Otherwise bind [`DEFAULT_LISTEN`].
 //!
-//! A Unix socket file is created under a umask that yields exactly `--socket-mode`, and an existing
-//! file at the path is replaced only if it is a socket nobody answers on.
+//! A Unix socket file is created under a umask that yields exactly `--socket-mode`, then given to
+//! `--socket-owner`/`--socket-group` (lchown: the path is never followed), and an existing file at
+//! the path is replaced only if it is a socket nobody answers on. Every error names the address or
+//! path it is about.
 
-use crate::config::ListenSpec;
+use crate::config::{ListenSpec, ServerSettings};
 use crate::sys::{self, FdKind, SocketFamily};
 use std::io;
 use std::net::SocketAddr;
@@ -62,9 +64,9 @@ pub enum Launch {
 ///
 /// # Errors
 /// When the chosen socket cannot be bound or adopted.
-pub fn detect(listen: Option<&ListenSpec>, socket_mode: u32) -> io::Result<Launch> {
-    if let Some(spec) = listen {
-        return bind(spec, socket_mode).map(Launch::FastCgi);
+pub fn detect(settings: &ServerSettings) -> io::Result<Launch> {
+    if let Some(spec) = &settings.listen {
+        return bind(spec, settings).map(Launch::FastCgi);
     }
     if let FdKind::ListeningSocket(_) = sys::inspect_socket(0) {
         return adopt(0).map(Launch::FastCgi);
@@ -76,7 +78,7 @@ pub fn detect(listen: Option<&ListenSpec>, socket_mode: u32) -> io::Result<Launc
         return adopt(fd).map(Launch::FastCgi);
     }
     let addr: SocketAddr = DEFAULT_LISTEN.parse().map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    bind(&ListenSpec::Tcp(addr), socket_mode).map(Launch::FastCgi)
+    bind(&ListenSpec::Tcp(addr), settings).map(Launch::FastCgi)
 }
 
 /// The first systemd-passed descriptor, if the variables are meant for this process.
@@ -103,17 +105,18 @@ fn systemd_fd() -> Option<RawFd> {
 ///
 /// # Errors
 /// Bind failures, a live socket or a non-socket file at a Unix path, an fd that is not listening.
-pub fn bind(spec: &ListenSpec, socket_mode: u32) -> io::Result<Bound> {
+pub fn bind(spec: &ListenSpec, settings: &ServerSettings) -> io::Result<Bound> {
     match spec {
         ListenSpec::Tcp(addr) | ListenSpec::Http(addr) => {
-            let l = std::net::TcpListener::bind(addr)?;
-            sys::set_backlog(std::os::fd::AsFd::as_fd(&l), BACKLOG)?;
             let http = matches!(spec, ListenSpec::Http(_));
             let description = format!("{} {addr}", if http { "http" } else { "tcp" });
+            let l = std::net::TcpListener::bind(addr)
+                .and_then(|l| sys::set_backlog(std::os::fd::AsFd::as_fd(&l), BACKLOG).map(|()| l))
+                .map_err(|e| about(&description, e))?;
             Ok(Bound { listener: StdListener::Tcp(l), created_path: None, description, http })
         }
         ListenSpec::Unix(path) => {
-            let l = bind_unix(path, socket_mode)?;
+            let l = bind_unix(path, settings).map_err(|e| about(&format!("unix:{}", path.display()), e))?;
             Ok(Bound {
                 listener: StdListener::Unix(l),
                 created_path: Some(path.clone()),
@@ -144,14 +147,16 @@ fn adopt(fd: RawFd) -> io::Result<Bound> {
     Ok(Bound { listener, created_path: None, description: format!("inherited fd {fd}"), http: false })
 }
 
-fn bind_unix(path: &Path, mode: u32) -> io::Result<UnixListener> {
+/// `e`, its message prefixed with what it is about (an address or a socket path).
+fn about(what: &str, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{what}: {e}"))
+}
+
+fn bind_unix(path: &Path, settings: &ServerSettings) -> io::Result<UnixListener> {
     match std::fs::symlink_metadata(path) {
         Ok(md) if md.file_type().is_socket() => match UnixStream::connect(path) {
             Ok(_) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::AddrInUse,
-                    format!("{}: another process is listening on this socket", path.display()),
-                ));
+                return Err(io::Error::new(io::ErrorKind::AddrInUse, "another process is listening on this socket"));
             }
             Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => std::fs::remove_file(path)?,
             Err(e) => return Err(e),
@@ -159,14 +164,30 @@ fn bind_unix(path: &Path, mode: u32) -> io::Result<UnixListener> {
         Ok(_) => {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
-                format!("{}: exists and is not a socket; refusing to replace it", path.display()),
+                "exists and is not a socket; refusing to replace it",
             ));
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
+    let mode = settings.socket_mode;
     let listener = sys::with_umask(!mode & 0o777, || UnixListener::bind(path))?;
-    sys::set_backlog(std::os::fd::AsFd::as_fd(&listener), BACKLOG)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    let finish = || -> io::Result<()> {
+        sys::set_backlog(std::os::fd::AsFd::as_fd(&listener), BACKLOG)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+        let (uid, gid) = (settings.accounts.socket_uid, settings.accounts.socket_gid);
+        if uid.is_some() || gid.is_some() {
+            let show = |id: Option<u32>| id.map_or("-".to_owned(), |i| i.to_string());
+            std::os::unix::fs::lchown(path, uid, gid).map_err(|e| {
+                io::Error::new(e.kind(), format!("giving the socket to uid {} gid {}: {e}", show(uid), show(gid)))
+            })?;
+        }
+        Ok(())
+    };
+    if let Err(e) = finish() {
+        // A socket file left half-configured would be found by the web server: remove it.
+        let _ = std::fs::remove_file(path);
+        return Err(e);
+    }
     Ok(listener)
 }
