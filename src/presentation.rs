@@ -109,13 +109,10 @@ fn active_content(content_type: &str) -> bool {
 /// parameter.
 fn trusted<'a>(req: &Request<'a>, param: Option<&'a [u8]>, query_key: &[u8]) -> Option<Cow<'a, [u8]>> {
     if req.trust_query() {
-        let query = req.query_string.unwrap_or_default();
-        let found = query.split(|&b| b == b'&').find_map(|p| p.strip_prefix(query_key)?.strip_prefix(b"="));
-        if let Some(v) = found {
-            match crate::percent::decode_once(v) {
-                Some(d) => return Some(Cow::Owned(d)),
-                None => log::warn!("ignoring a malformed {} in the trusted query", String::from_utf8_lossy(query_key)),
-            }
+        match crate::percent::query_value(req.query_string.unwrap_or_default(), query_key) {
+            Ok(Some(d)) => return Some(Cow::Owned(d)),
+            Ok(None) => {}
+            Err(_) => log::warn!("ignoring a malformed {} in the trusted query", String::from_utf8_lossy(query_key)),
         }
     }
     param.map(Cow::Borrowed)

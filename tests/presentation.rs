@@ -137,6 +137,27 @@ fn trusted_sources_override_in_order_and_clients_never_do() {
 }
 
 #[test]
+fn trusted_query_values_are_form_encoded() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let p = policy(&tree.root, Backend::Nginx);
+    let own = disposition_of(&p, "/dl/plain.txt", &[]);
+    let with =
+        |q: &'static str| disposition_of(&p, "/dl/plain.txt", &[("QUERY_STRING", q), ("XSENDFILED_TRUST_QUERY", "1")]);
+    // What urlencode, http_build_query, URI.encode_www_form and URLSearchParams write.
+    assert_eq!(
+        with("filename=Alice+report.txt&disposition=attachment").as_deref(),
+        Some("attachment; filename=\"Alice report.txt\"")
+    );
+    assert_eq!(with("filename=C%2B%2B+notes.txt").as_deref(), Some("inline; filename=\"C++ notes.txt\""));
+    assert_eq!(with("filename=a%20b.txt").as_deref(), Some("inline; filename=\"a b.txt\""));
+    // A malformed escape is not repaired: the value is ignored.
+    for bad in ["filename=%+f.txt", "filename=x%2", "filename=%zz.txt", "filename=%00.txt"] {
+        assert_eq!(with(bad), own, "{bad}");
+    }
+}
+
+#[test]
 fn cache_and_server_controls_only_where_the_server_uses_them() {
     let dir = support::tempdir();
     let tree = Tree::create(dir.path());
