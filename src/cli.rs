@@ -214,8 +214,9 @@ pub struct ServeArgs {
     #[arg(long, env = "XSENDFILED_ALLOW_HIDDEN", value_parser = clap::builder::FalseyValueParser::new(), num_args = 0, default_missing_value = "true")]
     pub allow_hidden: bool,
 
-    /// Content-Disposition: auto (attachment for HTML, SVG, XML, JavaScript and unknown types,
-    /// inline otherwise), inline, attachment, or none (only when a signed link or the server asks).
+    /// Content-Disposition: auto (attachment for HTML, SVG, any XML or +xml type, JavaScript and
+    /// unknown types, inline otherwise), inline, attachment, or none (only when a signed link or
+    /// the server asks).
     #[arg(long, value_name = "MODE", default_value = "auto", env = "XSENDFILED_DISPOSITION")]
     pub disposition: String,
 

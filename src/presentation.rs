@@ -9,7 +9,8 @@
 //!
 //! `Content-Disposition` (RFC 6266, with the RFC 8187 `filename*` of [`crate::disposition`]):
 //! `--disposition auto` (the default) is `attachment` for what a browser would run or render as a
-//! page of our origin — HTML, XHTML, SVG, XML, JavaScript — and for unknown types, `inline`
+//! page of our origin — HTML, XML of every kind (XHTML, SVG and any `+xml` type), JavaScript — and
+//! for unknown types, `inline`
 //! otherwise; `none` sends no header unless a claim or parameter asks for one. The file name is the
 //! file's own (canonical) name unless overridden.
 //!
@@ -86,23 +87,28 @@ pub fn valid_header_value(v: &str) -> bool {
     !v.is_empty() && v.len() <= 1024 && v.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
-/// Media types a browser would execute or render as a page of our origin.
+/// Media types a browser would execute or render as a page of our origin: every XML type (the
+/// `+xml` structured syntax suffix of RFC 6839 §4.1 included — RSS, Atom, RDF, MathML, KML, GPX,
+/// SMIL, XUL are parsed as XML documents and may carry XHTML or script), HTML, JavaScript, and the
+/// unknown `application/octet-stream`.
 fn active_content(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or_default().trim();
-    matches!(
-        essence,
-        "text/html"
-            | "application/xhtml+xml"
-            | "image/svg+xml"
-            | "text/xml"
-            | "application/xml"
-            | "application/javascript"
-            | "text/javascript"
-            | "application/x-javascript"
-            | "application/ecmascript"
-            | "text/ecmascript"
-            | "application/octet-stream"
-    )
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence.ends_with("+xml")
+        || matches!(
+            essence.as_str(),
+            "text/html"
+                | "application/xhtml+xml"
+                | "image/svg+xml"
+                | "text/xml"
+                | "application/xml"
+                | "application/javascript"
+                | "text/javascript"
+                | "application/x-javascript"
+                | "application/ecmascript"
+                | "text/ecmascript"
+                | "application/octet-stream"
+                | "text/mathml"
+        )
 }
 
 /// One setting from the trusted sources: the trusted query (when enabled) wins over the trusted

@@ -70,7 +70,8 @@ fn policy(root: &std::path::Path, backend: Backend) -> Policy {
 fn auto_disposition_by_media_type() {
     let dir = support::tempdir();
     let tree = Tree::create(dir.path());
-    for name in ["x.svg", "x.js", "x.xml", "x.xhtml", "x.pdf", "x.png", "x.mp4"] {
+    let xml_kinds = ["x.rdf", "x.rss", "x.atom", "x.mathml", "x.mml", "x.kml", "x.gpx", "x.smil", "x.xul", "x.xsl"];
+    for name in ["x.svg", "x.js", "x.xml", "x.xhtml", "x.pdf", "x.png", "x.mp4"].iter().chain(&xml_kinds) {
         std::fs::write(tree.root.join(name), "x").expect("write");
     }
     let p = policy(&tree.root, Backend::Nginx);
@@ -90,6 +91,11 @@ fn auto_disposition_by_media_type() {
         ("/dl/link-in.txt", "inline; filename=\"plain.txt\""),
     ] {
         assert_eq!(disposition_of(&p, path, &[]).as_deref(), Some(want), "{path}");
+    }
+    // Every XML type (`+xml`): a browser would parse it as a document of our origin.
+    for name in xml_kinds {
+        let want = format!("attachment; filename=\"{name}\"");
+        assert_eq!(disposition_of(&p, &format!("/dl/{name}"), &[]), Some(want), "{name}");
     }
     let mut fixed = policy(&tree.root, Backend::Nginx);
     fixed.presentation.disposition = DispositionMode::Attachment;
