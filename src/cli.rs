@@ -19,6 +19,8 @@ setenv.set-environment), never read from client headers (HTTP_*):
   XSENDFILED_STRIP_PREFIX=/PREFIX    this location's public prefix
   XSENDFILED_FILENAME=NAME           download name (a signed claim still wins)
   XSENDFILED_DISPOSITION=MODE        auto, inline, attachment or none
+  XSENDFILED_APP_DISPOSITION=VALUE   the response already has this Content-Disposition (nginx
+                                     $sent_http_content_disposition): add none
   XSENDFILED_CACHE_CONTROL=VALUE     Cache-Control
   XSENDFILED_EXPIRES=SECONDS         Expires that far ahead
   XSENDFILED_LIMIT_RATE=BYTES        nginx X-Accel-Limit-Rate / lighttpd KBytes-per-second

@@ -173,45 +173,11 @@ pub struct FileFacts<'a> {
 pub fn push_headers(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, backend: Backend, out: &mut Vec<u8>) {
     let t = &req.trusted;
 
-    // Content-Disposition.
-    let mode = match trusted(req, t.disposition, b"disposition") {
-        Some(v) => DispositionMode::parse(&v).unwrap_or_else(|| {
-            log::warn!(
-                "ignoring disposition {:?}: expected auto, inline, attachment or none",
-                String::from_utf8_lossy(&v)
-            );
-            defaults.disposition
-        }),
-        None => defaults.disposition,
-    };
-    let chosen_name = f.claims.filename.clone().or_else(|| {
-        text(trusted(req, t.filename, b"filename"), "filename").filter(|n| {
-            let ok = crate::token::valid_filename(n);
-            if !ok {
-                log::warn!("ignoring filename {n:?}: empty, too long, or with a control character, / or \\");
-            }
-            ok
-        })
-    });
-    let kind = match (f.claims.disposition, mode) {
-        (Some(d), _) => Some(d),
-        (None, DispositionMode::Inline) => Some(Disposition::Inline),
-        (None, DispositionMode::Attachment) => Some(Disposition::Attachment),
-        (None, DispositionMode::Auto) => {
-            Some(if active_content(f.content_type) { Disposition::Attachment } else { Disposition::Inline })
-        }
-        (None, DispositionMode::None) if chosen_name.is_some() => Some(Disposition::Attachment),
-        (None, DispositionMode::None) => None,
-    };
-    if let Some(kind) = kind {
-        let own = f.rel.rsplit(|&b| b == b'/').next().and_then(|n| std::str::from_utf8(n).ok());
-        let name = chosen_name.as_deref().or(own).filter(|n| crate::token::valid_filename(n));
-        out.extend_from_slice(b"Content-Disposition: ");
-        match name {
-            Some(n) => disposition::push_value(kind, n, out),
-            None => out.extend_from_slice(kind.as_str().as_bytes()),
-        }
-        out.extend_from_slice(b"\r\n");
+    // Content-Disposition, unless the response already carries the application's own (see
+    // `XSENDFILED_APP_DISPOSITION`): two would make browsers refuse the download.
+    let app_decided = t.app_disposition.is_some_and(|v| !v.is_empty());
+    if !app_decided {
+        push_disposition(f, req, defaults, out);
     }
 
     // Cache-Control and Expires; a download allowed by a signed link is always private, so no
@@ -268,5 +234,49 @@ pub fn push_headers(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, b
             }
         }
         _ => {}
+    }
+}
+
+/// Appends the `Content-Disposition` line chosen by the claims, trusted sources and defaults.
+fn push_disposition(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, out: &mut Vec<u8>) {
+    let t = &req.trusted;
+    let mode = match trusted(req, t.disposition, b"disposition") {
+        Some(v) => DispositionMode::parse(&v).unwrap_or_else(|| {
+            log::warn!(
+                "ignoring disposition {:?}: expected auto, inline, attachment or none",
+                String::from_utf8_lossy(&v)
+            );
+            defaults.disposition
+        }),
+        None => defaults.disposition,
+    };
+    let chosen_name = f.claims.filename.clone().or_else(|| {
+        text(trusted(req, t.filename, b"filename"), "filename").filter(|n| {
+            let ok = crate::token::valid_filename(n);
+            if !ok {
+                log::warn!("ignoring filename {n:?}: empty, too long, or with a control character, / or \\");
+            }
+            ok
+        })
+    });
+    let kind = match (f.claims.disposition, mode) {
+        (Some(d), _) => Some(d),
+        (None, DispositionMode::Inline) => Some(Disposition::Inline),
+        (None, DispositionMode::Attachment) => Some(Disposition::Attachment),
+        (None, DispositionMode::Auto) => {
+            Some(if active_content(f.content_type) { Disposition::Attachment } else { Disposition::Inline })
+        }
+        (None, DispositionMode::None) if chosen_name.is_some() => Some(Disposition::Attachment),
+        (None, DispositionMode::None) => None,
+    };
+    if let Some(kind) = kind {
+        let own = f.rel.rsplit(|&b| b == b'/').next().and_then(|n| std::str::from_utf8(n).ok());
+        let name = chosen_name.as_deref().or(own).filter(|n| crate::token::valid_filename(n));
+        out.extend_from_slice(b"Content-Disposition: ");
+        match name {
+            Some(n) => disposition::push_value(kind, n, out),
+            None => out.extend_from_slice(kind.as_str().as_bytes()),
+        }
+        out.extend_from_slice(b"\r\n");
     }
 }

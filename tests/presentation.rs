@@ -128,6 +128,7 @@ fn trusted_sources_override_in_order_and_clients_never_do() {
         ("HTTP_XSENDFILED_FILENAME", "evil.html"),
         ("HTTP_XSENDFILED_DISPOSITION", "inline"),
         ("HTTP_XSENDFILED_TRUST_QUERY", "1"),
+        ("HTTP_XSENDFILED_APP_DISPOSITION", "inline"),
         ("HTTP_XSENDFILED_STRIP_PREFIX", "/"),
         ("HTTP_X_SENDFILE_TYPE", "X-Accel-Redirect"),
         ("HTTP_X_ACCEL_MAPPING", "/=/etc/"),
@@ -140,6 +141,27 @@ fn trusted_sources_override_in_order_and_clients_never_do() {
     assert_eq!(disposition_of(&p, "/dl/plain.txt", &bad), own);
     // The per-location strip prefix.
     assert_eq!(disposition_of(&p, "/files/plain.txt", &[("XSENDFILED_STRIP_PREFIX", "/files/")]), own);
+}
+
+#[test]
+fn an_apps_own_disposition_is_the_only_one() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let p = policy(&tree.root, Backend::Nginx);
+    let app = ("XSENDFILED_APP_DISPOSITION", "attachment; filename=\"Q3.txt\"");
+    // The response already carries the app's header (nginx kept it across the app's redirect):
+    // xsendfiled adds none, whatever else asks for one; the other headers are unchanged.
+    let named = [app, ("XSENDFILED_FILENAME", "other.txt"), ("XSENDFILED_DISPOSITION", "attachment")];
+    assert_eq!(disposition_of(&p, "/dl/plain.txt", &named), None);
+    let mut with_app = headers_of(&p, "/dl/page.html", &[app]);
+    with_app.retain(|(n, _)| n != "Date");
+    let mut plain = headers_of(&p, "/dl/page.html", &[]);
+    plain.retain(|(n, _)| n != "Date" && n != "Content-Disposition");
+    assert_eq!(with_app, plain);
+    // Empty (nginx's variable when the app set none): xsendfiled's own, as always.
+    let own = disposition_of(&p, "/dl/plain.txt", &[]);
+    assert!(own.is_some());
+    assert_eq!(disposition_of(&p, "/dl/plain.txt", &[("XSENDFILED_APP_DISPOSITION", "")]), own);
 }
 
 #[test]
