@@ -92,23 +92,24 @@ pub fn valid_header_value(v: &str) -> bool {
 /// SMIL, XUL are parsed as XML documents and may carry XHTML or script), HTML, JavaScript, and the
 /// unknown `application/octet-stream`.
 fn active_content(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence.ends_with("+xml")
-        || matches!(
-            essence.as_str(),
-            "text/html"
-                | "application/xhtml+xml"
-                | "image/svg+xml"
-                | "text/xml"
-                | "application/xml"
-                | "application/javascript"
-                | "text/javascript"
-                | "application/x-javascript"
-                | "application/ecmascript"
-                | "text/ecmascript"
-                | "application/octet-stream"
-                | "text/mathml"
-        )
+    const ACTIVE: [&str; 12] = [
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "text/xml",
+        "application/xml",
+        "application/javascript",
+        "text/javascript",
+        "application/x-javascript",
+        "application/ecmascript",
+        "text/ecmascript",
+        "application/octet-stream",
+        "text/mathml",
+    ];
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    let xml_suffix =
+        essence.len().checked_sub(4).and_then(|i| essence.get(i..)).is_some_and(|s| s.eq_ignore_ascii_case("+xml"));
+    xml_suffix || ACTIVE.iter().any(|a| a.eq_ignore_ascii_case(essence))
 }
 
 /// One setting from the trusted sources: the trusted query (when enabled) wins over the trusted
