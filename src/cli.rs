@@ -8,6 +8,9 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// The default `--max-link-lifetime` (`sign` warns about links that outlive it).
+pub const DEFAULT_MAX_LINK_LIFETIME: &str = "7d";
+
 /// The per-request parameters a web server may set (shown in `--help` and the man page).
 const TRUSTED_PARAMETERS: &str = "\
 Per-request parameters, set by the web server (fastcgi_param, SetEnv, FcgidInitialEnv,
@@ -19,6 +22,8 @@ setenv.set-environment), never read from client headers (HTTP_*):
   XSENDFILED_STRIP_PREFIX=/PREFIX    this location's public prefix
   XSENDFILED_FILENAME=NAME           download name (a signed claim still wins)
   XSENDFILED_DISPOSITION=MODE        auto, inline, attachment or none
+  XSENDFILED_APP_DISPOSITION=VALUE   the response already has this Content-Disposition (nginx
+                                     $sent_http_content_disposition): add none
   XSENDFILED_CACHE_CONTROL=VALUE     Cache-Control
   XSENDFILED_EXPIRES=SECONDS         Expires that far ahead
   XSENDFILED_LIMIT_RATE=BYTES        nginx X-Accel-Limit-Rate / lighttpd KBytes-per-second
@@ -59,7 +64,7 @@ pub enum Command {
     /// Run the FastCGI responder (or answer one CGI request); the default.
     Serve(Box<ServeArgs>),
     /// Print a signed link (path and query) for PATH, ready to append to the site's origin.
-    Sign(SignArgs),
+    Sign(Box<SignArgs>),
     /// Validate the configuration (every problem at once), and explain, step by step, what would
     /// be answered for each URI given.
     Check(Box<CheckArgs>),
@@ -129,13 +134,32 @@ pub struct SignArgs {
     #[arg(long, value_name = "KID")]
     pub kid: Option<String>,
 
-    /// When the link expires: a duration from now (10m, 2h, 7d), a Unix time, or an RFC 3339 UTC
-    /// time (2026-01-01T00:00:00Z).
-    #[arg(long, value_name = "WHEN", default_value = "1h")]
-    pub expires: String,
+    /// When the link expires, as a point in time: Unix seconds (1796083944) or RFC 3339 UTC
+    /// (2026-12-31T23:59:59Z).
+    #[arg(long, value_name = "TIME", conflicts_with_all = ["expires_in", "expires"])]
+    pub expires_at: Option<String>,
 
-    /// When the link starts to work (same forms as --expires).
-    #[arg(long, value_name = "WHEN")]
+    /// When the link expires, as a duration from now: 90s, 10m, 2h, 7d [default: 1h]. A link that
+    /// lives longer than the daemon's --max-link-lifetime (default 7d) is refused until it has
+    /// that long left; sign warns.
+    #[arg(long, value_name = "DURATION", conflicts_with = "expires")]
+    pub expires_in: Option<String>,
+
+    /// Old, ambiguous spelling: a duration with its unit, @UNIX-SECONDS or RFC 3339; a bare number
+    /// is refused (use --expires-at or --expires-in).
+    #[arg(long, value_name = "WHEN", hide = true)]
+    pub expires: Option<String>,
+
+    /// When the link starts to work, as a point in time (as --expires-at).
+    #[arg(long, value_name = "TIME", conflicts_with_all = ["not_before_in", "not_before"])]
+    pub not_before_at: Option<String>,
+
+    /// When the link starts to work, as a duration from now (as --expires-in).
+    #[arg(long, value_name = "DURATION", conflicts_with = "not_before")]
+    pub not_before_in: Option<String>,
+
+    /// Old, ambiguous spelling of --not-before-at / --not-before-in (as --expires).
+    #[arg(long, value_name = "WHEN", hide = true)]
     pub not_before: Option<String>,
 
     /// Sign this prefix of PATH (ending with /) instead: one link for every file below it.
@@ -214,8 +238,9 @@ pub struct ServeArgs {
     #[arg(long, env = "XSENDFILED_ALLOW_HIDDEN", value_parser = clap::builder::FalseyValueParser::new(), num_args = 0, default_missing_value = "true")]
     pub allow_hidden: bool,
 
-    /// Content-Disposition: auto (attachment for HTML, SVG, XML, JavaScript and unknown types,
-    /// inline otherwise), inline, attachment, or none (only when a signed link or the server asks).
+    /// Content-Disposition: auto (attachment for HTML, SVG, any XML or +xml type, JavaScript and
+    /// unknown types, inline otherwise), inline, attachment, or none (only when a signed link or
+    /// the server asks).
     #[arg(long, value_name = "MODE", default_value = "auto", env = "XSENDFILED_DISPOSITION")]
     pub disposition: String,
 
@@ -258,7 +283,7 @@ pub struct ServeArgs {
     pub require_signature: bool,
 
     /// Longest lifetime a signed link may have left; longer ones are refused (403).
-    #[arg(long, value_name = "DURATION", default_value = "7d", env = "XSENDFILED_MAX_LINK_LIFETIME")]
+    #[arg(long, value_name = "DURATION", default_value = DEFAULT_MAX_LINK_LIFETIME, env = "XSENDFILED_MAX_LINK_LIFETIME")]
     pub max_link_lifetime: String,
 
     /// Signed-link scheme: sdl1, or a compatibility scheme for links issued for another module.

@@ -778,24 +778,42 @@ pub fn parse_duration_str(value: &str) -> Option<Duration> {
     Some(d)
 }
 
-/// A point in time for `sign`: a duration from `now` (`10m`, `7d`, a bare number of seconds),
-/// `@UNIX-SECONDS`, or RFC 3339 UTC `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn parse_when(v: &str, now: u64) -> Option<u64> {
-    if let Some(unix) = v.strip_prefix('@') {
-        return unix.parse().ok();
-    }
-    if let Some(d) = parse_duration_str(v) {
-        return now.checked_add(d.as_secs());
+/// The last second `sign` accepts: 9999-12-31T23:59:59Z, the end of RFC 3339's range (and within
+/// the eleven digits the SDL1 verifier reads).
+pub const LAST_TIME: u64 = 253_402_300_799;
+
+/// A point in time for `sign --expires-at` and `--not-before-at`: Unix seconds (`1796083944`, also
+/// written `@1796083944`) or an RFC 3339 UTC time `YYYY-MM-DDTHH:MM:SSZ` (§5.6, the `Z` form only,
+/// a real calendar date). `None` for anything else, for 0, and after [`LAST_TIME`].
+pub fn parse_time(v: &str) -> Option<u64> {
+    let digits = v.strip_prefix('@').unwrap_or(v);
+    if !digits.is_empty() && digits.len() <= 12 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return digits.parse().ok().filter(|t| (1..=LAST_TIME).contains(t));
     }
     let b = v.as_bytes();
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z'
-    {
+    let shape = b.len() == 20
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            4 | 7 => c == b'-',
+            10 => c == b'T',
+            13 | 16 => c == b':',
+            19 => c == b'Z',
+            _ => c.is_ascii_digit(),
+        });
+    if !shape {
         return None;
     }
     let num = |r: std::ops::Range<usize>| v.get(r)?.parse::<i64>().ok();
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1..=month_days).contains(&d) || hh > 23 || mm > 59 || ss > 59 {
         return None;
     }
     // Days from the civil date (proleptic Gregorian), Howard Hinnant's algorithm.
@@ -806,7 +824,24 @@ pub fn parse_when(v: &str, now: u64) -> Option<u64> {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
-    u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).ok()
+    u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).ok().filter(|t| *t >= 1)
+}
+
+/// A point in time `v` from `now` for `sign --expires-in` and `--not-before-in`: a duration
+/// (`90s`, `10m`, `2h`, `7d`; a bare number is seconds). `None` when malformed or after
+/// [`LAST_TIME`].
+pub fn parse_time_in(v: &str, now: u64) -> Option<u64> {
+    now.checked_add(parse_duration_str(v)?.as_secs()).filter(|t| *t <= LAST_TIME)
+}
+
+/// The old, hidden `sign --expires`/`--not-before`: a duration with its unit, `@UNIX-SECONDS` or
+/// RFC 3339. A bare number is refused (`Err(true)`): it read as seconds from now, which is never
+/// what a Unix time meant. `Err(false)` when malformed.
+pub fn parse_when(v: &str, now: u64) -> Result<u64, bool> {
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(true);
+    }
+    parse_time(v).or_else(|| parse_time_in(v, now)).ok_or(false)
 }
 
 /// `ADDRESS/BITS` or a bare address (its /32 or /128), for binding a link to a client network.
@@ -918,11 +953,6 @@ mod tests {
         assert_eq!(parse_duration_str("2m"), Some(Duration::from_secs(120)));
         assert_eq!(parse_duration_str("7"), Some(Duration::from_secs(7)));
         assert_eq!(parse_duration_str("7x"), None);
-        assert_eq!(parse_when("2026-01-01T00:00:00Z", 0), Some(1_767_225_600));
-        assert_eq!(parse_when("2023-11-14T22:13:20Z", 0), Some(1_700_000_000));
-        assert_eq!(parse_when("@1767225600", 0), Some(1_767_225_600));
-        assert_eq!(parse_when("10m", 100), Some(700));
-        assert_eq!(parse_when("2026-13-01T00:00:00Z", 0), None);
         assert_eq!(parse_network("203.0.113.7"), Some(("203.0.113.7".parse().expect("ip"), 32)));
         assert_eq!(parse_network("2001:db8::/64"), Some(("2001:db8::".parse().expect("ip"), 64)));
         assert_eq!(parse_mode("0660").ok(), Some(0o660));
@@ -934,5 +964,42 @@ mod tests {
             Some(vec!["127.0.0.1".parse().expect("ip"), "::1".parse().expect("ip")])
         );
         assert!(parse_web_server_addrs(OsStr::new("127.0.0.1,nope")).is_err());
+    }
+
+    #[test]
+    fn times_for_sign() {
+        for (v, want) in [
+            ("2026-01-01T00:00:00Z", Some(1_767_225_600)),
+            ("2023-11-14T22:13:20Z", Some(1_700_000_000)),
+            ("2024-02-29T00:00:00Z", Some(1_709_164_800)),
+            ("9999-12-31T23:59:59Z", Some(LAST_TIME)),
+            ("1796083944", Some(1_796_083_944)),
+            ("@1767225600", Some(1_767_225_600)),
+            ("0", None),
+            ("253402300800", None),
+            ("99999999999999999999999", None),
+            ("2026-13-01T00:00:00Z", None),
+            ("2025-02-29T00:00:00Z", None),
+            ("2026-04-31T00:00:00Z", None),
+            ("2026-01-01T24:00:00Z", None),
+            ("2026-01-01T23:59:60Z", None),
+            ("2026-01-01T00:00:00+01:00", None),
+            ("2026-01-01 00:00:00Z", None),
+            ("+2026-01-01T00:00:00Z", None),
+            ("12026-01-01T00:00:00Z", None),
+            ("2026-1-01T00:00:00Z", None),
+            ("7d", None),
+            ("", None),
+        ] {
+            assert_eq!(parse_time(v), want, "{v}");
+        }
+        assert_eq!(parse_time_in("10m", 100), Some(700));
+        assert_eq!(parse_time_in("3600", 100), Some(3700));
+        assert_eq!(parse_time_in("7x", 100), None);
+        assert_eq!(parse_time_in("99999999999999d", 100), None);
+        assert_eq!(parse_when("10m", 100), Ok(700));
+        assert_eq!(parse_when("@1767225600", 100), Ok(1_767_225_600));
+        assert_eq!(parse_when("1796083944", 100), Err(true), "a bare number is ambiguous");
+        assert_eq!(parse_when("soon", 100), Err(false));
     }
 }

@@ -377,9 +377,15 @@ enum Base {
 }
 
 fn base(req: &Request<'_>, policy: &Policy) -> Result<Base, (Status, Reason)> {
-    let asked = match req.trust_query().then(|| query_value(req, b"root")).flatten() {
-        Some(v) => Some(v),
-        None => req.trusted.root.map(|r| r.to_vec()),
+    let from_query = match req.trust_query() {
+        true => crate::percent::query_value(req.query_string.unwrap_or_default(), b"root"),
+        false => Ok(None),
+    };
+    let asked = match from_query {
+        Ok(Some(v)) => Some(v),
+        Ok(None) => req.trusted.root.map(|r| r.to_vec()),
+        // A root that cannot be read must not silently widen to the default.
+        Err(_) => return Err((Status::NotFound, Reason::RootParameter("is malformed in the trusted query"))),
     };
     let Some(asked) = asked else { return Ok(Base::Configured(0)) };
     let refused = |why: &'static str| {
@@ -405,24 +411,6 @@ fn base(req: &Request<'_>, policy: &Policy) -> Result<Base, (Status, Reason)> {
         Ok(dir) => Ok(Base::Narrowed { dir, holder: i, prefix: inside }),
         Err(_) => Err(refused("cannot be opened")),
     }
-}
-
-fn query_value(req: &Request<'_>, key: &[u8]) -> Option<Vec<u8>> {
-    let q = req.query_string?;
-    let v = q.split(|&b| b == b'&').find_map(|p| p.strip_prefix(key)?.strip_prefix(b"="))?;
-    let mut out = Vec::with_capacity(v.len());
-    let mut i = 0;
-    while i < v.len() {
-        if v[i] == b'%' {
-            let h = std::str::from_utf8(v.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(h, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(v[i]);
-            i += 1;
-        }
-    }
-    Some(out)
 }
 
 /// Steps 4–6 for the decoded request path `raw`: string checks, confinement under the selected

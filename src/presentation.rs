@@ -9,7 +9,8 @@
 //!
 //! `Content-Disposition` (RFC 6266, with the RFC 8187 `filename*` of [`crate::disposition`]):
 //! `--disposition auto` (the default) is `attachment` for what a browser would run or render as a
-//! page of our origin — HTML, XHTML, SVG, XML, JavaScript — and for unknown types, `inline`
+//! page of our origin — HTML, XML of every kind (XHTML, SVG and any `+xml` type), JavaScript — and
+//! for unknown types, `inline`
 //! otherwise; `none` sends no header unless a claim or parameter asks for one. The file name is the
 //! file's own (canonical) name unless overridden.
 //!
@@ -86,36 +87,39 @@ pub fn valid_header_value(v: &str) -> bool {
     !v.is_empty() && v.len() <= 1024 && v.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
-/// Media types a browser would execute or render as a page of our origin.
+/// Media types a browser would execute or render as a page of our origin: every XML type (the
+/// `+xml` structured syntax suffix of RFC 6839 §4.1 included — RSS, Atom, RDF, MathML, KML, GPX,
+/// SMIL, XUL are parsed as XML documents and may carry XHTML or script), HTML, JavaScript, and the
+/// unknown `application/octet-stream`.
 fn active_content(content_type: &str) -> bool {
+    const ACTIVE: [&str; 12] = [
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "text/xml",
+        "application/xml",
+        "application/javascript",
+        "text/javascript",
+        "application/x-javascript",
+        "application/ecmascript",
+        "text/ecmascript",
+        "application/octet-stream",
+        "text/mathml",
+    ];
     let essence = content_type.split(';').next().unwrap_or_default().trim();
-    matches!(
-        essence,
-        "text/html"
-            | "application/xhtml+xml"
-            | "image/svg+xml"
-            | "text/xml"
-            | "application/xml"
-            | "application/javascript"
-            | "text/javascript"
-            | "application/x-javascript"
-            | "application/ecmascript"
-            | "text/ecmascript"
-            | "application/octet-stream"
-    )
+    let xml_suffix =
+        essence.len().checked_sub(4).and_then(|i| essence.get(i..)).is_some_and(|s| s.eq_ignore_ascii_case("+xml"));
+    xml_suffix || ACTIVE.iter().any(|a| a.eq_ignore_ascii_case(essence))
 }
 
 /// One setting from the trusted sources: the trusted query (when enabled) wins over the trusted
 /// parameter.
 fn trusted<'a>(req: &Request<'a>, param: Option<&'a [u8]>, query_key: &[u8]) -> Option<Cow<'a, [u8]>> {
     if req.trust_query() {
-        let query = req.query_string.unwrap_or_default();
-        let found = query.split(|&b| b == b'&').find_map(|p| p.strip_prefix(query_key)?.strip_prefix(b"="));
-        if let Some(v) = found {
-            match crate::percent::decode_once(v) {
-                Some(d) => return Some(Cow::Owned(d)),
-                None => log::warn!("ignoring a malformed {} in the trusted query", String::from_utf8_lossy(query_key)),
-            }
+        match crate::percent::query_value(req.query_string.unwrap_or_default(), query_key) {
+            Ok(Some(d)) => return Some(Cow::Owned(d)),
+            Ok(None) => {}
+            Err(_) => log::warn!("ignoring a malformed {} in the trusted query", String::from_utf8_lossy(query_key)),
         }
     }
     param.map(Cow::Borrowed)
@@ -170,45 +174,11 @@ pub struct FileFacts<'a> {
 pub fn push_headers(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, backend: Backend, out: &mut Vec<u8>) {
     let t = &req.trusted;
 
-    // Content-Disposition.
-    let mode = match trusted(req, t.disposition, b"disposition") {
-        Some(v) => DispositionMode::parse(&v).unwrap_or_else(|| {
-            log::warn!(
-                "ignoring disposition {:?}: expected auto, inline, attachment or none",
-                String::from_utf8_lossy(&v)
-            );
-            defaults.disposition
-        }),
-        None => defaults.disposition,
-    };
-    let chosen_name = f.claims.filename.clone().or_else(|| {
-        text(trusted(req, t.filename, b"filename"), "filename").filter(|n| {
-            let ok = crate::token::valid_filename(n);
-            if !ok {
-                log::warn!("ignoring filename {n:?}: empty, too long, or with a control character, / or \\");
-            }
-            ok
-        })
-    });
-    let kind = match (f.claims.disposition, mode) {
-        (Some(d), _) => Some(d),
-        (None, DispositionMode::Inline) => Some(Disposition::Inline),
-        (None, DispositionMode::Attachment) => Some(Disposition::Attachment),
-        (None, DispositionMode::Auto) => {
-            Some(if active_content(f.content_type) { Disposition::Attachment } else { Disposition::Inline })
-        }
-        (None, DispositionMode::None) if chosen_name.is_some() => Some(Disposition::Attachment),
-        (None, DispositionMode::None) => None,
-    };
-    if let Some(kind) = kind {
-        let own = f.rel.rsplit(|&b| b == b'/').next().and_then(|n| std::str::from_utf8(n).ok());
-        let name = chosen_name.as_deref().or(own).filter(|n| crate::token::valid_filename(n));
-        out.extend_from_slice(b"Content-Disposition: ");
-        match name {
-            Some(n) => disposition::push_value(kind, n, out),
-            None => out.extend_from_slice(kind.as_str().as_bytes()),
-        }
-        out.extend_from_slice(b"\r\n");
+    // Content-Disposition, unless the response already carries the application's own (see
+    // `XSENDFILED_APP_DISPOSITION`): two would make browsers refuse the download.
+    let app_decided = t.app_disposition.is_some_and(|v| !v.is_empty());
+    if !app_decided {
+        push_disposition(f, req, defaults, out);
     }
 
     // Cache-Control and Expires; a download allowed by a signed link is always private, so no
@@ -275,5 +245,49 @@ pub fn push_headers(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, b
             }
         }
         _ => {}
+    }
+}
+
+/// Appends the `Content-Disposition` line chosen by the claims, trusted sources and defaults.
+fn push_disposition(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, out: &mut Vec<u8>) {
+    let t = &req.trusted;
+    let mode = match trusted(req, t.disposition, b"disposition") {
+        Some(v) => DispositionMode::parse(&v).unwrap_or_else(|| {
+            log::warn!(
+                "ignoring disposition {:?}: expected auto, inline, attachment or none",
+                String::from_utf8_lossy(&v)
+            );
+            defaults.disposition
+        }),
+        None => defaults.disposition,
+    };
+    let chosen_name = f.claims.filename.clone().or_else(|| {
+        text(trusted(req, t.filename, b"filename"), "filename").filter(|n| {
+            let ok = crate::token::valid_filename(n);
+            if !ok {
+                log::warn!("ignoring filename {n:?}: empty, too long, or with a control character, / or \\");
+            }
+            ok
+        })
+    });
+    let kind = match (f.claims.disposition, mode) {
+        (Some(d), _) => Some(d),
+        (None, DispositionMode::Inline) => Some(Disposition::Inline),
+        (None, DispositionMode::Attachment) => Some(Disposition::Attachment),
+        (None, DispositionMode::Auto) => {
+            Some(if active_content(f.content_type) { Disposition::Attachment } else { Disposition::Inline })
+        }
+        (None, DispositionMode::None) if chosen_name.is_some() => Some(Disposition::Attachment),
+        (None, DispositionMode::None) => None,
+    };
+    if let Some(kind) = kind {
+        let own = f.rel.rsplit(|&b| b == b'/').next().and_then(|n| std::str::from_utf8(n).ok());
+        let name = chosen_name.as_deref().or(own).filter(|n| crate::token::valid_filename(n));
+        out.extend_from_slice(b"Content-Disposition: ");
+        match name {
+            Some(n) => disposition::push_value(kind, n, out),
+            None => out.extend_from_slice(kind.as_str().as_bytes()),
+        }
+        out.extend_from_slice(b"\r\n");
     }
 }

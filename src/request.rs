@@ -15,6 +15,10 @@ pub struct Trusted<'a> {
     pub filename: Option<&'a [u8]>,
     /// `XSENDFILED_DISPOSITION`: auto, inline, attachment or none.
     pub disposition: Option<&'a [u8]>,
+    /// `XSENDFILED_APP_DISPOSITION`: the `Content-Disposition` the response already carries (nginx
+    /// `$sent_http_content_disposition`: an application's own header, kept by nginx across its
+    /// `X-Accel-Redirect`). When not empty, xsendfiled adds none, so the client gets exactly one.
+    pub app_disposition: Option<&'a [u8]>,
     /// `XSENDFILED_CACHE_CONTROL`.
     pub cache_control: Option<&'a [u8]>,
     /// `XSENDFILED_EXPIRES`: seconds from now.
@@ -97,6 +101,7 @@ impl<'a> Request<'a> {
                 }
                 b"XSENDFILED_FILENAME" => &mut r.trusted.filename,
                 b"XSENDFILED_DISPOSITION" => &mut r.trusted.disposition,
+                b"XSENDFILED_APP_DISPOSITION" => &mut r.trusted.app_disposition,
                 b"XSENDFILED_CACHE_CONTROL" => &mut r.trusted.cache_control,
                 b"XSENDFILED_EXPIRES" => &mut r.trusted.expires,
                 b"XSENDFILED_ACCEL_EXPIRES" => &mut r.trusted.accel_expires,

@@ -4,66 +4,16 @@
 
 mod support;
 
-use std::process::Command;
-use support::{curl, wait_until};
+use support::curl;
 
 #[test]
 fn php_fpm_app_hands_downloads_to_xsendfiled() {
-    if !support::require(&["nginx", "curl", "/usr/sbin/php-fpm8.2"]) {
+    if !support::require(&["nginx", "curl", support::app::PHP_FPM]) {
         return;
     }
     let ws = support::Workspace::new();
-    let (tree, run) = (&ws.tree, &ws.run);
-    // xsendfiled.
-    let sock = run.join("x.sock");
-    let args = [
-        "--root",
-        tree.root.to_str().expect("utf8"),
-        "--internal-prefix",
-        "/_protected",
-        "--listen",
-        &format!("unix:{}", sock.display()),
-        "--access-log",
-        run.join("access.log").to_str().expect("utf8"),
-    ]
-    .map(str::to_owned);
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut d = support::daemon(run, "xsendfiled", &argv, &[]);
-    wait_until("xsendfiled", Some(&mut d), || support::unix_up(&sock));
-    // PHP-FPM with the example app.
-    let app_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conf-examples/app");
-    let php_sock = run.join("php.sock");
-    let user = if support::nginx_user() == "root" { "www-data".to_string() } else { support::nginx_user() };
-    let fpm_conf = format!(
-        "[global]\npid = {run}/php-fpm.pid\nerror_log = {run}/php-fpm.log\ndaemonize = no\n\
-         [app]\nlisten = {sock}\nlisten.mode = 0666\nuser = {user}\ngroup = {user}\npm = static\npm.max_children = 2\n\
-         catch_workers_output = yes\n",
-        run = run.display(),
-        sock = php_sock.display()
-    );
-    std::fs::write(run.join("php-fpm.conf"), fpm_conf).expect("write");
-    let mut cmd = Command::new("/usr/sbin/php-fpm8.2");
-    cmd.arg("--nodaemonize").arg("--fpm-config").arg(run.join("php-fpm.conf"));
-    if support::nginx_user() == "root" {
-        cmd.arg("--allow-to-run-as-root");
-    }
-    let mut fpm = support::spawn(cmd, "php-fpm", &run.join("php-fpm.stderr"));
-    wait_until("php-fpm", Some(&mut fpm), || support::unix_up(&php_sock));
-    // nginx with the example configuration.
-    let port = support::free_port();
-    let conf = support::fill_template(
-        &support::conf_example("nginx-app-delegation.conf"),
-        &[
-            ("NGINX_USER", support::nginx_user()),
-            ("RUN_DIR", run.display().to_string()),
-            ("PORT", port.to_string()),
-            ("UPSTREAM", format!("unix:{}", sock.display())),
-            ("ROOT", tree.root.display().to_string()),
-            ("APP_DIR", app_dir.display().to_string()),
-            ("PHP_SOCKET", php_sock.display().to_string()),
-        ],
-    );
-    let _n = support::nginx(run, &conf, port);
+    let stack = support::app::start(&ws);
+    let (port, run) = (stack.port, &ws.run);
     let base = format!("http://127.0.0.1:{port}/download");
     let cookie = ["-H", "Cookie: session=alice"];
 
@@ -101,6 +51,21 @@ fn php_fpm_app_hands_downloads_to_xsendfiled() {
     // The internal locations cannot be requested directly, so nobody else can use the trusted query.
     let r = curl(&format!("http://127.0.0.1:{port}/_xsendfiled/plain.txt?filename=evil.html&disposition=inline"), &[]);
     assert_eq!(r.status, 404);
+    // An app that sets its own Content-Disposition (Rails send_file, django-sendfile2): nginx keeps
+    // it across the redirect and xsendfiled adds none, so the client gets exactly one, the app's.
+    let send_file = format!("http://127.0.0.1:{port}/send-file");
+    assert_eq!(curl(&format!("{send_file}?file=plain.txt"), &[]).status, 403);
+    let r = curl(&format!("{send_file}?file=dir%20with%20space/%C3%A4%20%C3%B6.txt"), &cookie);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"nested unicode\n"[..]), "{r:?}");
+    assert_eq!(r.header_count("Content-Disposition"), 1, "{r:?}");
+    assert_eq!(
+        r.header("Content-Disposition"),
+        Some("attachment; filename=\"Report of __ __.txt\"; filename*=UTF-8''Report%20of%20%C3%A4%20%C3%B6.txt")
+    );
+    // The delegating app still gets exactly one, xsendfiled's.
+    let r = curl(&format!("{base}?file=plain.txt"), &cookie);
+    assert_eq!(r.header_count("Content-Disposition"), 1, "{r:?}");
+
     // Who downloaded what.
     let log = std::fs::read_to_string(run.join("access.log")).expect("access log");
     assert!(

@@ -70,7 +70,8 @@ fn policy(root: &std::path::Path, backend: Backend) -> Policy {
 fn auto_disposition_by_media_type() {
     let dir = support::tempdir();
     let tree = Tree::create(dir.path());
-    for name in ["x.svg", "x.js", "x.xml", "x.xhtml", "x.pdf", "x.png", "x.mp4"] {
+    let xml_kinds = ["x.rdf", "x.rss", "x.atom", "x.mathml", "x.mml", "x.kml", "x.gpx", "x.smil", "x.xul", "x.xsl"];
+    for name in ["x.svg", "x.js", "x.xml", "x.xhtml", "x.pdf", "x.png", "x.mp4"].iter().chain(&xml_kinds) {
         std::fs::write(tree.root.join(name), "x").expect("write");
     }
     let p = policy(&tree.root, Backend::Nginx);
@@ -90,6 +91,11 @@ fn auto_disposition_by_media_type() {
         ("/dl/link-in.txt", "inline; filename=\"plain.txt\""),
     ] {
         assert_eq!(disposition_of(&p, path, &[]).as_deref(), Some(want), "{path}");
+    }
+    // Every XML type (`+xml`): a browser would parse it as a document of our origin.
+    for name in xml_kinds {
+        let want = format!("attachment; filename=\"{name}\"");
+        assert_eq!(disposition_of(&p, &format!("/dl/{name}"), &[]), Some(want), "{name}");
     }
     let mut fixed = policy(&tree.root, Backend::Nginx);
     fixed.presentation.disposition = DispositionMode::Attachment;
@@ -122,6 +128,7 @@ fn trusted_sources_override_in_order_and_clients_never_do() {
         ("HTTP_XSENDFILED_FILENAME", "evil.html"),
         ("HTTP_XSENDFILED_DISPOSITION", "inline"),
         ("HTTP_XSENDFILED_TRUST_QUERY", "1"),
+        ("HTTP_XSENDFILED_APP_DISPOSITION", "inline"),
         ("HTTP_XSENDFILED_STRIP_PREFIX", "/"),
         ("HTTP_X_SENDFILE_TYPE", "X-Accel-Redirect"),
         ("HTTP_X_ACCEL_MAPPING", "/=/etc/"),
@@ -134,6 +141,48 @@ fn trusted_sources_override_in_order_and_clients_never_do() {
     assert_eq!(disposition_of(&p, "/dl/plain.txt", &bad), own);
     // The per-location strip prefix.
     assert_eq!(disposition_of(&p, "/files/plain.txt", &[("XSENDFILED_STRIP_PREFIX", "/files/")]), own);
+}
+
+#[test]
+fn an_apps_own_disposition_is_the_only_one() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let p = policy(&tree.root, Backend::Nginx);
+    let app = ("XSENDFILED_APP_DISPOSITION", "attachment; filename=\"Q3.txt\"");
+    // The response already carries the app's header (nginx kept it across the app's redirect):
+    // xsendfiled adds none, whatever else asks for one; the other headers are unchanged.
+    let named = [app, ("XSENDFILED_FILENAME", "other.txt"), ("XSENDFILED_DISPOSITION", "attachment")];
+    assert_eq!(disposition_of(&p, "/dl/plain.txt", &named), None);
+    let mut with_app = headers_of(&p, "/dl/page.html", &[app]);
+    with_app.retain(|(n, _)| n != "Date");
+    let mut plain = headers_of(&p, "/dl/page.html", &[]);
+    plain.retain(|(n, _)| n != "Date" && n != "Content-Disposition");
+    assert_eq!(with_app, plain);
+    // Empty (nginx's variable when the app set none): xsendfiled's own, as always.
+    let own = disposition_of(&p, "/dl/plain.txt", &[]);
+    assert!(own.is_some());
+    assert_eq!(disposition_of(&p, "/dl/plain.txt", &[("XSENDFILED_APP_DISPOSITION", "")]), own);
+}
+
+#[test]
+fn trusted_query_values_are_form_encoded() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let p = policy(&tree.root, Backend::Nginx);
+    let own = disposition_of(&p, "/dl/plain.txt", &[]);
+    let with =
+        |q: &'static str| disposition_of(&p, "/dl/plain.txt", &[("QUERY_STRING", q), ("XSENDFILED_TRUST_QUERY", "1")]);
+    // What urlencode, http_build_query, URI.encode_www_form and URLSearchParams write.
+    assert_eq!(
+        with("filename=Alice+report.txt&disposition=attachment").as_deref(),
+        Some("attachment; filename=\"Alice report.txt\"")
+    );
+    assert_eq!(with("filename=C%2B%2B+notes.txt").as_deref(), Some("inline; filename=\"C++ notes.txt\""));
+    assert_eq!(with("filename=a%20b.txt").as_deref(), Some("inline; filename=\"a b.txt\""));
+    // A malformed escape is not repaired: the value is ignored.
+    for bad in ["filename=%+f.txt", "filename=x%2", "filename=%zz.txt", "filename=%00.txt"] {
+        assert_eq!(with(bad), own, "{bad}");
+    }
 }
 
 #[test]

@@ -96,6 +96,9 @@ fn several_roots_maps_and_narrowing() {
     let trusted = [("QUERY_STRING", q.as_str()), ("XSENDFILED_TRUST_QUERY", "1")];
     assert_eq!(answer(&c, "/dl/v.txt", &trusted), Ok("/_media/v.txt".into()));
     assert!(answer(&c, "/dl/v.txt", &[("QUERY_STRING", q.as_str())]).is_err(), "an untrusted query selects nothing");
+    // A malformed root in the trusted query refuses; it never falls back to a wider default.
+    let malformed = [("QUERY_STRING", "root=%2Fsrv%zz"), ("XSENDFILED_TRUST_QUERY", "1")];
+    assert!(matches!(answer(&c, "/dl/plain.txt", &malformed), Err(Reason::RootParameter(_))));
 
     // The server's per-location map replaces --map; a malformed one refuses rather than guesses.
     let other = format!("{r}=/_other");

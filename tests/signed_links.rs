@@ -146,9 +146,28 @@ fn write_keys(path: &Path, text: &str) {
 }
 
 fn sign_cli(keys: &Path, args: &[&str]) -> String {
-    let out = Command::new(support::bin()).arg("sign").arg("--keys").arg(keys).args(args).output().expect("sign");
+    let out = sign_out(keys, args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf8").trim().to_owned()
+}
+
+fn sign_out(keys: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(support::bin()).arg("sign").arg("--keys").arg(keys).args(args).output().expect("sign")
+}
+
+/// UTC calendar fields of Unix time `t` (an independent conversion, days to civil date).
+fn civil(t: u64) -> (i64, u32, u32, u64, u64, u64) {
+    let (days, rem) = ((t / 86_400) as i64, t % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 #[test]
@@ -185,10 +204,31 @@ fn signed_links_through_nginx_and_key_rotation() {
     assert_eq!((unsigned.status, unsigned.header("Cache-Control")), (403, Some("no-store")));
     let tampered = l.replace("exp=", "exp=1");
     assert_eq!(curl(&format!("{base}{tampered}"), &[]).status, 403);
-    let expired = sign_cli(&keys, &["--expires", "@1700000000", "/dl/plain.txt"]);
+    let expired = sign_cli(&keys, &["--expires-at", "1700000000", "/dl/plain.txt"]);
     assert_eq!(curl(&format!("{base}{expired}"), &[]).status, 410);
-    let too_long = sign_cli(&keys, &["--expires", "30d", "/dl/plain.txt"]);
+    // Absolute and relative expiry are separate options: a Unix time is a point in time.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let at = sign_cli(&keys, &["--expires-at", &(now + 3600).to_string(), "/dl/plain.txt"]);
+    assert!(at.contains(&format!("exp={}&", now + 3600)), "{at}");
+    assert_eq!(curl(&format!("{base}{at}"), &[]).status, 200);
+    let (year, month, day, hh, mm, ss) = civil(now + 7200);
+    let rfc3339 = format!("{year:04}-{month:02}-{day:02}T{hh:02}:{mm:02}:{ss:02}Z");
+    let at = sign_cli(&keys, &["--expires-at", &rfc3339, "/dl/plain.txt"]);
+    assert!(at.contains(&format!("exp={}&", now + 7200)), "{rfc3339}: {at}");
+    assert_eq!(curl(&format!("{base}{at}"), &[]).status, 200);
+    // The old --expires no longer guesses what a bare number means.
+    let out = sign_out(&keys, &["--expires", &(now + 3600).to_string(), "/dl/plain.txt"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && out.stdout.is_empty(), "{err}");
+    assert!(err.contains("--expires-at") && err.contains("--expires-in"), "{err}");
+    // A link that outlives the default lifetime cap is refused by a default daemon: sign says so.
+    let out = sign_out(&keys, &["--expires-in", "30d", "/dl/plain.txt"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.contains("warning") && err.contains("--max-link-lifetime 7d"), "{err}");
+    let too_long = String::from_utf8(out.stdout).expect("utf8").trim().to_owned();
     assert_eq!(curl(&format!("{base}{too_long}"), &[]).status, 403);
+    let out = sign_out(&keys, &["--expires-in", "7d", "/dl/plain.txt"]);
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
     // A prefix link opens every file below it and nothing beside it.
     let pfx = sign_cli(&keys, &["--prefix", "/dl/sub/", "/dl/sub/in.txt"]);
     let query = pfx.split_once('?').expect("query").1;

@@ -40,7 +40,7 @@ fn cli_sign(keys: &std::path::Path, path: &str) -> String {
     let out = Command::new(support::bin())
         .args(["sign", "--keys"])
         .arg(keys)
-        .args(["--expires", &format!("@{EXP}"), path])
+        .args(["--expires-at", EXP, path])
         .output()
         .expect("sign");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -11,4 +11,6 @@ $file = $_GET['file'] ?? '';
 // No charset: nginx would keep this reply's charset on the file it finally sends.
 header('Content-Type: application/octet-stream');
 $uri = '/_xsendfiled/' . implode('/', array_map('rawurlencode', explode('/', $file)));
-header('X-Accel-Redirect: ' . $uri . '?filename=' . rawurlencode("Alice's " . basename($file)) . '&disposition=attachment');
+// The query is form-encoded (http_build_query writes a space as `+`), as xsendfiled reads it.
+$query = http_build_query(['filename' => "Alice's " . basename($file), 'disposition' => 'attachment']);
+header('X-Accel-Redirect: ' . $uri . '?' . $query);

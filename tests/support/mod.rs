@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod app;
 pub mod fcgi_client;
 pub mod matrix;
 
