@@ -3,7 +3,9 @@
 # nginx, Apache httpd with mod_fcgid and mod_xsendfile, lighttpd, Caddy, spawn-fcgi, fcgiwrap, curl,
 # setpriv (util-linux), python3, systemd-analyze (systemd), and php-cli, ruby, nodejs and openssl
 # for the signing snippets of docs/signing.md, php-fpm for the app-delegation test, chromium and
-# playwright-core (npm, into target/playwright) for the browser test. Idempotent; quiet when all are there.
+# playwright-core (npm, into target/playwright) for the browser test, HAProxy for its fcgi-app test,
+# puma and gunicorn (PyPI, into target/pyenv) for app delegation through proxy_pass. Idempotent;
+# quiet when all are there.
 set -euo pipefail
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
@@ -25,6 +27,8 @@ command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+[ -x /usr/sbin/haproxy ] || need+=(haproxy)
+command -v puma >/dev/null 2>&1 || need+=(puma)
 if [ "${#need[@]}" -gt 0 ]; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then
@@ -40,6 +44,11 @@ if [ ! -d "$here/target/playwright/node_modules/playwright-core" ]; then
     echo "installing playwright-core (npm) into target/playwright" >&2
     npm install --silent --no-audit --no-fund --prefix "$here/target/playwright" playwright-core@1 >&2
 fi
-# Debian may start system nginx/Apache/lighttpd/Caddy on port 80 at install; the tests run their own
+# gunicorn serves the WSGI app of tests/app_delegation_proxy.rs (run as `python3 -m gunicorn`).
+if [ ! -d "$here/target/pyenv/gunicorn" ]; then
+    echo "installing gunicorn (PyPI) into target/pyenv" >&2
+    python3 -m pip install --quiet --disable-pip-version-check --target "$here/target/pyenv" 'gunicorn>=21,<24' >&2
+fi
+# Debian may start system nginx/Apache/lighttpd/Caddy/HAProxy on port 80 at install; the tests run their own
 # instances on ports of their own choosing.
 exit 0

@@ -3,10 +3,13 @@
 //! Fields: `time` (RFC 3339 UTC, milliseconds), `remote` (`REMOTE_ADDR`), `user` (`REMOTE_USER`),
 //! `method`, `uri` (`REQUEST_URI` with signature values replaced by `-`, or withheld entirely when
 //! the configured link scheme carries its token in the path), `decision` (`send`, `refuse`,
-//! `fault`), `reason`, `status`, `file` (relative to the root), `size`, `kid`, `us` (microseconds
-//! spent deciding). Strings are JSON-escaped, control characters included, so no request can forge
-//! a line; bytes that are not UTF-8 become U+FFFD. Cookies, `Authorization`, keys and signatures
-//! never appear.
+//! `fault`), `reason`, `status`, `file` (relative to the root), `size` (the file's size, not the
+//! bytes sent: a range, a conditional request or an aborted download sends less, and with an
+//! offload the web server sends them), `range` (the client's `Range` header as received,
+//! `HTTP_RANGE`, RFC 9110 §14.2), `kid`, `us` (microseconds spent deciding). A value that is
+//! absent is `null`: every line has every key. Strings are JSON-escaped, control characters
+//! included, so no request can forge a line; bytes that are not UTF-8 become U+FFFD. Cookies,
+//! `Authorization`, keys and signatures never appear.
 //!
 //! Each line is one `write(2)` to a file opened for appending (mode 0640), so concurrent lines never
 //! interleave. A failing write (a full disk) never holds up a download: it is counted and reported
@@ -54,8 +57,10 @@ pub struct Entry<'a> {
     pub status: u16,
     /// File sent, relative to the root.
     pub file: Option<&'a [u8]>,
-    /// Its size.
+    /// Its size (of the file, not of what is sent).
     pub size: Option<u64>,
+    /// The client's `Range` header, raw.
+    pub range: Option<&'a [u8]>,
     /// Key id of the signed link.
     pub kid: Option<&'a str>,
     /// Microseconds spent.
@@ -198,6 +203,7 @@ fn format_line(e: &Entry<'_>, now: SystemTime) -> Vec<u8> {
     push_number(&mut s, "status", Some(u64::from(e.status)));
     push_field(&mut s, "file", e.file);
     push_number(&mut s, "size", e.size);
+    push_field(&mut s, "range", e.range);
     push_field(&mut s, "kid", e.kid.map(str::as_bytes));
     push_number(&mut s, "us", Some(e.micros));
     s.push_str("}\n");

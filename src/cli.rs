@@ -32,7 +32,11 @@ setenv.set-environment), never read from client headers (HTTP_*):
   XSENDFILED_TRUST_QUERY=1           the query keys root, filename, disposition, cache_control,
                                      expires, limit_rate, buffering, accel_expires are trusted too
                                      (only on an internal location)
-Signals: SIGTERM/SIGINT drain and exit; SIGHUP reloads the key ring and reopens the access log.";
+Signals: SIGTERM/SIGINT drain and exit. SIGHUP validates the options given at start again and
+swaps in the result for new requests: roots reopened (a replaced root is picked up), maps, the key
+ring file re-read, the access log reopened; one with any problem keeps the running configuration.
+Listening, limits, timeouts, threads and log level stay as started; the environment is not read
+again.";
 
 /// xsendfiled: a FastCGI (and CGI) responder that guards downloads and lets the web server send the file.
 #[derive(Debug, Parser)]

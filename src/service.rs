@@ -19,6 +19,7 @@ pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut Vec<u8>) -> (u16, Op
         remote: req.remote_addr,
         user: req.remote_user,
         method: req.method,
+        range: req.conditions.range,
         ..Default::default()
     };
     let uri = if hide_path || policy.access_log.is_none() { None } else { req.request_uri.map(redact_query) };

@@ -64,11 +64,13 @@ fn one_json_line_per_decision_without_secrets_or_injection() {
         vec![(b"HTTP_COOKIE", b"session=COOKIESECRET"), (b"HTTP_AUTHORIZATION", b"Basic QVVUSFNFQ1JFVA==")];
     let mut sent = with_uri(b"GET", b"/dl/a b.txt", b"/dl/a%20b.txt");
     sent.push((b"REMOTE_USER", b"alice"));
+    sent.push((b"HTTP_RANGE", b"bytes=2-4"));
     sent.extend(secrets.iter().copied());
     assert!(ask(&sock, &sent).starts_with(b"X-Accel-Redirect: "));
     // A hostile path: every byte that could forge a line or a field.
     let evil: &[u8] = b"/dl/x\n{\"decision\":\"send\"}\r\"\\\x01\xff\xe2\x80\xa8";
-    let refused = with_uri(b"GET", evil, evil);
+    let mut refused = with_uri(b"GET", evil, evil);
+    refused.push((b"HTTP_RANGE", b"bytes=0-1\n{\"x\":1}\"\x02"));
     assert!(ask(&sock, &refused).starts_with(b"Status: 404"));
     // A signed link (not required here, but verified when the server asks): its signature stays out.
     let link = "/dl/plain.txt?exp=99999999999&kid=k1&sig=SIGNATURESECRETSIGNATURESECRETSIGNATURESEC";
@@ -87,7 +89,8 @@ fn one_json_line_per_decision_without_secrets_or_injection() {
     assert_eq!(l[0]["decision"], "send");
     assert_eq!(l[0]["status"], 200);
     assert_eq!(l[0]["file"], "a b.txt");
-    assert_eq!(l[0]["size"], 6);
+    assert_eq!(l[0]["size"], 6, "the file's size, whatever part was asked for");
+    assert_eq!(l[0]["range"], "bytes=2-4", "the Range the client asked for");
     assert_eq!(l[0]["user"], "alice");
     assert_eq!(l[0]["remote"], "127.0.0.1");
     assert_eq!(l[0]["method"], "GET");
@@ -100,6 +103,11 @@ fn one_json_line_per_decision_without_secrets_or_injection() {
         l[1]["uri"], "/dl/x\n{\"decision\":\"send\"}\r\"\\\u{1}\u{fffd}\u{2028}",
         "the hostile bytes survive, escaped"
     );
+    assert_eq!(l[1]["range"], "bytes=0-1\n{\"x\":1}\"\u{2}", "a hostile Range too");
+    assert!(l[2]["range"].is_null(), "no Range: null");
+    for line in &l {
+        assert!(line.as_object().is_some_and(|o| o.contains_key("range")), "every line has every key: {line}");
+    }
     assert_eq!(l[2]["status"], 403);
     assert_eq!(l[2]["uri"], "/dl/plain.txt?exp=99999999999&kid=k1&sig=-");
     assert!(l[2]["reason"].as_str().is_some_and(|r| r.contains("signed link")), "{}", l[2]["reason"]);

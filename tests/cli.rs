@@ -31,19 +31,44 @@ fn every_option_reads_an_env_var_named_after_it() {
     assert!(checked >= 15, "only {checked} options checked");
 }
 
+/// The man pages: `xsendfiled.1` and one page per subcommand (`xsendfiled-serve.1`,
+/// `xsendfiled-sign.1`, `xsendfiled-check.1`), generated from the clap definition and committed.
+/// Every `xsendfiled-NAME(1)` a page refers to exists.
 #[test]
-fn man_page_is_current() {
-    let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut page).expect("render");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/xsendfiled.1");
-    if std::env::var("XSENDFILED_UPDATE_MAN").as_deref() == Ok("1") {
-        std::fs::write(&path, &page).expect("write man page");
+fn man_pages_are_current() {
+    let fresh = support::tempdir();
+    clap_mangen::generate_to(Cli::command(), fresh.path()).expect("render");
+    let man = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let names = |dir: &std::path::Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .expect("man dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".1"))
+            .collect();
+        v.sort();
+        v
+    };
+    let generated = names(fresh.path());
+    assert_eq!(generated, ["xsendfiled-check.1", "xsendfiled-serve.1", "xsendfiled-sign.1", "xsendfiled.1"]);
+    let update = std::env::var("XSENDFILED_UPDATE_MAN").as_deref() == Ok("1");
+    for name in &generated {
+        let page = std::fs::read(fresh.path().join(name)).expect("generated page");
+        if update {
+            std::fs::write(man.join(name), &page).expect("write man page");
+        }
+        let committed = std::fs::read(man.join(name)).unwrap_or_default();
+        assert!(
+            committed == page,
+            "man/{name} is stale: run `XSENDFILED_UPDATE_MAN=1 cargo test --test cli man_pages` and commit it"
+        );
+        // Every page named in SUBCOMMANDS (roff escapes the dash) is one of ours.
+        let text = String::from_utf8_lossy(&page).replace("\\-", "-");
+        for line in text.lines().filter(|l| l.starts_with("xsendfiled-") && l.ends_with("(1)")) {
+            let target = format!("{}.1", line.trim_end_matches("(1)"));
+            assert!(generated.contains(&target), "man/{name} refers to {line}, which is not generated");
+        }
     }
-    let committed = std::fs::read(&path).unwrap_or_default();
-    assert!(
-        committed == page,
-        "man/xsendfiled.1 is stale: run `XSENDFILED_UPDATE_MAN=1 cargo test --test cli man_page` and commit it"
-    );
+    assert_eq!(names(&man), generated, "man/ holds exactly the generated pages");
 }
 
 fn run(args: &[&str], envs: &[(&str, &str)]) -> Output {
