@@ -17,7 +17,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -67,8 +67,40 @@ pub struct Entry<'a> {
     pub micros: u64,
 }
 
+/// Opens the log for appending, created `0640`. Whoever can write the log's directory could plant
+/// something at its path, so the open neither follows a symlink (`O_NOFOLLOW`) nor blocks on a
+/// FIFO (`O_NONBLOCK`); what is opened must be a character device (`/dev/null`) or a regular
+/// file with no other hard link (lines would be appended to that other file); and a file found
+/// with more permissions than `0640` is narrowed to them (a `0666` log lets anyone forge lines).
 fn open_file(path: &PathBuf) -> io::Result<File> {
-    OpenOptions::new().append(true).create(true).mode(0o640).open(path)
+    let refuse = |why: &str| io::Error::new(io::ErrorKind::InvalidInput, why.to_owned());
+    let f = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o640)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => refuse("is a symbolic link; refused"),
+            _ => e,
+        })?;
+    let md = f.metadata()?;
+    if std::os::unix::fs::FileTypeExt::is_char_device(&md.file_type()) {
+        return Ok(f); // /dev/null, /dev/full, a terminal: nothing to plant, nothing to narrow.
+    }
+    if !md.file_type().is_file() {
+        return Err(refuse("is not a regular file or a character device; refused"));
+    }
+    if md.nlink() > 1 {
+        return Err(refuse("has other hard links; refused"));
+    }
+    let mode = md.mode() & 0o7777;
+    if mode & !0o640 != 0 {
+        f.set_permissions(std::fs::Permissions::from_mode(mode & 0o640))
+            .map_err(|e| refuse(&format!("mode {mode:o} is wider than 640 and cannot be narrowed: {e}")))?;
+        log::warn!("{}: mode {mode:o} narrowed to {:o}", path.display(), mode & 0o640);
+    }
+    Ok(f)
 }
 
 impl AccessLog {

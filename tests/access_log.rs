@@ -141,3 +141,44 @@ fn sighup_reopens_and_a_full_disk_never_blocks_a_download() {
     }
     wait_until("the loss to be reported", None, || d.log_text().contains("access log: 1 line(s) lost"));
 }
+
+/// Whoever can write the log's directory may plant something at its path: a symlink or a hard link
+/// to another file is refused at start-up (that file untouched), and a world-writable log left
+/// there is narrowed to 0640 before anything is written.
+#[test]
+fn a_planted_log_path_is_refused_or_narrowed() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "untouched\n").expect("write");
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let root = tree.root.to_str().expect("utf8");
+    for (planted, want) in [("symlink", "is a symbolic link"), ("hardlink", "has other hard links")] {
+        let log = dir.path().join(format!("{planted}.log"));
+        if planted == "symlink" {
+            std::os::unix::fs::symlink(&victim, &log).expect("symlink");
+        } else {
+            std::fs::hard_link(&victim, &log).expect("link");
+        }
+        let out = std::process::Command::new(support::bin())
+            .args(["--root", root, "--internal-prefix", "/p", "--listen", "unix:/nonexistent/x.sock"])
+            .arg("--access-log")
+            .arg(&log)
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{planted}: {err}");
+        assert!(err.contains("--access-log") && err.contains(want), "{planted}: {err}");
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "untouched\n");
+        let mode = std::fs::metadata(&victim).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{planted}: the other file's mode is unchanged");
+    }
+    let log = dir.path().join("wide.log");
+    std::fs::write(&log, "").expect("write");
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let (_d, sock) = start(dir.path(), &tree.root, log.to_str().expect("utf8"), &[]);
+    let mode = std::fs::metadata(&log).expect("log").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "a pre-existing 0666 log is narrowed");
+    assert!(ask(&sock, &with_uri(b"GET", b"/dl/a b.txt", b"/dl/a%20b.txt")).starts_with(b"X-Accel-Redirect: "));
+    wait_until("log line", None, || lines(&log).len() == 1);
+}
