@@ -14,7 +14,7 @@ use std::fmt::Write;
 pub fn problems(errors: &[ConfigError]) -> String {
     let mut s = format!("{} problem(s) in the configuration:\n", errors.len());
     for e in errors {
-        let _ = writeln!(s, "  - {e}");
+        let _ = writeln!(s, "  - {}", esc(e));
     }
     s
 }
@@ -24,12 +24,12 @@ pub fn summary(c: &Config) -> String {
     let p = &c.policy;
     let mut s = String::from("configuration ok\n");
     let resolution = if p.root.uses_openat2() { "openat2" } else { "realpath (no openat2 here)" };
-    let _ = writeln!(s, "  root           {} (resolved with {resolution})", p.root.path().display());
+    let _ = writeln!(s, "  root           {} (resolved with {resolution})", esc(p.root.path().display()));
     for r in &p.other_roots {
-        let _ = writeln!(s, "  root           {} (further root)", r.path().display());
+        let _ = writeln!(s, "  root           {} (further root)", esc(r.path().display()));
     }
     for m in p.map.entries() {
-        let _ = writeln!(s, "  map            {} -> {}/", String::from_utf8_lossy(&m.fs), m.uri);
+        let _ = writeln!(s, "  map            {} -> {}/", esc(String::from_utf8_lossy(&m.fs)), esc(&m.uri));
     }
     let backend = match p.backend {
         Backend::Nginx if p.internal_prefix.starts_with('@') => format!("nginx, named location {}", p.internal_prefix),
@@ -67,9 +67,19 @@ pub fn summary(c: &Config) -> String {
     };
     let _ = writeln!(s, "  listen         {listen}");
     if let Some(warning) = socket_warning(c) {
-        let _ = writeln!(s, "  warning        {warning}");
+        let _ = writeln!(s, "  warning        {}", esc(warning));
     }
     s
+}
+
+/// `v` with every control character (C0, DEL, C1: ESC, BEL, CR, LF…) written as an escape, so a
+/// file or symlink name cannot forge a line of the report or drive the operator's terminal.
+fn esc(v: impl std::fmt::Display) -> String {
+    let v = v.to_string();
+    if !v.chars().any(char::is_control) {
+        return v;
+    }
+    v.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
 fn show(b: &[u8]) -> String {
@@ -79,7 +89,7 @@ fn show(b: &[u8]) -> String {
 /// Explains what would be answered for `uri` (as a browser requests it) at time `now`.
 pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(String, String)], now: u64) -> String {
     let p = &c.policy;
-    let mut s = format!("{method} {uri}\n");
+    let mut s = format!("{} {}\n", esc(method), esc(uri));
     let (raw_path, query) = uri.split_once('?').unwrap_or((uri, ""));
     let Some(decoded) = crate::percent::decode_once(raw_path.as_bytes()) else {
         let _ = writeln!(s, "  path           malformed percent-escape: the web server would answer 400 itself\n");
@@ -99,7 +109,7 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
     }
     let req = Request::from_pairs(pairs.iter().copied());
     for (k, v) in params {
-        let _ = writeln!(s, "  parameter      {k}={v}");
+        let _ = writeln!(s, "  parameter      {}={}", esc(k), esc(v));
     }
     // The path steps, for the narrative (the decision below is the authority).
     let strip = req.trusted.strip_prefix.or(p.strip_prefix.as_deref());
@@ -121,8 +131,8 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
                     let _ = writeln!(
                         s,
                         "  resolve        {}/{}: regular file, {} bytes, no symlink on the way",
-                        p.root.path().display(),
-                        String::from_utf8_lossy(&file.rel),
+                        esc(p.root.path().display()),
+                        esc(String::from_utf8_lossy(&file.rel)),
                         file.meta.len
                     );
                 }
@@ -130,16 +140,16 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
                     let _ = writeln!(
                         s,
                         "  resolve        symlink(s) followed to {}/{}: regular file under the root, {} bytes",
-                        p.root.path().display(),
-                        String::from_utf8_lossy(&file.rel),
+                        esc(p.root.path().display()),
+                        esc(String::from_utf8_lossy(&file.rel)),
                         file.meta.len
                     );
                 }
                 Ok(Err(refusal)) => {
-                    let _ = writeln!(s, "  resolve        refused: {refusal}");
+                    let _ = writeln!(s, "  resolve        refused: {}", esc(refusal));
                 }
                 Err(e) => {
-                    let _ = writeln!(s, "  resolve        fault: {e}");
+                    let _ = writeln!(s, "  resolve        fault: {}", esc(e));
                 }
             }
         }
@@ -147,7 +157,7 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
     let decision = match decide_at(&req, p, now) {
         Ok(d) => d,
         Err(e) => {
-            let _ = writeln!(s, "  decision       fault (500): {e}\n");
+            let _ = writeln!(s, "  decision       fault (500): {}\n", esc(e));
             return s;
         }
     };
@@ -156,7 +166,7 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
     } else {
         match &decision {
             Decision::Send(send) => format!("valid, key {}", send.kid.as_deref().unwrap_or("?")),
-            Decision::Refuse(_, reason) => format!("required; decision below: {reason}"),
+            Decision::Refuse(_, reason) => format!("required; decision below: {}", esc(reason)),
         }
     };
     let _ = writeln!(s, "  signature      {signature}");
@@ -174,7 +184,7 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
             let abs = [holder.as_os_str().as_encoded_bytes(), b"/", &send.file.rel].concat();
             let via = match p.map.lookup(&abs) {
                 Some((entry, _)) if req.trusted.redirect_map.is_none() => {
-                    format!("--map entry {}={}", String::from_utf8_lossy(&entry.fs), entry.uri)
+                    format!("--map entry {}={}", esc(String::from_utf8_lossy(&entry.fs)), esc(&entry.uri))
                 }
                 _ if req.trusted.redirect_map.is_some() => "the server's X_REDIRECT_MAP".to_owned(),
                 _ => "--internal-prefix".to_owned(),
@@ -187,7 +197,7 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
             let _ = writeln!(s, "  decision       send");
         }
         Decision::Refuse(status, reason) => {
-            let _ = writeln!(s, "  decision       refuse {}: {reason}", status.code());
+            let _ = writeln!(s, "  decision       refuse {}: {}", status.code(), esc(reason));
         }
     }
     let mut out = Vec::new();
@@ -196,7 +206,7 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
     let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let _ = writeln!(s, "  reply ({status})");
     for line in head.split("\r\n") {
-        let _ = writeln!(s, "    {line}");
+        let _ = writeln!(s, "    {}", esc(line));
     }
     if !rest.is_empty() {
         let _ = writeln!(s, "    (body: {} bytes)", rest.len());

@@ -105,3 +105,20 @@ fn decisions_explained() {
     assert_eq!(code, 0, "{out}");
     snapshot("check_signed.txt", &out);
 }
+
+/// A name reached through a symlink is printed escaped: ESC, BEL, CR and LF in it cannot forge a
+/// line of the report or send a terminal escape sequence.
+#[test]
+fn names_with_control_characters_are_escaped() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let evil = "evil\u{1b}]0;owned\u{7}\r\n  decision       send\u{9b}x.txt";
+    std::fs::write(tree.root.join(evil), "x").expect("write");
+    std::os::unix::fs::symlink(evil, tree.root.join("nice.txt")).expect("symlink");
+    let root = tree.root.to_str().expect("utf8");
+    let (code, out) = run(&["--root", root, "--internal-prefix", "/p", "/nice.txt"], &tree.root);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "a raw control character reached the output: {out:?}");
+    assert!(out.contains(r"evil\u{1b}]0;owned\u{7}\r\n  decision       send\u{9b}x.txt"), "{out}");
+    assert_eq!(out.matches("decision       send").count(), 2, "one real decision line, one escaped name: {out}");
+}
