@@ -58,9 +58,17 @@ fn run() -> anyhow::Result<ExitCode> {
     }
     match launch {
         listen::Launch::Cgi => {
+            // One environment holds both the configuration and the request's meta-variables.
+            // `XSENDFILED_ROOT` that spells exactly the configured roots configured them, so it
+            // is not also the per-request narrowing: as that, `A:B` would name no directory (every
+            // request 404), and a single `A` would narrow to what is already the default root.
+            let configured_roots = args.root.iter().map(|r| r.as_os_str().as_encoded_bytes()).collect::<Vec<_>>();
+            let configured_roots = configured_roots.join(&b':');
+            let env = std::env::vars_os()
+                .filter(|(k, v)| !(k == "XSENDFILED_ROOT" && v.as_encoded_bytes() == configured_roots.as_slice()));
             let status = xsendfiled::cgi::run(
                 &config.policy,
-                std::env::vars_os(),
+                env,
                 &mut std::io::stdin().lock(),
                 config.server.limits.max_stdin_bytes,
                 &mut std::io::stdout().lock(),

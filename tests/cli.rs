@@ -225,6 +225,24 @@ fn cgi_mode_answers_one_request_on_stdout() {
         String::from_utf8_lossy(&out.stdout),
         "X-Accel-Redirect: /p/plain.txt\r\nContent-Type: text/plain\r\nContent-Disposition: inline; filename=\"plain.txt\"\r\n\r\n"
     );
+    // Several roots from the environment: the variable that configured them is not also read as
+    // the request's narrowing (which "A:B" would fail as a directory); one that differs still is.
+    let second = dir.path().join("root-private");
+    let both = format!("{root}:{}", second.display());
+    let map = format!("{root}=/_protected,{}=/_private", second.display());
+    let out = cgi(&both, "GET", "/plain.txt", &[("XSENDFILED_MAP", &map)]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("X-Accel-Redirect: /_protected/plain.txt\r\n"), "{out:?}");
+    let mut cmd = Command::new(support::bin());
+    cmd.args(["--root", root, "--root"]).arg(&second).env_clear().envs([
+        ("GATEWAY_INTERFACE", "CGI/1.1"),
+        ("REQUEST_METHOD", "GET"),
+        ("PATH_INFO", "/secret.txt"),
+        ("XSENDFILED_INTERNAL_PREFIX", "/p"),
+        ("XSENDFILED_ROOT", second.to_str().expect("utf8")),
+        ("XSENDFILED_MAP", &map),
+    ]);
+    let out = cmd.stdin(std::process::Stdio::null()).output().expect("run");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("X-Accel-Redirect: /_private/secret.txt\r\n"), "{out:?}");
     // Client headers never change anything: an HTTP_ variable is just ignored.
     let out = cgi(root, "GET", "/plain.txt", &[("HTTP_X_ACCEL_MAPPING", "/=/etc/"), ("HTTP_PATH_INFO", "/x")]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("X-Accel-Redirect: /_protected/plain.txt\r\n"));
