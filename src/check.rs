@@ -4,7 +4,7 @@
 //! that would be sent. The tool to reach for when the web server answers 404 and nobody knows why.
 
 use crate::config::{Backend, Config, ConfigError};
-use crate::decide::{decide_at, needs_signature, Decision};
+use crate::decide::{carries_signature, decide_at, needs_signature, Decision};
 use crate::path;
 use crate::request::Request;
 use crate::token::Scheme;
@@ -161,12 +161,14 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
             return s;
         }
     };
-    let signature = if !needs_signature(&req, p) {
+    let required = needs_signature(&req, p);
+    let signature = if !required && !carries_signature(&req, p) {
         "not required".to_owned()
     } else {
+        let why = if required { "required" } else { "not required, but the link carries one, so it is verified" };
         match &decision {
-            Decision::Send(send) => format!("valid, key {}", send.kid.as_deref().unwrap_or("?")),
-            Decision::Refuse(_, reason) => format!("required; decision below: {}", esc(reason)),
+            Decision::Send(send) => format!("{why}: valid, key {}", send.kid.as_deref().unwrap_or("?")),
+            Decision::Refuse(_, reason) => format!("{why}; decision below: {}", esc(reason)),
         }
     };
     let _ = writeln!(s, "  signature      {signature}");

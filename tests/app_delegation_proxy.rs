@@ -76,6 +76,11 @@ fn check(site: &Site, app: &str) {
         "{app}: {cd}"
     );
     assert_eq!(r.header("X-Accel-Redirect"), None, "{app}: the app's header never reaches the client");
+    // An app that names the download itself: its Content-Disposition is the only one.
+    let r = curl(&format!("{base}?file=plain.txt&own=1"), &cookie);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"plain\n"[..]), "{app}: {r:?}");
+    assert_eq!(r.header_count("Content-Disposition"), 1, "{app}: {r:?}");
+    assert_eq!(r.header("Content-Disposition"), Some("attachment; filename=\"chosen-by-app.txt\""), "{app}");
     for name in ["plain.txt", "a b.txt", "100%.txt", "q?x.txt", "h#x.txt", "%41.txt", "是.txt", "sub/deep/er/file.txt"]
     {
         let q: String = name

@@ -19,6 +19,11 @@ def application(environ, start_response):
     wanted = parse_qs(environ.get("QUERY_STRING", "")).get("file", [""])[0]
     name = "Alice's " + posixpath.basename(wanted)
     uri = "/_xsendfiled/" + quote(wanted, safe="/") + "?filename=" + quote(name, safe="") + "&disposition=attachment"
+    headers = [("Content-Type", "application/octet-stream"), ("X-Accel-Redirect", uri)]
+    if parse_qs(environ.get("QUERY_STRING", "")).get("own") == ["1"]:
+        # An app that names the download itself, as send_file-style helpers do: nginx passes this
+        # header on to xsendfiled as XSENDFILED_APP_DISPOSITION, and xsendfiled adds none.
+        headers.append(("Content-Disposition", 'attachment; filename="chosen-by-app.txt"'))
     # No charset: nginx would keep this reply's charset on the file it finally sends.
-    start_response("200 OK", [("Content-Type", "application/octet-stream"), ("X-Accel-Redirect", uri)])
+    start_response("200 OK", headers)
     return [b""]
