@@ -1,7 +1,7 @@
 //! The access log: one parseable JSON line per decision, hostile bytes escaped, no secrets,
 //! reopened on SIGHUP, and never in the way of a download when the disk is full.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;

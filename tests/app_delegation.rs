@@ -2,7 +2,7 @@
 //! `X-Accel-Redirect: /_xsendfiled/<path>?filename=...`, xsendfiled (trusting that query only on the
 //! internal location) checks the path and names the file, nginx sends it.
 
-mod support;
+use crate::support;
 
 use support::curl;
 

@@ -4,7 +4,7 @@
 //! only there); xsendfiled checks the path and names the file, nginx sends it. Both run
 //! `conf-examples/nginx-app-delegation-proxy.conf` with their app from `conf-examples/app/`.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! `auth_request`, lighttpd `"mode" => "authorizer"`, Apache mod_authnz_fcgi and mod_fcgid
 //! `FcgidAccessChecker`, each from its conf-example, each with signed links from `xsendfiled sign`.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;

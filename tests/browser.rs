@@ -2,7 +2,7 @@
 //! playwright-core) downloads tricky names through nginx + xsendfiled, and the names it saves them
 //! under are checked, as are the bytes (a `.tar.gz` stays compressed: no Content-Encoding).
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use support::{url_path, wait_until};

@@ -1,8 +1,8 @@
 //! `xsendfiled check`, snapshot-tested: the problem list of a broken configuration, the summary of
 //! a valid one, and the step-by-step explanation of decisions. Paths of the temporary tree are
-//! written `<ROOT>`. `SNAPSHOTS=overwrite cargo test --test check` rewrites the snapshots.
+//! written `<ROOT>`. `SNAPSHOTS=overwrite cargo test --test e2e check::` rewrites the snapshots.
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! The binary as a user meets it: help and man page, environment fallbacks, configuration
 //! errors, CGI mode, and a file we may not read.
 
-mod support;
+use crate::support;
 
 use clap::CommandFactory;
 use std::process::{Command, Output};
@@ -59,7 +59,7 @@ fn man_pages_are_current() {
         let committed = std::fs::read(man.join(name)).unwrap_or_default();
         assert!(
             committed == page,
-            "man/{name} is stale: run `XSENDFILED_UPDATE_MAN=1 cargo test --test cli man_pages` and commit it"
+            "man/{name} is stale: run `XSENDFILED_UPDATE_MAN=1 cargo test --test e2e cli::man_pages` and commit it"
         );
         // Every page named in SUBCOMMANDS (roff escapes the dash) is one of ours.
         let text = String::from_utf8_lossy(&page).replace("\\-", "-");

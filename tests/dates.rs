@@ -5,7 +5,7 @@
 //! `check`; a trusted `expires=` past it is ignored; a proptest drives every such input through
 //! the decision and the rendering.
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use std::io::Write;

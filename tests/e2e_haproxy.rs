@@ -5,7 +5,7 @@
 //! HAProxy would multiplex onto one connection if xsendfiled had not answered
 //! `FCGI_MPXS_CONNS=0` to its FCGI_GET_VALUES.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

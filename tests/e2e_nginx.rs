@@ -2,7 +2,7 @@
 //! Unix socket, on TCP, started by spawn-fcgi (TCP and Unix, fd 0), and as a CGI program under
 //! fcgiwrap. Every configuration is a file from conf-examples/ with its placeholders filled in.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use support::{conf_example, fill_template, matrix, nginx, wait_until};

@@ -2,7 +2,7 @@
 //! CGI local redirects), lighttpd (mod_fastcgi and mod_cgi with X-Sendfile) and Caddy
 //! (handle_response), each from the Debian package, each with its file from conf-examples/.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

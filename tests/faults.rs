@@ -2,7 +2,7 @@
 //! configuration that no longer validates keeps the running one); the web server reloading and
 //! restarting under load while xsendfiled keeps serving.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;

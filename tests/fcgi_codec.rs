@@ -1,7 +1,7 @@
 //! The sans-IO FastCGI codec, driven by the independent encoder in `support::fcgi_client`, with
 //! byte-exact expectations for every reply.
 
-mod support;
+use crate::support;
 
 use support::fcgi_client::*;
 use xsendfiled::fcgi::{Connection, Event, ProtocolError, Role};

@@ -1,7 +1,7 @@
 //! The real daemon over real sockets, driven by the independent FastCGI client: byte-exact
 //! management replies, keep-conn, isolation of bad connections, timeouts, listeners, signals.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;

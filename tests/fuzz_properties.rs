@@ -2,7 +2,7 @@
 //! `xsendfiled::fuzzing` runs under proptest with random and structured inputs, and every file of
 //! the committed corpus (`fuzz/corpus/<target>/`, grown by cargo-fuzz runs) is replayed.
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use std::path::Path;

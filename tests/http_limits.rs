@@ -2,7 +2,7 @@
 //! request, body included, ends within `--request-timeout`, stalled clients give their
 //! `--max-connections` slot back, and body bytes are dropped as they arrive, not kept.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -2,7 +2,7 @@
 //! systemd units (checked with systemd-analyze, and their ExecStart run with the socket passed the
 //! way systemd passes it). Each serves the shared table through a real nginx.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

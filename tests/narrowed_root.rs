@@ -5,7 +5,7 @@
 //! narrowed directory is opened beneath the configured root's handle, never by its name.
 #![allow(unsafe_code)]
 
-mod support;
+use crate::support;
 
 use std::ffi::CString;
 use std::io::Write;

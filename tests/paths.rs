@@ -2,7 +2,7 @@
 //! X-Accel-Redirect, hostile paths that must be refused with the exact reason. Paths are given as a
 //! web server delivers them: already percent-decoded once.
 
-mod support;
+use crate::support;
 
 use support::Tree;
 use xsendfiled::config::{Backend, Policy};

@@ -2,7 +2,7 @@
 //! their sources in order: signed claims, the trusted query of a delegated request, the server's
 //! trusted parameters, the configured defaults — and never a client header.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 use support::Tree;

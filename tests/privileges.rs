@@ -3,7 +3,7 @@
 //! listen errors that name their path, `check`'s warning about a socket the web server cannot
 //! reach, and nginx workers running as www-data reaching the socket (the first start's 502).
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;

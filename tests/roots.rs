@@ -3,7 +3,7 @@
 //! internal URI a canonical path is named by (`--map`, or the server's X_REDIRECT_MAP /
 //! XSENDFILED_ACCEL_MAPPING, most specific prefix first, on segment boundaries).
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::symlink;
 use support::Tree;

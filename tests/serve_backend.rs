@@ -2,7 +2,7 @@
 //! table (Range, If-None-Match, HEAD answered by xsendfiled this time), a 1 GiB file with bounded
 //! memory, a client that goes away mid-file, and CGI mode.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;

@@ -2,7 +2,7 @@
 //! then let through xsendfiled; tampering, expiry, path mismatch, trusted per-location switches,
 //! key rotation with SIGHUP, and the key file's permissions.
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

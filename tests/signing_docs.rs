@@ -2,7 +2,7 @@
 //! node, sh + openssl) and checked against `xsendfiled sign` and the verifier, so the
 //! documentation cannot drift from the scheme.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use xsendfiled::token::keys::KeyRing;

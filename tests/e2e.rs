@@ -1,0 +1,29 @@
+//! The process and end-to-end tests: the `xsendfiled` binary started as a daemon, as a CGI program
+//! and as a command, alone or behind real servers (nginx, Apache, lighttpd, Caddy, HAProxy,
+//! spawn-fcgi, fcgiwrap, systemd socket activation) and a real browser. One binary
+//! (`cargo test --test e2e`), one module per file beside this one; run one module with e.g.
+//! `cargo test --test e2e e2e_nginx::`. The load tests (`load.rs`) and the allocation test
+//! (`allocations.rs`) are binaries of their own.
+
+mod support;
+
+mod access_log;
+mod app_delegation;
+mod app_delegation_proxy;
+mod authorizer;
+mod browser;
+mod check;
+mod cli;
+mod dates;
+mod e2e_haproxy;
+mod e2e_nginx;
+mod e2e_servers;
+mod faults;
+mod fcgi_wire;
+mod http_limits;
+mod launchers;
+mod narrowed_root;
+mod privileges;
+mod serve_backend;
+mod signed_links;
+mod signing_docs;
