@@ -191,7 +191,7 @@ for s in 1k 1m; do
     md5=$(printf '%s/b/%s %s' "$exp" "$f" "$secret" | openssl md5 -binary | openssl base64 | tr '+/' '-_' | tr -d '=')
     echo "/b/$f?md5=$md5&expires=$exp" >> "$work/urls.B.$s"
     for p in C D F X XT XC XH; do echo "/$(echo "$p" | tr 'A-Z' 'a-z')/$f" >> "$work/urls.$p.$s"; done
-    "$bin" sign --keys "$work/keys" --expires 1d "/xs/$f" >> "$work/urls.XS.$s"
+    "$bin" sign --keys "$work/keys" --expires-in 1d "/xs/$f" >> "$work/urls.XS.$s"
   done
 done
 

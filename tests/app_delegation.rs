@@ -28,16 +28,7 @@ fn php_fpm_app_hands_downloads_to_xsendfiled() {
         Some("attachment; filename=\"Alice's _ _.txt\"; filename*=UTF-8''Alice%27s%20%C3%A4%20%C3%B6.txt")
     );
     for name in ["a b.txt", "100%.txt", "q?x.txt", "h#x.txt", "%41.txt", "sub/deep/er/file.txt"] {
-        let q: String = name
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"/._-".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
+        let q = support::url_path(name.as_bytes());
         let r = curl(&format!("{base}?file={q}"), &cookie);
         let want = support::SERVABLE.iter().find(|(n, _)| *n == name).expect("servable").1;
         assert_eq!((r.status, r.body.as_slice()), (200, want.as_bytes()), "{name}: {r:?}");

@@ -28,21 +28,7 @@ struct Site {
 
 fn site(ws: &support::Workspace, app_port: u16) -> Site {
     let (tree, run) = (&ws.tree, &ws.run);
-    let sock = run.join("x.sock");
-    let args = [
-        "--root",
-        tree.root.to_str().expect("utf8"),
-        "--internal-prefix",
-        "/_protected",
-        "--listen",
-        &format!("unix:{}", sock.display()),
-        "--access-log",
-        run.join("access.log").to_str().expect("utf8"),
-    ]
-    .map(str::to_owned);
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut d = support::daemon(run, "xsendfiled", &argv, &[]);
-    wait_until("xsendfiled", Some(&mut d), || support::unix_up(&sock));
+    let (d, sock) = support::app::delegation_daemon(ws);
     let port = support::free_port();
     let conf = support::fill_template(
         &support::conf_example("nginx-app-delegation-proxy.conf"),
@@ -83,16 +69,7 @@ fn check(site: &Site, app: &str) {
     assert_eq!(r.header("Content-Disposition"), Some("attachment; filename=\"chosen-by-app.txt\""), "{app}");
     for name in ["plain.txt", "a b.txt", "100%.txt", "q?x.txt", "h#x.txt", "%41.txt", "是.txt", "sub/deep/er/file.txt"]
     {
-        let q: String = name
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"/._-".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
+        let q = support::url_path(name.as_bytes());
         let r = curl(&format!("{base}?file={q}"), &cookie);
         let want = support::SERVABLE.iter().find(|(n, _)| *n == name).expect("servable").1;
         assert_eq!((r.status, r.body.as_slice()), (200, want.as_bytes()), "{app}: {name}: {r:?}");

@@ -48,7 +48,7 @@ fn check(base: &str, keys: &Path, mount: &str, deny: &[u16]) {
     let denied = [
         format!("{mount}/plain.txt"),
         sign(keys, &format!("{mount}/plain.txt"), &[]).replace("plain", "A"),
-        sign(keys, &format!("{mount}/plain.txt"), &["--expires", "@1700000000"]),
+        sign(keys, &format!("{mount}/plain.txt"), &["--expires-at", "@1700000000"]),
         sign(keys, &format!("{mount}/link-out.txt"), &[]),
         sign(keys, &format!("{mount}/.hidden"), &[]),
         sign(keys, &format!("{mount}/missing.txt"), &[]),

@@ -93,7 +93,7 @@ fn decisions_explained() {
     snapshot("check_explain.txt", &out);
     // The same with signed links required by the server's parameter: missing, then valid.
     let link = Command::new(support::bin())
-        .args(["sign", "--keys", k, "--expires", "@4102444800", "--filename", "Résumé.txt", "/dl/plain.txt"])
+        .args(["sign", "--keys", k, "--expires-at", "@4102444800", "--filename", "Résumé.txt", "/dl/plain.txt"])
         .output()
         .expect("sign");
     let link = String::from_utf8(link.stdout).expect("utf8").trim().to_owned();

@@ -17,9 +17,9 @@ pub struct AppStack {
     _xsendfiled: Proc,
 }
 
-/// Starts xsendfiled (`--root` the workspace tree, `--internal-prefix /_protected`, the access log
-/// in `run/access.log`), PHP-FPM with the example apps, and nginx with the example configuration.
-pub fn start(ws: &Workspace) -> AppStack {
+/// xsendfiled as every delegation example runs it: `--root` the workspace tree, `--internal-prefix
+/// /_protected`, the access log in `run/access.log`, on `run/x.sock`; up, with its socket path.
+pub fn delegation_daemon(ws: &Workspace) -> (Proc, std::path::PathBuf) {
     let (tree, run) = (&ws.tree, &ws.run);
     let sock = run.join("x.sock");
     let args = [
@@ -36,6 +36,14 @@ pub fn start(ws: &Workspace) -> AppStack {
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut d = daemon(run, "xsendfiled", &argv, &[]);
     wait_until("xsendfiled", Some(&mut d), || unix_up(&sock));
+    (d, sock)
+}
+
+/// Starts xsendfiled (`--root` the workspace tree, `--internal-prefix /_protected`, the access log
+/// in `run/access.log`), PHP-FPM with the example apps, and nginx with the example configuration.
+pub fn start(ws: &Workspace) -> AppStack {
+    let (tree, run) = (&ws.tree, &ws.run);
+    let (d, sock) = delegation_daemon(ws);
     // PHP-FPM with the example apps.
     let app_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conf-examples/app");
     let php_sock = run.join("php.sock");
