@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use std::process::ExitCode;
-use xsendfiled::cli::{CheckArgs, Cli, Command, DispositionArg, SignArgs};
+use xsendfiled::config::cli::{CheckArgs, Cli, Command, DispositionArg, SignArgs};
 use xsendfiled::config::Config;
 use xsendfiled::server::{self, listen};
 
@@ -32,7 +32,7 @@ fn run() -> anyhow::Result<ExitCode> {
         .parse_env("RUST_LOG")
         .target(env_logger::Target::Stderr)
         .init();
-    if config.policy.signing.as_ref().is_some_and(|s| s.scheme != xsendfiled::token::Scheme::Sdl1) {
+    if config.policy.signing.as_ref().is_some_and(|s| s.scheme != xsendfiled::guard::token::Scheme::Sdl1) {
         log::warn!(
             "signed links use the compatibility scheme {:?} (MD5 or a secret prefix): prefer sdl1 for new links",
             args.token_scheme
@@ -66,7 +66,7 @@ fn run() -> anyhow::Result<ExitCode> {
             let configured_roots = configured_roots.join(&b':');
             let env = std::env::vars_os()
                 .filter(|(k, v)| !(k == "XSENDFILED_ROOT" && v.as_encoded_bytes() == configured_roots.as_slice()));
-            let status = xsendfiled::cgi::run(
+            let status = xsendfiled::server::cgi::run(
                 &config.policy,
                 env,
                 &mut std::io::stdin().lock(),
@@ -91,8 +91,8 @@ fn run() -> anyhow::Result<ExitCode> {
 /// `xsendfiled sign`: prints the signed link for a public path.
 fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
     use anyhow::bail;
-    use xsendfiled::disposition::Disposition;
-    use xsendfiled::token::{keys::KeyRing, sdl1, Claims};
+    use xsendfiled::guard::token::Disposition;
+    use xsendfiled::guard::token::{keys::KeyRing, sdl1, Claims};
     let Some(keys) = &args.keys else { bail!("sign needs --keys FILE (or XSENDFILED_KEYS)") };
     let ring = KeyRing::load(keys, args.allow_readable_keys).map_err(|e| anyhow::anyhow!("--keys {e}"))?;
     let kid = match &args.kid {
@@ -117,16 +117,16 @@ fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
     if exp <= now {
         eprintln!("xsendfiled sign: warning: this link has already expired (410 Gone)");
     }
-    let cap =
-        xsendfiled::config::parse_duration_str(xsendfiled::cli::DEFAULT_MAX_LINK_LIFETIME).map_or(0, |d| d.as_secs());
+    let cap = xsendfiled::config::parse_duration_str(xsendfiled::config::cli::DEFAULT_MAX_LINK_LIFETIME)
+        .map_or(0, |d| d.as_secs());
     if exp.saturating_sub(now) > cap {
         eprintln!(
             "xsendfiled sign: warning: this link expires in {}, more than the default --max-link-lifetime {}: \
              a daemon with the default refuses it (403) until it has at most {} left; raise --max-link-lifetime \
              on the daemon or sign a shorter link",
             span(exp - now),
-            xsendfiled::cli::DEFAULT_MAX_LINK_LIFETIME,
-            xsendfiled::cli::DEFAULT_MAX_LINK_LIFETIME
+            xsendfiled::config::cli::DEFAULT_MAX_LINK_LIFETIME,
+            xsendfiled::config::cli::DEFAULT_MAX_LINK_LIFETIME
         );
     }
     let network = match &args.ip {
@@ -201,11 +201,11 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let config = match Config::validate(&args.serve, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref()) {
         Ok(c) => c,
         Err(errors) => {
-            print!("{}", xsendfiled::check::problems(&errors));
+            print!("{}", xsendfiled::cmd::check::problems(&errors));
             return Ok(ExitCode::from(1));
         }
     };
-    print!("{}", xsendfiled::check::summary(&config));
+    print!("{}", xsendfiled::cmd::check::summary(&config));
     let mut params = Vec::new();
     for p in &args.params {
         let Some((k, v)) = p.split_once('=') else { anyhow::bail!("--param {p:?}: expected NAME=VALUE") };
@@ -214,7 +214,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
     for uri in &args.uris {
         println!();
-        print!("{}", xsendfiled::check::explain(&config, uri, &args.method, &args.client, &params, now));
+        print!("{}", xsendfiled::cmd::check::explain(&config, uri, &args.method, &args.client, &params, now));
     }
     Ok(ExitCode::SUCCESS)
 }

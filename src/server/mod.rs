@@ -15,12 +15,14 @@
 //!   progress finish for up to `--drain-timeout`, exit 0. SIGHUP reads the whole configuration
 //!   again; one with any problem keeps the running one.
 
+pub mod cgi;
 mod conn;
 mod http;
 mod inline;
 pub mod listen;
 
-use crate::config::{Policy, ServerSettings};
+use crate::config::ServerSettings;
+use crate::guard::Policy;
 use crate::limits::Limits;
 use listen::{Bound, StdListener};
 use std::io;

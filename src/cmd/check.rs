@@ -3,11 +3,12 @@
 //! to (and any symlink followed), the signature verdict, the decision, and the exact header block
 //! that would be sent. The tool to reach for when the web server answers 404 and nobody knows why.
 
-use crate::config::{Backend, Config, ConfigError};
-use crate::decide::{carries_signature, decide_at, needs_signature, Decision};
-use crate::path;
-use crate::request::Request;
-use crate::token::Scheme;
+use crate::config::{Config, ConfigError};
+use crate::guard::decide::{carries_signature, decide_at, needs_signature, Decision};
+use crate::guard::path;
+use crate::guard::token::Scheme;
+use crate::guard::Backend;
+use crate::protocol::request::Request;
 use std::fmt::Write;
 
 /// The report for a configuration that failed validation.
@@ -91,7 +92,7 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
     let p = &c.policy;
     let mut s = format!("{} {}\n", esc(method), esc(uri));
     let (raw_path, query) = uri.split_once('?').unwrap_or((uri, ""));
-    let Some(decoded) = crate::percent::decode_once(raw_path.as_bytes()) else {
+    let Some(decoded) = crate::guard::percent::decode_once(raw_path.as_bytes()) else {
         let _ = writeln!(s, "  path           malformed percent-escape: the web server would answer 400 itself\n");
         return s;
     };
@@ -203,7 +204,7 @@ pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(Str
         }
     }
     let mut out = Vec::new();
-    let (status, body) = crate::response::render(decision, &req, p, &mut out);
+    let (status, body) = crate::reply::response::render(decision, &req, p, &mut out);
     let text = String::from_utf8_lossy(&out);
     let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let _ = writeln!(s, "  reply ({status})");

@@ -3,7 +3,7 @@
 //! For servers without an offload mechanism and for development. The HTTP semantics a static file
 //! server owes its clients, from RFC 9110:
 //!
-//! - validators: a strong `ETag` and `Last-Modified` ([`crate::validators`]), `Accept-Ranges: bytes`;
+//! - validators: a strong `ETag` and `Last-Modified` ([`crate::reply::validators`]), `Accept-Ranges: bytes`;
 //! - preconditions in the order of §13.2.2: `If-Match` (strong comparison) → 412, else
 //!   `If-Unmodified-Since` → 412; `If-None-Match` (weak comparison) → 304, else
 //!   `If-Modified-Since` → 304;
@@ -16,26 +16,10 @@
 //! already authorised file to send, never whether to send it. This module is pure; the shells
 //! stream the body from the handle that was checked ([`Body`]), so no path is opened twice.
 
-use crate::resolve::FileMeta;
-use crate::validators;
+use crate::guard::resolve::FileMeta;
+use crate::protocol::request::Conditions;
+use crate::reply::validators;
 use std::time::SystemTime;
-
-/// Conditional and range request headers (`HTTP_*` meta-variables, RFC 3875 §4.1.18).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Conditions<'a> {
-    /// `If-Match`.
-    pub if_match: Option<&'a [u8]>,
-    /// `If-None-Match`.
-    pub if_none_match: Option<&'a [u8]>,
-    /// `If-Modified-Since`.
-    pub if_modified_since: Option<&'a [u8]>,
-    /// `If-Unmodified-Since`.
-    pub if_unmodified_since: Option<&'a [u8]>,
-    /// `Range`.
-    pub range: Option<&'a [u8]>,
-    /// `If-Range`.
-    pub if_range: Option<&'a [u8]>,
-}
 
 /// What to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +98,7 @@ pub fn plan(c: &Conditions<'_>, meta: &FileMeta, etag: &str) -> Plan {
 /// (none for HEAD, 304, 412, 416).
 pub fn respond(
     conditions: &Conditions<'_>,
-    file: crate::resolve::Resolved<'_>,
+    file: crate::guard::resolve::Resolved<'_>,
     content_type: &str,
     extra: &[u8],
     head: bool,

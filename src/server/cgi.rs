@@ -2,11 +2,10 @@
 //!
 //! Chosen when fd 0 is not a listening socket and `GATEWAY_INTERFACE` is set (RFC 3875 §4.1.4).
 //! The meta-variables are read as bytes (§4.1: the server may pass non-UTF-8 values) and go through
-//! the same [`crate::service::handle`] as FastCGI requests. The response is the CGI header block
+//! the same [`crate::handler::respond`] as FastCGI requests. The response is the CGI header block
 //! of §6.3 — `Status` for errors, the offload header for a file — and, for errors, a short body.
 
-use crate::config::Policy;
-use crate::request::Request;
+use crate::guard::Policy;
 use std::ffi::OsString;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::ffi::OsStringExt;
@@ -35,13 +34,10 @@ where
         // A read error only means there is nothing more to drain.
         let _ = io::copy(&mut stdin.take(announced.min(max_stdin)), &mut io::sink());
     }
-    crate::service::trace_params(
-        vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
-        crate::service::tokens_in_path(policy),
-    );
-    let req = Request::from_pairs(vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
     let mut out = Vec::with_capacity(512);
-    let (status, body) = crate::service::handle(&req, policy, &mut out);
+    let answer =
+        crate::handler::respond(vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice())), false, policy, &mut out);
+    let (status, body) = (answer.status, answer.body);
     stdout.write_all(&out)?;
     if let Some(body) = body {
         // The `serve` backend: the bytes come from the handle that was checked.

@@ -6,29 +6,29 @@
 //!    (RFC 9110 §15.5.6). Checked first, so a 405 reveals nothing about the tree.
 //! 2. Where a signed link is needed (`--require-signature`, or the server's `XSENDFILED_AUTH`), or
 //!    where an SDL1 link carries a `sig` anyway ([`carries_signature`]), it is verified
-//!    ([`crate::token::sdl1`]): forged or malformed → 403, expired → 410; it must cover exactly
+//!    ([`crate::guard::token::sdl1`]): forged or malformed → 403, expired → 410; it must cover exactly
 //!    the path the server asks to serve → else 403. A valid one's claims and key id apply.
 //! 3. No path (`PATH_INFO`, `DOCUMENT_URI`, `SCRIPT_NAME` all empty) → 400. The path is
 //!    `PATH_INFO` if non-empty, else `DOCUMENT_URI`, else `SCRIPT_NAME`; with a strip prefix and a
 //!    server that split the path, `SCRIPT_NAME` + `PATH_INFO`.
-//! 4. String checks of [`crate::path::validate`] → 404.
-//! 5. Confinement and file checks of [`crate::resolve::Root::resolve`] → 404, or 403 when we may
+//! 4. String checks of [`crate::guard::path::validate`] → 404.
+//! 5. Confinement and file checks of [`crate::guard::resolve::Root::resolve`] → 404, or 403 when we may
 //!    not read the file.
-//! 6. The backend must be able to name the file ([`crate::response::expressible`]) → else 404.
+//! 6. The backend must be able to name the file ([`crate::guard::target::expressible`]) → else 404.
 //!
 //! In authorize mode (the FastCGI Authorizer role, or `XSENDFILED_MODE=authorize` from the
 //! server, as for nginx `auth_request`) the path is the decoded `REQUEST_URI`, and the answer is
-//! allow or deny rather than an offload ([`crate::response`]). A literal `#` in that path is
+//! allow or deny rather than an offload ([`crate::reply::response`]). A literal `#` in that path is
 //! refused: the server ends the path it serves there, so the two would name different files.
 //!
 //! A refusal is a value ([`Decision::Refuse`]) carrying its [`Reason`] for the log; only real
 //! faults (EIO, EMFILE) are `Err`. The only side effects are the resolution syscalls.
 
-use crate::config::Policy;
-use crate::path::{self, PathRejection};
-use crate::request::Request;
-use crate::resolve::{Refusal, Resolved};
-use crate::token::{compat, sdl1, Claims, Scheme};
+use crate::guard::path::{self, PathRejection};
+use crate::guard::resolve::{Refusal, Resolved};
+use crate::guard::token::{compat, sdl1, Claims, Scheme};
+use crate::guard::Policy;
+use crate::protocol::request::Request;
 use std::borrow::Cow;
 use std::ffi::OsStr;
 use std::io;
@@ -108,7 +108,7 @@ pub enum Reason {
     /// The configured web server cannot be told this name without opening another file.
     Unexpressible,
     /// A signed link was needed and failed verification.
-    Token(crate::token::sdl1::Failure),
+    Token(crate::guard::token::sdl1::Failure),
     /// A signed link was needed but no keys are configured.
     NoKeys,
     /// The signed path is not the path the server asked to serve.
@@ -168,7 +168,7 @@ pub enum Decision<'a> {
 /// Decides what to answer to `req` under `policy`.
 ///
 /// # Errors
-/// Only for faults while resolving (see [`crate::resolve::Root::resolve`]).
+/// Only for faults while resolving (see [`crate::guard::resolve::Root::resolve`]).
 pub fn decide<'a>(req: &Request<'a>, policy: &Policy) -> io::Result<Decision<'a>> {
     // The clock matters only to signed links.
     let now = if needs_signature(req, policy) || carries_signature(req, policy) {
@@ -209,7 +209,7 @@ pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result
         Some(b"GET") | Some(b"HEAD") => {}
         Some(_) => return Ok(Decision::Refuse(Status::MethodNotAllowed, Reason::MethodNotAllowed)),
     }
-    let authorize = req.authorize || policy.backend == crate::config::Backend::Authorizer;
+    let authorize = req.authorize || policy.backend == crate::guard::Backend::Authorizer;
     // An authorizer sees the original request only as REQUEST_URI: a FastCGI Authorizer gets no
     // PATH_INFO or SCRIPT_NAME (FastCGI 1.0 §6.3), and nginx's auth_request subrequest has a URI of
     // its own. Decoded once, canonical or refused.
@@ -314,7 +314,7 @@ struct Link {
 fn verify_link(
     req: &Request<'_>,
     policy: &Policy,
-    signing: &crate::token::Signing,
+    signing: &crate::guard::token::Signing,
     served: Option<&[u8]>,
     now: u64,
 ) -> Result<Link, (Status, Reason)> {
@@ -341,7 +341,7 @@ fn verify_link(
                 Some(prefix) => served.strip_prefix(prefix).filter(|r| r.first() == Some(&b'/')),
             };
             let Some(mounted) = mounted else {
-                return Err((Status::NotFound, Reason::Path(crate::path::PathRejection::OutsidePrefix)));
+                return Err((Status::NotFound, Reason::Path(crate::guard::path::PathRejection::OutsidePrefix)));
             };
             let input = compat::Input {
                 path: mounted,
@@ -373,12 +373,12 @@ enum Base {
     /// Configured root number `i` (0 is the first `--root`).
     Configured(usize),
     /// A directory inside configured root `holder`, `prefix` below it.
-    Narrowed { dir: crate::resolve::Root, holder: usize, prefix: Vec<u8> },
+    Narrowed { dir: crate::guard::resolve::Root, holder: usize, prefix: Vec<u8> },
 }
 
 fn base(req: &Request<'_>, policy: &Policy) -> Result<Base, (Status, Reason)> {
     let from_query = match req.trust_query() {
-        true => crate::percent::query_value(req.query_string.unwrap_or_default(), b"root"),
+        true => crate::guard::percent::query_value(req.query_string.unwrap_or_default(), b"root"),
         false => Ok(None),
     };
     let asked = match from_query {
@@ -407,7 +407,7 @@ fn base(req: &Request<'_>, policy: &Policy) -> Result<Base, (Status, Reason)> {
     }
     // Opened beneath the holder's handle, never by the canonical name: the name may have been
     // swapped for a symlink to a directory outside since `canonicalize` (SECURITY.md).
-    match crate::resolve::Root::open_beneath(root, &inside) {
+    match crate::guard::resolve::Root::open_beneath(root, &inside) {
         Ok(dir) => Ok(Base::Narrowed { dir, holder: i, prefix: inside }),
         Err(_) => Err(refused("cannot be opened")),
     }
@@ -447,7 +447,7 @@ fn check_file<'p>(
         Base::Configured(i) => {
             // A symlink may lead into another configured root; the result names it globally.
             // (With one root, `others` is empty and allocates nothing.)
-            let others: Vec<&crate::resolve::Root> =
+            let others: Vec<&crate::guard::resolve::Root> =
                 policy.roots().enumerate().filter(|(j, _)| j != i).map(|(_, r)| r).collect();
             root.resolve_among(rel.as_str(), policy.allow_hidden, &others)?.map(|mut f| {
                 f.root = match f.root {
@@ -470,7 +470,7 @@ fn check_file<'p>(
         Err(other) => return Ok(Err((Status::NotFound, Reason::File(other)))),
     };
     let holder = policy.root_at(file.root).map_or(policy.root.path(), |r| r.path());
-    if !crate::response::expressible(policy.backend, holder, &file.rel) {
+    if !crate::guard::target::expressible(policy.backend, holder, &file.rel) {
         return Ok(Err((Status::NotFound, Reason::Unexpressible)));
     }
     // An nginx named location serves the URI that was requested, not a path we name: only a
@@ -480,7 +480,7 @@ fn check_file<'p>(
     {
         return Ok(Err((Status::NotFound, Reason::Unexpressible)));
     }
-    let target = match crate::response::target(policy, req, &file) {
+    let target = match crate::guard::target::target(policy, req, &file) {
         Ok(t) => t,
         Err(()) => return Ok(Err((Status::NotFound, Reason::Unexpressible))),
     };

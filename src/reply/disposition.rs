@@ -7,32 +7,15 @@
 //! RFC 8187 `attr-char` set, so a browser that understands it saves the exact name. The fallback is
 //! never empty and never only an extension: a name whose stem is all non-ASCII keeps one `_` per
 //! character (`是.txt` → `_.txt`, not `.txt`). Names are checked before they get here (no control
-//! characters, `/` or `\`; see [`crate::token::valid_filename`]), so nothing can break the header.
+//! characters, `/` or `\`; see [`crate::guard::token::valid_filename`]), so nothing can break the header.
 
-/// `inline` or `attachment`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disposition {
-    /// Let the browser display it.
-    Inline,
-    /// Make the browser download it.
-    Attachment,
-}
-
-impl Disposition {
-    /// The token.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disposition::Inline => "inline",
-            Disposition::Attachment => "attachment",
-        }
-    }
-}
+use crate::guard::token::Disposition;
 
 fn attr_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b)
 }
 
-/// Appends the header value for `name` (must satisfy [`crate::token::valid_filename`]) to `out`:
+/// Appends the header value for `name` (must satisfy [`crate::guard::token::valid_filename`]) to `out`:
 /// the plain `filename` with every non-ASCII character (and `%`) as `_`, quotes and backslashes
 /// escaped, and, when anything was replaced, the exact name as RFC 8187 `filename*`.
 pub fn push_value(kind: Disposition, name: &str, out: &mut Vec<u8>) {

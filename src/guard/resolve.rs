@@ -224,7 +224,7 @@ impl Root {
         self.openat2.store(on && sys::openat2_beneath(self.dir.as_fd(), c".").is_ok(), Ordering::Relaxed);
     }
 
-    /// Resolves `rel` (a validated [`crate::path::RelPath`] string) to an open regular file.
+    /// Resolves `rel` (a validated [`crate::guard::path::RelPath`] string) to an open regular file.
     ///
     /// # Errors
     /// Only for faults (I/O errors other than the refusals listed in the module docs).

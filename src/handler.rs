@@ -1,10 +1,35 @@
 //! The request handler both shells share: decide, render, log. Transport-neutral.
 
-use crate::config::Policy;
-use crate::decide::{decide, Decision, Status};
-use crate::request::Request;
-use crate::response::{render, render_error};
-use crate::serve::Body;
+use crate::guard::decide::{decide, Decision, Status};
+use crate::guard::Policy;
+use crate::protocol::request::Request;
+use crate::reply::response::{render, render_error};
+use crate::reply::serve::Body;
+
+/// The entry of the CGI program and the FastCGI shell: the meta-variables as the web server sent
+/// them in, the CGI response appended to `out`. `authorizer` is the FastCGI Authorizer role; the
+/// answer says whether the request was answered in authorize mode.
+pub fn respond<'a, I>(params: I, authorizer: bool, policy: &Policy, out: &mut Vec<u8>) -> Answer
+where
+    I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
+{
+    trace_params(params.clone(), tokens_in_path(policy));
+    let mut req = Request::from_pairs(params);
+    req.authorize |= authorizer;
+    let (status, body) = handle(&req, policy, out);
+    Answer { status, body, authorize: req.authorize }
+}
+
+/// What [`respond`] answered.
+#[derive(Debug)]
+pub struct Answer {
+    /// The HTTP status (200 for an offload).
+    pub status: u16,
+    /// For the `serve` backend, the bytes to stream after the header block.
+    pub body: Option<Body>,
+    /// Whether the request was decided in authorize mode (allow/deny only).
+    pub authorize: bool,
+}
 
 /// Decides `req` under `policy`, appends the CGI response to `out`, logs the decision, and returns
 /// the HTTP status answered (200 for an offload) and, for the `serve` backend, the bytes to stream.

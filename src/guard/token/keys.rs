@@ -250,8 +250,8 @@ mod tests {
         let ring = |n: usize| (0..n).map(|i| format!("k{i} text:s{i}\n")).collect::<String>();
         std::fs::write(&path, ring(2)).expect("write");
         let first = KeyRing::parse(&ring(2), "t").expect("ring");
-        let mut signing = crate::token::Signing::new(first, Some(path.clone()), true, true, 60);
-        signing.scheme = crate::token::Scheme::Legacy(crate::token::compat::Legacy::SecureLinkSecret);
+        let mut signing = crate::guard::token::Signing::new(first, Some(path.clone()), true, true, 60);
+        signing.scheme = crate::guard::token::Scheme::Legacy(crate::guard::token::compat::Legacy::SecureLinkSecret);
         std::fs::write(&path, ring(MAX_LEGACY_KEYS + 1)).expect("write");
         let err = signing.reload().expect_err("over the cap").to_string();
         assert!(err.contains("17 keys"), "{err}");

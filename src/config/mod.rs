@@ -4,9 +4,12 @@
 //! are normalised, durations and modes are parsed. Every error says which option (and which
 //! environment variable) is wrong and how to fix it.
 
-use crate::cli::{BackendArg, ServeArgs};
+pub mod cli;
+
+use crate::config::cli::{BackendArg, ServeArgs};
+use crate::guard::resolve::Root;
+use crate::guard::{Backend, Policy};
 use crate::limits::Limits;
-use crate::resolve::Root;
 use std::ffi::OsStr;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::RawFd;
@@ -99,7 +102,7 @@ pub enum ConfigError {
     BadLogLevel(String),
     /// The key file is unusable.
     #[error("--keys {0}")]
-    Keys(#[source] crate::token::keys::KeyError),
+    Keys(#[source] crate::guard::token::keys::KeyError),
     /// A compatibility-scheme option is wrong.
     #[error("{option}: {why}")]
     Scheme {
@@ -114,78 +117,6 @@ pub enum ConfigError {
     /// `FCGI_WEB_SERVER_ADDRS` holds something that is not an IP address.
     #[error("FCGI_WEB_SERVER_ADDRS: {0:?} is not an IPv4 or IPv6 address (comma-separated list expected)")]
     BadWebServerAddr(String),
-}
-
-/// The offload mechanism, validated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// `X-Accel-Redirect` for nginx.
-    Nginx,
-    /// `X-Sendfile`, raw absolute path, for Apache mod_xsendfile.
-    Apache,
-    /// `X-Sendfile`, percent-encoded absolute path, for lighttpd.
-    Lighttpd,
-    /// CGI local redirect (RFC 3875 §6.2.2) for Apache mod_fcgid / mod_cgi.
-    LocalRedirect,
-    /// `X-Accel-Redirect` for Caddy's `handle_response`.
-    Caddy,
-    /// xsendfiled streams the file itself.
-    Serve,
-    /// Every request is answered allow/deny (authorize mode).
-    Authorizer,
-}
-
-impl Backend {
-    /// Whether this backend names files by a URI under `--internal-prefix`.
-    pub fn needs_internal_prefix(self) -> bool {
-        matches!(self, Backend::Nginx | Backend::LocalRedirect)
-    }
-}
-
-/// Everything the decision needs.
-#[derive(Debug)]
-pub struct Policy {
-    /// The canonical, open root.
-    pub root: Root,
-    /// The offload mechanism.
-    pub backend: Backend,
-    /// Internal location prefix, starting with `/`, no trailing `/`, only URI-safe characters;
-    /// empty for backends that name files by path.
-    pub internal_prefix: String,
-    /// Public prefix removed before resolving: starts with `/`, no trailing `/`.
-    pub strip_prefix: Option<Vec<u8>>,
-    /// Whether dot-files may be served.
-    pub allow_hidden: bool,
-    /// Signed links, when keys are configured.
-    pub signing: Option<crate::token::Signing>,
-    /// Content-Disposition, caching and rate defaults.
-    pub presentation: crate::presentation::Defaults,
-    /// Where decisions are logged, one JSON line each.
-    pub access_log: Option<crate::access_log::AccessLog>,
-    /// Further `--root` directories (a symlink may lead between roots; `XSENDFILED_ROOT` selects).
-    pub other_roots: Vec<Root>,
-    /// `--map`: file-system prefix → internal URI prefix.
-    pub map: crate::map::Map,
-}
-
-impl Policy {
-    /// Every configured root, the first `--root` first.
-    pub fn roots(&self) -> impl Iterator<Item = &Root> + Clone {
-        std::iter::once(&self.root).chain(self.other_roots.iter())
-    }
-
-    /// Root number `i` (0 is the first `--root`).
-    pub fn root_at(&self, i: usize) -> Option<&Root> {
-        match i {
-            0 => Some(&self.root),
-            _ => self.other_roots.get(i - 1),
-        }
-    }
-
-    /// How many roots are configured.
-    pub fn root_count(&self) -> usize {
-        1 + self.other_roots.len()
-    }
 }
 
 /// Where to listen.
@@ -265,7 +196,7 @@ impl Config {
             e,
             args.map
                 .as_deref()
-                .map(|m| crate::map::parse(m, true).map_err(|why| ConfigError::Scheme { option: "--map", why }))
+                .map(|m| crate::guard::map::parse(m, true).map_err(|why| ConfigError::Scheme { option: "--map", why }))
                 .transpose(),
         );
         let policy = match (first_root, prefixes_ok) {
@@ -303,7 +234,7 @@ impl Config {
         let ring = keep(
             e,
             match &args.keys {
-                Some(path) => crate::token::keys::KeyRing::load(path, args.allow_readable_keys)
+                Some(path) => crate::guard::token::keys::KeyRing::load(path, args.allow_readable_keys)
                     .map(Some)
                     .map_err(ConfigError::Keys),
                 None if args.require_signature => Err(ConfigError::RequireSignatureWithoutKeys),
@@ -392,7 +323,7 @@ impl Config {
             }
         }
         policy.signing = ring.map(|ring| {
-            let mut signing = crate::token::Signing::new(
+            let mut signing = crate::guard::token::Signing::new(
                 ring,
                 args.keys.clone(),
                 args.allow_readable_keys,
@@ -505,17 +436,18 @@ impl Policy {
             strip_prefix,
             allow_hidden,
             signing: None,
-            presentation: crate::presentation::Defaults::default(),
+            presentation: crate::guard::policy::Defaults::default(),
             access_log: None,
             other_roots: Vec::new(),
-            map: crate::map::Map::default(),
+            map: crate::guard::map::Map::default(),
         })
     }
 }
 
 /// Content-Disposition, caching and rate defaults.
-fn presentation(args: &ServeArgs) -> Result<crate::presentation::Defaults, ConfigError> {
-    use crate::presentation::{valid_header_value, Defaults, DispositionMode};
+fn presentation(args: &ServeArgs) -> Result<crate::guard::policy::Defaults, ConfigError> {
+    use crate::guard::policy::{Defaults, DispositionMode};
+    use crate::reply::presentation::valid_header_value;
     let bad = |option: &'static str, why: &str| ConfigError::Scheme { option, why: why.to_owned() };
     let disposition = DispositionMode::parse(args.disposition.as_bytes())
         .ok_or_else(|| bad("--disposition", "expected auto, inline, attachment or none"))?;
@@ -541,16 +473,16 @@ fn presentation(args: &ServeArgs) -> Result<crate::presentation::Defaults, Confi
 }
 
 /// The signed-link scheme and its options.
-fn token_scheme(args: &ServeArgs) -> Result<crate::token::Scheme, ConfigError> {
-    use crate::cli::TokenSchemeArg as T;
-    use crate::token::compat::{Hash, Legacy, SecdlAlgorithm};
+fn token_scheme(args: &ServeArgs) -> Result<crate::guard::token::Scheme, ConfigError> {
+    use crate::config::cli::TokenSchemeArg as T;
+    use crate::guard::token::compat::{Hash, Legacy, SecdlAlgorithm};
     let timeout = |default: u64| match &args.token_timeout {
         Some(t) => parse_duration("--token-timeout", t).map(|d| d.as_secs()),
         None => Ok(default),
     };
     let bad = |option: &'static str, why: &str| ConfigError::Scheme { option, why: why.to_owned() };
     let legacy = match args.token_scheme {
-        T::Sdl1 => return Ok(crate::token::Scheme::Sdl1),
+        T::Sdl1 => return Ok(crate::guard::token::Scheme::Sdl1),
         T::ModAuthToken => Legacy::ModAuthToken { timeout: timeout(60)?, ip: args.token_ip_binding },
         T::WsgiXsendfile => Legacy::WsgiXsendfile {
             hash: match args.token_algorithm.as_deref() {
@@ -574,11 +506,11 @@ fn token_scheme(args: &ServeArgs) -> Result<crate::token::Scheme, ConfigError> {
         },
         T::SecureLinkSecret => Legacy::SecureLinkSecret,
         T::SecureLink => Legacy::SecureLink {
-            template: crate::token::compat::parse_template(&args.secure_link_template)
+            template: crate::guard::token::compat::parse_template(&args.secure_link_template)
                 .map_err(|why| bad("--secure-link-template", why))?,
         },
     };
-    Ok(crate::token::Scheme::Legacy(legacy))
+    Ok(crate::guard::token::Scheme::Legacy(legacy))
 }
 
 /// Checks a URI prefix and removes trailing slashes (so `/dl/` and `/dl` mean the same).

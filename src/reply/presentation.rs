@@ -1,13 +1,13 @@
 //! How an allowed download is presented: `Content-Disposition`, caching, rate and buffering.
 //!
-//! Values come, most specific first, from: the signed link's claims ([`crate::token::Claims`]);
+//! Values come, most specific first, from: the signed link's claims ([`crate::guard::token::Claims`]);
 //! the trusted query string of a delegated request (`XSENDFILED_TRUST_QUERY=1`, set by the server
 //! on an `internal` location no client can reach); the trusted per-request parameters
 //! `XSENDFILED_*` set by the server; the command-line defaults. A client header (`HTTP_*`) or an
 //! ordinary query string never takes part: a client-chosen download name is a reflected-file-
 //! download hole, and client-chosen server controls were Rack::Sendfile's CVE-2025-61780.
 //!
-//! `Content-Disposition` (RFC 6266, with the RFC 8187 `filename*` of [`crate::disposition`]):
+//! `Content-Disposition` (RFC 6266, with the RFC 8187 `filename*` of [`crate::reply::disposition`]):
 //! `--disposition auto` (the default) is `attachment` for what a browser would run or render as a
 //! page of our origin — HTML, XML of every kind (XHTML, SVG and any `+xml` type), JavaScript — and
 //! for unknown types, `inline`
@@ -20,67 +20,13 @@
 //! `X-LIGHTTPD-KBytes-per-second`; the other servers keep what they are given, so they get no
 //! control header they would show the client.
 
-use crate::config::Backend;
-use crate::disposition::{self, Disposition};
-use crate::request::Request;
+use crate::guard::policy::{Defaults, DispositionMode};
+use crate::guard::token::Disposition;
+use crate::guard::Backend;
+use crate::protocol::request::Request;
+use crate::reply::disposition;
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
-
-/// `--disposition`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DispositionMode {
-    /// By media type (see the module docs).
-    Auto,
-    /// Always `inline`.
-    Inline,
-    /// Always `attachment`.
-    Attachment,
-    /// No header unless asked for.
-    None,
-}
-
-impl DispositionMode {
-    /// From `auto`, `inline`, `attachment`, `none`.
-    pub fn parse(v: &[u8]) -> Option<DispositionMode> {
-        Some(match v {
-            b"auto" => DispositionMode::Auto,
-            b"inline" => DispositionMode::Inline,
-            b"attachment" => DispositionMode::Attachment,
-            b"none" => DispositionMode::None,
-            _ => return None,
-        })
-    }
-}
-
-/// Configured defaults.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Defaults {
-    /// `--disposition`.
-    pub disposition: DispositionMode,
-    /// `--cache-control`.
-    pub cache_control: Option<String>,
-    /// `--expires`: `Expires` this long after the response.
-    pub expires: Option<Duration>,
-    /// `--accel-expires` (nginx `X-Accel-Expires`, seconds).
-    pub accel_expires: Option<u64>,
-    /// `--limit-rate`, bytes per second.
-    pub limit_rate: Option<u64>,
-    /// `--buffering` (nginx `X-Accel-Buffering`).
-    pub buffering: Option<bool>,
-}
-
-impl Default for Defaults {
-    fn default() -> Self {
-        Defaults {
-            disposition: DispositionMode::Auto,
-            cache_control: None,
-            expires: None,
-            accel_expires: None,
-            limit_rate: None,
-            buffering: None,
-        }
-    }
-}
 
 /// Whether a header value is safe to emit: printable ASCII and spaces only.
 pub fn valid_header_value(v: &str) -> bool {
@@ -116,7 +62,7 @@ fn active_content(content_type: &str) -> bool {
 /// parameter.
 fn trusted<'a>(req: &Request<'a>, param: Option<&'a [u8]>, query_key: &[u8]) -> Option<Cow<'a, [u8]>> {
     if req.trust_query() {
-        match crate::percent::query_value(req.query_string.unwrap_or_default(), query_key) {
+        match crate::guard::percent::query_value(req.query_string.unwrap_or_default(), query_key) {
             Ok(Some(d)) => return Some(Cow::Owned(d)),
             Ok(None) => {}
             Err(_) => log::warn!("ignoring a malformed {} in the trusted query", String::from_utf8_lossy(query_key)),
@@ -163,7 +109,7 @@ pub struct FileFacts<'a> {
     /// Its media type.
     pub content_type: &'a str,
     /// Claims of the signed link that allowed it.
-    pub claims: &'a crate::token::Claims,
+    pub claims: &'a crate::guard::token::Claims,
     /// Whether a signed link allowed it.
     pub signed: bool,
 }
@@ -206,7 +152,7 @@ pub fn push_headers(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, b
         .or(defaults.expires);
     if let Some(e) = expires {
         let at = SystemTime::now().checked_add(e).unwrap_or(SystemTime::UNIX_EPOCH);
-        push_field(out, "Expires", crate::validators::http_date(at).as_bytes());
+        push_field(out, "Expires", crate::reply::validators::http_date(at).as_bytes());
     }
 
     // Server controls, only where the server consumes them.
@@ -263,7 +209,7 @@ fn push_disposition(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, o
     };
     let chosen_name = f.claims.filename.clone().or_else(|| {
         text(trusted(req, t.filename, b"filename"), "filename").filter(|n| {
-            let ok = crate::token::valid_filename(n);
+            let ok = crate::guard::token::valid_filename(n);
             if !ok {
                 log::warn!("ignoring filename {n:?}: empty, too long, or with a control character, / or \\");
             }
@@ -282,7 +228,7 @@ fn push_disposition(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, o
     };
     if let Some(kind) = kind {
         let own = f.rel.rsplit(|&b| b == b'/').next().and_then(|n| std::str::from_utf8(n).ok());
-        let name = chosen_name.as_deref().or(own).filter(|n| crate::token::valid_filename(n));
+        let name = chosen_name.as_deref().or(own).filter(|n| crate::guard::token::valid_filename(n));
         out.extend_from_slice(b"Content-Disposition: ");
         match name {
             Some(n) => disposition::push_value(kind, n, out),

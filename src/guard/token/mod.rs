@@ -9,7 +9,6 @@ pub mod compat;
 pub mod keys;
 pub mod sdl1;
 
-use crate::disposition::Disposition;
 use base64::Engine;
 
 /// Longest signed download name, in bytes.
@@ -163,5 +162,24 @@ impl Signing {
             Err(poisoned) => *poisoned.into_inner() = std::sync::Arc::new(ring),
         }
         Ok(n)
+    }
+}
+
+/// `inline` or `attachment`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Let the browser display it.
+    Inline,
+    /// Make the browser download it.
+    Attachment,
+}
+
+impl Disposition {
+    /// The token.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Inline => "inline",
+            Disposition::Attachment => "attachment",
+        }
     }
 }

@@ -427,7 +427,7 @@ pub fn sign(spec: &SignSpec<'_>) -> Result<String, SignError> {
     };
     let sig = B64.encode(mac_of(spec.key, &fields).finalize().into_bytes());
     let mut url = Vec::new();
-    crate::response::push_uri_path(&mut url, path);
+    crate::guard::target::push_uri_path(&mut url, path);
     let mut url = String::from_utf8(url).unwrap_or_default();
     url.push_str(&format!("?exp={exp}&kid={}", spec.kid));
     if let Some(n) = spec.nbf {

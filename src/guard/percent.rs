@@ -1,7 +1,7 @@
 //! Percent-decoding, once (RFC 3986 §2.1): the one decoder for the places where xsendfiled itself
 //! receives an encoded string — a trusted query value, the HTTP listener's request target, and the
 //! URI `check` explains. Paths the web server already decoded are never passed here (see
-//! [`crate::path`]). A `%` not followed by two hex digits makes the whole input malformed
+//! [`crate::guard::path`]). A `%` not followed by two hex digits makes the whole input malformed
 //! (rejected, not repaired).
 //!
 //! Paths and query values differ in one byte: in a path `+` stays a plus ([`decode_once`]); a

@@ -69,7 +69,7 @@ pub struct Request<'a> {
     pub authorize: bool,
     /// Conditional and range headers, used only by the `serve` backend to pick the bytes of a
     /// file already allowed (never to decide whether it is allowed).
-    pub conditions: crate::serve::Conditions<'a>,
+    pub conditions: Conditions<'a>,
 }
 
 impl<'a> Request<'a> {
@@ -159,6 +159,23 @@ impl<'a> Request<'a> {
     pub fn is_head(&self) -> bool {
         self.method == Some(b"HEAD")
     }
+}
+
+/// Conditional and range request headers (`HTTP_*` meta-variables, RFC 3875 §4.1.18).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Conditions<'a> {
+    /// `If-Match`.
+    pub if_match: Option<&'a [u8]>,
+    /// `If-None-Match`.
+    pub if_none_match: Option<&'a [u8]>,
+    /// `If-Modified-Since`.
+    pub if_modified_since: Option<&'a [u8]>,
+    /// `If-Unmodified-Since`.
+    pub if_unmodified_since: Option<&'a [u8]>,
+    /// `Range`.
+    pub range: Option<&'a [u8]>,
+    /// `If-Range`.
+    pub if_range: Option<&'a [u8]>,
 }
 
 #[cfg(test)]
