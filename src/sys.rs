@@ -15,9 +15,6 @@
 //!    never exists with wider permissions than configured.
 //! 6. [`accept_nonblocking`]: `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)`, a non-blocking connection in
 //!    one call (the standard library's `accept` needs a second call to clear blocking mode).
-//! 7. [`register_owned`]: registering a listening socket with tokio's reactor for readiness only
-//!    (`AsyncFd::register` is `unsafe`: the descriptor must stay open and the same while
-//!    registered, which an `OwnedFd` guarantees).
 //!
 //! Invariants: every function checks the return value of its call and turns `-1` into
 //! `io::Error::last_os_error()`; no function keeps a raw pointer past the call it was made for;
@@ -214,17 +211,6 @@ pub fn accept_nonblocking(listener: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     }
     // SAFETY: `fd` was just returned by accept4 and is owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// Registers `fd` with the current tokio reactor (readable and writable interest). Must be called
-/// inside a runtime.
-///
-/// # Errors
-/// When the reactor refuses the descriptor.
-pub fn register_owned(fd: OwnedFd) -> io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
-    // SAFETY: an OwnedFd is open until dropped, is dropped only with the AsyncFd that owns it, and
-    // its as_raw_fd never changes: exactly what `register` asks of the caller.
-    unsafe { tokio::io::unix::AsyncFd::register(fd) }.map_err(io::Error::from)
 }
 
 /// Sets the listen backlog of a listening socket (Linux updates it when `listen` is called again;

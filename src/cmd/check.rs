@@ -3,6 +3,7 @@
 //! to (and any symlink followed), the signature verdict, the decision, and the exact header block
 //! that would be sent. The tool to reach for when the web server answers 404 and nobody knows why.
 
+use crate::config::cli::CheckArgs;
 use crate::config::{Config, ConfigError};
 use crate::guard::decide::{carries_signature, decide_at, needs_signature, Decision};
 use crate::guard::path;
@@ -251,4 +252,32 @@ pub fn socket_warning(c: &Config) -> Option<String> {
          (the group its workers run as)",
         WEB_SERVER_USERS.join(", ")
     ))
+}
+
+/// Every configuration problem at once (exit 1), else a summary and, per URI,
+/// the decision explained step by step (on stdout).
+///
+/// # Errors
+/// A malformed `--param`.
+pub fn run(args: &CheckArgs) -> anyhow::Result<std::process::ExitCode> {
+    let config =
+        match crate::config::Config::validate(&args.serve, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref()) {
+            Ok(c) => c,
+            Err(errors) => {
+                print!("{}", problems(&errors));
+                return Ok(std::process::ExitCode::from(1));
+            }
+        };
+    print!("{}", summary(&config));
+    let mut params = Vec::new();
+    for p in &args.params {
+        let Some((k, v)) = p.split_once('=') else { anyhow::bail!("--param {p:?}: expected NAME=VALUE") };
+        params.push((k.to_owned(), v.to_owned()));
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    for uri in &args.uris {
+        println!();
+        print!("{}", explain(&config, uri, &args.method, &args.client, &params, now));
+    }
+    Ok(std::process::ExitCode::SUCCESS)
 }

@@ -20,6 +20,7 @@ mod conn;
 mod http;
 mod inline;
 pub mod listen;
+mod reactor;
 
 use crate::config::ServerSettings;
 use crate::guard::Policy;
@@ -88,11 +89,11 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, rel
     let listener = match bound.listener {
         StdListener::Tcp(l) => {
             l.set_nonblocking(true)?;
-            Listener { fd: crate::sys::register_owned(l.into())?, tcp: true }
+            Listener { fd: reactor::register_owned(l.into())?, tcp: true }
         }
         StdListener::Unix(l) => {
             l.set_nonblocking(true)?;
-            Listener { fd: crate::sys::register_owned(l.into())?, tcp: false }
+            Listener { fd: reactor::register_owned(l.into())?, tcp: false }
         }
     };
     match crate::sys::raise_nofile_limit() {
