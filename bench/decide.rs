@@ -131,7 +131,7 @@ fn growth(c: &mut Criterion) {
             claims: Claims::default(),
         };
         let link = sdl1::sign(&spec).expect("sign");
-        let mut signing = Signing::new(ring, None, false, true, 10 * 365 * 86_400);
+        let mut signing = Signing::new(ring, true, 10 * 365 * 86_400);
         signing.max_ttl = u64::MAX / 2;
         policy.signing = Some(signing);
         let (path, query) = link.split_once('?').expect("query");
@@ -172,7 +172,7 @@ fn growth(c: &mut Criterion) {
         let ring = KeyRing::parse(&text, "bench").expect("ring");
         let hash: String =
             md5::Md5::digest(format!("s.txtsecret{}", n - 1)).iter().map(|b| format!("{b:02x}")).collect();
-        let mut signing = Signing::new(ring, None, false, true, 3600);
+        let mut signing = Signing::new(ring, true, 3600);
         signing.scheme = Scheme::Legacy(Legacy::SecureLinkSecret);
         policy.signing = Some(signing);
         let uri = format!("/{hash}/s.txt");

@@ -9,7 +9,7 @@ use crate::reply::serve::Body;
 /// The entry of the CGI program and the FastCGI shell: the meta-variables as the web server sent
 /// them in, the CGI response appended to `out`. `authorizer` is the FastCGI Authorizer role; the
 /// answer says whether the request was answered in authorize mode.
-pub fn respond<'a, I>(params: I, authorizer: bool, policy: &Policy, out: &mut Vec<u8>) -> Answer
+pub(crate) fn respond<'a, I>(params: I, authorizer: bool, policy: &Policy, out: &mut Vec<u8>) -> Answer
 where
     I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
 {
@@ -22,13 +22,13 @@ where
 
 /// What [`respond`] answered.
 #[derive(Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// The HTTP status (200 for an offload).
-    pub status: u16,
+    pub(crate) status: u16,
     /// For the `serve` backend, the bytes to stream after the header block.
-    pub body: Option<Body>,
+    pub(crate) body: Option<Body>,
     /// Whether the request was decided in authorize mode (allow/deny only).
-    pub authorize: bool,
+    pub(crate) authorize: bool,
 }
 
 /// Decides `req` under `policy`, appends the CGI response to `out`, logs the decision, and returns
@@ -92,14 +92,14 @@ pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut Vec<u8>) -> (u16, Op
 
 /// Whether the configured link scheme puts its token in the path (mod_auth_token, wsgi-xsendfile,
 /// secdownload, secure_link_secret).
-pub fn tokens_in_path(policy: &Policy) -> bool {
+pub(crate) fn tokens_in_path(policy: &Policy) -> bool {
     policy.signing.as_ref().is_some_and(|s| s.scheme.token_in_path())
 }
 
 /// Logs every meta-variable at trace level, for diagnosing what a web server sends. Values that
 /// carry credentials (cookies, authorization) are never logged, nor signatures: `sig`/`md5` query
 /// values are replaced, and with `paths_carry_tokens` the path variables are withheld.
-pub fn trace_params<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>, paths_carry_tokens: bool) {
+pub(crate) fn trace_params<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>, paths_carry_tokens: bool) {
     if !log::log_enabled!(log::Level::Trace) {
         return;
     }
@@ -123,7 +123,7 @@ pub fn trace_params<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>, paths
 
 /// `value` with the values of signature parameters (`sig`, `md5`) replaced by `-`: signatures
 /// never reach a log.
-pub fn redact_query(value: &[u8]) -> Vec<u8> {
+pub(crate) fn redact_query(value: &[u8]) -> Vec<u8> {
     let (head, query) = match value.iter().position(|&b| b == b'?') {
         Some(q) => (&value[..=q], &value[q + 1..]),
         None if value.starts_with(b"/") => return value.to_vec(),
@@ -147,7 +147,7 @@ pub fn redact_query(value: &[u8]) -> Vec<u8> {
 
 /// Displays untrusted bytes with every control character and invalid byte escaped, so a request
 /// path can never forge log lines.
-pub struct Lossy<'a>(pub &'a [u8]);
+pub(crate) struct Lossy<'a>(pub &'a [u8]);
 
 impl std::fmt::Display for Lossy<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

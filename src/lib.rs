@@ -1,8 +1,9 @@
 //! xsendfiled: a FastCGI responder and CGI program that guards file downloads and lets the web
 //! server send the bytes.
-pub mod access_log;
+pub(crate) mod access_log;
 pub mod cmd;
 pub mod config;
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod guard;
@@ -10,5 +11,5 @@ pub mod handler;
 pub mod limits;
 pub mod protocol;
 pub mod reply;
-pub mod server;
-pub mod sys;
+pub(crate) mod server;
+pub(crate) mod sys;

@@ -217,7 +217,7 @@ proptest! {
             "test",
         )
         .expect("ring");
-        policy.signing = Some(xsendfiled::guard::token::Signing::new(ring, None, false, false, 7 * 86_400));
+        policy.signing = Some(xsendfiled::guard::token::Signing::new(ring, false, 7 * 86_400));
         let key: Vec<u8> = (0u8..32).collect();
         let spec = xsendfiled::guard::token::sdl1::SignSpec {
             kid: "k1",

@@ -27,7 +27,7 @@ fn link(path: &str, exp: u64, claims: Claims) -> String {
 fn policy(root: &Path, require: bool) -> Policy {
     let mut p = Policy::build(root, Backend::Nginx, Some("/_protected"), Some("/dl"), false).expect("policy");
     let ring = KeyRing::parse(KEY, "test").expect("ring");
-    p.signing = Some(Signing::new(ring, None, false, require, 7 * 86_400));
+    p.signing = Some(Signing::new(ring, require, 7 * 86_400));
     p
 }
 

@@ -13,7 +13,7 @@ use crate::protocol::request::Request;
 use std::fmt::Write;
 
 /// The report for a configuration that failed validation.
-pub fn problems(errors: &[ConfigError]) -> String {
+pub(crate) fn problems(errors: &[ConfigError]) -> String {
     let mut s = format!("{} problem(s) in the configuration:\n", errors.len());
     for e in errors {
         let _ = writeln!(s, "  - {}", esc(e));
@@ -22,7 +22,7 @@ pub fn problems(errors: &[ConfigError]) -> String {
 }
 
 /// A summary of a valid configuration.
-pub fn summary(c: &Config) -> String {
+pub(crate) fn summary(c: &Config) -> String {
     let p = &c.policy;
     let mut s = String::from("configuration ok\n");
     let resolution = if p.root.uses_openat2() { "openat2" } else { "realpath (no openat2 here)" };
@@ -89,7 +89,14 @@ fn show(b: &[u8]) -> String {
 }
 
 /// Explains what would be answered for `uri` (as a browser requests it) at time `now`.
-pub fn explain(c: &Config, uri: &str, method: &str, client: &str, params: &[(String, String)], now: u64) -> String {
+pub(crate) fn explain(
+    c: &Config,
+    uri: &str,
+    method: &str,
+    client: &str,
+    params: &[(String, String)],
+    now: u64,
+) -> String {
     let p = &c.policy;
     let mut s = format!("{} {}\n", esc(method), esc(uri));
     let (raw_path, query) = uri.split_once('?').unwrap_or((uri, ""));
@@ -227,7 +234,7 @@ const WEB_SERVER_USERS: &[&str] = &["www-data", "nginx", "http", "apache", "ligh
 /// For `--listen unix:PATH`: a warning when no typical web server user could connect to the socket,
 /// because its group (`--socket-group`, else the group xsendfiled starts with) has none of them as
 /// a member and its mode does not let other users in. That is the first start's 502.
-pub fn socket_warning(c: &Config) -> Option<String> {
+pub(crate) fn socket_warning(c: &Config) -> Option<String> {
     let Some(crate::config::ListenSpec::Unix(_)) = &c.server.listen else { return None };
     let mode = c.server.socket_mode;
     if mode & 0o006 == 0o006 {

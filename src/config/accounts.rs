@@ -7,26 +7,26 @@ use super::ConfigError;
 /// Who owns a Unix socket we create, and whom the daemon runs as once it has bound its socket and
 /// opened its files. Names are resolved once, here.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Accounts {
+pub(crate) struct Accounts {
     /// `--socket-owner USER`: the socket's owner.
-    pub socket_uid: Option<u32>,
+    pub(crate) socket_uid: Option<u32>,
     /// `--socket-owner USER:GROUP` or `--socket-group GROUP`: the socket's group.
-    pub socket_gid: Option<u32>,
+    pub(crate) socket_gid: Option<u32>,
     /// `--user`/`--group`.
-    pub run_as: Option<RunAs>,
+    pub(crate) run_as: Option<RunAs>,
 }
 
 /// The user and groups to become after start-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunAs {
+pub(crate) struct RunAs {
     /// The name given (or the numeric id), for messages.
-    pub user: String,
+    pub(crate) user: String,
     /// User id.
-    pub uid: u32,
+    pub(crate) uid: u32,
     /// Primary group id.
-    pub gid: u32,
+    pub(crate) gid: u32,
     /// Supplementary groups (the user's, from the group database; `gid` included).
-    pub groups: Vec<u32>,
+    pub(crate) groups: Vec<u32>,
 }
 
 /// Resolves `--socket-owner`, `--socket-group`, `--user` and `--group`.

@@ -11,11 +11,11 @@ mod policy;
 mod values;
 
 use accounts::accounts;
-pub use accounts::{Accounts, RunAs};
-pub use error::ConfigError;
+pub(crate) use accounts::Accounts;
+pub(crate) use error::ConfigError;
 use policy::{open_root, prefixes, presentation, token_scheme};
 use values::{adjust_level, bounded, parse_duration, parse_level, parse_listen, parse_mode, parse_web_server_addrs};
-pub use values::{parse_duration_str, parse_network, parse_time, parse_time_in, parse_when, LAST_TIME};
+pub(crate) use values::{parse_duration_str, parse_network, parse_time, parse_time_in, parse_when};
 
 use crate::config::cli::{BackendArg, ServeArgs};
 use crate::guard::resolve::Root;
@@ -29,7 +29,7 @@ use std::time::Duration;
 
 /// Where to listen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListenSpec {
+pub(crate) enum ListenSpec {
     /// A TCP address.
     Tcp(SocketAddr),
     /// A Unix socket path we create.
@@ -43,23 +43,23 @@ pub enum ListenSpec {
 
 /// Everything the server shell needs.
 #[derive(Debug, Clone)]
-pub struct ServerSettings {
+pub(crate) struct ServerSettings {
     /// Explicit `--listen`; `None` lets the launch environment decide.
-    pub listen: Option<ListenSpec>,
+    pub(crate) listen: Option<ListenSpec>,
     /// Mode of a Unix socket we create.
-    pub socket_mode: u32,
+    pub(crate) socket_mode: u32,
     /// Owner of that socket, and whom to run as after start-up.
-    pub accounts: Accounts,
+    pub(crate) accounts: Accounts,
     /// Connection limits.
-    pub limits: Limits,
+    pub(crate) limits: Limits,
     /// Worker threads.
-    pub threads: usize,
+    pub(crate) threads: usize,
     /// Grace period on SIGTERM.
-    pub drain_timeout: Duration,
+    pub(crate) drain_timeout: Duration,
     /// `FCGI_WEB_SERVER_ADDRS`: TCP peers allowed to connect (None: any).
-    pub web_server_addrs: Option<Vec<IpAddr>>,
+    pub(crate) web_server_addrs: Option<Vec<IpAddr>>,
     /// Log filter level.
-    pub log_level: log::LevelFilter,
+    pub(crate) log_level: log::LevelFilter,
 }
 
 /// The whole validated configuration.
@@ -68,7 +68,7 @@ pub struct Config {
     /// Decision inputs.
     pub policy: Policy,
     /// Server inputs.
-    pub server: ServerSettings,
+    pub(crate) server: ServerSettings,
 }
 
 impl Config {
@@ -84,7 +84,7 @@ impl Config {
     ///
     /// # Errors
     /// All problems found, in option order; never an empty list.
-    pub fn validate(args: &ServeArgs, web_server_addrs: Option<&OsStr>) -> Result<Config, Vec<ConfigError>> {
+    pub(crate) fn validate(args: &ServeArgs, web_server_addrs: Option<&OsStr>) -> Result<Config, Vec<ConfigError>> {
         let mut errors = Vec::new();
         let e = &mut errors;
         let backend = match args.backend {
@@ -231,13 +231,7 @@ impl Config {
             }
         }
         policy.signing = ring.map(|ring| {
-            let mut signing = crate::guard::token::Signing::new(
-                ring,
-                args.keys.clone(),
-                args.allow_readable_keys,
-                args.require_signature,
-                max_ttl,
-            );
+            let mut signing = crate::guard::token::Signing::new(ring, args.require_signature, max_ttl);
             signing.scheme = scheme;
             signing
         });
@@ -278,6 +272,7 @@ fn keep<T>(errors: &mut Vec<ConfigError>, r: Result<T, ConfigError>) -> Option<T
 #[cfg(test)]
 mod tests {
     use super::policy::normalize_prefix;
+    use super::values::LAST_TIME;
     use super::*;
 
     #[test]

@@ -48,7 +48,7 @@ pub(super) fn parse_mode(value: &str) -> Result<u32, ConfigError> {
 }
 
 /// Parses `30s`, `500ms`, `2m`, `1h`, `7d`, or a bare number of seconds.
-pub fn parse_duration_str(value: &str) -> Option<Duration> {
+pub(crate) fn parse_duration_str(value: &str) -> Option<Duration> {
     let v = value.trim();
     let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
     let (num, unit) = v.split_at(split);
@@ -66,12 +66,12 @@ pub fn parse_duration_str(value: &str) -> Option<Duration> {
 
 /// The last second `sign` accepts: 9999-12-31T23:59:59Z, the end of RFC 3339's range (and within
 /// the eleven digits the SDL1 verifier reads).
-pub const LAST_TIME: u64 = 253_402_300_799;
+pub(crate) const LAST_TIME: u64 = 253_402_300_799;
 
 /// A point in time for `sign --expires-at` and `--not-before-at`: Unix seconds (`1796083944`, also
 /// written `@1796083944`) or an RFC 3339 UTC time `YYYY-MM-DDTHH:MM:SSZ` (§5.6, the `Z` form only,
 /// a real calendar date). `None` for anything else, for 0, and after [`LAST_TIME`].
-pub fn parse_time(v: &str) -> Option<u64> {
+pub(crate) fn parse_time(v: &str) -> Option<u64> {
     let digits = v.strip_prefix('@').unwrap_or(v);
     if !digits.is_empty() && digits.len() <= 12 && digits.bytes().all(|b| b.is_ascii_digit()) {
         return digits.parse().ok().filter(|t| (1..=LAST_TIME).contains(t));
@@ -116,14 +116,14 @@ pub fn parse_time(v: &str) -> Option<u64> {
 /// A point in time `v` from `now` for `sign --expires-in` and `--not-before-in`: a duration
 /// (`90s`, `10m`, `2h`, `7d`; a bare number is seconds). `None` when malformed or after
 /// [`LAST_TIME`].
-pub fn parse_time_in(v: &str, now: u64) -> Option<u64> {
+pub(crate) fn parse_time_in(v: &str, now: u64) -> Option<u64> {
     now.checked_add(parse_duration_str(v)?.as_secs()).filter(|t| *t <= LAST_TIME)
 }
 
 /// The old, hidden `sign --expires`/`--not-before`: a duration with its unit, `@UNIX-SECONDS` or
 /// RFC 3339. A bare number is refused (`Err(true)`): it read as seconds from now, which is never
 /// what a Unix time meant. `Err(false)` when malformed.
-pub fn parse_when(v: &str, now: u64) -> Result<u64, bool> {
+pub(crate) fn parse_when(v: &str, now: u64) -> Result<u64, bool> {
     if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
         return Err(true);
     }
@@ -131,7 +131,7 @@ pub fn parse_when(v: &str, now: u64) -> Result<u64, bool> {
 }
 
 /// `ADDRESS/BITS` or a bare address (its /32 or /128), for binding a link to a client network.
-pub fn parse_network(v: &str) -> Option<(IpAddr, u8)> {
+pub(crate) fn parse_network(v: &str) -> Option<(IpAddr, u8)> {
     match v.split_once('/') {
         Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
         None => {

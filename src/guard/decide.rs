@@ -56,7 +56,7 @@ pub enum Status {
 
 impl Status {
     /// The numeric code.
-    pub fn code(self) -> u16 {
+    pub(crate) fn code(self) -> u16 {
         match self {
             Status::BadRequest => 400,
             Status::Unauthorized => 401,
@@ -69,7 +69,7 @@ impl Status {
     }
 
     /// The status for a code a verifier chose (401, 403, 404, 410; anything else is 403).
-    pub fn from_code(code: u16) -> Status {
+    pub(crate) fn from_code(code: u16) -> Status {
         match code {
             401 => Status::Unauthorized,
             404 => Status::NotFound,
@@ -146,14 +146,14 @@ pub struct Send<'a> {
     /// The resolved, open file.
     pub file: Resolved<'a>,
     /// Its media type, from the extension of its canonical name.
-    pub content_type: &'static str,
+    pub(crate) content_type: &'static str,
     /// The key id of the signed link that allowed it, if one was needed.
     pub kid: Option<String>,
     /// Response claims from the signed link.
-    pub claims: Claims,
+    pub(crate) claims: Claims,
     /// For URI-based backends (nginx, local-redirect, caddy): the internal URI prefix and the rest
     /// of the canonical path after it, from the redirect map or `--internal-prefix`.
-    pub target: Option<Target>,
+    pub(crate) target: Option<Target>,
 }
 
 /// The outcome for one request.
@@ -181,7 +181,7 @@ pub fn decide<'a>(req: &Request<'a>, policy: &Policy) -> io::Result<Decision<'a>
 
 /// Whether this request needs a signed link: the server's `XSENDFILED_AUTH` decides when set
 /// (`none` → no, `signed` or anything unknown → yes, failing closed), else `--require-signature`.
-pub fn needs_signature(req: &Request<'_>, policy: &Policy) -> bool {
+pub(crate) fn needs_signature(req: &Request<'_>, policy: &Policy) -> bool {
     match req.auth {
         Some(b"none") => false,
         Some(_) => true,
@@ -195,7 +195,7 @@ pub fn needs_signature(req: &Request<'_>, policy: &Policy) -> bool {
 /// disposition) and key id apply; ignoring it would drop signed claims and serve forged links.
 /// (The legacy schemes carry their token in the path, where a location that needs none has no
 /// way to tell it from a file name.)
-pub fn carries_signature(req: &Request<'_>, policy: &Policy) -> bool {
+pub(crate) fn carries_signature(req: &Request<'_>, policy: &Policy) -> bool {
     policy.signing.as_ref().is_some_and(|s| matches!(s.scheme, Scheme::Sdl1)) && sdl1::has_signature(req.request_uri)
 }
 
@@ -362,7 +362,7 @@ fn verify_link(
 
 /// Steps 4–6 for the decoded request path `raw`: string checks, confinement, expressibility.
 /// An internal URI prefix and the rest of the canonical path after it.
-pub type Target = (String, Vec<u8>);
+pub(crate) type Target = (String, Vec<u8>);
 
 /// A file that passed steps 4–6 with its target, or the refusal.
 type Checked<'p> = Result<(Resolved<'p>, Option<Target>), (Status, Reason)>;
@@ -490,7 +490,7 @@ fn check_file<'p>(
 /// The media type for a file name, from its last extension; `application/octet-stream` when
 /// unknown. A compression suffix gives the archive's own type (`.gz` → `application/gzip`), never
 /// a `Content-Encoding`: browsers would unpack a `.tar.gz` download.
-pub fn content_type_of(name: &[u8]) -> &'static str {
+pub(crate) fn content_type_of(name: &[u8]) -> &'static str {
     Path::new(OsStr::from_bytes(name))
         .extension()
         .and_then(OsStr::to_str)

@@ -18,9 +18,9 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MapEntry {
     /// Absolute file-system prefix, no trailing `/`.
-    pub fs: Vec<u8>,
+    pub(crate) fs: Vec<u8>,
     /// Absolute URI prefix, no trailing `/`, URI-safe characters only.
-    pub uri: String,
+    pub(crate) uri: String,
 }
 
 fn clean_uri(u: &str) -> Option<String> {
@@ -45,12 +45,12 @@ pub struct Map {
 
 impl Map {
     /// The entries, in the order written.
-    pub fn entries(&self) -> &[MapEntry] {
+    pub(crate) fn entries(&self) -> &[MapEntry] {
         &self.entries
     }
 
     /// Whether the map has no entry.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 

@@ -65,11 +65,11 @@ pub enum PathRejection {
 /// A request path that passed every check: relative, `/`-separated, UTF-8, no empty, dot or
 /// (unless allowed) hidden segments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RelPath<'a>(&'a str);
+pub(crate) struct RelPath<'a>(&'a str);
 
 impl<'a> RelPath<'a> {
     /// The path without a leading `/`, e.g. `docs/a b.pdf`.
-    pub fn as_str(&self) -> &'a str {
+    pub(crate) fn as_str(&self) -> &'a str {
         self.0
     }
 }
@@ -77,7 +77,7 @@ impl<'a> RelPath<'a> {
 /// Validates `path` (bytes as the server sent them), removing `strip_prefix` first.
 ///
 /// `strip_prefix` must itself start with `/` and not end with one (the config guarantees it).
-pub fn validate<'a>(
+pub(crate) fn validate<'a>(
     path: &'a [u8],
     strip_prefix: Option<&[u8]>,
     allow_hidden: bool,

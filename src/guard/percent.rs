@@ -12,13 +12,13 @@
 //! `%2B` as a plus.
 
 /// Decodes every `%XX` in `raw` once; `None` on a truncated or non-hex escape.
-pub fn decode_once(raw: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn decode_once(raw: &[u8]) -> Option<Vec<u8>> {
     decode(raw, false)
 }
 
 /// Decodes a form-encoded value once: `+` is a space and every `%XX` its byte; `None` on a
 /// truncated or non-hex escape (the `+` of `%+f` is part of a malformed escape, not a space).
-pub fn decode_form(raw: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn decode_form(raw: &[u8]) -> Option<Vec<u8>> {
     decode(raw, true)
 }
 
@@ -49,12 +49,12 @@ fn decode(raw: &[u8], plus_is_space: bool) -> Option<Vec<u8>> {
 
 /// A malformed value in a query: a bad `%` escape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Malformed;
+pub(crate) struct Malformed;
 
 /// The first value of `key` in the form-encoded `query` (`k=v&k2=v2`), decoded with
 /// [`decode_form`]: `Ok(None)` when the key is absent, `Err` when its value is malformed. Keys are
 /// compared as written (xsendfiled's own keys are plain ASCII names).
-pub fn query_value(query: &[u8], key: &[u8]) -> Result<Option<Vec<u8>>, Malformed> {
+pub(crate) fn query_value(query: &[u8], key: &[u8]) -> Result<Option<Vec<u8>>, Malformed> {
     match query.split(|&b| b == b'&').find_map(|p| p.strip_prefix(key)?.strip_prefix(b"=")) {
         Some(v) => decode_form(v).map(Some).ok_or(Malformed),
         None => Ok(None),

@@ -38,34 +38,34 @@ pub struct Policy {
     /// The canonical, open root.
     pub root: Root,
     /// The offload mechanism.
-    pub backend: Backend,
+    pub(crate) backend: Backend,
     /// Internal location prefix, starting with `/`, no trailing `/`, only URI-safe characters;
     /// empty for backends that name files by path.
-    pub internal_prefix: String,
+    pub(crate) internal_prefix: String,
     /// Public prefix removed before resolving: starts with `/`, no trailing `/`.
-    pub strip_prefix: Option<Vec<u8>>,
+    pub(crate) strip_prefix: Option<Vec<u8>>,
     /// Whether dot-files may be served.
-    pub allow_hidden: bool,
+    pub(crate) allow_hidden: bool,
     /// Signed links, when keys are configured.
     pub signing: Option<crate::guard::token::Signing>,
     /// Content-Disposition, caching and rate defaults.
     pub presentation: crate::guard::policy::Defaults,
     /// Where decisions are logged, one JSON line each.
-    pub access_log: Option<crate::access_log::AccessLog>,
+    pub(crate) access_log: Option<crate::access_log::AccessLog>,
     /// Further `--root` directories (a symlink may lead between roots; `XSENDFILED_ROOT` selects).
-    pub other_roots: Vec<Root>,
+    pub(crate) other_roots: Vec<Root>,
     /// `--map`: file-system prefix → internal URI prefix.
     pub map: crate::guard::map::Map,
 }
 
 impl Policy {
     /// Every configured root, the first `--root` first.
-    pub fn roots(&self) -> impl Iterator<Item = &Root> + Clone {
+    pub(crate) fn roots(&self) -> impl Iterator<Item = &Root> + Clone {
         std::iter::once(&self.root).chain(self.other_roots.iter())
     }
 
     /// Root number `i` (0 is the first `--root`).
-    pub fn root_at(&self, i: usize) -> Option<&Root> {
+    pub(crate) fn root_at(&self, i: usize) -> Option<&Root> {
         match i {
             0 => Some(&self.root),
             _ => self.other_roots.get(i - 1),
@@ -73,7 +73,7 @@ impl Policy {
     }
 
     /// How many roots are configured.
-    pub fn root_count(&self) -> usize {
+    pub(crate) fn root_count(&self) -> usize {
         1 + self.other_roots.len()
     }
 }
@@ -93,7 +93,7 @@ pub enum DispositionMode {
 
 impl DispositionMode {
     /// From `auto`, `inline`, `attachment`, `none`.
-    pub fn parse(v: &[u8]) -> Option<DispositionMode> {
+    pub(crate) fn parse(v: &[u8]) -> Option<DispositionMode> {
         Some(match v {
             b"auto" => DispositionMode::Auto,
             b"inline" => DispositionMode::Inline,

@@ -78,14 +78,14 @@ pub struct FileMeta {
 pub struct Resolved<'a> {
     /// Which root the file lies under: 0 for the root resolved against, `i + 1` for `others[i]`
     /// of [`Root::resolve_among`] (a symlink may lead from one configured root into another).
-    pub root: usize,
+    pub(crate) root: usize,
     /// Canonical path relative to that root, `/`-separated, no leading `/`. Borrowed from the
     /// request when no symlink was involved.
     pub rel: Cow<'a, [u8]>,
     /// The open handle the checks were made on.
-    pub file: File,
+    pub(crate) file: File,
     /// Its metadata.
-    pub meta: FileMeta,
+    pub(crate) meta: FileMeta,
 }
 
 /// The configured root directory, canonical and open.
@@ -103,14 +103,14 @@ pub struct Root {
 }
 
 /// How long an identity check of the root is trusted (see [`Root::is_current`]).
-pub const ROOT_CHECK_INTERVAL_MS: u64 = 1000;
+pub(crate) const ROOT_CHECK_INTERVAL_MS: u64 = 1000;
 
 impl Root {
     /// Canonicalises and opens `path`.
     ///
     /// # Errors
     /// When it does not exist, is not a directory or cannot be opened.
-    pub fn open(path: &Path) -> io::Result<Root> {
+    pub(crate) fn open(path: &Path) -> io::Result<Root> {
         let canonical = std::fs::canonicalize(path)?;
         let dir = std::fs::OpenOptions::new()
             .read(true)
@@ -148,7 +148,7 @@ impl Root {
     ///
     /// # Errors
     /// `ELOOP`/`ENOTDIR`/`EXDEV` for a symlink or escape, `ENOENT` and the like as `openat(2)`.
-    pub fn open_beneath(holder: &Root, inside: &[u8]) -> io::Result<Root> {
+    pub(crate) fn open_beneath(holder: &Root, inside: &[u8]) -> io::Result<Root> {
         let dir = holder.open_in(inside, true)?;
         let file = File::from(dir);
         let md = file.metadata()?;
@@ -190,7 +190,7 @@ impl Root {
     }
 
     /// The canonical root path.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -200,7 +200,7 @@ impl Root {
     /// it is back, or SIGHUP opens the new one, its requests are refused. The `stat` behind this
     /// runs at most once per [`ROOT_CHECK_INTERVAL_MS`] (PERF: per request it cost 0.9 µs, 40% of
     /// a decision), so a replacement is noticed within a second.
-    pub fn is_current(&self) -> bool {
+    pub(crate) fn is_current(&self) -> bool {
         let now = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
         let last = self.checked_ms.load(Ordering::Relaxed);
         if now.saturating_sub(last) < ROOT_CHECK_INTERVAL_MS && last != 0 {
@@ -228,7 +228,7 @@ impl Root {
     ///
     /// # Errors
     /// Only for faults (I/O errors other than the refusals listed in the module docs).
-    pub fn resolve<'a>(&self, rel: &'a str, allow_hidden: bool) -> io::Result<Result<Resolved<'a>, Refusal>> {
+    pub(crate) fn resolve<'a>(&self, rel: &'a str, allow_hidden: bool) -> io::Result<Result<Resolved<'a>, Refusal>> {
         self.resolve_among(rel, allow_hidden, &[])
     }
 
@@ -238,7 +238,7 @@ impl Root {
     ///
     /// # Errors
     /// Only for faults.
-    pub fn resolve_among<'a>(
+    pub(crate) fn resolve_among<'a>(
         &self,
         rel: &'a str,
         allow_hidden: bool,

@@ -13,7 +13,7 @@ use std::path::Path;
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Appends `bytes` percent-encoded: everything but `A-Z a-z 0-9 - . _ ~ /` becomes `%XX`.
-pub fn push_uri_path(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn push_uri_path(out: &mut Vec<u8>, bytes: &[u8]) {
     for &b in bytes {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
             out.push(b);
@@ -30,7 +30,7 @@ pub fn push_uri_path(out: &mut Vec<u8>, bytes: &[u8]) {
 /// - `lighttpd`: control characters (decoded to `_`: another file) and invalid UTF-8 (a 502);
 /// - `caddy`: control characters, `?` (starts the query), `%` (2.6 takes it raw, ≥ 2.7 decodes it:
 ///   the same header would name two different files), and a trailing space or tab (trimmed).
-pub fn expressible(backend: Backend, root: &Path, rel: &[u8]) -> bool {
+pub(crate) fn expressible(backend: Backend, root: &Path, rel: &[u8]) -> bool {
     let root = root.as_os_str().as_bytes();
     let controls = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == 0x7f);
     match backend {
@@ -54,7 +54,7 @@ pub fn expressible(backend: Backend, root: &Path, rel: &[u8]) -> bool {
 /// map applies (the renderer then uses `--internal-prefix` and the canonical path, allocating
 /// nothing); `Err` when the file cannot be named.
 #[allow(clippy::result_unit_err)]
-pub fn target(
+pub(crate) fn target(
     policy: &Policy,
     req: &Request<'_>,
     file: &crate::guard::resolve::Resolved<'_>,

@@ -10,66 +10,66 @@
 /// `setenv.set-environment`). Only names without the `HTTP_` prefix are read, so a client header
 /// can never arrive here.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Trusted<'a> {
+pub(crate) struct Trusted<'a> {
     /// `XSENDFILED_FILENAME`: the download name.
-    pub filename: Option<&'a [u8]>,
+    pub(crate) filename: Option<&'a [u8]>,
     /// `XSENDFILED_DISPOSITION`: auto, inline, attachment or none.
-    pub disposition: Option<&'a [u8]>,
+    pub(crate) disposition: Option<&'a [u8]>,
     /// `XSENDFILED_APP_DISPOSITION`: the `Content-Disposition` the response already carries (nginx
     /// `$sent_http_content_disposition`: an application's own header, kept by nginx across its
     /// `X-Accel-Redirect`). When not empty, xsendfiled adds none, so the client gets exactly one.
-    pub app_disposition: Option<&'a [u8]>,
+    pub(crate) app_disposition: Option<&'a [u8]>,
     /// `XSENDFILED_CACHE_CONTROL`.
-    pub cache_control: Option<&'a [u8]>,
+    pub(crate) cache_control: Option<&'a [u8]>,
     /// `XSENDFILED_EXPIRES`: seconds from now.
-    pub expires: Option<&'a [u8]>,
+    pub(crate) expires: Option<&'a [u8]>,
     /// `XSENDFILED_ACCEL_EXPIRES`: nginx `X-Accel-Expires` seconds.
-    pub accel_expires: Option<&'a [u8]>,
+    pub(crate) accel_expires: Option<&'a [u8]>,
     /// `XSENDFILED_LIMIT_RATE`: bytes per second.
-    pub limit_rate: Option<&'a [u8]>,
+    pub(crate) limit_rate: Option<&'a [u8]>,
     /// `XSENDFILED_BUFFERING`: yes or no.
-    pub buffering: Option<&'a [u8]>,
+    pub(crate) buffering: Option<&'a [u8]>,
     /// `XSENDFILED_STRIP_PREFIX`: this location's public prefix.
-    pub strip_prefix: Option<&'a [u8]>,
+    pub(crate) strip_prefix: Option<&'a [u8]>,
     /// `XSENDFILED_TRUST_QUERY=1`: the query string carries policy (an `internal` location only).
-    pub trust_query: bool,
+    pub(crate) trust_query: bool,
     /// `XSENDFILED_ROOT`: one of the configured roots, or a directory inside one.
-    pub root: Option<&'a [u8]>,
+    pub(crate) root: Option<&'a [u8]>,
     /// `X_REDIRECT_MAP` (xsendfile_middleware's name) or `XSENDFILED_ACCEL_MAPPING` (Rack's
     /// grammar): a redirect map for this location.
-    pub redirect_map: Option<&'a [u8]>,
+    pub(crate) redirect_map: Option<&'a [u8]>,
 }
 
 /// The meta-variables xsendfiled reads, borrowed from the params buffer or the environment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Request<'a> {
     /// `REQUEST_METHOD` (RFC 3875 §4.1.12).
-    pub method: Option<&'a [u8]>,
+    pub(crate) method: Option<&'a [u8]>,
     /// `PATH_INFO` (§4.1.5): already percent-decoded by the server.
-    pub path_info: Option<&'a [u8]>,
+    pub(crate) path_info: Option<&'a [u8]>,
     /// `DOCUMENT_URI` (nginx): the decoded, normalised request path.
-    pub document_uri: Option<&'a [u8]>,
+    pub(crate) document_uri: Option<&'a [u8]>,
     /// `SCRIPT_NAME` (§4.1.13).
-    pub script_name: Option<&'a [u8]>,
+    pub(crate) script_name: Option<&'a [u8]>,
     /// `REQUEST_URI` (nginx, Apache): the raw request target, for logs only.
-    pub request_uri: Option<&'a [u8]>,
+    pub(crate) request_uri: Option<&'a [u8]>,
     /// `QUERY_STRING` (§4.1.7), raw.
-    pub query_string: Option<&'a [u8]>,
+    pub(crate) query_string: Option<&'a [u8]>,
     /// `REMOTE_ADDR` (§4.1.8).
-    pub remote_addr: Option<&'a [u8]>,
+    pub(crate) remote_addr: Option<&'a [u8]>,
     /// `REMOTE_USER` (§4.1.11), for the access log.
-    pub remote_user: Option<&'a [u8]>,
+    pub(crate) remote_user: Option<&'a [u8]>,
     /// `XSENDFILED_AUTH`, set by the server (`signed` or `none`): whether this location needs a
     /// signed link. A trusted parameter: a client header would arrive as `HTTP_XSENDFILED_AUTH`.
-    pub auth: Option<&'a [u8]>,
+    pub(crate) auth: Option<&'a [u8]>,
     /// Per-request policy from the server.
-    pub trusted: Trusted<'a>,
+    pub(crate) trusted: Trusted<'a>,
     /// Answer allow/deny instead of offloading: the FastCGI Authorizer role (set by the shell), or
     /// the trusted parameter `XSENDFILED_MODE=authorize` (nginx `auth_request`).
-    pub authorize: bool,
+    pub(crate) authorize: bool,
     /// Conditional and range headers, used only by the `serve` backend to pick the bytes of a
     /// file already allowed (never to decide whether it is allowed).
-    pub conditions: Conditions<'a>,
+    pub(crate) conditions: Conditions<'a>,
 }
 
 impl<'a> Request<'a> {
@@ -128,14 +128,14 @@ impl<'a> Request<'a> {
     /// The path to resolve: `PATH_INFO` if non-empty, else `DOCUMENT_URI`, else `SCRIPT_NAME`.
     ///
     /// `None` when the server sent none of them (a malformed request).
-    pub fn path(&self) -> Option<&'a [u8]> {
+    pub(crate) fn path(&self) -> Option<&'a [u8]> {
         [self.path_info, self.document_uri, self.script_name].into_iter().flatten().find(|p| !p.is_empty())
     }
 
     /// The whole decoded request path as the server sees it: `SCRIPT_NAME` + `PATH_INFO` when the
     /// server split it, else `DOCUMENT_URI`, else `SCRIPT_NAME`. A signed link must cover exactly
     /// this path.
-    pub fn full_path(&self) -> Option<std::borrow::Cow<'a, [u8]>> {
+    pub(crate) fn full_path(&self) -> Option<std::borrow::Cow<'a, [u8]>> {
         match (self.path_info.filter(|p| !p.is_empty()), self.document_uri.filter(|p| !p.is_empty())) {
             (Some(info), _) => {
                 let script = self.script_name.unwrap_or_default();
@@ -151,31 +151,31 @@ impl<'a> Request<'a> {
     }
 
     /// Whether the server marked this location's query string as trusted policy.
-    pub fn trust_query(&self) -> bool {
+    pub(crate) fn trust_query(&self) -> bool {
         self.trusted.trust_query
     }
 
     /// True for `HEAD` (answered with the headers of `GET` and no body).
-    pub fn is_head(&self) -> bool {
+    pub(crate) fn is_head(&self) -> bool {
         self.method == Some(b"HEAD")
     }
 }
 
 /// Conditional and range request headers (`HTTP_*` meta-variables, RFC 3875 §4.1.18).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Conditions<'a> {
+pub(crate) struct Conditions<'a> {
     /// `If-Match`.
-    pub if_match: Option<&'a [u8]>,
+    pub(crate) if_match: Option<&'a [u8]>,
     /// `If-None-Match`.
-    pub if_none_match: Option<&'a [u8]>,
+    pub(crate) if_none_match: Option<&'a [u8]>,
     /// `If-Modified-Since`.
-    pub if_modified_since: Option<&'a [u8]>,
+    pub(crate) if_modified_since: Option<&'a [u8]>,
     /// `If-Unmodified-Since`.
-    pub if_unmodified_since: Option<&'a [u8]>,
+    pub(crate) if_unmodified_since: Option<&'a [u8]>,
     /// `Range`.
-    pub range: Option<&'a [u8]>,
+    pub(crate) range: Option<&'a [u8]>,
     /// `If-Range`.
-    pub if_range: Option<&'a [u8]>,
+    pub(crate) if_range: Option<&'a [u8]>,
 }
 
 #[cfg(test)]

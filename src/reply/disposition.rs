@@ -18,7 +18,7 @@ fn attr_char(b: u8) -> bool {
 /// Appends the header value for `name` (must satisfy [`crate::guard::token::valid_filename`]) to `out`:
 /// the plain `filename` with every non-ASCII character (and `%`) as `_`, quotes and backslashes
 /// escaped, and, when anything was replaced, the exact name as RFC 8187 `filename*`.
-pub fn push_value(kind: Disposition, name: &str, out: &mut Vec<u8>) {
+pub(crate) fn push_value(kind: Disposition, name: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.extend_from_slice(kind.as_str().as_bytes());
     out.extend_from_slice(b"; filename=\"");

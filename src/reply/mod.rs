@@ -1,6 +1,6 @@
 //! The reply.
 pub mod disposition;
-pub mod presentation;
+pub(crate) mod presentation;
 pub mod response;
-pub mod serve;
+pub(crate) mod serve;
 pub mod validators;

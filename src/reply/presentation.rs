@@ -29,7 +29,7 @@ use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
 /// Whether a header value is safe to emit: printable ASCII and spaces only.
-pub fn valid_header_value(v: &str) -> bool {
+pub(crate) fn valid_header_value(v: &str) -> bool {
     !v.is_empty() && v.len() <= 1024 && v.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
@@ -103,21 +103,27 @@ fn push_field(out: &mut Vec<u8>, name: &str, value: &[u8]) {
 
 /// What the file being sent contributes.
 #[derive(Debug, Clone, Copy)]
-pub struct FileFacts<'a> {
+pub(crate) struct FileFacts<'a> {
     /// Canonical path relative to the root.
-    pub rel: &'a [u8],
+    pub(crate) rel: &'a [u8],
     /// Its media type.
-    pub content_type: &'a str,
+    pub(crate) content_type: &'a str,
     /// Claims of the signed link that allowed it.
-    pub claims: &'a crate::guard::token::Claims,
+    pub(crate) claims: &'a crate::guard::token::Claims,
     /// Whether a signed link allowed it.
-    pub signed: bool,
+    pub(crate) signed: bool,
 }
 
 /// Appends the presentation headers for an allowed download to `out`, one `Name: value` CRLF line
 /// each (values were checked to hold no CR or LF). Nothing is allocated unless the request or the
 /// configuration asks for something (a trusted parameter, a fixed Cache-Control, an expiry).
-pub fn push_headers(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, backend: Backend, out: &mut Vec<u8>) {
+pub(crate) fn push_headers(
+    f: &FileFacts<'_>,
+    req: &Request<'_>,
+    defaults: &Defaults,
+    backend: Backend,
+    out: &mut Vec<u8>,
+) {
     let t = &req.trusted;
 
     // Content-Disposition, unless the response already carries the application's own (see

@@ -162,7 +162,7 @@ fn render_authorizer(decision: Decision<'_>, head: bool, out: &mut Vec<u8>) -> (
 }
 
 /// Appends an error response with `status`.
-pub fn render_error(status: Status, head: bool, out: &mut Vec<u8>) {
+pub(crate) fn render_error(status: Status, head: bool, out: &mut Vec<u8>) {
     let body: &[u8] = match status {
         Status::BadRequest => b"bad request\n",
         Status::Unauthorized => b"unauthorized\n",

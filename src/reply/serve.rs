@@ -23,7 +23,7 @@ use std::time::SystemTime;
 
 /// What to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Plan {
+pub(crate) enum Plan {
     /// 200 with the whole file.
     Full,
     /// 206 with bytes `start..=end`.
@@ -45,15 +45,15 @@ pub enum Plan {
 #[derive(Debug)]
 pub struct Body {
     /// The handle the checks were made on.
-    pub file: std::fs::File,
+    pub(crate) file: std::fs::File,
     /// First byte.
-    pub offset: u64,
+    pub(crate) offset: u64,
     /// Number of bytes.
-    pub len: u64,
+    pub(crate) len: u64,
 }
 
 /// Decides the answer for a GET or HEAD of a file with `meta` and entity tag `etag`.
-pub fn plan(c: &Conditions<'_>, meta: &FileMeta, etag: &str) -> Plan {
+pub(crate) fn plan(c: &Conditions<'_>, meta: &FileMeta, etag: &str) -> Plan {
     let modified = validators::modified(meta);
     if let Some(v) = c.if_match {
         if !tag_list_matches(v, etag, true) {
@@ -96,7 +96,7 @@ pub fn plan(c: &Conditions<'_>, meta: &FileMeta, etag: &str) -> Plan {
 /// Answers a GET or HEAD of `file` under the request's `conditions`: appends the CGI header block
 /// (with the policy headers `extra`, already rendered as header lines, on 2xx and 304) and returns the status and the body to stream
 /// (none for HEAD, 304, 412, 416).
-pub fn respond(
+pub(crate) fn respond(
     conditions: &Conditions<'_>,
     file: crate::guard::resolve::Resolved<'_>,
     content_type: &str,

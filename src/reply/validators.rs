@@ -15,7 +15,7 @@ pub fn etag(meta: &FileMeta) -> String {
 
 /// The last second an IMF-fixdate can name, 9999-12-31T23:59:59Z: its year has four digits
 /// (RFC 9110 §5.6.7), and `httpdate` panics past it.
-pub const MAX_HTTP_DATE_SECS: u64 = 253_402_300_799;
+pub(crate) const MAX_HTTP_DATE_SECS: u64 = 253_402_300_799;
 
 /// Seconds since the epoch, clamped to `0..=MAX_HTTP_DATE_SECS`.
 fn clamped_secs(t: SystemTime) -> u64 {
@@ -24,12 +24,12 @@ fn clamped_secs(t: SystemTime) -> u64 {
 
 /// `t` as an IMF-fixdate (RFC 9110 §5.6.7). Never panics: a time before 1970 is the epoch, one
 /// after 9999 is [`MAX_HTTP_DATE_SECS`]. Every date xsendfiled sends goes through here.
-pub fn http_date(t: SystemTime) -> String {
+pub(crate) fn http_date(t: SystemTime) -> String {
     httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(clamped_secs(t)))
 }
 
 /// The modification time (whole seconds), as of now: see [`modified_at`].
-pub fn modified(meta: &FileMeta) -> SystemTime {
+pub(crate) fn modified(meta: &FileMeta) -> SystemTime {
     modified_at(meta, SystemTime::now())
 }
 
@@ -37,7 +37,7 @@ pub fn modified(meta: &FileMeta) -> SystemTime {
 /// a time after `now` is `now` (RFC 9110 §8.8.2.1: an origin server must not send a
 /// `Last-Modified` later than its message; a file touched to year 10000 therefore never reaches a
 /// date formatter).
-pub fn modified_at(meta: &FileMeta, now: SystemTime) -> SystemTime {
+pub(crate) fn modified_at(meta: &FileMeta, now: SystemTime) -> SystemTime {
     let secs = u64::try_from(meta.mtime).unwrap_or(0).min(clamped_secs(now));
     UNIX_EPOCH + Duration::from_secs(secs)
 }

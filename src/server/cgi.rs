@@ -18,7 +18,7 @@ use std::os::unix::ffi::OsStringExt;
 ///
 /// # Errors
 /// Only when stdout cannot be written.
-pub fn run<I, R, W>(policy: &Policy, env: I, stdin: &mut R, max_stdin: u64, stdout: &mut W) -> io::Result<u16>
+pub(crate) fn run<I, R, W>(policy: &Policy, env: I, stdin: &mut R, max_stdin: u64, stdout: &mut W) -> io::Result<u16>
 where
     I: IntoIterator<Item = (OsString, OsString)>,
     R: Read,

@@ -187,7 +187,7 @@ pub struct Refused {
     /// HTTP status.
     pub status: u16,
     /// For the log.
-    pub why: &'static str,
+    pub(crate) why: &'static str,
 }
 
 /// What the verifier needs from the request.

@@ -12,7 +12,7 @@ pub mod sdl1;
 use base64::Engine;
 
 /// Longest signed download name, in bytes.
-pub const MAX_FILENAME_BYTES: usize = 255;
+pub(crate) const MAX_FILENAME_BYTES: usize = 255;
 
 /// Response claims a signed link may carry. They come only from a verified signature (or a
 /// trusted server parameter), never from an unsigned query parameter: a client-chosen download name
@@ -79,7 +79,7 @@ pub enum Scheme {
 impl Scheme {
     /// The `--token-scheme` value of a compatibility scheme (their links name no key); `None` for
     /// SDL1.
-    pub fn legacy_name(&self) -> Option<&'static str> {
+    pub(crate) fn legacy_name(&self) -> Option<&'static str> {
         match self {
             Scheme::Sdl1 => None,
             Scheme::Legacy(compat::Legacy::ModAuthToken { .. }) => Some("mod-auth-token"),
@@ -91,7 +91,7 @@ impl Scheme {
     }
 
     /// Whether the token is part of the URL path (so paths must not be logged).
-    pub fn token_in_path(&self) -> bool {
+    pub(crate) fn token_in_path(&self) -> bool {
         matches!(
             self,
             Scheme::Legacy(
@@ -110,31 +110,16 @@ pub struct Signing {
     /// The link format.
     pub scheme: Scheme,
     /// Every download needs a valid link unless the server says otherwise (`XSENDFILED_AUTH`).
-    pub require: bool,
+    pub(crate) require: bool,
     /// Longest lifetime a link may have left, in seconds.
     pub max_ttl: u64,
-    path: Option<std::path::PathBuf>,
-    allow_readable: bool,
     ring: std::sync::RwLock<std::sync::Arc<keys::KeyRing>>,
 }
 
 impl Signing {
-    /// Signing policy over `ring`, loaded from `path` (reloadable) if given.
-    pub fn new(
-        ring: keys::KeyRing,
-        path: Option<std::path::PathBuf>,
-        allow_readable: bool,
-        require: bool,
-        max_ttl: u64,
-    ) -> Signing {
-        Signing {
-            scheme: Scheme::Sdl1,
-            require,
-            max_ttl,
-            path,
-            allow_readable,
-            ring: std::sync::RwLock::new(std::sync::Arc::new(ring)),
-        }
+    /// Signing policy over `ring` (SIGHUP builds a new one from a fresh configuration).
+    pub fn new(ring: keys::KeyRing, require: bool, max_ttl: u64) -> Signing {
+        Signing { scheme: Scheme::Sdl1, require, max_ttl, ring: std::sync::RwLock::new(std::sync::Arc::new(ring)) }
     }
 
     /// The keys in force.
@@ -143,25 +128,6 @@ impl Signing {
             Ok(r) => r.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
-    }
-
-    /// Reads the key file again. On any problem the old ring stays in force and the error says
-    /// why; on success returns the number of keys now active.
-    ///
-    /// # Errors
-    /// The problem with the new file.
-    pub fn reload(&self) -> Result<usize, keys::KeyError> {
-        let Some(path) = &self.path else {
-            return Ok(self.keys().kids().len());
-        };
-        let ring = keys::KeyRing::load(path, self.allow_readable)?;
-        ring.check_scheme(self.scheme.legacy_name(), &path.display().to_string())?;
-        let n = ring.kids().len();
-        match self.ring.write() {
-            Ok(mut w) => *w = std::sync::Arc::new(ring),
-            Err(poisoned) => *poisoned.into_inner() = std::sync::Arc::new(ring),
-        }
-        Ok(n)
     }
 }
 
@@ -176,7 +142,7 @@ pub enum Disposition {
 
 impl Disposition {
     /// The token.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Disposition::Inline => "inline",
             Disposition::Attachment => "attachment",

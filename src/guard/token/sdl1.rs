@@ -30,7 +30,7 @@ use std::net::IpAddr;
 use thiserror::Error;
 
 /// Allowance for clock skew on `nbf`, in seconds.
-pub const NBF_SKEW_SECS: u64 = 30;
+pub(crate) const NBF_SKEW_SECS: u64 = 30;
 const LABEL: &[u8] = b"SDL1-HMAC-SHA256";
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -96,7 +96,7 @@ pub struct Input<'a> {
 /// Decodes the raw request path (the part of `REQUEST_URI` before `?`) and checks it is canonical:
 /// valid `%XX` escapes only, no `%2F`, no control characters or backslash, valid UTF-8, starting
 /// with `/`, and no empty, `.` or `..` segment (a trailing `/` is allowed, for prefixes).
-pub fn canonical_path(raw: &[u8]) -> Result<Vec<u8>, Failure> {
+pub(crate) fn canonical_path(raw: &[u8]) -> Result<Vec<u8>, Failure> {
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
@@ -122,7 +122,7 @@ pub fn canonical_path(raw: &[u8]) -> Result<Vec<u8>, Failure> {
 }
 
 /// The canonical-path rules on already decoded bytes (also applied when signing).
-pub fn check_canonical(p: &[u8]) -> Result<(), Failure> {
+pub(crate) fn check_canonical(p: &[u8]) -> Result<(), Failure> {
     if p.first() != Some(&b'/') {
         return Err(Failure::Path("not absolute"));
     }
@@ -221,6 +221,7 @@ fn canonical_parts(f: &Fields<'_>, mut put: impl FnMut(&[u8])) {
     }
 }
 
+#[cfg(feature = "testing")]
 fn canonical(f: &Fields<'_>) -> Vec<u8> {
     let mut c = Vec::with_capacity(96 + f.path.len());
     canonical_parts(f, |part| c.extend_from_slice(part));
@@ -249,7 +250,7 @@ fn sig_strict(v: &[u8]) -> Option<[u8; 32]> {
 
 /// Whether the query of `request_uri` has a `sig` parameter (with or without a value): the link
 /// claims to be signed, so it must be verified even where no signature is required.
-pub fn has_signature(request_uri: Option<&[u8]>) -> bool {
+pub(crate) fn has_signature(request_uri: Option<&[u8]>) -> bool {
     let Some(uri) = request_uri else { return false };
     let Some(q) = uri.iter().position(|&b| b == b'?') else { return false };
     uri[q + 1..].split(|&b| b == b'&').any(|p| p == b"sig" || p.starts_with(b"sig="))
@@ -450,6 +451,7 @@ pub fn sign(spec: &SignSpec<'_>) -> Result<String, SignError> {
 }
 
 /// The canonical string for tests that compare it with the published vectors.
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub fn canonical_for_test(kid: &str, exp: &str, nbf: &str, ipnet: &str, prefix: Option<&[u8]>, path: &[u8]) -> Vec<u8> {
     canonical(&Fields { kid, exp: exp.as_bytes(), nbf: nbf.as_bytes(), ipnet, fname: None, disp: None, prefix, path })

@@ -385,7 +385,7 @@ impl Connection {
 
     /// Frames what was appended since `mark` (by [`Connection::begin_response`]) as STDOUT
     /// records, without ending the stream: more STDOUT may follow ([`Connection::stdout_header`]).
-    pub fn frame_stdout(&self, out: &mut Vec<u8>, mark: usize) {
+    pub(crate) fn frame_stdout(&self, out: &mut Vec<u8>, mark: usize) {
         let Req::Ready { id, .. } = self.req else {
             // No request is waiting: drop whatever the caller wrote rather than emit a reply to
             // nobody (a caller bug, kept harmless).
@@ -408,7 +408,7 @@ impl Connection {
 
     /// The header of a STDOUT record of `len` bytes for the request being answered, for callers
     /// that stream a body without copying it into `out`.
-    pub fn stdout_header(&self, len: u16) -> [u8; HEADER_LEN] {
+    pub(crate) fn stdout_header(&self, len: u16) -> [u8; HEADER_LEN] {
         let id = match self.req {
             Req::Ready { id, .. } => id,
             _ => 0,
@@ -424,7 +424,7 @@ impl Connection {
     }
 
     /// Ends the reply: the empty STDOUT record and END_REQUEST (exactly once per request).
-    pub fn end_response(&mut self, out: &mut Vec<u8>, app_status: u32) {
+    pub(crate) fn end_response(&mut self, out: &mut Vec<u8>, app_status: u32) {
         let Req::Ready { id, keep } = self.req else {
             return;
         };

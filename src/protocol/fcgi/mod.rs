@@ -27,7 +27,4 @@ mod record;
 
 pub use conn::{Connection, Event, Feed, ProtocolError};
 pub use params::{Pairs, ParamsError};
-pub use record::{
-    push_end_request, push_name_value, push_record, push_stdout, Header, ProtocolStatus, RecordType, Role,
-    FLAG_KEEP_CONN, HEADER_LEN, MAX_CONTENT_LEN, VERSION_1,
-};
+pub use record::{push_name_value, Role, HEADER_LEN, MAX_CONTENT_LEN};

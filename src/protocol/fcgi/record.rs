@@ -1,18 +1,18 @@
 //! Record framing (FastCGI 1.0 §3.3, §8) and the encoders for what a responder sends.
 
 /// The only protocol version (FastCGI 1.0 §8: `FCGI_VERSION_1`).
-pub const VERSION_1: u8 = 1;
+pub(crate) const VERSION_1: u8 = 1;
 /// Length of a record header.
 pub const HEADER_LEN: usize = 8;
 /// Largest content length a record can declare.
 pub const MAX_CONTENT_LEN: usize = 65535;
 /// `FCGI_KEEP_CONN` in the BEGIN_REQUEST flags (§5.1).
-pub const FLAG_KEEP_CONN: u8 = 1;
+pub(crate) const FLAG_KEEP_CONN: u8 = 1;
 
 /// Record types (§8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-pub enum RecordType {
+pub(crate) enum RecordType {
     /// `FCGI_BEGIN_REQUEST`
     BeginRequest = 1,
     /// `FCGI_ABORT_REQUEST`
@@ -25,8 +25,6 @@ pub enum RecordType {
     Stdin = 5,
     /// `FCGI_STDOUT`
     Stdout = 6,
-    /// `FCGI_STDERR`
-    Stderr = 7,
     /// `FCGI_DATA`
     Data = 8,
     /// `FCGI_GET_VALUES`
@@ -52,7 +50,7 @@ pub enum Role {
 
 impl Role {
     /// Maps the wire value.
-    pub fn from_u16(v: u16) -> Role {
+    pub(crate) fn from_u16(v: u16) -> Role {
         match v {
             1 => Role::Responder,
             2 => Role::Authorizer,
@@ -65,35 +63,33 @@ impl Role {
 /// `protocolStatus` of END_REQUEST (§5.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-pub enum ProtocolStatus {
+pub(crate) enum ProtocolStatus {
     /// `FCGI_REQUEST_COMPLETE`
     RequestComplete = 0,
     /// `FCGI_CANT_MPX_CONN`
     CantMpxConn = 1,
-    /// `FCGI_OVERLOADED`
-    Overloaded = 2,
     /// `FCGI_UNKNOWN_ROLE`
     UnknownRole = 3,
 }
 
 /// A decoded record header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Header {
+pub(crate) struct Header {
     /// Protocol version; must be [`VERSION_1`].
-    pub version: u8,
+    pub(crate) version: u8,
     /// Record type (raw, since unknown types must be answered, not rejected).
-    pub kind: u8,
+    pub(crate) kind: u8,
     /// Request id; 0 for management records.
-    pub request_id: u16,
+    pub(crate) request_id: u16,
     /// Bytes of content that follow the header.
-    pub content_length: u16,
+    pub(crate) content_length: u16,
     /// Bytes of padding after the content.
-    pub padding_length: u8,
+    pub(crate) padding_length: u8,
 }
 
 impl Header {
     /// Decodes the 8 header bytes.
-    pub fn parse(b: &[u8; HEADER_LEN]) -> Header {
+    pub(crate) fn parse(b: &[u8; HEADER_LEN]) -> Header {
         Header {
             version: b[0],
             kind: b[1],
@@ -104,7 +100,7 @@ impl Header {
     }
 
     /// Encodes the header (the reserved byte is zero).
-    pub fn encode(&self) -> [u8; HEADER_LEN] {
+    pub(crate) fn encode(&self) -> [u8; HEADER_LEN] {
         let id = self.request_id.to_be_bytes();
         let len = self.content_length.to_be_bytes();
         [self.version, self.kind, id[0], id[1], len[0], len[1], self.padding_length, 0]
@@ -113,7 +109,7 @@ impl Header {
 
 /// Appends one record with `content` (at most [`MAX_CONTENT_LEN`] bytes; longer content is cut,
 /// so callers split streams with [`push_stdout`]). No padding is added: it is optional (§3.3).
-pub fn push_record(out: &mut Vec<u8>, kind: RecordType, request_id: u16, content: &[u8]) {
+pub(crate) fn push_record(out: &mut Vec<u8>, kind: RecordType, request_id: u16, content: &[u8]) {
     let content = &content[..content.len().min(MAX_CONTENT_LEN)];
     let header = Header {
         version: VERSION_1,
@@ -126,17 +122,8 @@ pub fn push_record(out: &mut Vec<u8>, kind: RecordType, request_id: u16, content
     out.extend_from_slice(content);
 }
 
-/// Appends `data` as STDOUT records of at most [`MAX_CONTENT_LEN`] bytes, followed by the empty
-/// STDOUT record that closes the stream (§3.3 "stream records").
-pub fn push_stdout(out: &mut Vec<u8>, request_id: u16, data: &[u8]) {
-    for chunk in data.chunks(MAX_CONTENT_LEN) {
-        push_record(out, RecordType::Stdout, request_id, chunk);
-    }
-    push_record(out, RecordType::Stdout, request_id, &[]);
-}
-
 /// Appends an END_REQUEST record (§5.5).
-pub fn push_end_request(out: &mut Vec<u8>, request_id: u16, app_status: u32, status: ProtocolStatus) {
+pub(crate) fn push_end_request(out: &mut Vec<u8>, request_id: u16, app_status: u32, status: ProtocolStatus) {
     let a = app_status.to_be_bytes();
     push_record(out, RecordType::EndRequest, request_id, &[a[0], a[1], a[2], a[3], status as u8, 0, 0, 0]);
 }
