@@ -13,16 +13,31 @@
 
 /// Decodes every `%XX` in `raw` once; `None` on a truncated or non-hex escape.
 pub(crate) fn decode_once(raw: &[u8]) -> Option<Vec<u8>> {
-    decode(raw, false)
+    decode(raw, false, true).ok()
+}
+
+/// Why [`decode_path`] refused a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PathEscape {
+    /// A `%` not followed by two hex digits.
+    Malformed,
+    /// `%2F`: a slash that would not separate segments where the server saw it.
+    EncodedSlash,
+}
+
+/// Decodes a raw request path once like [`decode_once`], refusing `%2F`; the first problem from
+/// the left is the one reported.
+pub(crate) fn decode_path(raw: &[u8]) -> Result<Vec<u8>, PathEscape> {
+    decode(raw, false, false)
 }
 
 /// Decodes a form-encoded value once: `+` is a space and every `%XX` its byte; `None` on a
 /// truncated or non-hex escape (the `+` of `%+f` is part of a malformed escape, not a space).
 pub(crate) fn decode_form(raw: &[u8]) -> Option<Vec<u8>> {
-    decode(raw, true)
+    decode(raw, true, true).ok()
 }
 
-fn decode(raw: &[u8], plus_is_space: bool) -> Option<Vec<u8>> {
+fn decode(raw: &[u8], plus_is_space: bool, slash_ok: bool) -> Result<Vec<u8>, PathEscape> {
     fn hex(b: u8) -> Option<u8> {
         match b {
             b'0'..=b'9' => Some(b - b'0'),
@@ -35,16 +50,19 @@ fn decode(raw: &[u8], plus_is_space: bool) -> Option<Vec<u8>> {
     let mut i = 0;
     while let Some(&b) = raw.get(i) {
         if b == b'%' {
-            let hi = hex(*raw.get(i + 1)?)?;
-            let lo = hex(*raw.get(i + 2)?)?;
-            out.push(hi << 4 | lo);
+            let digit = |at: usize| raw.get(at).copied().and_then(hex).ok_or(PathEscape::Malformed);
+            let v = digit(i + 1)? << 4 | digit(i + 2)?;
+            if v == b'/' && !slash_ok {
+                return Err(PathEscape::EncodedSlash);
+            }
+            out.push(v);
             i += 3;
         } else {
             out.push(if plus_is_space && b == b'+' { b' ' } else { b });
             i += 1;
         }
     }
-    Some(out)
+    Ok(out)
 }
 
 /// A malformed value in a query: a bad `%` escape.
@@ -55,15 +73,63 @@ pub(crate) struct Malformed;
 /// [`decode_form`]: `Ok(None)` when the key is absent, `Err` when its value is malformed. Keys are
 /// compared as written (xsendfiled's own keys are plain ASCII names).
 pub(crate) fn query_value(query: &[u8], key: &[u8]) -> Result<Option<Vec<u8>>, Malformed> {
-    match query.split(|&b| b == b'&').find_map(|p| p.strip_prefix(key)?.strip_prefix(b"=")) {
+    match query_raw(query, key) {
         Some(v) => decode_form(v).map(Some).ok_or(Malformed),
         None => Ok(None),
     }
 }
 
+/// The parameters of a raw `query` in order, as written (not decoded): `&` separates them, the
+/// first `=` splits name from value, and a parameter without `=` has no value.
+pub(crate) fn pairs(query: &[u8]) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
+    query.split(|&b| b == b'&').map(|p| match p.iter().position(|&b| b == b'=') {
+        Some(e) => (&p[..e], Some(&p[e + 1..])),
+        None => (p, None),
+    })
+}
+
+/// The first value of `key` in a raw `query`, not decoded (legacy link schemes hash it as sent).
+pub(crate) fn query_raw<'q>(query: &'q [u8], key: &[u8]) -> Option<&'q [u8]> {
+    pairs(query).find_map(|(name, value)| if name == key { value } else { None })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{decode_form, decode_once, query_value, Malformed};
+    use super::{decode_form, decode_once, decode_path, pairs, query_raw, query_value, Malformed, PathEscape};
+
+    /// Every reader of an encoded string in one table: path (`+` kept), form value (`+` a space),
+    /// request path (no `%2F`), and a trusted query value looked up by key.
+    #[test]
+    fn every_reader_agrees_on_the_escapes() {
+        type Row = (&'static [u8], Option<&'static [u8]>, Option<&'static [u8]>);
+        let table: [Row; 7] = [
+            (b"%+f", None, None),
+            (b"%2", None, None),
+            (b"%zz", None, None),
+            (b"%00", Some(b"\0"), Some(b"\0")),
+            (b"+", Some(b"+"), Some(b" ")),
+            (b"a%2Fb", Some(b"a/b"), Some(b"a/b")),
+            (b"%41+%42", Some(b"A+B"), Some(b"A B")),
+        ];
+        for (raw, path, form) in table {
+            let name = String::from_utf8_lossy(raw);
+            assert_eq!(decode_once(raw).as_deref(), path, "{name}");
+            assert_eq!(decode_form(raw).as_deref(), form, "{name}");
+            let query = [&b"k="[..], raw].concat();
+            assert_eq!(query_value(&query, b"k"), form.map(|v| Some(v.to_vec())).ok_or(Malformed), "{name}");
+            assert_eq!(query_raw(&query, b"k"), Some(raw), "{name}");
+            let want_path = match path {
+                Some(_) if raw.eq_ignore_ascii_case(b"a%2Fb") => Err(PathEscape::EncodedSlash),
+                Some(v) => Ok(v.to_vec()),
+                None => Err(PathEscape::Malformed),
+            };
+            assert_eq!(decode_path(raw), want_path, "{name}");
+        }
+        assert_eq!(decode_path(b"%2F%zz"), Err(PathEscape::EncodedSlash), "the first problem wins");
+        assert_eq!(decode_path(b"%zz%2F"), Err(PathEscape::Malformed), "the first problem wins");
+        let all: Vec<_> = pairs(b"sig&exp=1&a=b=c").collect();
+        assert_eq!(all, [(&b"sig"[..], None), (&b"exp"[..], Some(&b"1"[..])), (&b"a"[..], Some(&b"b=c"[..]))]);
+    }
 
     #[test]
     fn decodes_each_escape_once() {

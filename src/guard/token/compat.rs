@@ -253,7 +253,7 @@ fn eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn query_arg<'a>(query: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
-    query.split(|&b| b == b'&').find_map(|p| p.strip_prefix(name)?.strip_prefix(b"="))
+    crate::guard::percent::query_raw(query, name)
 }
 
 impl Legacy {

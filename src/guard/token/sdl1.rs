@@ -97,26 +97,11 @@ pub struct Input<'a> {
 /// valid `%XX` escapes only, no `%2F`, no control characters or backslash, valid UTF-8, starting
 /// with `/`, and no empty, `.` or `..` segment (a trailing `/` is allowed, for prefixes).
 pub(crate) fn canonical_path(raw: &[u8]) -> Result<Vec<u8>, Failure> {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        if raw[i] == b'%' {
-            let hex = raw.get(i + 1..i + 3).ok_or(Failure::Path("bad escape"))?;
-            let v = std::str::from_utf8(hex)
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .filter(|_| hex.iter().all(u8::is_ascii_hexdigit))
-                .ok_or(Failure::Path("bad escape"))?;
-            if v == b'/' {
-                return Err(Failure::Path("encoded slash"));
-            }
-            out.push(v);
-            i += 3;
-        } else {
-            out.push(raw[i]);
-            i += 1;
-        }
-    }
+    use crate::guard::percent::{decode_path, PathEscape};
+    let out = decode_path(raw).map_err(|e| match e {
+        PathEscape::Malformed => Failure::Path("bad escape"),
+        PathEscape::EncodedSlash => Failure::Path("encoded slash"),
+    })?;
     check_canonical(&out)?;
     Ok(out)
 }
@@ -253,7 +238,7 @@ fn sig_strict(v: &[u8]) -> Option<[u8; 32]> {
 pub(crate) fn has_signature(request_uri: Option<&[u8]>) -> bool {
     let Some(uri) = request_uri else { return false };
     let Some(q) = uri.iter().position(|&b| b == b'?') else { return false };
-    uri[q + 1..].split(|&b| b == b'&').any(|p| p == b"sig" || p.starts_with(b"sig="))
+    crate::guard::percent::pairs(&uri[q + 1..]).any(|(name, _)| name == b"sig")
 }
 
 /// Verifies an SDL1 link.
@@ -269,11 +254,8 @@ pub fn verify(keys: &KeyRing, input: &Input<'_>) -> Result<Verified, Failure> {
     let path = canonical_path(raw_path)?;
     let mut p: [Option<&[u8]>; 8] = [None; 8];
     const NAMES: [&[u8]; 8] = [b"exp", b"kid", b"nbf", b"pfx", b"ipm", b"fn", b"disp", b"sig"];
-    for part in query.split(|&b| b == b'&') {
-        let (name, value) = match part.iter().position(|&b| b == b'=') {
-            Some(e) => (&part[..e], &part[e + 1..]),
-            None => (part, &b""[..]),
-        };
+    for (name, value) in crate::guard::percent::pairs(query) {
+        let value = value.unwrap_or_default();
         if let Some(i) = NAMES.iter().position(|n| *n == name) {
             if p[i].replace(value).is_some() {
                 return Err(Failure::Param("duplicate parameter"));
