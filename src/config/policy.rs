@@ -166,16 +166,12 @@ pub(super) fn normalize_prefix(option: &'static str, value: &str) -> Result<Stri
         }
         return Ok(value.to_owned());
     }
-    if !value.starts_with('/') {
-        return Err(bad("must start with /"));
-    }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~/!$&'()*+,;=:@".contains(c);
-    if !value.chars().all(allowed) {
-        return Err(bad("may contain only letters, digits, / and -._~!$&'()*+,;=:@ (no %, ?, #, spaces)"));
-    }
-    let trimmed = value.trim_end_matches('/');
-    if trimmed.split('/').skip(1).any(|s| s.is_empty() || s == "." || s == "..") {
-        return Err(bad("must not contain empty, . or .. segments"));
-    }
-    Ok(trimmed.to_owned())
+    use crate::guard::map::{uri_prefix, BadUriPrefix};
+    uri_prefix(value).map_err(|e| {
+        bad(match e {
+            BadUriPrefix::NotAbsolute => "must start with /",
+            BadUriPrefix::Character => "may contain only letters, digits, / and -._~!$&'()*+,;=:@ (no %, ?, #, spaces)",
+            BadUriPrefix::Segment => "must not contain empty, . or .. segments",
+        })
+    })
 }

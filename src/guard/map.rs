@@ -23,16 +23,37 @@ pub struct MapEntry {
     pub(crate) uri: String,
 }
 
-fn clean_uri(u: &str) -> Option<String> {
+/// Why a URI prefix was refused by [`uri_prefix`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BadUriPrefix {
+    /// It does not start with `/`.
+    NotAbsolute,
+    /// A character outside the letters, digits, `/` and `-._~!$&'()*+,;=:@`.
+    Character,
+    /// An empty, `.` or `..` segment.
+    Segment,
+}
+
+/// The one rule for an internal URI prefix (`--internal-prefix`, `--strip-prefix`, a map's URI
+/// side): absolute, only characters a server never decodes or splits on, no empty, `.` or `..`
+/// segment. Trailing slashes are removed, so `/dl/` and `/dl` mean the same.
+pub(crate) fn uri_prefix(u: &str) -> Result<String, BadUriPrefix> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~/!$&'()*+,;=:@".contains(c);
-    if !u.starts_with('/') || !u.chars().all(allowed) {
-        return None;
+    if !u.starts_with('/') {
+        return Err(BadUriPrefix::NotAbsolute);
+    }
+    if !u.chars().all(allowed) {
+        return Err(BadUriPrefix::Character);
     }
     let t = u.trim_end_matches('/');
     if t.split('/').skip(1).any(|s| s.is_empty() || s == "." || s == "..") {
-        return None;
+        return Err(BadUriPrefix::Segment);
     }
-    Some(t.to_owned())
+    Ok(t.to_owned())
+}
+
+fn clean_uri(u: &str) -> Option<String> {
+    uri_prefix(u).ok()
 }
 
 /// A parsed redirect map, indexed by file-system prefix.
