@@ -1,5 +1,9 @@
 //! xsendfiled: a FastCGI responder and CGI program that guards file downloads and lets the web
 //! server send the bytes.
+//!
+//! The modules follow a request down its path: [`protocol`] (bytes → request), [`guard`] (the
+//! decision), [`reply`] (the header block), [`handler`] (decide → reply → access log), then the
+//! shells and [`config`] / [`cmd`]. ARCHITECTURE.md in the repository walks the tree.
 pub(crate) mod access_log;
 pub mod cmd;
 pub mod config;

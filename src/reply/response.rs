@@ -12,7 +12,7 @@
 //! | `apache` | `Status: 200` (without it Apache's early 304 leaks the header), `X-Sendfile: <absolute path, raw bytes>` (mod_xsendfile 0.12 decodes nothing), `Content-Type` (Apache infers none), our strong `ETag` and `Last-Modified` (mod_xsendfile's are wrong) |
 //! | `lighttpd` | `X-Sendfile: <absolute path, encoded>` (lighttpd decodes once), `Content-Type`; no `Status` (lighttpd applies any status to the file) |
 //! | `local-redirect` | `Location: <prefix>/<rel, encoded>` and nothing else (RFC 3875 §6.2.2; lighttpd's mod_cgi accepts no other header) |
-//! | `caddy` | `X-Accel-Redirect: /<rel, raw>`, `Content-Type` — Caddy 2.6 decodes nothing, ≥ 2.7 decodes once; names where the two differ are refused by [`expressible`] |
+//! | `caddy` | `X-Accel-Redirect: /<rel, raw>`, `Content-Type` — Caddy 2.6 decodes nothing, ≥ 2.7 decodes once; names where the two differ are refused by [`crate::guard::target::expressible`] |
 //!
 //! Never a `Content-Encoding`.
 //!

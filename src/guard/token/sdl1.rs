@@ -17,8 +17,8 @@
 //! The claim lines are this project's extension of the proposal: absent claims leave the canonical
 //! string exactly as in the published vectors. Verification order (status in brackets): the path
 //! from the raw `REQUEST_URI` must be canonical, every parameter well formed and given once, the key
-//! known, the prefix a segment-boundary prefix of the path [403]; the MAC, compared in constant time
-//! [403]; expiry [410]; not-before (30 s skew) and the lifetime cap [403]. The MAC is checked before
+//! known, the prefix a segment-boundary prefix of the path (403); the MAC, compared in constant time
+//! (403); expiry (410); not-before (30 s skew) and the lifetime cap (403). The MAC is checked before
 //! the times, so an unauthenticated client learns nothing from the status.
 
 use super::keys::{valid_kid, KeyRing};
