@@ -10,9 +10,9 @@
 use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use xsendfiled::config::{Backend, Policy};
-use xsendfiled::request::Request;
-use xsendfiled::token::{compat::Legacy, keys::KeyRing, sdl1, Claims, Scheme, Signing};
+use xsendfiled::guard::token::{compat::Legacy, keys::KeyRing, sdl1, Claims, Scheme, Signing};
+use xsendfiled::guard::{Backend, Policy};
+use xsendfiled::protocol::request::Request;
 
 #[path = "../tests/common/counting_alloc.rs"]
 mod counting_alloc;
@@ -32,7 +32,7 @@ fn allocations(mut f: impl FnMut()) -> usize {
 fn run(policy: &Policy, pairs: &[(&[u8], &[u8])], out: &mut Vec<u8>) -> u16 {
     out.clear();
     let req = Request::from_pairs(pairs.iter().copied());
-    xsendfiled::service::handle(black_box(&req), policy, out).0
+    xsendfiled::handler::handle(black_box(&req), policy, out).0
 }
 
 fn bench(c: &mut Criterion) {
@@ -59,14 +59,14 @@ fn bench(c: &mut Criterion) {
         let n = allocations(|| {
             out.clear();
             let req = Request::from_pairs(pairs.iter().copied());
-            black_box(xsendfiled::service::handle(&req, &policy, &mut out));
+            black_box(xsendfiled::handler::handle(&req, &policy, &mut out));
         });
         println!("decide+render/{name}: {n} heap allocations per request");
         group.bench_function(name, |b| {
             b.iter(|| {
                 out.clear();
                 let req = Request::from_pairs(pairs.iter().copied());
-                black_box(xsendfiled::service::handle(black_box(&req), &policy, &mut out));
+                black_box(xsendfiled::handler::handle(black_box(&req), &policy, &mut out));
             })
         });
     }
@@ -77,7 +77,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             out.clear();
             let req = Request::from_pairs(pairs.iter().copied());
-            black_box(xsendfiled::service::handle(black_box(&req), &policy, &mut out));
+            black_box(xsendfiled::handler::handle(black_box(&req), &policy, &mut out));
         })
     });
     group.finish();
@@ -97,7 +97,7 @@ fn growth(c: &mut Criterion) {
         let mut policy = Policy::build(&root, Backend::Nginx, Some("/_p"), None, false).expect("policy");
         let mut text: Vec<String> = (1..n).map(|i| format!("{}/d{i}=/_d{i}", root.display())).collect();
         text.push(format!("{}/m=/_m", root.display()));
-        policy.map = xsendfiled::map::parse(&text.join(","), false).expect("map");
+        policy.map = xsendfiled::guard::map::parse(&text.join(","), false).expect("map");
         let pairs: [(&[u8], &[u8]); 2] = [(b"REQUEST_METHOD", b"GET"), (b"DOCUMENT_URI", b"/m/f.txt")];
         assert_eq!(run(&policy, &pairs, &mut out), 200);
         assert!(out.windows(11).any(|w| w == b"/_m/f.txt\r\n"), "named through the last entry");
@@ -131,7 +131,7 @@ fn growth(c: &mut Criterion) {
             claims: Claims::default(),
         };
         let link = sdl1::sign(&spec).expect("sign");
-        let mut signing = Signing::new(ring, None, false, true, 10 * 365 * 86_400);
+        let mut signing = Signing::new(ring, true, 10 * 365 * 86_400);
         signing.max_ttl = u64::MAX / 2;
         policy.signing = Some(signing);
         let (path, query) = link.split_once('?').expect("query");
@@ -172,7 +172,7 @@ fn growth(c: &mut Criterion) {
         let ring = KeyRing::parse(&text, "bench").expect("ring");
         let hash: String =
             md5::Md5::digest(format!("s.txtsecret{}", n - 1)).iter().map(|b| format!("{b:02x}")).collect();
-        let mut signing = Signing::new(ring, None, false, true, 3600);
+        let mut signing = Signing::new(ring, true, 3600);
         signing.scheme = Scheme::Legacy(Legacy::SecureLinkSecret);
         policy.signing = Some(signing);
         let uri = format!("/{hash}/s.txt");

@@ -32,39 +32,38 @@ enum Target {
 
 /// An open access log.
 #[derive(Debug)]
-pub struct AccessLog {
-    path: Option<PathBuf>,
+pub(crate) struct AccessLog {
     target: Mutex<Target>,
     failures: AtomicU64,
 }
 
 /// One decision.
 #[derive(Debug, Clone, Default)]
-pub struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     /// `REMOTE_ADDR`.
-    pub remote: Option<&'a [u8]>,
+    pub(crate) remote: Option<&'a [u8]>,
     /// `REMOTE_USER`.
-    pub user: Option<&'a [u8]>,
+    pub(crate) user: Option<&'a [u8]>,
     /// `REQUEST_METHOD`.
-    pub method: Option<&'a [u8]>,
+    pub(crate) method: Option<&'a [u8]>,
     /// The request URI, already redacted.
-    pub uri: Option<&'a [u8]>,
+    pub(crate) uri: Option<&'a [u8]>,
     /// `send`, `refuse` or `fault`.
-    pub decision: &'static str,
+    pub(crate) decision: &'static str,
     /// Why (for refusals and faults).
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
     /// HTTP status answered.
-    pub status: u16,
+    pub(crate) status: u16,
     /// File sent, relative to the root.
-    pub file: Option<&'a [u8]>,
+    pub(crate) file: Option<&'a [u8]>,
     /// Its size (of the file, not of what is sent).
-    pub size: Option<u64>,
+    pub(crate) size: Option<u64>,
     /// The client's `Range` header, raw.
-    pub range: Option<&'a [u8]>,
+    pub(crate) range: Option<&'a [u8]>,
     /// Key id of the signed link.
-    pub kid: Option<&'a str>,
+    pub(crate) kid: Option<&'a str>,
     /// Microseconds spent.
-    pub micros: u64,
+    pub(crate) micros: u64,
 }
 
 /// Opens the log for appending, created `0640`. Whoever can write the log's directory could plant
@@ -108,38 +107,13 @@ impl AccessLog {
     ///
     /// # Errors
     /// When the file cannot be opened.
-    pub fn open(spec: &str) -> io::Result<AccessLog> {
-        let (path, target) = if spec == "-" {
-            (None, Target::Stderr)
-        } else {
-            let path = PathBuf::from(spec);
-            let f = open_file(&path)?;
-            (Some(path), Target::File(f))
-        };
-        Ok(AccessLog { path, target: Mutex::new(target), failures: AtomicU64::new(0) })
-    }
-
-    /// Reopens the file (after logrotate moved it). A failure keeps the old handle.
-    ///
-    /// # Errors
-    /// When the file cannot be opened.
-    pub fn reopen(&self) -> io::Result<()> {
-        let Some(path) = &self.path else { return Ok(()) };
-        let f = open_file(path)?;
-        match self.target.lock() {
-            Ok(mut t) => *t = Target::File(f),
-            Err(poisoned) => *poisoned.into_inner() = Target::File(f),
-        }
-        Ok(())
-    }
-
-    /// Lines that could not be written so far.
-    pub fn failures(&self) -> u64 {
-        self.failures.load(Ordering::Relaxed)
+    pub(crate) fn open(spec: &str) -> io::Result<AccessLog> {
+        let target = if spec == "-" { Target::Stderr } else { Target::File(open_file(&PathBuf::from(spec))?) };
+        Ok(AccessLog { target: Mutex::new(target), failures: AtomicU64::new(0) })
     }
 
     /// Writes one line; never fails the caller.
-    pub fn record(&self, e: &Entry<'_>) {
+    pub(crate) fn record(&self, e: &Entry<'_>) {
         let line = format_line(e, SystemTime::now());
         let result = match self.target.lock() {
             Ok(mut t) => write_line(&mut t, &line),
@@ -186,7 +160,7 @@ fn rfc3339(t: SystemTime) -> String {
 }
 
 /// Appends `v` as a JSON string.
-pub fn push_json_str(out: &mut String, v: &[u8]) {
+pub(crate) fn push_json_str(out: &mut String, v: &[u8]) {
     out.push('"');
     for c in String::from_utf8_lossy(v).chars() {
         match c {

@@ -4,8 +4,8 @@
 //! functions under proptest and replays the committed corpus (`tests/fuzz_properties.rs`), so the
 //! invariants are checked on every CI run. A violated invariant panics — that is the finding.
 
-use crate::fcgi::{push_name_value, Connection, Event, Pairs, HEADER_LEN, MAX_CONTENT_LEN};
 use crate::limits::Limits;
+use crate::protocol::fcgi::{push_name_value, Connection, Event, Pairs, HEADER_LEN, MAX_CONTENT_LEN};
 
 /// FastCGI: arbitrary bytes, fed in arbitrary chunks, never panic; every reply is a well-formed
 /// sequence of records; each request gets exactly one END_REQUEST; PARAMS never exceed the cap.
@@ -84,7 +84,7 @@ pub fn check_params(data: &[u8]) {
 pub fn check_request_path(data: &[u8]) {
     let strip = data.first().is_some_and(|b| b % 2 == 0).then_some(&b"/dl"[..]);
     let hidden = data.first().is_some_and(|b| b % 3 == 0);
-    if let Ok(rel) = crate::path::validate(data, strip, hidden) {
+    if let Ok(rel) = crate::guard::path::validate(data, strip, hidden) {
         let s = rel.as_str();
         assert!(!s.is_empty() && !s.starts_with('/'));
         assert!(!s.chars().any(|c| c.is_control() || c == '\\' || c == '\0'));
@@ -98,9 +98,12 @@ pub fn check_request_path(data: &[u8]) {
 
 /// Resolution: whatever path arrives, a file that is sent is a regular file inside the root.
 /// `root` is a directory prepared by the caller (with symlinks pointing in and out).
-pub fn check_resolution(root: &std::path::Path, policy: &crate::config::Policy, data: &[u8]) {
-    let req = crate::request::Request::from_pairs([(&b"REQUEST_METHOD"[..], &b"GET"[..]), (b"DOCUMENT_URI", data)]);
-    let Ok(crate::decide::Decision::Send(send)) = crate::decide::decide_at(&req, policy, 0) else { return };
+pub fn check_resolution(root: &std::path::Path, policy: &crate::guard::Policy, data: &[u8]) {
+    let req =
+        crate::protocol::request::Request::from_pairs([(&b"REQUEST_METHOD"[..], &b"GET"[..]), (b"DOCUMENT_URI", data)]);
+    let Ok(crate::guard::decide::Decision::Send(send)) = crate::guard::decide::decide_at(&req, policy, 0) else {
+        return;
+    };
     let canonical_root = root.canonicalize().expect("root");
     let path = canonical_root.join(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&send.file.rel));
     let real = path.canonicalize().expect("a sent file exists");
@@ -115,7 +118,7 @@ pub fn check_resolution(root: &std::path::Path, policy: &crate::config::Policy, 
 pub fn check_redirect_map(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let (map_text, probe) = text.split_once('\n').unwrap_or((text, "/srv/files/a"));
-    let Ok(map) = crate::map::parse(map_text, false) else { return };
+    let Ok(map) = crate::guard::map::parse(map_text, false) else { return };
     for e in map.entries() {
         assert!(e.fs.first() == Some(&b'/') || e.fs.is_empty());
         assert!(e.uri.starts_with('/') || e.uri.is_empty());
@@ -130,9 +133,9 @@ pub fn check_redirect_map(data: &[u8]) {
 /// The key ring: never panics; accepted key ids are valid, secrets non-empty.
 pub fn check_key_ring(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    if let Ok(ring) = crate::token::keys::KeyRing::parse(text, "fuzz") {
+    if let Ok(ring) = crate::guard::token::keys::KeyRing::parse(text, "fuzz") {
         for kid in ring.kids() {
-            assert!(crate::token::keys::valid_kid(kid));
+            assert!(crate::guard::token::keys::valid_kid(kid));
             assert!(ring.get(kid).is_some_and(|k| !k.is_empty()));
         }
     }
@@ -141,7 +144,7 @@ pub fn check_key_ring(data: &[u8]) {
 /// Signed links: arbitrary request URIs and client addresses never panic any verifier, and a link
 /// signed for one path is never accepted for another.
 pub fn check_tokens(data: &[u8]) {
-    use crate::token::{compat, keys::KeyRing, sdl1};
+    use crate::guard::token::{compat, keys::KeyRing, sdl1};
     let ring =
         KeyRing::parse("k hex:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\nt text:secret\n", "f")
             .expect("ring");
@@ -194,7 +197,7 @@ pub fn check_tokens(data: &[u8]) {
         nbf: None,
         prefix: None,
         network: None,
-        claims: crate::token::Claims::default(),
+        claims: crate::guard::token::Claims::default(),
     };
     let Ok(link) = sdl1::sign(&spec) else { return };
     let ok = sdl1::verify(&ring, &sdl1::Input { request_uri: Some(link.as_bytes()), ..input });
@@ -211,10 +214,10 @@ pub fn check_tokens(data: &[u8]) {
 /// `filename*` (or the plain name) decodes back to exactly the name.
 pub fn check_disposition(data: &[u8]) {
     let Ok(name) = std::str::from_utf8(data) else { return };
-    if !crate::token::valid_filename(name) {
+    if !crate::guard::token::valid_filename(name) {
         return;
     }
-    let v = crate::disposition::header_value(crate::disposition::Disposition::Attachment, name);
+    let v = crate::reply::disposition::header_value(crate::guard::token::Disposition::Attachment, name);
     assert!(!v.chars().any(|c| c.is_control()), "{v:?}");
     assert!(v.is_ascii(), "header values stay ASCII: {v:?}");
     match v.split_once("; filename*=UTF-8''") {
@@ -249,9 +252,9 @@ pub fn check_range(data: &[u8]) {
     let range = parts.next();
     let if_range = parts.next();
     let if_none_match = parts.next();
-    let meta = crate::resolve::FileMeta { len, mtime: 784_111_777, mtime_nsec: 0, ino: 1 };
-    let c = crate::serve::Conditions { range, if_range, if_none_match, ..Default::default() };
-    if let crate::serve::Plan::Partial { start, end } = crate::serve::plan(&c, &meta, "\"1-a-0\"") {
+    let meta = crate::guard::resolve::FileMeta { len, mtime: 784_111_777, mtime_nsec: 0, ino: 1 };
+    let c = crate::protocol::request::Conditions { range, if_range, if_none_match, ..Default::default() };
+    if let crate::reply::serve::Plan::Partial { start, end } = crate::reply::serve::plan(&c, &meta, "\"1-a-0\"") {
         assert!(start <= end && end < len, "{start}-{end} of {len}");
     }
 }

@@ -7,31 +7,31 @@
 use std::time::Duration;
 
 /// Default cap on the bytes of one request's FCGI_PARAMS stream (name-value pairs, FastCGI 1.0 §3.4).
-pub const DEFAULT_MAX_PARAMS_BYTES: usize = 128 * 1024;
+pub(crate) const DEFAULT_MAX_PARAMS_BYTES: usize = 128 * 1024;
 /// Default cap on the number of name-value pairs in one request.
-pub const DEFAULT_MAX_PARAMS_COUNT: usize = 1000;
+pub(crate) const DEFAULT_MAX_PARAMS_COUNT: usize = 1000;
 /// Default cap on request-body (FCGI_STDIN) bytes read and discarded before the reply is sent.
-pub const DEFAULT_MAX_STDIN_BYTES: u64 = 1024 * 1024;
+pub(crate) const DEFAULT_MAX_STDIN_BYTES: u64 = 1024 * 1024;
 /// Default cap on simultaneously open FastCGI connections (also our `FCGI_MAX_CONNS` answer).
-pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// Default time a connection may sit between requests with nothing received.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default time from the first byte of a request to its last (slow-client cut-off).
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest content of a management record (FCGI_GET_VALUES) we buffer.
-pub const MAX_MANAGEMENT_RECORD_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_MANAGEMENT_RECORD_BYTES: usize = 8 * 1024;
 /// Longest request path accepted, in bytes (Linux `PATH_MAX`).
-pub const MAX_PATH_BYTES: usize = 4096;
+pub(crate) const MAX_PATH_BYTES: usize = 4096;
 /// Longest path segment accepted, in bytes (Linux `NAME_MAX`).
-pub const MAX_SEGMENT_BYTES: usize = 255;
+pub(crate) const MAX_SEGMENT_BYTES: usize = 255;
 /// Deepest path accepted, in segments.
-pub const MAX_PATH_DEPTH: usize = 64;
+pub(crate) const MAX_PATH_DEPTH: usize = 64;
 
 /// Longest duration any option or trusted parameter accepts (`--expires`, a trusted `expires=`,
 /// timeouts, link lifetimes): 3650 days. Every point in time computed from one (`now` plus it)
 /// stays a valid date with a four-digit year and a valid `Instant`, so no date arithmetic or
 /// formatting on the request path can overflow or panic.
-pub const MAX_DURATION: Duration = Duration::from_secs(3650 * 86_400);
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(3650 * 86_400);
 
 /// Limits applied to each FastCGI connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

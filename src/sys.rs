@@ -15,9 +15,6 @@
 //!    never exists with wider permissions than configured.
 //! 6. [`accept_nonblocking`]: `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)`, a non-blocking connection in
 //!    one call (the standard library's `accept` needs a second call to clear blocking mode).
-//! 7. [`register_owned`]: registering a listening socket with tokio's reactor for readiness only
-//!    (`AsyncFd::register` is `unsafe`: the descriptor must stay open and the same while
-//!    registered, which an `OwnedFd` guarantees).
 //!
 //! Invariants: every function checks the return value of its call and turns `-1` into
 //! `io::Error::last_os_error()`; no function keeps a raw pointer past the call it was made for;
@@ -31,7 +28,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// Address family of a socket, as far as xsendfiled cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SocketFamily {
+pub(crate) enum SocketFamily {
     /// `AF_INET` or `AF_INET6`.
     Inet,
     /// `AF_UNIX`.
@@ -42,19 +39,19 @@ pub enum SocketFamily {
 
 /// What an inherited file descriptor turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FdKind {
+pub(crate) enum FdKind {
     /// A socket on which `listen(2)` has been called.
-    ListeningSocket(SocketFamily),
+    Listening(SocketFamily),
     /// A socket that is not listening (a connected stream, for example).
-    OtherSocket,
+    Other,
     /// Not a socket at all (pipe, file, terminal), or not open.
-    NotSocket,
+    NotASocket,
 }
 
 /// Tells whether `fd` is a listening socket and of which family, without taking ownership.
 ///
-/// A closed descriptor is reported as [`FdKind::NotSocket`].
-pub fn inspect_socket(fd: RawFd) -> FdKind {
+/// A closed descriptor is reported as [`FdKind::NotASocket`].
+pub(crate) fn inspect_socket(fd: RawFd) -> FdKind {
     let mut accepting: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: `accepting` and `len` are valid for writes of the sizes passed; getsockopt does not
@@ -69,10 +66,10 @@ pub fn inspect_socket(fd: RawFd) -> FdKind {
         )
     };
     if rc != 0 {
-        return FdKind::NotSocket;
+        return FdKind::NotASocket;
     }
     if accepting == 0 {
-        return FdKind::OtherSocket;
+        return FdKind::Other;
     }
     // SAFETY: sockaddr_storage is plain old data; all-zero is a valid value.
     let mut addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
@@ -80,21 +77,21 @@ pub fn inspect_socket(fd: RawFd) -> FdKind {
     // SAFETY: `addr` is writable for `alen` bytes and outlives the call.
     let rc = unsafe { libc::getsockname(fd, (&mut addr as *mut libc::sockaddr_storage).cast(), &mut alen) };
     if rc != 0 {
-        return FdKind::OtherSocket;
+        return FdKind::Other;
     }
     let family = match libc::c_int::from(addr.ss_family) {
         libc::AF_INET | libc::AF_INET6 => SocketFamily::Inet,
         libc::AF_UNIX => SocketFamily::Unix,
         _ => SocketFamily::Other,
     };
-    FdKind::ListeningSocket(family)
+    FdKind::Listening(family)
 }
 
 /// Takes ownership of an inherited descriptor that [`inspect_socket`] identified.
 ///
 /// # Errors
 /// `EBADF` when `fd` is not open. Refuses fds 1 and 2, which belong to stdout/stderr.
-pub fn adopt_fd(fd: RawFd) -> io::Result<OwnedFd> {
+pub(crate) fn adopt_fd(fd: RawFd) -> io::Result<OwnedFd> {
     if fd < 0 || fd == 1 || fd == 2 {
         return Err(io::Error::from_raw_os_error(libc::EBADF));
     }
@@ -122,7 +119,7 @@ pub fn adopt_fd(fd: RawFd) -> io::Result<OwnedFd> {
 /// # Errors
 /// The raw OS error: `ENOENT`, `ENOTDIR`, `EACCES`, `ELOOP` (a symlink), `EXDEV` (escape), and
 /// `ENOSYS`/`EPERM`/`EINVAL` where the kernel or a seccomp filter lacks `openat2`.
-pub fn openat2_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> {
+pub(crate) fn openat2_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> {
     openat2_resolve_beneath(dir, path, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY)
 }
 
@@ -131,7 +128,7 @@ pub fn openat2_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> 
 ///
 /// # Errors
 /// As [`openat2_beneath`]; `ENOTDIR` when the last component is not a directory.
-pub fn openat2_dir_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> {
+pub(crate) fn openat2_dir_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> {
     openat2_resolve_beneath(dir, path, libc::O_PATH | libc::O_DIRECTORY)
 }
 
@@ -171,7 +168,7 @@ fn openat2_resolve_beneath(dir: BorrowedFd<'_>, path: &CStr, flags: libc::c_int)
 ///
 /// # Errors
 /// The raw OS error; `EINVAL` when `name` contains `/` or is empty, `.` or `..`.
-pub fn openat_nofollow(dir: BorrowedFd<'_>, name: &CStr, directory: bool) -> io::Result<OwnedFd> {
+pub(crate) fn openat_nofollow(dir: BorrowedFd<'_>, name: &CStr, directory: bool) -> io::Result<OwnedFd> {
     let bytes = name.to_bytes();
     if bytes.is_empty() || bytes == b"." || bytes == b".." || bytes.contains(&b'/') {
         return Err(io::Error::from_raw_os_error(libc::EINVAL));
@@ -198,7 +195,7 @@ pub fn openat_nofollow(dir: BorrowedFd<'_>, name: &CStr, directory: bool) -> io:
 ///
 /// # Errors
 /// `WouldBlock` when no connection is waiting, or the error of `accept4`.
-pub fn accept_nonblocking(listener: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+pub(crate) fn accept_nonblocking(listener: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     // SAFETY: accept4 on a descriptor we borrow, with null address pointers (allowed: the address
     // is then not stored). A non-negative result is a new descriptor nobody else owns.
     let fd = unsafe {
@@ -216,23 +213,12 @@ pub fn accept_nonblocking(listener: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// Registers `fd` with the current tokio reactor (readable and writable interest). Must be called
-/// inside a runtime.
-///
-/// # Errors
-/// When the reactor refuses the descriptor.
-pub fn register_owned(fd: OwnedFd) -> io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
-    // SAFETY: an OwnedFd is open until dropped, is dropped only with the AsyncFd that owns it, and
-    // its as_raw_fd never changes: exactly what `register` asks of the caller.
-    unsafe { tokio::io::unix::AsyncFd::register(fd) }.map_err(io::Error::from)
-}
-
 /// Sets the listen backlog of a listening socket (Linux updates it when `listen` is called again;
 /// the standard library binds with 128). The kernel caps it at `net.core.somaxconn`.
 ///
 /// # Errors
 /// When `listen` fails.
-pub fn set_backlog(fd: BorrowedFd<'_>, backlog: i32) -> io::Result<()> {
+pub(crate) fn set_backlog(fd: BorrowedFd<'_>, backlog: i32) -> io::Result<()> {
     // SAFETY: listen on a descriptor we borrow; no memory is passed.
     if unsafe { libc::listen(fd.as_raw_fd(), backlog) } != 0 {
         return Err(io::Error::last_os_error());
@@ -245,7 +231,7 @@ pub fn set_backlog(fd: BorrowedFd<'_>, backlog: i32) -> io::Result<()> {
 ///
 /// # Errors
 /// When the limits cannot be read or set.
-pub fn raise_nofile_limit() -> io::Result<u64> {
+pub(crate) fn raise_nofile_limit() -> io::Result<u64> {
     // SAFETY: rlimit is plain old data; getrlimit fills it, setrlimit only reads it.
     let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
     // SAFETY: `lim` is valid for writes for the duration of the call.
@@ -265,7 +251,7 @@ pub fn raise_nofile_limit() -> io::Result<u64> {
 /// Runs `f` with the process umask set to `mask`, then restores the previous one.
 ///
 /// Used only at start-up, before any other thread creates files.
-pub fn with_umask<T>(mask: u32, f: impl FnOnce() -> T) -> T {
+pub(crate) fn with_umask<T>(mask: u32, f: impl FnOnce() -> T) -> T {
     // SAFETY: umask cannot fail and touches only the process's file-creation mask.
     let old = unsafe { libc::umask(mask as libc::mode_t) };
     let out = f();
@@ -286,24 +272,24 @@ pub fn with_umask<T>(mask: u32, f: impl FnOnce() -> T) -> T {
 
 /// A user of the password database.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserEntry {
+pub(crate) struct UserEntry {
     /// Login name.
-    pub name: String,
+    pub(crate) name: String,
     /// User id.
-    pub uid: u32,
+    pub(crate) uid: u32,
     /// Primary group id.
-    pub gid: u32,
+    pub(crate) gid: u32,
 }
 
 /// A group of the group database.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupEntry {
+pub(crate) struct GroupEntry {
     /// Group name.
-    pub name: String,
+    pub(crate) name: String,
     /// Group id.
-    pub gid: u32,
+    pub(crate) gid: u32,
     /// Users listed as members (users whose primary group it is are not listed).
-    pub members: Vec<String>,
+    pub(crate) members: Vec<String>,
 }
 
 /// Largest buffer offered to the `get*_r` calls (they answer `ERANGE` when one is too small).
@@ -386,7 +372,7 @@ fn group_lookup(
 ///
 /// # Errors
 /// When the database cannot be read; a name with a NUL byte is no user.
-pub fn user_by_name(name: &str) -> io::Result<Option<UserEntry>> {
+pub(crate) fn user_by_name(name: &str) -> io::Result<Option<UserEntry>> {
     let Ok(c) = std::ffi::CString::new(name) else { return Ok(None) };
     // SAFETY: `c` is NUL-terminated; the other pointers and the length describe live buffers.
     passwd_lookup(|pwd, buf, len, found| unsafe { libc::getpwnam_r(c.as_ptr(), pwd, buf, len, found) })
@@ -396,7 +382,7 @@ pub fn user_by_name(name: &str) -> io::Result<Option<UserEntry>> {
 ///
 /// # Errors
 /// When the database cannot be read.
-pub fn user_by_id(uid: u32) -> io::Result<Option<UserEntry>> {
+pub(crate) fn user_by_id(uid: u32) -> io::Result<Option<UserEntry>> {
     // SAFETY: the pointers and the length describe live buffers.
     passwd_lookup(|pwd, buf, len, found| unsafe { libc::getpwuid_r(uid, pwd, buf, len, found) })
 }
@@ -405,7 +391,7 @@ pub fn user_by_id(uid: u32) -> io::Result<Option<UserEntry>> {
 ///
 /// # Errors
 /// When the database cannot be read; a name with a NUL byte is no group.
-pub fn group_by_name(name: &str) -> io::Result<Option<GroupEntry>> {
+pub(crate) fn group_by_name(name: &str) -> io::Result<Option<GroupEntry>> {
     let Ok(c) = std::ffi::CString::new(name) else { return Ok(None) };
     // SAFETY: `c` is NUL-terminated; the other pointers and the length describe live buffers.
     group_lookup(|grp, buf, len, found| unsafe { libc::getgrnam_r(c.as_ptr(), grp, buf, len, found) })
@@ -415,7 +401,7 @@ pub fn group_by_name(name: &str) -> io::Result<Option<GroupEntry>> {
 ///
 /// # Errors
 /// When the database cannot be read.
-pub fn group_by_id(gid: u32) -> io::Result<Option<GroupEntry>> {
+pub(crate) fn group_by_id(gid: u32) -> io::Result<Option<GroupEntry>> {
     // SAFETY: the pointers and the length describe live buffers.
     group_lookup(|grp, buf, len, found| unsafe { libc::getgrgid_r(gid, grp, buf, len, found) })
 }
@@ -424,7 +410,7 @@ pub fn group_by_id(gid: u32) -> io::Result<Option<GroupEntry>> {
 ///
 /// # Errors
 /// When the list cannot be read, or `user` has a NUL byte.
-pub fn group_list(user: &str, gid: u32) -> io::Result<Vec<u32>> {
+pub(crate) fn group_list(user: &str, gid: u32) -> io::Result<Vec<u32>> {
     let c = std::ffi::CString::new(user).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     let mut groups: Vec<libc::gid_t> = vec![0; 64];
     // Two rounds at most: the first tells the size when 64 was too few.
@@ -447,7 +433,7 @@ pub fn group_list(user: &str, gid: u32) -> io::Result<Vec<u32>> {
 }
 
 /// The effective user and group ids of this process.
-pub fn effective_ids() -> (u32, u32) {
+pub(crate) fn effective_ids() -> (u32, u32) {
     // SAFETY: geteuid and getegid cannot fail and touch no memory.
     unsafe { (libc::geteuid(), libc::getegid()) }
 }
@@ -458,7 +444,7 @@ pub fn effective_ids() -> (u32, u32) {
 ///
 /// # Errors
 /// The failing call, or a check that found an id other than asked.
-pub fn drop_privileges(uid: u32, gid: u32, groups: &[u32]) -> io::Result<()> {
+pub(crate) fn drop_privileges(uid: u32, gid: u32, groups: &[u32]) -> io::Result<()> {
     let fail = |what: &str| {
         let e = io::Error::last_os_error();
         io::Error::new(e.kind(), format!("{what}: {e}"))

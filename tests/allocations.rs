@@ -5,10 +5,10 @@
 
 mod support;
 
-use xsendfiled::config::{Backend, Policy};
-use xsendfiled::fcgi::{Connection, Event, Pairs};
+use xsendfiled::guard::{Backend, Policy};
 use xsendfiled::limits::Limits;
-use xsendfiled::request::Request;
+use xsendfiled::protocol::fcgi::{Connection, Event, Pairs};
+use xsendfiled::protocol::request::Request;
 
 mod common {
     pub(crate) mod counting_alloc;
@@ -79,7 +79,7 @@ fn an_offloaded_download_allocates_nothing() {
             if let Some(Event::Request { .. }) = feed.event {
                 let mark = conn.begin_response(out);
                 let req = Request::from_pairs(Pairs::new(conn.params()).map_while(Result::ok));
-                status = xsendfiled::service::handle(&req, &policy, out).0;
+                status = xsendfiled::handler::handle(&req, &policy, out).0;
                 conn.finish_response(out, mark, 0);
             }
         }

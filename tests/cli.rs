@@ -6,7 +6,7 @@ use crate::support;
 use clap::CommandFactory;
 use std::process::{Command, Output};
 use support::Tree;
-use xsendfiled::cli::Cli;
+use xsendfiled::config::cli::Cli;
 
 #[test]
 fn clap_definition_is_consistent() {

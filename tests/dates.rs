@@ -15,9 +15,9 @@ use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use support::fcgi_client::*;
 use support::wait_until;
-use xsendfiled::config::{Backend, Policy};
-use xsendfiled::decide::decide_at;
-use xsendfiled::request::Request;
+use xsendfiled::guard::decide::decide_at;
+use xsendfiled::guard::{Backend, Policy};
+use xsendfiled::protocol::request::Request;
 
 /// 10000-01-01T00:00:00Z, the first second `httpdate` cannot format.
 const YEAR_10000: u64 = 253_402_300_800;
@@ -212,14 +212,14 @@ proptest! {
         }
         let backend = if serve { Backend::Serve } else { Backend::Apache };
         let mut policy = Policy::build(dir.path(), backend, None, None, false).expect("policy");
-        let ring = xsendfiled::token::keys::KeyRing::parse(
+        let ring = xsendfiled::guard::token::keys::KeyRing::parse(
             "k1 hex:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n",
             "test",
         )
         .expect("ring");
-        policy.signing = Some(xsendfiled::token::Signing::new(ring, None, false, false, 7 * 86_400));
+        policy.signing = Some(xsendfiled::guard::token::Signing::new(ring, false, 7 * 86_400));
         let key: Vec<u8> = (0u8..32).collect();
-        let spec = xsendfiled::token::sdl1::SignSpec {
+        let spec = xsendfiled::guard::token::sdl1::SignSpec {
             kid: "k1",
             key: &key,
             path: "/f.txt",
@@ -229,7 +229,7 @@ proptest! {
             network: None,
             claims: Default::default(),
         };
-        let uri = if signed { xsendfiled::token::sdl1::sign(&spec).expect("sign") } else { "/f.txt".to_owned() };
+        let uri = if signed { xsendfiled::guard::token::sdl1::sign(&spec).expect("sign") } else { "/f.txt".to_owned() };
         let pairs: Vec<(&[u8], &[u8])> = vec![
             (b"REQUEST_METHOD", b"GET"),
             (b"REQUEST_URI", uri.as_bytes()),
@@ -241,9 +241,9 @@ proptest! {
         ];
         let req = Request::from_pairs(pairs);
         let decision = decide_at(&req, &policy, now).expect("no fault");
-        let sent = matches!(decision, xsendfiled::decide::Decision::Send(_));
+        let sent = matches!(decision, xsendfiled::guard::decide::Decision::Send(_));
         let mut out = Vec::new();
-        let _ = xsendfiled::response::render(decision, &req, &policy, &mut out);
+        let _ = xsendfiled::reply::response::render(decision, &req, &policy, &mut out);
         let text = String::from_utf8_lossy(&out).into_owned();
         prop_assert_eq!(sent, text.starts_with("Status: 200") || text.starts_with("Status: 304") || text.starts_with("Status: 412"), "{}", text);
         if sent {

@@ -4,8 +4,8 @@
 use crate::support;
 
 use support::fcgi_client::*;
-use xsendfiled::fcgi::{Connection, Event, ProtocolError, Role};
 use xsendfiled::limits::Limits;
+use xsendfiled::protocol::fcgi::{Connection, Event, ProtocolError, Role};
 
 /// Feeds everything, answering each request with `reply`; returns the output and the events.
 fn run(conn: &mut Connection, input: &[u8], reply: &[u8]) -> Result<(Vec<u8>, Vec<Event>), ProtocolError> {
@@ -105,7 +105,7 @@ fn params_are_delivered_as_bytes() {
     let feed = conn.feed(&input, &mut out).expect("ok");
     assert_eq!(feed.consumed, input.len());
     assert_eq!(feed.event, Some(Event::Request { id: 1, role: Role::Responder }));
-    let pairs: Vec<_> = xsendfiled::fcgi::Pairs::new(conn.params()).map(|p| p.expect("pair")).collect();
+    let pairs: Vec<_> = xsendfiled::protocol::fcgi::Pairs::new(conn.params()).map(|p| p.expect("pair")).collect();
     assert_eq!(pairs[0], (&b"PATH_INFO"[..], &b"/\xff\x00x"[..]));
     assert_eq!(pairs[1].1.len(), 16 * 1024, "a 16 KiB cookie passes the default limit");
 }
@@ -322,6 +322,6 @@ fn records_for_other_request_ids_are_ignored() {
     let mut out = Vec::new();
     let feed = conn.feed(&input, &mut out).expect("ok");
     assert_eq!(feed.event, Some(Event::Request { id: 1, role: Role::Responder }));
-    let names: Vec<&[u8]> = xsendfiled::fcgi::Pairs::new(conn.params()).map(|p| p.expect("pair").0).collect();
+    let names: Vec<&[u8]> = xsendfiled::protocol::fcgi::Pairs::new(conn.params()).map(|p| p.expect("pair").0).collect();
     assert_eq!(names, vec![&b"REQUEST_METHOD"[..]]);
 }

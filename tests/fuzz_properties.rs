@@ -21,7 +21,7 @@ fn corpus(target: &str) -> Vec<Vec<u8>> {
 struct Fixture {
     _dir: tempfile::TempDir,
     root: std::path::PathBuf,
-    policy: xsendfiled::config::Policy,
+    policy: xsendfiled::guard::Policy,
 }
 
 fn fixture() -> &'static Fixture {
@@ -30,7 +30,7 @@ fn fixture() -> &'static Fixture {
         let dir = support::tempdir();
         let tree = Tree::create(dir.path());
         let policy =
-            xsendfiled::config::Policy::build(&tree.root, xsendfiled::config::Backend::Nginx, Some("/p"), None, false)
+            xsendfiled::guard::Policy::build(&tree.root, xsendfiled::guard::Backend::Nginx, Some("/p"), None, false)
                 .expect("policy");
         Fixture { root: tree.root.clone(), policy, _dir: dir }
     })

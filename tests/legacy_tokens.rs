@@ -1,8 +1,8 @@
 //! The compatibility schemes against the vectors of research/token_vectors.py (each checked there
 //! against the real module), plus tampering, expiry, future timestamps and overflowing numbers.
 
-use xsendfiled::token::compat::{parse_template, Hash, Input, Legacy, SecdlAlgorithm};
-use xsendfiled::token::keys::KeyRing;
+use xsendfiled::guard::token::compat::{parse_template, Hash, Input, Legacy, SecdlAlgorithm};
+use xsendfiled::guard::token::keys::KeyRing;
 
 const T1: u64 = 1_700_000_000;
 const T2: u64 = 1_767_225_600;

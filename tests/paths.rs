@@ -5,12 +5,12 @@
 use crate::support;
 
 use support::Tree;
-use xsendfiled::config::{Backend, Policy};
-use xsendfiled::decide::{decide, Decision, Reason, Status};
-use xsendfiled::path::PathRejection as P;
-use xsendfiled::presentation::DispositionMode;
-use xsendfiled::request::Request;
-use xsendfiled::resolve::Refusal as R;
+use xsendfiled::guard::decide::{decide, Decision, Reason, Status};
+use xsendfiled::guard::path::PathRejection as P;
+use xsendfiled::guard::policy::DispositionMode;
+use xsendfiled::guard::resolve::Refusal as R;
+use xsendfiled::guard::{Backend, Policy};
+use xsendfiled::protocol::request::Request;
 
 enum Want {
     /// X-Accel-Redirect target (after the prefix) and Content-Type.
@@ -28,7 +28,7 @@ fn check(policy: &Policy, method: &[u8], path: &[u8], want: &Want) {
         Decision::Refuse(s, r) => Some((*s, *r)),
     };
     let mut out = Vec::new();
-    let (status, body) = xsendfiled::response::render(decision, &req, policy, &mut out);
+    let (status, body) = xsendfiled::reply::response::render(decision, &req, policy, &mut out);
     assert!(body.is_none(), "{shown:?}: offload backends send no body");
     match (want, outcome) {
         (Want::Send(target, ct), None) => {
@@ -251,14 +251,14 @@ fn every_backend_names_the_canonical_file_its_own_way() {
         match decide(&req, &policy).expect("no fault") {
             d @ Decision::Send(_) => {
                 let mut out = Vec::new();
-                xsendfiled::response::render(d, &req, &policy, &mut out);
+                xsendfiled::reply::response::render(d, &req, &policy, &mut out);
                 Ok(String::from_utf8_lossy(&out).into_owned())
             }
             Decision::Refuse(_, reason) => Err(reason),
         }
     };
     let meta = std::fs::metadata(root.join("a b.txt")).expect("stat");
-    let file_meta = xsendfiled::resolve::FileMeta {
+    let file_meta = xsendfiled::guard::resolve::FileMeta {
         len: meta.len(),
         mtime: std::os::unix::fs::MetadataExt::mtime(&meta),
         mtime_nsec: std::os::unix::fs::MetadataExt::mtime_nsec(&meta),
@@ -268,8 +268,8 @@ fn every_backend_names_the_canonical_file_its_own_way() {
         render(Backend::Apache, b"/dl/a b.txt"),
         Ok(format!(
             "Status: 200 OK\r\nX-Sendfile: {r}/a b.txt\r\nContent-Type: text/plain\r\nETag: {}\r\nLast-Modified: {}\r\n\r\n",
-            xsendfiled::validators::etag(&file_meta),
-            xsendfiled::validators::last_modified(&file_meta)
+            xsendfiled::reply::validators::etag(&file_meta),
+            xsendfiled::reply::validators::last_modified(&file_meta)
         ))
     );
     let apache_line = |p: &[u8]| render(Backend::Apache, p).map(|s| s.lines().nth(1).unwrap_or_default().to_owned());

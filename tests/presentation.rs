@@ -6,12 +6,13 @@ use crate::support;
 
 use std::time::Duration;
 use support::Tree;
-use xsendfiled::config::{Backend, Policy};
-use xsendfiled::decide::decide_at;
-use xsendfiled::disposition::{header_value, Disposition};
-use xsendfiled::presentation::DispositionMode;
-use xsendfiled::request::Request;
-use xsendfiled::token::valid_filename;
+use xsendfiled::guard::decide::decide_at;
+use xsendfiled::guard::policy::DispositionMode;
+use xsendfiled::guard::token::valid_filename;
+use xsendfiled::guard::token::Disposition;
+use xsendfiled::guard::{Backend, Policy};
+use xsendfiled::protocol::request::Request;
+use xsendfiled::reply::disposition::header_value;
 
 #[test]
 fn header_values_for_the_names_the_ancestors_got_wrong() {
@@ -51,7 +52,7 @@ fn headers_of(p: &Policy, path: &str, extra: &[(&str, &str)]) -> Vec<(String, St
     let req = Request::from_pairs(pairs);
     let d = decide_at(&req, p, 1_767_225_600).expect("no fault");
     let mut out = Vec::new();
-    let (status, _) = xsendfiled::response::render(d, &req, p, &mut out);
+    let (status, _) = xsendfiled::reply::response::render(d, &req, p, &mut out);
     assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&out));
     String::from_utf8(out)
         .expect("utf8")

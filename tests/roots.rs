@@ -7,10 +7,10 @@ use crate::support;
 
 use std::os::unix::fs::symlink;
 use support::Tree;
-use xsendfiled::cli::Cli;
+use xsendfiled::config::cli::Cli;
 use xsendfiled::config::Config;
-use xsendfiled::decide::{decide_at, Decision, Reason};
-use xsendfiled::request::Request;
+use xsendfiled::guard::decide::{decide_at, Decision, Reason};
+use xsendfiled::protocol::request::Request;
 
 struct Setup {
     _dir: tempfile::TempDir,
@@ -46,7 +46,7 @@ fn answer(c: &Config, path: &str, extra: &[(&str, &str)]) -> Result<String, Reas
         Decision::Refuse(_, r) => Err(r),
         d => {
             let mut out = Vec::new();
-            xsendfiled::response::render(d, &req, &c.policy, &mut out);
+            xsendfiled::reply::response::render(d, &req, &c.policy, &mut out);
             let text = String::from_utf8(out).expect("utf8");
             Ok(text.lines().next().unwrap_or_default().trim_start_matches("X-Accel-Redirect: ").to_owned())
         }
@@ -72,7 +72,7 @@ fn several_roots_maps_and_narrowing() {
     // A symlink from one root into another is named by the other root's map entry.
     assert_eq!(answer(&c, "/dl/link-media", &[]), Ok("/_media/v.txt".into()));
     // Symlinks out of every root stay refused.
-    assert_eq!(answer(&c, "/dl/link-sibling", &[]), Err(Reason::File(xsendfiled::resolve::Refusal::Escapes)));
+    assert_eq!(answer(&c, "/dl/link-sibling", &[]), Err(Reason::File(xsendfiled::guard::resolve::Refusal::Escapes)));
 
     // The server selects the second root...
     let sel = [("XSENDFILED_ROOT", m)];
@@ -82,7 +82,7 @@ fn several_roots_maps_and_narrowing() {
     let sub = format!("{r}/sub");
     let narrow = [("XSENDFILED_ROOT", sub.as_str())];
     assert_eq!(answer(&c, "/dl/in.txt", &narrow), Ok("/_sub/in.txt".into()));
-    assert_eq!(answer(&c, "/dl/link-up", &narrow), Err(Reason::File(xsendfiled::resolve::Refusal::Escapes)));
+    assert_eq!(answer(&c, "/dl/link-up", &narrow), Err(Reason::File(xsendfiled::guard::resolve::Refusal::Escapes)));
     // It can never widen: not /etc, not a sibling sharing the root's name, not a missing path.
     let sibling = format!("{r}-private");
     for bad in ["/etc", sibling.as_str(), "/nonexistent/dir"] {

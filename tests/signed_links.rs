@@ -8,12 +8,12 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use support::{curl, wait_until, Tree};
-use xsendfiled::config::{Backend, Policy};
-use xsendfiled::decide::{decide_at, Decision, Reason, Status};
-use xsendfiled::request::Request;
-use xsendfiled::token::keys::KeyRing;
-use xsendfiled::token::sdl1::{self, Failure, SignSpec};
-use xsendfiled::token::{Claims, Signing};
+use xsendfiled::guard::decide::{decide_at, Decision, Reason, Status};
+use xsendfiled::guard::token::keys::KeyRing;
+use xsendfiled::guard::token::sdl1::{self, Failure, SignSpec};
+use xsendfiled::guard::token::{Claims, Signing};
+use xsendfiled::guard::{Backend, Policy};
+use xsendfiled::protocol::request::Request;
 
 const NOW: u64 = 1_767_225_600 - 600;
 const KEY: &str = "k1 hex:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
@@ -27,7 +27,7 @@ fn link(path: &str, exp: u64, claims: Claims) -> String {
 fn policy(root: &Path, require: bool) -> Policy {
     let mut p = Policy::build(root, Backend::Nginx, Some("/_protected"), Some("/dl"), false).expect("policy");
     let ring = KeyRing::parse(KEY, "test").expect("ring");
-    p.signing = Some(Signing::new(ring, None, false, require, 7 * 86_400));
+    p.signing = Some(Signing::new(ring, require, 7 * 86_400));
     p
 }
 
@@ -42,7 +42,7 @@ fn run(p: &Policy, uri: &str, doc: &str, extra: &[(&str, &str)]) -> (Result<(), 
         Decision::Refuse(s, r) => Err((*s, *r)),
     };
     let mut out = Vec::new();
-    xsendfiled::response::render(d, &req, p, &mut out);
+    xsendfiled::reply::response::render(d, &req, p, &mut out);
     (outcome, String::from_utf8_lossy(&out).into_owned())
 }
 
@@ -88,7 +88,7 @@ fn the_decision_with_signed_links() {
     let hidden = link("/dl/.hidden", exp, Claims::default());
     assert_eq!(
         run(&p, &hidden, "/dl/.hidden", &[]).0,
-        Err((Status::NotFound, Reason::Path(xsendfiled::path::PathRejection::Hidden)))
+        Err((Status::NotFound, Reason::Path(xsendfiled::guard::path::PathRejection::Hidden)))
     );
     // The server decides per location; a client header of the same name changes nothing.
     assert_eq!(run(&p, "/dl/plain.txt", "/dl/plain.txt", &[("XSENDFILED_AUTH", "none")]).0, Ok(()));

@@ -5,8 +5,8 @@
 use crate::support;
 
 use std::process::Command;
-use xsendfiled::token::keys::KeyRing;
-use xsendfiled::token::sdl1;
+use xsendfiled::guard::token::keys::KeyRing;
+use xsendfiled::guard::token::sdl1;
 
 const KEY_HEX: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const EXP: &str = "1767225600";

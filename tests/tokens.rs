@@ -1,10 +1,10 @@
 //! Signed links: the published SDL1 vectors of research/token_vectors.py (canonical strings, URLs,
 //! and every verification case), plus forgery, tampering and boundary cases.
 
-use xsendfiled::disposition::Disposition;
-use xsendfiled::token::keys::KeyRing;
-use xsendfiled::token::sdl1::{self, Failure, Input, SignSpec};
-use xsendfiled::token::Claims;
+use xsendfiled::guard::token::keys::KeyRing;
+use xsendfiled::guard::token::sdl1::{self, Failure, Input, SignSpec};
+use xsendfiled::guard::token::Claims;
+use xsendfiled::guard::token::Disposition;
 
 const T2: u64 = 1_767_225_600;
 const WEEK: u64 = 7 * 86_400;
@@ -192,6 +192,6 @@ fn signed_claims_round_trip_and_resist_tampering() {
     assert_eq!(status(&verify(&moved, "198.51.100.1", T2 - 60)), 403);
     // Names that could break a header or point at a path are never signed into a link.
     for bad in ["", "a/b", "a\\b", "a\nb", "a\u{85}b"] {
-        assert!(!xsendfiled::token::valid_filename(bad), "{bad:?}");
+        assert!(!xsendfiled::guard::token::valid_filename(bad), "{bad:?}");
     }
 }

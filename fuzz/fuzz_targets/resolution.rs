@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 struct Fixture {
     _dir: tempfile::TempDir,
     root: std::path::PathBuf,
-    policy: xsendfiled::config::Policy,
+    policy: xsendfiled::guard::Policy,
 }
 
 fn fixture() -> &'static Fixture {
@@ -27,7 +27,7 @@ fn fixture() -> &'static Fixture {
         symlink("sub", root.join("dirlink")).expect("symlink");
         symlink("/etc", root.join("etc")).expect("symlink");
         let policy =
-            xsendfiled::config::Policy::build(&root, xsendfiled::config::Backend::Nginx, Some("/p"), None, false)
+            xsendfiled::guard::Policy::build(&root, xsendfiled::guard::Backend::Nginx, Some("/p"), None, false)
                 .expect("policy");
         Fixture { root, policy, _dir: dir }
     })

@@ -1,8 +1,7 @@
 //! One FastCGI connection: read with timeouts, feed the codec, answer, write once per reply.
 
 use super::Shared;
-use crate::fcgi::{Connection, Event, Pairs, HEADER_LEN};
-use crate::request::Request;
+use crate::protocol::fcgi::{Connection, Event, Pairs, HEADER_LEN};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
@@ -19,7 +18,7 @@ const FILE_CHUNK: usize = 65528;
 async fn stream_body<S>(
     stream: &mut S,
     conn: &Connection,
-    body: crate::serve::Body,
+    body: crate::reply::serve::Body,
     out: &mut Vec<u8>,
     write_timeout: std::time::Duration,
 ) -> std::io::Result<()>
@@ -68,7 +67,7 @@ pub(crate) struct Pass {
     pub(crate) consumed: usize,
     /// A file to stream (the `serve` backend) before the reply can be ended with
     /// [`Connection::end_response`]; the input after `consumed` waits until then.
-    pub(crate) body: Option<crate::serve::Body>,
+    pub(crate) body: Option<crate::reply::serve::Body>,
     /// The connection must close once `out` is written.
     pub(crate) close: bool,
 }
@@ -92,19 +91,16 @@ pub(crate) fn pass(conn: &mut Connection, input: &[u8], out: &mut Vec<u8>, share
         if let Some(Event::Request { role, .. }) = feed.event {
             let mark = conn.begin_response(out);
             let policy = shared.policy();
-            crate::service::trace_params(
-                Pairs::new(conn.params()).map_while(Result::ok),
-                crate::service::tokens_in_path(&policy),
-            );
-            let mut req = Request::from_pairs(Pairs::new(conn.params()).map_while(Result::ok));
-            req.authorize |= role == crate::fcgi::Role::Authorizer;
-            let (status, body) = crate::service::handle(&req, &policy, out);
+            let authorizer = role == crate::protocol::fcgi::Role::Authorizer;
+            let answer =
+                crate::handler::respond(Pairs::new(conn.params()).map_while(Result::ok), authorizer, &policy, out);
+            let (status, body) = (answer.status, answer.body);
             // nginx (and Caddy) finalize the upstream as soon as they see X-Accel-Redirect and
             // never reuse that connection: close after the reply instead of waiting to read their
             // EOF (one read and one wake-up less per download).
-            close = !req.authorize
+            close = !answer.authorize
                 && status == 200
-                && matches!(policy.backend, crate::config::Backend::Nginx | crate::config::Backend::Caddy);
+                && matches!(policy.backend, crate::guard::Backend::Nginx | crate::guard::Backend::Caddy);
             conn.frame_stdout(out, mark);
             if body.is_some() {
                 return Pass { consumed: off, body, close };
@@ -127,7 +123,7 @@ pub(crate) fn pass(conn: &mut Connection, input: &[u8], out: &mut Vec<u8>, share
 pub(crate) struct Resume {
     pub(crate) conn: Connection,
     pub(crate) out: Vec<u8>,
-    pub(crate) body: Option<crate::serve::Body>,
+    pub(crate) body: Option<crate::reply::serve::Body>,
     pub(crate) close: bool,
     /// Bytes received but not yet fed to the codec.
     pub(crate) input: Vec<u8>,

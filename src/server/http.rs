@@ -28,8 +28,8 @@
 //! allow or deny, has no body.
 
 use super::Shared;
-use crate::decide::Status;
-use crate::request::Request;
+use crate::guard::decide::Status;
+use crate::protocol::request::Request;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
@@ -105,7 +105,7 @@ async fn answer(shared: &Shared, req: hyper::Request<hyper::body::Incoming>) -> 
         Some(q) => (&target[..q], &target[q + 1..]),
         None => (target, &b""[..]),
     };
-    let Some(path) = crate::percent::decode_once(raw_path) else {
+    let Some(path) = crate::guard::percent::decode_once(raw_path) else {
         log::debug!("http: {}", HeadError::Target);
         return refuse();
     };
@@ -132,8 +132,8 @@ async fn answer(shared: &Shared, req: hyper::Request<hyper::body::Incoming>) -> 
     let policy = shared.policy();
     let mut cgi = Vec::with_capacity(512);
     // The serve backend is refused with an HTTP listener at start-up: no body to stream.
-    let _ = crate::service::handle(&request, &policy, &mut cgi);
-    if policy.backend == crate::config::Backend::Authorizer {
+    let _ = crate::handler::handle(&request, &policy, &mut cgi);
+    if policy.backend == crate::guard::Backend::Authorizer {
         // An authorizer's answer is its status and header fields. nginx's auth_request reads no
         // body (its subrequest is header-only) and keeps the upstream connection only for a reply
         // without one: a denial goes out with Content-Length: 0 too.
@@ -195,7 +195,7 @@ Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\nrequest timeou
 /// A 400 that closes the connection: the framing can no longer be trusted.
 fn refuse() -> Reply {
     let mut cgi = Vec::new();
-    crate::response::render_error(Status::BadRequest, false, &mut cgi);
+    crate::reply::response::render_error(Status::BadRequest, false, &mut cgi);
     from_cgi(&cgi, true)
 }
 

@@ -15,7 +15,7 @@
 
 use super::conn::{pass, Resume, READ_BUF};
 use super::Shared;
-use crate::fcgi::Connection;
+use crate::protocol::fcgi::Connection;
 use std::io::{ErrorKind, Read, Write};
 
 /// Buffers the accept loop reuses for every connection it answers inline.
@@ -101,7 +101,7 @@ pub(crate) fn try_serve<S: Read + Write>(stream: &mut S, shared: &Shared, scratc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Backend, Policy};
+    use crate::guard::{Backend, Policy};
     use crate::limits::Limits;
     use std::sync::Arc;
 

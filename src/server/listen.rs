@@ -27,11 +27,11 @@ use std::path::{Path, PathBuf};
 const BACKLOG: i32 = 4096;
 
 /// Where xsendfiled listens when nothing else says: loopback only.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:9071";
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:9071";
 
 /// A bound, not yet registered listening socket (tokio registration happens inside the runtime).
 #[derive(Debug)]
-pub enum StdListener {
+pub(crate) enum StdListener {
     /// TCP.
     Tcp(std::net::TcpListener),
     /// Unix.
@@ -40,20 +40,20 @@ pub enum StdListener {
 
 /// A listener plus what to clean up when it closes.
 #[derive(Debug)]
-pub struct Bound {
+pub(crate) struct Bound {
     /// The socket.
-    pub listener: StdListener,
+    pub(crate) listener: StdListener,
     /// A socket file we created and must remove on exit.
-    pub created_path: Option<PathBuf>,
+    pub(crate) created_path: Option<PathBuf>,
     /// For logs: where we listen.
-    pub description: String,
+    pub(crate) description: String,
     /// Speak HTTP/1.1 on it instead of FastCGI (`--listen http://…`).
-    pub http: bool,
+    pub(crate) http: bool,
 }
 
 /// How this process was launched.
 #[derive(Debug)]
-pub enum Launch {
+pub(crate) enum Launch {
     /// Serve FastCGI on this listener.
     FastCgi(Bound),
     /// Answer one CGI request.
@@ -64,11 +64,11 @@ pub enum Launch {
 ///
 /// # Errors
 /// When the chosen socket cannot be bound or adopted.
-pub fn detect(settings: &ServerSettings) -> io::Result<Launch> {
+pub(crate) fn detect(settings: &ServerSettings) -> io::Result<Launch> {
     if let Some(spec) = &settings.listen {
         return bind(spec, settings).map(Launch::FastCgi);
     }
-    if let FdKind::ListeningSocket(_) = sys::inspect_socket(0) {
+    if let FdKind::Listening(_) = sys::inspect_socket(0) {
         return adopt(0).map(Launch::FastCgi);
     }
     if std::env::var_os("GATEWAY_INTERFACE").is_some() {
@@ -105,7 +105,7 @@ fn systemd_fd() -> Option<RawFd> {
 ///
 /// # Errors
 /// Bind failures, a live socket or a non-socket file at a Unix path, an fd that is not listening.
-pub fn bind(spec: &ListenSpec, settings: &ServerSettings) -> io::Result<Bound> {
+pub(crate) fn bind(spec: &ListenSpec, settings: &ServerSettings) -> io::Result<Bound> {
     match spec {
         ListenSpec::Tcp(addr) | ListenSpec::Http(addr) => {
             let http = matches!(spec, ListenSpec::Http(_));
@@ -131,7 +131,7 @@ pub fn bind(spec: &ListenSpec, settings: &ServerSettings) -> io::Result<Bound> {
 /// Takes over an inherited listening socket.
 fn adopt(fd: RawFd) -> io::Result<Bound> {
     let family = match sys::inspect_socket(fd) {
-        FdKind::ListeningSocket(f) => f,
+        FdKind::Listening(f) => f,
         _ => {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("fd {fd} is not a listening socket")));
         }

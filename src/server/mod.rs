@@ -15,12 +15,15 @@
 //!   progress finish for up to `--drain-timeout`, exit 0. SIGHUP reads the whole configuration
 //!   again; one with any problem keeps the running one.
 
+pub(crate) mod cgi;
 mod conn;
 mod http;
 mod inline;
-pub mod listen;
+pub(crate) mod listen;
+mod reactor;
 
-use crate::config::{Policy, ServerSettings};
+use crate::config::ServerSettings;
+use crate::guard::Policy;
 use crate::limits::Limits;
 use listen::{Bound, StdListener};
 use std::io;
@@ -55,7 +58,7 @@ impl Shared {
 }
 
 /// Builds the policy again from the same options and environment (for SIGHUP).
-pub type Reloader = Box<dyn Fn() -> Result<Policy, Vec<crate::config::ConfigError>> + Send + Sync>;
+pub(crate) type Reloader = Box<dyn Fn() -> Result<Policy, Vec<crate::config::ConfigError>> + Send + Sync>;
 
 /// The listening socket, registered for readiness only: connections are accepted with
 /// `accept4` directly, so they can be answered inline before any registration (`inline`).
@@ -69,7 +72,7 @@ struct Listener {
 ///
 /// # Errors
 /// When the runtime or the signal handlers cannot be set up, or the socket cannot be registered.
-pub fn run(policy: Policy, settings: &ServerSettings, bound: Bound, reloader: Reloader) -> io::Result<()> {
+pub(crate) fn run(policy: Policy, settings: &ServerSettings, bound: Bound, reloader: Reloader) -> io::Result<()> {
     let runtime = if settings.threads <= 1 {
         tokio::runtime::Builder::new_current_thread().enable_all().build()?
     } else {
@@ -86,11 +89,11 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, rel
     let listener = match bound.listener {
         StdListener::Tcp(l) => {
             l.set_nonblocking(true)?;
-            Listener { fd: crate::sys::register_owned(l.into())?, tcp: true }
+            Listener { fd: reactor::register_owned(l.into())?, tcp: true }
         }
         StdListener::Unix(l) => {
             l.set_nonblocking(true)?;
-            Listener { fd: crate::sys::register_owned(l.into())?, tcp: false }
+            Listener { fd: reactor::register_owned(l.into())?, tcp: false }
         }
     };
     match crate::sys::raise_nofile_limit() {

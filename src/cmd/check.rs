@@ -1,0 +1,290 @@
+//! `xsendfiled check`: the configuration validated with every problem listed, and, per URI, each
+//! step of the decision explained — the path taken, the prefix removed, the file the path resolves
+//! to (and any symlink followed), the signature verdict, the decision, and the exact header block
+//! that would be sent. The tool to reach for when the web server answers 404 and nobody knows why.
+
+use crate::config::cli::CheckArgs;
+use crate::config::{Config, ConfigError};
+use crate::guard::decide::{carries_signature, decide_at, needs_signature, Decision};
+use crate::guard::path;
+use crate::guard::token::Scheme;
+use crate::guard::Backend;
+use crate::protocol::request::Request;
+use std::fmt::Write;
+
+/// The report for a configuration that failed validation.
+pub(crate) fn problems(errors: &[ConfigError]) -> String {
+    let mut s = format!("{} problem(s) in the configuration:\n", errors.len());
+    for e in errors {
+        let _ = writeln!(s, "  - {}", esc(e));
+    }
+    s
+}
+
+/// A summary of a valid configuration.
+pub(crate) fn summary(c: &Config) -> String {
+    let p = &c.policy;
+    let mut s = String::from("configuration ok\n");
+    let resolution = if p.root.uses_openat2() { "openat2" } else { "realpath (no openat2 here)" };
+    let _ = writeln!(s, "  root           {} (resolved with {resolution})", esc(p.root.path().display()));
+    for r in &p.other_roots {
+        let _ = writeln!(s, "  root           {} (further root)", esc(r.path().display()));
+    }
+    for m in p.map.entries() {
+        let _ = writeln!(s, "  map            {} -> {}/", esc(String::from_utf8_lossy(&m.fs)), esc(&m.uri));
+    }
+    let backend = match p.backend {
+        Backend::Nginx if p.internal_prefix.starts_with('@') => format!("nginx, named location {}", p.internal_prefix),
+        Backend::Nginx => format!("nginx, internal location {}/", p.internal_prefix),
+        Backend::LocalRedirect => format!("local-redirect to {}/", p.internal_prefix),
+        other => format!("{other:?}").to_lowercase(),
+    };
+    let _ = writeln!(s, "  backend        {backend}");
+    let strip = p.strip_prefix.as_deref().map(String::from_utf8_lossy);
+    let _ = writeln!(s, "  strip prefix   {}", strip.as_deref().unwrap_or("(none)"));
+    let _ = writeln!(s, "  hidden files   {}", if p.allow_hidden { "served" } else { "refused" });
+    let links = match &p.signing {
+        None => "off (no --keys)".to_owned(),
+        Some(g) => {
+            let scheme = match &g.scheme {
+                Scheme::Sdl1 => "sdl1".to_owned(),
+                Scheme::Legacy(l) => format!("{l:?}").split([' ', '{']).next().unwrap_or_default().to_lowercase(),
+            };
+            let keys = g.keys();
+            format!(
+                "{scheme}, {} key(s) ({}), {}, lifetime cap {} s",
+                keys.kids().len(),
+                keys.kids().join(", "),
+                if g.require { "required" } else { "where the server asks (XSENDFILED_AUTH=signed)" },
+                g.max_ttl
+            )
+        }
+    };
+    let _ = writeln!(s, "  signed links   {links}");
+    let _ = writeln!(s, "  disposition    {}", format!("{:?}", p.presentation.disposition).to_lowercase());
+    let _ = writeln!(s, "  access log     {}", if p.access_log.is_some() { "on" } else { "off" });
+    let listen = match &c.server.listen {
+        Some(l) => format!("{l:?}"),
+        None => "from the launch environment (fd 0, CGI, systemd, else 127.0.0.1:9071)".to_owned(),
+    };
+    let _ = writeln!(s, "  listen         {listen}");
+    if let Some(warning) = socket_warning(c) {
+        let _ = writeln!(s, "  warning        {}", esc(warning));
+    }
+    s
+}
+
+/// `v` with every control character (C0, DEL, C1: ESC, BEL, CR, LF…) written as an escape, so a
+/// file or symlink name cannot forge a line of the report or drive the operator's terminal.
+fn esc(v: impl std::fmt::Display) -> String {
+    let v = v.to_string();
+    if !v.chars().any(char::is_control) {
+        return v;
+    }
+    v.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
+fn show(b: &[u8]) -> String {
+    format!("{:?}", String::from_utf8_lossy(b))
+}
+
+/// Explains what would be answered for `uri` (as a browser requests it) at time `now`.
+pub(crate) fn explain(
+    c: &Config,
+    uri: &str,
+    method: &str,
+    client: &str,
+    params: &[(String, String)],
+    now: u64,
+) -> String {
+    let p = &c.policy;
+    let mut s = format!("{} {}\n", esc(method), esc(uri));
+    let (raw_path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let Some(decoded) = crate::guard::percent::decode_once(raw_path.as_bytes()) else {
+        let _ = writeln!(s, "  path           malformed percent-escape: the web server would answer 400 itself\n");
+        return s;
+    };
+    let _ = writeln!(s, "  path           {} (decoded once, as the server passes DOCUMENT_URI)", show(&decoded));
+    let mut pairs: Vec<(&[u8], &[u8])> = vec![
+        (b"REQUEST_METHOD", method.as_bytes()),
+        (b"REQUEST_URI", uri.as_bytes()),
+        (b"DOCUMENT_URI", &decoded),
+        (b"SCRIPT_NAME", &decoded),
+        (b"QUERY_STRING", query.as_bytes()),
+        (b"REMOTE_ADDR", client.as_bytes()),
+    ];
+    for (k, v) in params {
+        pairs.push((k.as_bytes(), v.as_bytes()));
+    }
+    let req = Request::from_pairs(pairs.iter().copied());
+    for (k, v) in params {
+        let _ = writeln!(s, "  parameter      {}={}", esc(k), esc(v));
+    }
+    // The path steps, for the narrative (the decision below is the authority).
+    let strip = req.trusted.strip_prefix.or(p.strip_prefix.as_deref());
+    match path::validate(&decoded, strip, p.allow_hidden) {
+        Err(why) => {
+            let _ = writeln!(s, "  checks         refused: {why}");
+        }
+        Ok(rel) => {
+            if let Some(prefix) = strip {
+                let _ = writeln!(s, "  strip prefix   {} removed", show(prefix));
+            }
+            let _ = writeln!(
+                s,
+                "  checks         relative path {} passes every string check",
+                show(rel.as_str().as_bytes())
+            );
+            match p.root.resolve(rel.as_str(), p.allow_hidden) {
+                Ok(Ok(file)) if *file.rel == *rel.as_str().as_bytes() => {
+                    let _ = writeln!(
+                        s,
+                        "  resolve        {}/{}: regular file, {} bytes, no symlink on the way",
+                        esc(p.root.path().display()),
+                        esc(String::from_utf8_lossy(&file.rel)),
+                        file.meta.len
+                    );
+                }
+                Ok(Ok(file)) => {
+                    let _ = writeln!(
+                        s,
+                        "  resolve        symlink(s) followed to {}/{}: regular file under the root, {} bytes",
+                        esc(p.root.path().display()),
+                        esc(String::from_utf8_lossy(&file.rel)),
+                        file.meta.len
+                    );
+                }
+                Ok(Err(refusal)) => {
+                    let _ = writeln!(s, "  resolve        refused: {}", esc(refusal));
+                }
+                Err(e) => {
+                    let _ = writeln!(s, "  resolve        fault: {}", esc(e));
+                }
+            }
+        }
+    }
+    let decision = match decide_at(&req, p, now) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(s, "  decision       fault (500): {}\n", esc(e));
+            return s;
+        }
+    };
+    let required = needs_signature(&req, p);
+    let signature = if !required && !carries_signature(&req, p) {
+        "not required".to_owned()
+    } else {
+        let why = if required { "required" } else { "not required, but the link carries one, so it is verified" };
+        match &decision {
+            Decision::Send(send) => format!("{why}: valid, key {}", send.kid.as_deref().unwrap_or("?")),
+            Decision::Refuse(_, reason) => format!("{why}; decision below: {}", esc(reason)),
+        }
+    };
+    let _ = writeln!(s, "  signature      {signature}");
+    if let Decision::Send(send) = &decision {
+        // With no map in play, a URI-based backend names the file under --internal-prefix.
+        let uri_named = matches!(p.backend, Backend::Nginx | Backend::LocalRedirect | Backend::Caddy)
+            && !p.internal_prefix.starts_with('@');
+        let prefix = match &send.target {
+            Some((prefix, _)) => Some(prefix.as_str()),
+            None if uri_named => Some(p.internal_prefix.as_str()),
+            None => None,
+        };
+        if let Some(prefix) = prefix {
+            let holder = p.root_at(send.file.root).map_or(p.root.path(), |r| r.path());
+            let abs = [holder.as_os_str().as_encoded_bytes(), b"/", &send.file.rel].concat();
+            let via = match p.map.lookup(&abs) {
+                Some((entry, _)) if req.trusted.redirect_map.is_none() => {
+                    format!("--map entry {}={}", esc(String::from_utf8_lossy(&entry.fs)), esc(&entry.uri))
+                }
+                _ if req.trusted.redirect_map.is_some() => "the server's X_REDIRECT_MAP".to_owned(),
+                _ => "--internal-prefix".to_owned(),
+            };
+            let _ = writeln!(s, "  named          under {prefix}/ by {via}");
+        }
+    }
+    match &decision {
+        Decision::Send(_) => {
+            let _ = writeln!(s, "  decision       send");
+        }
+        Decision::Refuse(status, reason) => {
+            let _ = writeln!(s, "  decision       refuse {}: {}", status.code(), esc(reason));
+        }
+    }
+    let mut out = Vec::new();
+    let (status, body) = crate::reply::response::render(decision, &req, p, &mut out);
+    let text = String::from_utf8_lossy(&out);
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let _ = writeln!(s, "  reply ({status})");
+    for line in head.split("\r\n") {
+        let _ = writeln!(s, "    {}", esc(line));
+    }
+    if !rest.is_empty() {
+        let _ = writeln!(s, "    (body: {} bytes)", rest.len());
+    }
+    if let Some(b) = body {
+        let _ = writeln!(s, "    (then {} bytes of the file)", b.len);
+    }
+    s
+}
+
+/// Users web servers' workers typically run as (Debian, Red Hat, Arch, Alpine, macOS, Caddy).
+const WEB_SERVER_USERS: &[&str] = &["www-data", "nginx", "http", "apache", "lighttpd", "caddy", "_www"];
+
+/// For `--listen unix:PATH`: a warning when no typical web server user could connect to the socket,
+/// because its group (`--socket-group`, else the group xsendfiled starts with) has none of them as
+/// a member and its mode does not let other users in. That is the first start's 502.
+pub(crate) fn socket_warning(c: &Config) -> Option<String> {
+    let Some(crate::config::ListenSpec::Unix(_)) = &c.server.listen else { return None };
+    let mode = c.server.socket_mode;
+    if mode & 0o006 == 0o006 {
+        return None;
+    }
+    let gid = c.server.accounts.socket_gid.unwrap_or_else(|| crate::sys::effective_ids().1);
+    let group = crate::sys::group_by_id(gid).ok().flatten();
+    let web_member = WEB_SERVER_USERS.iter().any(|name| {
+        crate::sys::user_by_name(name).ok().flatten().is_some_and(|u| {
+            let owner = c.server.accounts.socket_uid == Some(u.uid) && mode & 0o600 == 0o600;
+            let member = u.gid == gid || group.as_ref().is_some_and(|g| g.members.iter().any(|m| m == name));
+            owner || (member && mode & 0o060 == 0o060)
+        })
+    });
+    if web_member {
+        return None;
+    }
+    let name = group.map_or_else(|| gid.to_string(), |g| g.name);
+    Some(format!(
+        "the socket's group {name} (gid {gid}) has no web server user ({}) as a member, and mode {mode:04o} \
+         lets no other user in: the web server will fail to connect (502); pass --socket-group www-data \
+         (the group its workers run as)",
+        WEB_SERVER_USERS.join(", ")
+    ))
+}
+
+/// Every configuration problem at once (exit 1), else a summary and, per URI,
+/// the decision explained step by step (on stdout).
+///
+/// # Errors
+/// A malformed `--param`.
+pub fn run(args: &CheckArgs) -> anyhow::Result<std::process::ExitCode> {
+    let config =
+        match crate::config::Config::validate(&args.serve, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref()) {
+            Ok(c) => c,
+            Err(errors) => {
+                print!("{}", problems(&errors));
+                return Ok(std::process::ExitCode::from(1));
+            }
+        };
+    print!("{}", summary(&config));
+    let mut params = Vec::new();
+    for p in &args.params {
+        let Some((k, v)) = p.split_once('=') else { anyhow::bail!("--param {p:?}: expected NAME=VALUE") };
+        params.push((k.to_owned(), v.to_owned()));
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    for uri in &args.uris {
+        println!();
+        print!("{}", explain(&config, uri, &args.method, &args.client, &params, now));
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}

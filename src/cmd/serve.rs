@@ -1,0 +1,76 @@
+//! `xsendfiled` serving: validate the options, start logging, listen (or answer one CGI request),
+//! drop privileges, run. Everything that needs root happens before the ids change.
+
+use crate::config::cli::ServeArgs;
+use crate::config::Config;
+use crate::server::{self, listen};
+use anyhow::Context;
+use std::process::ExitCode;
+
+/// Runs the daemon (or the CGI program) with `args`.
+///
+/// # Errors
+/// An invalid configuration, a socket that cannot be bound, privileges that cannot be dropped, or
+/// a server that fails.
+pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::from_args(args, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref())?;
+    env_logger::Builder::new()
+        .filter_level(config.server.log_level)
+        .parse_env("RUST_LOG")
+        .target(env_logger::Target::Stderr)
+        .init();
+    if config.policy.signing.as_ref().is_some_and(|s| s.scheme != crate::guard::token::Scheme::Sdl1) {
+        log::warn!(
+            "signed links use the compatibility scheme {:?} (MD5 or a secret prefix): prefer sdl1 for new links",
+            args.token_scheme
+        );
+    }
+    let run_as = config.server.accounts.run_as.as_ref();
+    if let Some(r) = run_as {
+        let (euid, _) = crate::sys::effective_ids();
+        if euid != 0 {
+            anyhow::bail!(
+                "--user {}: switching users needs root, and xsendfiled runs as uid {euid}; start it as root or leave out --user and --group",
+                r.user
+            );
+        }
+    }
+    let launch = listen::detect(&config.server).context("cannot listen")?;
+    // Everything that needs root is done: the socket is bound and given away, the root, key file
+    // and access log are open. Still one thread, so the ids change for the whole process.
+    if let Some(r) = run_as {
+        crate::sys::drop_privileges(r.uid, r.gid, &r.groups)
+            .with_context(|| format!("--user {}: cannot drop privileges", r.user))?;
+        log::info!("running as uid {} gid {} (--user {})", r.uid, r.gid, r.user);
+    }
+    match launch {
+        listen::Launch::Cgi => {
+            // One environment holds both the configuration and the request's meta-variables.
+            // `XSENDFILED_ROOT` that spells exactly the configured roots configured them, so it
+            // is not also the per-request narrowing: as that, `A:B` would name no directory (every
+            // request 404), and a single `A` would narrow to what is already the default root.
+            let configured_roots = args.root.iter().map(|r| r.as_os_str().as_encoded_bytes()).collect::<Vec<_>>();
+            let configured_roots = configured_roots.join(&b':');
+            let env = std::env::vars_os()
+                .filter(|(k, v)| !(k == "XSENDFILED_ROOT" && v.as_encoded_bytes() == configured_roots.as_slice()));
+            let status = crate::server::cgi::run(
+                &config.policy,
+                env,
+                &mut std::io::stdin().lock(),
+                config.server.limits.max_stdin_bytes,
+                &mut std::io::stdout().lock(),
+            )
+            .context("writing the CGI response")?;
+            log::debug!("CGI request answered {status}");
+            Ok(ExitCode::SUCCESS)
+        }
+        listen::Launch::FastCgi(bound) => {
+            let reload_args = args.clone();
+            let reloader: server::Reloader = Box::new(move || {
+                Config::validate(&reload_args, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref()).map(|c| c.policy)
+            });
+            server::run(config.policy, &config.server, bound, reloader).context("server failed")?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

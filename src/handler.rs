@@ -1,0 +1,185 @@
+//! The request handler both shells share: decide, render, log. Transport-neutral.
+
+use crate::guard::decide::{decide, Decision, Status};
+use crate::guard::Policy;
+use crate::protocol::request::Request;
+use crate::reply::response::{render, render_error};
+use crate::reply::serve::Body;
+
+/// The entry of the CGI program and the FastCGI shell: the meta-variables as the web server sent
+/// them in, the CGI response appended to `out`. `authorizer` is the FastCGI Authorizer role; the
+/// answer says whether the request was answered in authorize mode.
+pub(crate) fn respond<'a, I>(params: I, authorizer: bool, policy: &Policy, out: &mut Vec<u8>) -> Answer
+where
+    I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
+{
+    trace_params(params.clone(), tokens_in_path(policy));
+    let mut req = Request::from_pairs(params);
+    req.authorize |= authorizer;
+    let (status, body) = handle(&req, policy, out);
+    Answer { status, body, authorize: req.authorize }
+}
+
+/// What [`respond`] answered.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    /// The HTTP status (200 for an offload).
+    pub(crate) status: u16,
+    /// For the `serve` backend, the bytes to stream after the header block.
+    pub(crate) body: Option<Body>,
+    /// Whether the request was decided in authorize mode (allow/deny only).
+    pub(crate) authorize: bool,
+}
+
+/// Decides `req` under `policy`, appends the CGI response to `out`, logs the decision, and returns
+/// the HTTP status answered (200 for an offload) and, for the `serve` backend, the bytes to stream.
+pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut Vec<u8>) -> (u16, Option<Body>) {
+    let started = policy.access_log.as_ref().map(|_| std::time::Instant::now());
+    let method = Lossy(req.method.unwrap_or_default());
+    // Legacy schemes carry their token inside the path: such a path is never logged.
+    let hide_path = tokens_in_path(policy);
+    let path =
+        if hide_path { Lossy(b"<path withheld: it carries a token>") } else { Lossy(req.path().unwrap_or_default()) };
+    let mut entry = crate::access_log::Entry {
+        remote: req.remote_addr,
+        user: req.remote_user,
+        method: req.method,
+        range: req.conditions.range,
+        ..Default::default()
+    };
+    let uri = if hide_path || policy.access_log.is_none() { None } else { req.request_uri.map(redact_query) };
+    entry.uri = uri.as_deref();
+    // Owned copies of what the log needs: the decision itself moves into the renderer.
+    let mut sent: Option<(Vec<u8>, u64, Option<String>)> = None;
+    let (status, body) = match decide(req, policy) {
+        Ok(decision) => {
+            match &decision {
+                Decision::Send(send) => {
+                    log::debug!("{method} {path} -> send {} ({} bytes)", Lossy(&send.file.rel), send.file.meta.len);
+                    entry.decision = "send";
+                    if policy.access_log.is_some() {
+                        sent = Some((send.file.rel.to_vec(), send.file.meta.len, send.kid.clone()));
+                    }
+                }
+                Decision::Refuse(status, reason) => {
+                    log::debug!("{method} {path} -> {} ({reason})", status.code());
+                    entry.decision = "refuse";
+                    entry.reason = Some(reason.to_string());
+                }
+            }
+            render(decision, req, policy, out)
+        }
+        Err(e) => {
+            log::error!("{method} {path}: {e}");
+            entry.decision = "fault";
+            entry.reason = Some(e.to_string());
+            render_error(Status::InternalServerError, req.is_head(), out);
+            (500, None)
+        }
+    };
+    if let Some(log) = &policy.access_log {
+        if let Some((rel, size, kid)) = &sent {
+            entry.file = Some(rel);
+            entry.size = Some(*size);
+            entry.kid = kid.as_deref();
+        }
+        entry.status = status;
+        entry.micros = started.map_or(0, |t| t.elapsed().as_micros() as u64);
+        log.record(&entry);
+    }
+    (status, body)
+}
+
+/// Whether the configured link scheme puts its token in the path (mod_auth_token, wsgi-xsendfile,
+/// secdownload, secure_link_secret).
+pub(crate) fn tokens_in_path(policy: &Policy) -> bool {
+    policy.signing.as_ref().is_some_and(|s| s.scheme.token_in_path())
+}
+
+/// Logs every meta-variable at trace level, for diagnosing what a web server sends. Values that
+/// carry credentials (cookies, authorization) are never logged, nor signatures: `sig`/`md5` query
+/// values are replaced, and with `paths_carry_tokens` the path variables are withheld.
+pub(crate) fn trace_params<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>, paths_carry_tokens: bool) {
+    if !log::log_enabled!(log::Level::Trace) {
+        return;
+    }
+    for (name, value) in pairs {
+        let path_var = matches!(
+            name,
+            b"PATH_INFO" | b"DOCUMENT_URI" | b"SCRIPT_NAME" | b"REQUEST_URI" | b"PATH_TRANSLATED" | b"SCRIPT_FILENAME"
+        );
+        let secret =
+            matches!(name, b"HTTP_COOKIE" | b"HTTP_AUTHORIZATION" | b"HTTP_PROXY_AUTHORIZATION" | b"REMOTE_PASSWD")
+                || (paths_carry_tokens && path_var);
+        if secret {
+            log::trace!("param {}=<{} bytes withheld>", Lossy(name), value.len());
+        } else if matches!(name, b"QUERY_STRING" | b"REQUEST_URI") {
+            log::trace!("param {}={}", Lossy(name), Lossy(&redact_query(value)));
+        } else {
+            log::trace!("param {}={}", Lossy(name), Lossy(value));
+        }
+    }
+}
+
+/// `value` with the values of signature parameters (`sig`, `md5`) replaced by `-`: signatures
+/// never reach a log.
+pub(crate) fn redact_query(value: &[u8]) -> Vec<u8> {
+    let (head, query) = match value.iter().position(|&b| b == b'?') {
+        Some(q) => (&value[..=q], &value[q + 1..]),
+        None if value.starts_with(b"/") => return value.to_vec(),
+        None => (&b""[..], value),
+    };
+    let mut out = head.to_vec();
+    for (i, part) in query.split(|&b| b == b'&').enumerate() {
+        if i > 0 {
+            out.push(b'&');
+        }
+        match part.iter().position(|&b| b == b'=') {
+            Some(e) if matches!(&part[..e], b"sig" | b"md5") => {
+                out.extend_from_slice(&part[..=e]);
+                out.push(b'-');
+            }
+            _ => out.extend_from_slice(part),
+        }
+    }
+    out
+}
+
+/// Displays untrusted bytes with every control character and invalid byte escaped, so a request
+/// path can never forge log lines.
+pub(crate) struct Lossy<'a>(pub &'a [u8]);
+
+impl std::fmt::Display for Lossy<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for chunk in self.0.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                if c.is_control() || c == '"' || c == '\\' {
+                    write!(f, "{}", c.escape_default())?;
+                } else {
+                    write!(f, "{c}")?;
+                }
+            }
+            for b in chunk.invalid() {
+                write!(f, "\\x{b:02x}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lossy;
+
+    #[test]
+    fn signatures_are_redacted() {
+        assert_eq!(super::redact_query(b"/a?exp=1&sig=SECRET&x=2"), b"/a?exp=1&sig=-&x=2");
+        assert_eq!(super::redact_query(b"md5=abc&expires=5"), b"md5=-&expires=5");
+        assert_eq!(super::redact_query(b"/plain/path"), b"/plain/path");
+    }
+
+    #[test]
+    fn log_text_cannot_break_lines() {
+        assert_eq!(Lossy(b"/a\nb\r\xff\"").to_string(), "/a\\nb\\r\\xff\\\"");
+    }
+}

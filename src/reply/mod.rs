@@ -1,0 +1,9 @@
+//! The reply: a decision becomes the CGI header block the configured web server needs (offload
+//! header, naming, `Content-Disposition`, caching), or, for `serve`, the bytes and ranges to send.
+//!
+//! Invariant: no header value written here can contain CR or LF.
+pub mod disposition;
+pub(crate) mod presentation;
+pub mod response;
+pub(crate) mod serve;
+pub mod validators;

@@ -1,0 +1,301 @@
+//! The `serve` backend: xsendfiled answers with the file's bytes itself.
+//!
+//! For servers without an offload mechanism and for development. The HTTP semantics a static file
+//! server owes its clients, from RFC 9110:
+//!
+//! - validators: a strong `ETag` and `Last-Modified` ([`crate::reply::validators`]), `Accept-Ranges: bytes`;
+//! - preconditions in the order of §13.2.2: `If-Match` (strong comparison) → 412, else
+//!   `If-Unmodified-Since` → 412; `If-None-Match` (weak comparison) → 304, else
+//!   `If-Modified-Since` → 304;
+//! - one byte range (§14.2): `bytes=a-b`, `bytes=a-`, `bytes=-n` → 206 with `Content-Range`; a
+//!   range that starts past the end → 416 with `Content-Range: bytes */LEN`; several ranges or a
+//!   malformed header → the whole file (a server may ignore `Range`); `If-Range` (§13.1.5) with a
+//!   strong ETag or the exact `Last-Modified` date keeps the range, anything else sends it whole.
+//!
+//! These request headers come from the client, which is fine: they only choose which bytes of an
+//! already authorised file to send, never whether to send it. This module is pure; the shells
+//! stream the body from the handle that was checked ([`Body`]), so no path is opened twice.
+
+use crate::guard::resolve::FileMeta;
+use crate::protocol::request::Conditions;
+use crate::reply::validators;
+use std::time::SystemTime;
+
+/// What to answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// 200 with the whole file.
+    Full,
+    /// 206 with bytes `start..=end`.
+    Partial {
+        /// First byte.
+        start: u64,
+        /// Last byte (inclusive).
+        end: u64,
+    },
+    /// 304.
+    NotModified,
+    /// 412.
+    PreconditionFailed,
+    /// 416.
+    RangeNotSatisfiable,
+}
+
+/// The part of the file to stream after the header block.
+#[derive(Debug)]
+pub struct Body {
+    /// The handle the checks were made on.
+    pub(crate) file: std::fs::File,
+    /// First byte.
+    pub(crate) offset: u64,
+    /// Number of bytes.
+    pub(crate) len: u64,
+}
+
+/// Decides the answer for a GET or HEAD of a file with `meta` and entity tag `etag`.
+pub(crate) fn plan(c: &Conditions<'_>, meta: &FileMeta, etag: &str) -> Plan {
+    let modified = validators::modified(meta);
+    if let Some(v) = c.if_match {
+        if !tag_list_matches(v, etag, true) {
+            return Plan::PreconditionFailed;
+        }
+    } else if let Some(date) = c.if_unmodified_since.and_then(parse_date) {
+        if modified > date {
+            return Plan::PreconditionFailed;
+        }
+    }
+    if let Some(v) = c.if_none_match {
+        if tag_list_matches(v, etag, false) {
+            return Plan::NotModified;
+        }
+    } else if let Some(date) = c.if_modified_since.and_then(parse_date) {
+        if modified <= date {
+            return Plan::NotModified;
+        }
+    }
+    let Some(range) = c.range else {
+        return Plan::Full;
+    };
+    if let Some(if_range) = c.if_range {
+        let keep = if if_range.starts_with(b"\"") || if_range.starts_with(b"W/") {
+            trim(if_range) == etag.as_bytes()
+        } else {
+            parse_date(if_range) == Some(modified)
+        };
+        if !keep {
+            return Plan::Full;
+        }
+    }
+    match parse_range(range, meta.len) {
+        RangeSpec::Ignore => Plan::Full,
+        RangeSpec::Unsatisfiable => Plan::RangeNotSatisfiable,
+        RangeSpec::Bytes(start, end) => Plan::Partial { start, end },
+    }
+}
+
+/// Answers a GET or HEAD of `file` under the request's `conditions`: appends the CGI header block
+/// (with the policy headers `extra`, already rendered as header lines, on 2xx and 304) and returns the status and the body to stream
+/// (none for HEAD, 304, 412, 416).
+pub(crate) fn respond(
+    conditions: &Conditions<'_>,
+    file: crate::guard::resolve::Resolved<'_>,
+    content_type: &str,
+    extra: &[u8],
+    head: bool,
+    out: &mut Vec<u8>,
+) -> (u16, Option<Body>) {
+    let meta = &file.meta;
+    let etag = validators::etag(meta);
+    let etag = etag.as_str();
+    let plan = plan(conditions, meta, etag);
+    let file = file.file;
+    let last_modified = validators::last_modified(meta);
+    let mut header = |name: &str, value: &str| {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    };
+    let (status, body) = match plan {
+        Plan::Full => {
+            header("Status", "200 OK");
+            header("Content-Length", &meta.len.to_string());
+            (200, Some((0, meta.len)))
+        }
+        Plan::Partial { start, end } => {
+            header("Status", "206 Partial Content");
+            header("Content-Range", &format!("bytes {start}-{end}/{}", meta.len));
+            header("Content-Length", &(end - start + 1).to_string());
+            (206, Some((start, end - start + 1)))
+        }
+        Plan::NotModified => {
+            header("Status", "304 Not Modified");
+            (304, None)
+        }
+        Plan::PreconditionFailed => {
+            header("Status", "412 Precondition Failed");
+            header("Content-Length", "0");
+            header("Cache-Control", "no-store");
+            (412, None)
+        }
+        Plan::RangeNotSatisfiable => {
+            header("Status", "416 Range Not Satisfiable");
+            header("Content-Range", &format!("bytes */{}", meta.len));
+            header("Content-Length", "0");
+            header("Cache-Control", "no-store");
+            (416, None)
+        }
+    };
+    if body.is_some() {
+        header("Content-Type", content_type);
+        header("Accept-Ranges", "bytes");
+    }
+    header("ETag", etag);
+    header("Last-Modified", &last_modified);
+    header("X-Content-Type-Options", "nosniff");
+    // Whatever the file holds, it never runs as a page of this origin.
+    header("Content-Security-Policy", "sandbox");
+    if body.is_some() || plan == Plan::NotModified {
+        out.extend_from_slice(extra);
+    }
+    out.extend_from_slice(b"\r\n");
+    let body = body.filter(|_| !head).map(|(offset, len)| Body { file, offset, len });
+    (status, body)
+}
+
+fn trim(v: &[u8]) -> &[u8] {
+    v.trim_ascii()
+}
+
+fn parse_date(v: &[u8]) -> Option<SystemTime> {
+    httpdate::parse_http_date(std::str::from_utf8(v).ok()?.trim()).ok()
+}
+
+/// `*` or a comma-separated list of entity tags; `strong` refuses weak tags (§8.8.3.2).
+fn tag_list_matches(list: &[u8], etag: &str, strong: bool) -> bool {
+    if trim(list) == b"*" {
+        return true;
+    }
+    list.split(|&b| b == b',').map(trim).any(|tag| {
+        let (weak, opaque) = match tag.strip_prefix(b"W/") {
+            Some(rest) => (true, rest),
+            None => (false, tag),
+        };
+        !(strong && weak) && opaque == etag.as_bytes()
+    })
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum RangeSpec {
+    Ignore,
+    Unsatisfiable,
+    Bytes(u64, u64),
+}
+
+/// One `bytes=` range against a file of `len` bytes (RFC 9110 §14.1.2).
+fn parse_range(v: &[u8], len: u64) -> RangeSpec {
+    let Some(spec) = std::str::from_utf8(v).ok().and_then(|s| s.trim().strip_prefix("bytes=")) else {
+        return RangeSpec::Ignore;
+    };
+    if spec.contains(',') {
+        return RangeSpec::Ignore;
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return RangeSpec::Ignore;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match (first, last) {
+        ("", suffix) if digits(suffix) => {
+            // More digits than u64 holds still means "the last N bytes" with N > len.
+            let n = suffix.parse::<u64>().unwrap_or(u64::MAX);
+            if n == 0 || len == 0 {
+                RangeSpec::Unsatisfiable
+            } else {
+                RangeSpec::Bytes(len - n.min(len), len - 1)
+            }
+        }
+        (start, end) if digits(start) && (end.is_empty() || digits(end)) => {
+            let Ok(start) = start.parse::<u64>() else {
+                return RangeSpec::Unsatisfiable;
+            };
+            if start >= len {
+                return RangeSpec::Unsatisfiable;
+            }
+            let end = if end.is_empty() { len - 1 } else { end.parse::<u64>().unwrap_or(u64::MAX).min(len - 1) };
+            if end < start {
+                return RangeSpec::Ignore;
+            }
+            RangeSpec::Bytes(start, end)
+        }
+        _ => RangeSpec::Ignore,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const META: FileMeta = FileMeta { len: 10, mtime: 784_111_777, mtime_nsec: 0, ino: 1 };
+    const TAG: &str = "\"1-a-0\"";
+    const DATE: &[u8] = b"Sun, 06 Nov 1994 08:49:37 GMT";
+    const LATER: &[u8] = b"Sun, 06 Nov 1994 08:49:38 GMT";
+    const EARLIER: &[u8] = b"Sun, 06 Nov 1994 08:49:36 GMT";
+
+    fn p(c: Conditions<'_>) -> Plan {
+        plan(&c, &META, TAG)
+    }
+
+    #[test]
+    fn ranges() {
+        for (v, want) in [
+            (&b"bytes=0-0"[..], RangeSpec::Bytes(0, 0)),
+            (b"bytes=2-", RangeSpec::Bytes(2, 9)),
+            (b"bytes=-3", RangeSpec::Bytes(7, 9)),
+            (b"bytes=-30", RangeSpec::Bytes(0, 9)),
+            (b"bytes=5-99999999999999999999999", RangeSpec::Bytes(5, 9)),
+            (b"bytes=10-", RangeSpec::Unsatisfiable),
+            (b"bytes=99999999999999999999999-", RangeSpec::Unsatisfiable),
+            (b"bytes=-0", RangeSpec::Unsatisfiable),
+            (b"bytes=3-2", RangeSpec::Ignore),
+            (b"bytes=0-1,3-4", RangeSpec::Ignore),
+            (b"items=0-1", RangeSpec::Ignore),
+            (b"bytes=a-b", RangeSpec::Ignore),
+            (b"bytes=-", RangeSpec::Ignore),
+            (b"bytes=-99999999999999999999999", RangeSpec::Bytes(0, 9)),
+        ] {
+            assert_eq!(parse_range(v, 10), want, "{}", String::from_utf8_lossy(v));
+        }
+        assert_eq!(parse_range(b"bytes=0-", 0), RangeSpec::Unsatisfiable);
+        assert_eq!(parse_range(b"bytes=-5", 0), RangeSpec::Unsatisfiable);
+    }
+
+    #[test]
+    fn preconditions_in_rfc_order() {
+        let c = Conditions::default();
+        assert_eq!(p(c), Plan::Full);
+        assert_eq!(p(Conditions { if_none_match: Some(TAG.as_bytes()), ..c }), Plan::NotModified);
+        assert_eq!(p(Conditions { if_none_match: Some(b"W/\"1-a-0\""), ..c }), Plan::NotModified);
+        assert_eq!(p(Conditions { if_none_match: Some(b"\"x\", \"1-a-0\""), ..c }), Plan::NotModified);
+        assert_eq!(p(Conditions { if_none_match: Some(b"*"), ..c }), Plan::NotModified);
+        assert_eq!(p(Conditions { if_none_match: Some(b"\"other\""), ..c }), Plan::Full);
+        // If-None-Match wins over If-Modified-Since.
+        assert_eq!(
+            p(Conditions { if_none_match: Some(b"\"other\""), if_modified_since: Some(LATER), ..c }),
+            Plan::Full
+        );
+        assert_eq!(p(Conditions { if_modified_since: Some(DATE), ..c }), Plan::NotModified);
+        assert_eq!(p(Conditions { if_modified_since: Some(EARLIER), ..c }), Plan::Full);
+        assert_eq!(p(Conditions { if_modified_since: Some(b"garbage"), ..c }), Plan::Full);
+        assert_eq!(p(Conditions { if_match: Some(b"W/\"1-a-0\""), ..c }), Plan::PreconditionFailed);
+        assert_eq!(p(Conditions { if_match: Some(TAG.as_bytes()), ..c }), Plan::Full);
+        assert_eq!(p(Conditions { if_unmodified_since: Some(EARLIER), ..c }), Plan::PreconditionFailed);
+        assert_eq!(p(Conditions { if_unmodified_since: Some(DATE), ..c }), Plan::Full);
+        let r = Some(&b"bytes=1-2"[..]);
+        assert_eq!(p(Conditions { range: r, ..c }), Plan::Partial { start: 1, end: 2 });
+        assert_eq!(p(Conditions { range: r, if_range: Some(TAG.as_bytes()), ..c }), Plan::Partial { start: 1, end: 2 });
+        assert_eq!(p(Conditions { range: r, if_range: Some(b"W/\"1-a-0\""), ..c }), Plan::Full);
+        assert_eq!(p(Conditions { range: r, if_range: Some(DATE), ..c }), Plan::Partial { start: 1, end: 2 });
+        assert_eq!(p(Conditions { range: r, if_range: Some(EARLIER), ..c }), Plan::Full);
+        assert_eq!(p(Conditions { range: Some(b"bytes=10-"), ..c }), Plan::RangeNotSatisfiable);
+    }
+}
