@@ -1,9 +1,12 @@
-//! The guard's [`Policy`] built from the options: roots opened, prefixes normalised, the link scheme
-//! and the presentation defaults validated.
+//! The guard's [`Policy`] built from the options: roots opened, prefixes normalised, the map
+//! parsed and checked to name every further root, the presentation defaults and the access log
+//! validated. The signed-link settings are in `signing.rs`.
 
 use super::cli::ServeArgs;
 use super::values::parse_duration;
-use super::ConfigError;
+use super::{keep, ConfigError};
+use crate::access_log::AccessLog;
+use crate::guard::map::parse as parse_map;
 use crate::guard::resolve::Root;
 use crate::guard::{Backend, Policy};
 use std::path::Path;
@@ -43,13 +46,78 @@ pub(super) fn prefixes(
     Ok((internal_prefix, strip_prefix))
 }
 
-/// Opens a further `--root`.
+/// Opens a `--root` (the first one through [`Policy::build`]).
 pub(super) fn open_root(path: &Path) -> Result<Root, ConfigError> {
     let md = std::fs::metadata(path).map_err(|source| ConfigError::Root { path: path.to_owned(), source })?;
     if !md.is_dir() {
         return Err(ConfigError::RootNotDirectory(path.to_owned()));
     }
     Root::open(path).map_err(|source| ConfigError::Root { path: path.to_owned(), source })
+}
+
+/// The roots and the map: the first `--root` built into the policy (unless a prefix is already
+/// known to be bad, `prefixes_ok`), the further roots opened, `--map` parsed. Records every problem
+/// in `e`; `None` only when it recorded one (or the prefixes did).
+pub(super) fn roots(e: &mut Vec<ConfigError>, args: &ServeArgs, backend: Backend, prefixes_ok: bool) -> Option<Policy> {
+    let other_roots: Vec<Root> = args.root.iter().skip(1).filter_map(|r| keep(e, open_root(r))).collect();
+    let map = keep(
+        e,
+        args.map
+            .as_deref()
+            .map(|m| parse_map(m, true).map_err(|why| ConfigError::Scheme { option: "--map", why }))
+            .transpose(),
+    );
+    let policy = match (args.root.first(), prefixes_ok) {
+        (None, _) => keep(e, Err(ConfigError::MissingRoot)),
+        (Some(root), true) => keep(
+            e,
+            Policy::build(
+                root,
+                backend,
+                args.internal_prefix.as_deref(),
+                args.strip_prefix.as_deref(),
+                args.allow_hidden,
+            ),
+        ),
+        (Some(root), false) => {
+            // Report a bad root too, without building anything.
+            if let Err(err) = std::fs::metadata(root) {
+                e.push(ConfigError::Root { path: root.to_owned(), source: err });
+            }
+            None
+        }
+    };
+    let mut policy = policy?;
+    policy.other_roots = other_roots;
+    policy.map = map?.unwrap_or_default();
+    Some(policy)
+}
+
+/// With a backend that names files by URI, every root after the first needs a `--map` entry.
+pub(super) fn map_covers_roots(policy: &Policy) -> Result<(), ConfigError> {
+    if !matches!(policy.backend, Backend::Nginx | Backend::LocalRedirect | Backend::Caddy)
+        || policy.internal_prefix.starts_with('@')
+    {
+        return Ok(());
+    }
+    for r in &policy.other_roots {
+        let abs = r.path().as_os_str().as_encoded_bytes();
+        let covered = policy
+            .map
+            .entries()
+            .iter()
+            .any(|m| abs.starts_with(&m.fs) && matches!(abs.get(m.fs.len()), None | Some(b'/')));
+        if !covered {
+            return Err(ConfigError::Scheme {
+                option: "--map",
+                why: format!(
+                    "--root {} has no --map entry, so its files could not be named to the web server",
+                    r.path().display()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 impl Policy {
@@ -64,11 +132,7 @@ impl Policy {
         strip_prefix: Option<&str>,
         allow_hidden: bool,
     ) -> Result<Policy, ConfigError> {
-        let md = std::fs::metadata(root).map_err(|source| ConfigError::Root { path: root.to_owned(), source })?;
-        if !md.is_dir() {
-            return Err(ConfigError::RootNotDirectory(root.to_owned()));
-        }
-        let root = Root::open(root).map_err(|source| ConfigError::Root { path: root.to_owned(), source })?;
+        let root = open_root(root)?;
         let (internal_prefix, strip_prefix) = prefixes(backend, internal_prefix, strip_prefix)?;
         Ok(Policy {
             root,
@@ -113,45 +177,14 @@ pub(super) fn presentation(args: &ServeArgs) -> Result<crate::guard::policy::Def
     })
 }
 
-/// The signed-link scheme and its options.
-pub(super) fn token_scheme(args: &ServeArgs) -> Result<crate::guard::token::Scheme, ConfigError> {
-    use crate::config::cli::TokenSchemeArg as T;
-    use crate::guard::token::compat::{Hash, Legacy, SecdlAlgorithm};
-    let timeout = |default: u64| match &args.token_timeout {
-        Some(t) => parse_duration("--token-timeout", t).map(|d| d.as_secs()),
-        None => Ok(default),
-    };
-    let bad = |option: &'static str, why: &str| ConfigError::Scheme { option, why: why.to_owned() };
-    let legacy = match args.token_scheme {
-        T::Sdl1 => return Ok(crate::guard::token::Scheme::Sdl1),
-        T::ModAuthToken => Legacy::ModAuthToken { timeout: timeout(60)?, ip: args.token_ip_binding },
-        T::WsgiXsendfile => Legacy::WsgiXsendfile {
-            hash: match args.token_algorithm.as_deref() {
-                None => Hash::Md5,
-                Some(a) => Hash::parse(a).ok_or_else(|| {
-                    bad("--token-algorithm", "wsgi-xsendfile takes md5, sha1, sha224, sha256, sha384 or sha512")
-                })?,
-            },
-            timeout: timeout(120)?,
-        },
-        T::Secdownload => Legacy::Secdownload {
-            algorithm: match args.token_algorithm.as_deref() {
-                Some("md5") => SecdlAlgorithm::Md5,
-                Some("hmac-sha1") => SecdlAlgorithm::HmacSha1,
-                Some("hmac-sha256") => SecdlAlgorithm::HmacSha256,
-                _ => return Err(bad("--token-algorithm", "secdownload needs md5, hmac-sha1 or hmac-sha256")),
-            },
-            timeout: timeout(60)?,
-            path_segments: args.secdownload_path_segments,
-            hash_querystr: args.secdownload_hash_querystr,
-        },
-        T::SecureLinkSecret => Legacy::SecureLinkSecret,
-        T::SecureLink => Legacy::SecureLink {
-            template: crate::guard::token::compat::parse_template(&args.secure_link_template)
-                .map_err(|why| bad("--secure-link-template", why))?,
-        },
-    };
-    Ok(crate::guard::token::Scheme::Legacy(legacy))
+/// `--access-log`, opened.
+pub(super) fn access_log(args: &ServeArgs) -> Result<Option<AccessLog>, ConfigError> {
+    match &args.access_log {
+        Some(spec) => AccessLog::open(spec)
+            .map(Some)
+            .map_err(|e| ConfigError::Scheme { option: "--access-log", why: format!("{spec}: {e}") }),
+        None => Ok(None),
+    }
 }
 
 /// Checks a URI prefix and removes trailing slashes (so `/dl/` and `/dl` mean the same).
@@ -174,4 +207,19 @@ pub(super) fn normalize_prefix(option: &'static str, value: &str) -> Result<Stri
             BadUriPrefix::Segment => "must not contain empty, . or .. segments",
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_prefix;
+
+    #[test]
+    fn prefixes() {
+        assert_eq!(normalize_prefix("x", "/_p/").ok().as_deref(), Some("/_p"));
+        assert_eq!(normalize_prefix("x", "/").ok().as_deref(), Some(""));
+        assert_eq!(normalize_prefix("--internal-prefix", "@files").ok().as_deref(), Some("@files"));
+        for bad in ["p", "/a b", "/a%20", "/a/../b", "/a//b", "/a?x", "@", "@a/b"] {
+            assert!(normalize_prefix("x", bad).is_err(), "{bad}");
+        }
+    }
 }

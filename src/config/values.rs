@@ -199,3 +199,83 @@ pub(super) fn parse_web_server_addrs(value: &OsStr) -> Result<Vec<IpAddr>, Confi
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_forms() {
+        assert_eq!(parse_listen("127.0.0.1:9000").ok(), Some(ListenSpec::Tcp("127.0.0.1:9000".parse().expect("addr"))));
+        assert_eq!(parse_listen("[::1]:9000").ok(), Some(ListenSpec::Tcp("[::1]:9000".parse().expect("addr"))));
+        assert_eq!(parse_listen("unix:/run/x.sock").ok(), Some(ListenSpec::Unix("/run/x.sock".into())));
+        assert_eq!(parse_listen("fd:3").ok(), Some(ListenSpec::Fd(3)));
+        assert_eq!(
+            parse_listen("http://127.0.0.1:9080").ok(),
+            Some(ListenSpec::Http("127.0.0.1:9080".parse().expect("addr")))
+        );
+        assert_eq!(
+            parse_listen("http://localhost:9080/").ok(),
+            Some(ListenSpec::Http("127.0.0.1:9080".parse().expect("addr")))
+        );
+        for bad in ["", "fd:1", "fd:x", "unix:", "nowhere", "1.2.3.4", "http://unix:/x", "http://fd:3", "http://"] {
+            assert!(parse_listen(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_modes_levels() {
+        assert_eq!(parse_duration_str("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration_str("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration_str("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse_duration_str("7x"), None);
+        assert_eq!(parse_network("203.0.113.7"), Some(("203.0.113.7".parse().expect("ip"), 32)));
+        assert_eq!(parse_network("2001:db8::/64"), Some(("2001:db8::".parse().expect("ip"), 64)));
+        assert_eq!(parse_mode("0660").ok(), Some(0o660));
+        assert!(parse_mode("0999").is_err());
+        assert_eq!(adjust_level(log::LevelFilter::Info, 2, 0), log::LevelFilter::Trace);
+        assert_eq!(adjust_level(log::LevelFilter::Info, 0, 9), log::LevelFilter::Off);
+        assert_eq!(
+            parse_web_server_addrs(OsStr::new("127.0.0.1, ::1")).ok(),
+            Some(vec!["127.0.0.1".parse().expect("ip"), "::1".parse().expect("ip")])
+        );
+        assert!(parse_web_server_addrs(OsStr::new("127.0.0.1,nope")).is_err());
+    }
+
+    #[test]
+    fn times_for_sign() {
+        for (v, want) in [
+            ("2026-01-01T00:00:00Z", Some(1_767_225_600)),
+            ("2023-11-14T22:13:20Z", Some(1_700_000_000)),
+            ("2024-02-29T00:00:00Z", Some(1_709_164_800)),
+            ("9999-12-31T23:59:59Z", Some(LAST_TIME)),
+            ("1796083944", Some(1_796_083_944)),
+            ("@1767225600", Some(1_767_225_600)),
+            ("0", None),
+            ("253402300800", None),
+            ("99999999999999999999999", None),
+            ("2026-13-01T00:00:00Z", None),
+            ("2025-02-29T00:00:00Z", None),
+            ("2026-04-31T00:00:00Z", None),
+            ("2026-01-01T24:00:00Z", None),
+            ("2026-01-01T23:59:60Z", None),
+            ("2026-01-01T00:00:00+01:00", None),
+            ("2026-01-01 00:00:00Z", None),
+            ("+2026-01-01T00:00:00Z", None),
+            ("12026-01-01T00:00:00Z", None),
+            ("2026-1-01T00:00:00Z", None),
+            ("7d", None),
+            ("", None),
+        ] {
+            assert_eq!(parse_time(v), want, "{v}");
+        }
+        assert_eq!(parse_time_in("10m", 100), Some(700));
+        assert_eq!(parse_time_in("3600", 100), Some(3700));
+        assert_eq!(parse_time_in("7x", 100), None);
+        assert_eq!(parse_time_in("99999999999999d", 100), None);
+        assert_eq!(parse_when("10m", 100), Ok(700));
+        assert_eq!(parse_when("@1767225600", 100), Ok(1_767_225_600));
+        assert_eq!(parse_when("1796083944", 100), Err(true), "a bare number is ambiguous");
+        assert_eq!(parse_when("soon", 100), Err(false));
+    }
+}

@@ -1,0 +1,97 @@
+//! The server shell's settings from the options: where to listen, the socket's mode and owner,
+//! whom to run as, connection limits, threads, timeouts, log level. Read once at start-up; a
+//! SIGHUP reload never changes them.
+
+use super::accounts::{accounts, Accounts};
+use super::cli::ServeArgs;
+use super::values::{
+    adjust_level, bounded, parse_duration, parse_level, parse_listen, parse_mode, parse_web_server_addrs,
+};
+use super::{keep, ConfigError};
+use crate::guard::Backend;
+use crate::limits::Limits;
+use std::ffi::OsStr;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::RawFd;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where to listen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ListenSpec {
+    /// A TCP address.
+    Tcp(SocketAddr),
+    /// A Unix socket path we create.
+    Unix(PathBuf),
+    /// An inherited listening descriptor.
+    Fd(RawFd),
+    /// HTTP/1.1 instead of FastCGI on a TCP address (`http://HOST:PORT`), for a
+    /// proxy that reuses upstream connections (nginx `proxy_pass` with `keepalive`).
+    Http(SocketAddr),
+}
+
+/// Everything the server shell needs.
+#[derive(Debug, Clone)]
+pub(crate) struct ServerSettings {
+    /// Explicit `--listen`; `None` lets the launch environment decide.
+    pub(crate) listen: Option<ListenSpec>,
+    /// Mode of a Unix socket we create.
+    pub(crate) socket_mode: u32,
+    /// Owner of that socket, and whom to run as after start-up.
+    pub(crate) accounts: Accounts,
+    pub(crate) limits: Limits,
+    pub(crate) threads: usize,
+    /// Grace period on SIGTERM.
+    pub(crate) drain_timeout: Duration,
+    /// `FCGI_WEB_SERVER_ADDRS`: TCP peers allowed to connect (None: any).
+    pub(crate) web_server_addrs: Option<Vec<IpAddr>>,
+    pub(crate) log_level: log::LevelFilter,
+}
+
+/// The server settings of `args`, recording every problem in `e` (in option order); `None` only
+/// when it recorded one.
+pub(super) fn settings(
+    e: &mut Vec<ConfigError>,
+    args: &ServeArgs,
+    backend: Backend,
+    web_server_addrs: Option<&OsStr>,
+) -> Option<ServerSettings> {
+    let limits = (
+        keep(e, bounded("--max-params-bytes", args.max_params_bytes, 4096, 16 << 20)),
+        keep(e, bounded("--max-params", args.max_params, 16, 1_000_000)),
+        keep(e, bounded("--max-connections", args.max_connections, 1, 1_000_000)),
+        keep(e, parse_duration("--idle-timeout", &args.idle_timeout)),
+        keep(e, parse_duration("--request-timeout", &args.request_timeout)),
+    );
+    let listen = keep(e, args.listen.as_deref().map(parse_listen).transpose());
+    if matches!(listen, Some(Some(ListenSpec::Http(_)))) && backend == Backend::Serve {
+        e.push(ConfigError::HttpServe);
+    }
+    let socket_mode = keep(e, parse_mode(&args.socket_mode));
+    let accounts = keep(e, accounts(args));
+    let threads = keep(e, bounded("--threads", args.threads, 1, 1024));
+    let drain_timeout = keep(e, parse_duration("--drain-timeout", &args.drain_timeout));
+    let web_server_addrs = keep(e, web_server_addrs.map(parse_web_server_addrs).transpose());
+    let log_level = keep(e, parse_level(&args.log_level));
+    let (Some(max_params_bytes), Some(max_params_count), Some(max_connections), Some(idle), Some(request)) = limits
+    else {
+        return None;
+    };
+    Some(ServerSettings {
+        listen: listen?,
+        socket_mode: socket_mode?,
+        accounts: accounts?,
+        limits: Limits {
+            max_params_bytes,
+            max_params_count,
+            max_stdin_bytes: args.max_stdin_bytes,
+            max_connections,
+            idle_timeout: idle,
+            request_timeout: request,
+        },
+        threads: threads?,
+        drain_timeout: drain_timeout?,
+        web_server_addrs: web_server_addrs?,
+        log_level: adjust_level(log_level?, args.verbose, args.quiet),
+    })
+}
