@@ -1,4 +1,4 @@
-//! `--user`, `--group`, `--socket-user`, `--socket-group`: names and numbers resolved to ids once,
+//! `--user`, `--group`, `--socket-owner`, `--socket-group`: names and numbers resolved to ids once,
 //! at start-up, while the account database is still readable.
 
 use super::cli::ServeArgs;

@@ -2,7 +2,9 @@
 //!
 //! Nothing after start-up sees clap types or re-validates: the root is canonical and open, prefixes
 //! are normalised, durations and modes are parsed. Every error says which option (and which
-//! environment variable) is wrong and how to fix it.
+//! environment variable) is wrong and how to fix it; `check` gets every problem at once, in option
+//! order. By concern: `policy.rs` (prefixes, roots, map, presentation), `signing.rs` (scheme and
+//! keys), `server.rs` (listening, limits, accounts), `values.rs` (single values), `cli/` (clap).
 
 mod accounts;
 pub mod cli;
@@ -23,9 +25,9 @@ use std::ffi::OsStr;
 /// The whole validated configuration.
 #[derive(Debug)]
 pub struct Config {
-    /// Decision inputs.
+    /// What every decision reads (the guard's input).
     pub policy: Policy,
-    /// Server inputs.
+    /// What the server shell reads: listening, limits, accounts, threads.
     pub(crate) server: ServerSettings,
 }
 

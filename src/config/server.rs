@@ -19,11 +19,11 @@ use std::time::Duration;
 /// Where to listen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ListenSpec {
-    /// A TCP address.
+    /// FastCGI on a TCP address.
     Tcp(SocketAddr),
-    /// A Unix socket path we create.
+    /// FastCGI on a Unix socket we create at this path.
     Unix(PathBuf),
-    /// An inherited listening descriptor.
+    /// FastCGI on an inherited listening descriptor.
     Fd(RawFd),
     /// HTTP/1.1 instead of FastCGI on a TCP address (`http://HOST:PORT`), for a
     /// proxy that reuses upstream connections (nginx `proxy_pass` with `keepalive`).

@@ -3,7 +3,8 @@
 //! Every daemon option also reads an environment variable named after it with the `XSENDFILED_`
 //! prefix (`--internal-prefix` → `XSENDFILED_INTERNAL_PREFIX`), so CGI and mod_fcgid setups, which
 //! cannot pass arguments easily, configure it through the environment. A test walks the arguments
-//! and checks the names. [`crate::config`] turns these raw values into a validated `Config`.
+//! and checks the names. [`crate::config`] turns these raw values into a validated `Config`. The
+//! responder's options are in `serve.rs`; `sign` and `check` are here.
 
 mod serve;
 

@@ -23,15 +23,14 @@ pub(crate) const MAX_KEYS: usize = 10_000;
 /// checked against every key in turn, and its cost grows with the ring.
 pub(crate) const MAX_LEGACY_KEYS: usize = 16;
 
-/// A problem with the key file.
+/// A problem with the key file; `path` is the file in every variant.
+#[allow(missing_docs)]
 #[derive(Debug, Error)]
 pub enum KeyError {
     /// The file cannot be read.
     #[error("{path}: {source}")]
     Io {
-        /// The file.
         path: PathBuf,
-        /// The error.
         #[source]
         source: std::io::Error,
     },
@@ -41,7 +40,6 @@ pub enum KeyError {
          (or pass --allow-readable-keys)"
     )]
     Readable {
-        /// The file.
         path: String,
         /// Its permission bits.
         mode: u32,
@@ -49,7 +47,6 @@ pub enum KeyError {
     /// Group or other users may write it: they could add a key and mint links. Never allowed.
     #[error("{path}: writable by other users (mode {mode:o}); run `chmod 600 {path}` (or 640)")]
     Writable {
-        /// The file.
         path: String,
         /// Its permission bits.
         mode: u32,
@@ -57,11 +54,9 @@ pub enum KeyError {
     /// A line is malformed.
     #[error("{path}:{line}: {why}")]
     Line {
-        /// The file.
         path: String,
         /// 1-based line number.
         line: usize,
-        /// What is wrong.
         why: &'static str,
     },
     /// No key at all.
@@ -74,11 +69,10 @@ pub enum KeyError {
         max = MAX_LEGACY_KEYS
     )]
     TooManyForScheme {
-        /// The file.
         path: String,
         /// How many keys it holds.
         keys: usize,
-        /// The scheme.
+        /// The `--token-scheme` in force.
         scheme: &'static str,
     },
 }

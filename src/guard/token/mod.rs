@@ -1,9 +1,10 @@
 //! Signed, expiring download links.
 //!
 //! [`sdl1`] is the default scheme (HMAC-SHA256, key ids, expiry, optional prefix scope, client
-//! network binding and signed response claims). The key ring is in [`keys`]. A link that fails
-//! verification is a refusal with a status, never an error: 403 for anything forged or malformed,
-//! 410 for an expired link whose signature is valid.
+//! network binding and signed response claims; `docs/sdl1.md`). [`compat`] verifies the links of
+//! the modules xsendfiled replaces (`docs/legacy-tokens.md`). The key ring is in [`keys`]. A link
+//! that fails verification is a refusal with a status, never an error: 403 for anything forged or
+//! malformed, 410 for an expired link whose signature is valid.
 
 pub mod compat;
 pub mod keys;
@@ -70,7 +71,7 @@ impl Claims {
 /// The link format verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scheme {
-    /// SDL1, the default.
+    /// SDL1 (`docs/sdl1.md`), the default.
     Sdl1,
     /// A compatibility scheme.
     Legacy(compat::Legacy),
@@ -122,7 +123,7 @@ impl Signing {
         Signing { scheme: Scheme::Sdl1, require, max_ttl, ring: std::sync::RwLock::new(std::sync::Arc::new(ring)) }
     }
 
-    /// The keys in force.
+    /// The key ring in force, a cheap handle to hold for one request.
     pub fn keys(&self) -> std::sync::Arc<keys::KeyRing> {
         match self.ring.read() {
             Ok(r) => r.clone(),
@@ -141,7 +142,7 @@ pub enum Disposition {
 }
 
 impl Disposition {
-    /// The token.
+    /// As written in `Content-Disposition` and in a link (`disp=`).
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Disposition::Inline => "inline",

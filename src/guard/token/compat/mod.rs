@@ -69,14 +69,14 @@ impl Hash {
 /// A legacy scheme with its settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Legacy {
-    /// Apache mod_auth_token.
+    /// Apache mod_auth_token 1.0: `/<md5>/<issue time><path>`.
     ModAuthToken {
         /// `AuthTokenTimeout`, seconds.
         timeout: u64,
         /// `AuthTokenLimitByIp`: the client address is part of the MAC.
         ip: bool,
     },
-    /// wsgi-xsendfile AuthTokenApplication.
+    /// wsgi-xsendfile's AuthTokenApplication: `/<digest>-<issue time>/<file>`.
     WsgiXsendfile {
         /// Which hash the digest uses.
         hash: Hash,
@@ -89,9 +89,9 @@ pub enum Legacy {
         algorithm: SecdlAlgorithm,
         /// Seconds either side of the timestamp.
         timeout: u64,
-        /// `secdownload.path-segments`.
+        /// Sign only the first this many path segments, 0 for all (`secdownload.path-segments`).
         path_segments: usize,
-        /// `secdownload.hash-querystr`.
+        /// Sign the raw query string too (`secdownload.hash-querystr`).
         hash_querystr: bool,
     },
     /// nginx secure_link, expression form.
@@ -108,7 +108,7 @@ pub enum Legacy {
 pub struct Refused {
     /// The HTTP status the original module answered.
     pub status: u16,
-    /// For the log.
+    /// The reason, for the log (never the token).
     pub(crate) why: &'static str,
 }
 
@@ -123,7 +123,7 @@ pub struct Input<'a> {
     pub request_uri: &'a [u8],
     /// Raw `QUERY_STRING`.
     pub query: &'a [u8],
-    /// `REMOTE_ADDR`.
+    /// The client address (`REMOTE_ADDR`).
     pub remote_addr: &'a [u8],
     /// Now, Unix seconds.
     pub now: u64,

@@ -74,7 +74,7 @@ pub enum Failure {
     TooLong,
 }
 
-/// A verified link.
+/// What a link that verified grants: the key that signed it, the path it covers, its claims.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
     /// The key that signed it.
@@ -90,7 +90,7 @@ pub struct Verified {
 pub struct Input<'a> {
     /// Raw `REQUEST_URI` (path and query, not decoded).
     pub request_uri: Option<&'a [u8]>,
-    /// `REMOTE_ADDR`.
+    /// The client address (`REMOTE_ADDR`), for `ipm`.
     pub remote_addr: Option<&'a [u8]>,
     /// Now, in Unix seconds.
     pub now: u64,

@@ -10,7 +10,7 @@ use hmac::Mac;
 use std::net::IpAddr;
 use thiserror::Error;
 
-/// What to sign.
+/// A link to mint: key, path or prefix, times, client network and claims.
 #[derive(Debug, Clone)]
 pub struct SignSpec<'a> {
     /// Key id.
