@@ -18,8 +18,8 @@ pub(crate) use error::ConfigError;
 pub(crate) use server::{ListenSpec, ServerSettings};
 pub(crate) use values::{parse_duration_str, parse_network, parse_time, parse_time_in, parse_when};
 
-use crate::config::cli::{BackendArg, ServeArgs};
-use crate::guard::{Backend, Policy};
+use crate::config::cli::ServeArgs;
+use crate::guard::Policy;
 use std::ffi::OsStr;
 
 /// The whole validated configuration.
@@ -49,7 +49,7 @@ impl Config {
     pub(crate) fn validate(args: &ServeArgs, web_server_addrs: Option<&OsStr>) -> Result<Config, Vec<ConfigError>> {
         let mut errors = Vec::new();
         let e = &mut errors;
-        let backend = Backend::from(args.backend);
+        let backend = args.backend;
         // The prefixes are checked on their own first, so a bad root does not hide their problems.
         let prefixes = policy::prefixes(backend, args.internal_prefix.as_deref(), args.strip_prefix.as_deref());
         let prefixes_ok = keep(e, prefixes).is_some();
@@ -74,20 +74,6 @@ impl Config {
         policy::map_covers_roots(&policy).map_err(|err| vec![err])?;
         policy.signing = links.into_signing(args.require_signature, max_ttl);
         Ok(Config { policy, server })
-    }
-}
-
-impl From<BackendArg> for Backend {
-    fn from(arg: BackendArg) -> Backend {
-        match arg {
-            BackendArg::Nginx => Backend::Nginx,
-            BackendArg::Apache => Backend::Apache,
-            BackendArg::Lighttpd => Backend::Lighttpd,
-            BackendArg::LocalRedirect => Backend::LocalRedirect,
-            BackendArg::Caddy => Backend::Caddy,
-            BackendArg::Serve => Backend::Serve,
-            BackendArg::Authorizer => Backend::Authorizer,
-        }
     }
 }
 

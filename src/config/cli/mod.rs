@@ -9,7 +9,7 @@
 mod serve;
 
 pub use serve::ServeArgs;
-pub(crate) use serve::{BackendArg, TokenSchemeArg};
+pub(crate) use serve::TokenSchemeArg;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

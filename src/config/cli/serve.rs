@@ -3,6 +3,8 @@
 //! page.
 
 use super::DEFAULT_MAX_LINK_LIFETIME;
+use crate::guard::Backend;
+use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -23,29 +25,6 @@ pub(crate) enum TokenSchemeArg {
     SecureLinkSecret,
 }
 
-/// The offload mechanism of the web server in front.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum BackendArg {
-    /// `X-Accel-Redirect` to an `internal` location that aliases the root.
-    Nginx,
-    /// `X-Sendfile` with the absolute path as raw bytes, for Apache mod_xsendfile (0.12, or 1.0
-    /// with `XSendFileUnescape Off`).
-    Apache,
-    /// `X-Sendfile` with the absolute path percent-encoded, for lighttpd.
-    Lighttpd,
-    /// An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache
-    /// mod_fcgid and mod_cgi.
-    LocalRedirect,
-    /// `X-Accel-Redirect: /<path>` for Caddy's `handle_response` + `rewrite` + `file_server`.
-    Caddy,
-    /// xsendfiled sends the bytes itself, with Range and conditional requests (servers without
-    /// offload, development).
-    Serve,
-    /// Only allow or deny (200/403), for servers that send the file themselves after asking
-    /// (nginx auth_request, FastCGI authorizers).
-    Authorizer,
-}
-
 /// Options of the responder.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -61,8 +40,8 @@ pub struct ServeArgs {
     pub(crate) map: Option<String>,
 
     /// Offload mechanism of the web server in front.
-    #[arg(long, value_enum, value_name = "NAME", default_value_t = BackendArg::Nginx, env = "XSENDFILED_BACKEND")]
-    pub(crate) backend: BackendArg,
+    #[arg(long, value_enum, value_name = "NAME", default_value_t = Backend::Nginx, env = "XSENDFILED_BACKEND")]
+    pub(crate) backend: Backend,
 
     /// URI of the location that aliases --root: nginx `internal` location, or the Apache `Alias`
     /// target of a local redirect (e.g. /_protected).
@@ -232,4 +211,51 @@ pub struct ServeArgs {
     /// Less log output (repeatable).
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub(crate) quiet: u8,
+}
+
+/// `--backend`: the guard's own type, so the list of backends is written once; the help of each
+/// value is here, where clap reads it.
+impl ValueEnum for Backend {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            Backend::Nginx,
+            Backend::Apache,
+            Backend::Lighttpd,
+            Backend::LocalRedirect,
+            Backend::Caddy,
+            Backend::Serve,
+            Backend::Authorizer,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let (name, help) = match self {
+            Backend::Nginx => ("nginx", "`X-Accel-Redirect` to an `internal` location that aliases the root"),
+            Backend::Apache => (
+                "apache",
+                "`X-Sendfile` with the absolute path as raw bytes, for Apache mod_xsendfile (0.12, or 1.0 with \
+                 `XSendFileUnescape Off`)",
+            ),
+            Backend::Lighttpd => ("lighttpd", "`X-Sendfile` with the absolute path percent-encoded, for lighttpd"),
+            Backend::LocalRedirect => (
+                "local-redirect",
+                "An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and \
+                 mod_cgi",
+            ),
+            Backend::Caddy => {
+                ("caddy", "`X-Accel-Redirect: /<path>` for Caddy's `handle_response` + `rewrite` + `file_server`")
+            }
+            Backend::Serve => (
+                "serve",
+                "xsendfiled sends the bytes itself, with Range and conditional requests (servers without offload, \
+                 development)",
+            ),
+            Backend::Authorizer => (
+                "authorizer",
+                "Only allow or deny (200/403), for servers that send the file themselves after asking (nginx \
+                 auth_request, FastCGI authorizers)",
+            ),
+        };
+        Some(PossibleValue::new(name).help(help))
+    }
 }
