@@ -25,12 +25,9 @@ pub(super) fn mod_auth_token(
     let ip: &[u8] = if with_ip { input.remote_addr } else { b"" };
     let kid = first_match(keys, |secret| eq(Hash::Md5.hex(&[secret, path, ts, ip]).as_bytes(), &token))
         .ok_or(Refused { status: 403, why: "mod-auth-token: bad token" })?;
-    if input.now > issued.saturating_add(timeout) {
-        return Err(Refused { status: 410, why: "mod-auth-token: expired" });
-    }
-    if issued > input.now.saturating_add(timeout) {
-        return Err(Refused { status: 403, why: "mod-auth-token: issue time in the future" });
-    }
+    let expired = Refused { status: 410, why: "mod-auth-token: expired" };
+    let future = Refused { status: 403, why: "mod-auth-token: issue time in the future" };
+    within_lifetime(input.now, issued, timeout, expired, future)?;
     Ok(Accepted { kid, path: path.to_vec() })
 }
 
@@ -58,11 +55,21 @@ pub(super) fn wsgi_xsendfile(keys: &KeyRing, input: &Input<'_>, hash: Hash, time
     let hexts = format!("{issued:x}");
     let kid =
         first_match(keys, |secret| eq(hash.hex(&[secret, file, hexts.as_bytes()]).as_bytes(), digest)).ok_or(bad)?;
-    if input.now > issued.saturating_add(timeout) {
-        return Err(Refused { status: 410, why: "wsgi-xsendfile: expired" });
-    }
-    if issued > input.now.saturating_add(timeout) {
-        return Err(Refused { status: 404, why: "wsgi-xsendfile: issue time in the future" });
-    }
+    let expired = Refused { status: 410, why: "wsgi-xsendfile: expired" };
+    let future = Refused { status: 404, why: "wsgi-xsendfile: issue time in the future" };
+    within_lifetime(input.now, issued, timeout, expired, future)?;
     Ok(Accepted { kid, path: [b"/", file].concat() })
+}
+
+/// The lifetime rule of both schemes: a link lives `timeout` seconds after its issue time (then
+/// `expired`), and an issue time more than `timeout` ahead of `now` is refused (`future`), so a link
+/// cannot be made to live longer than the timeout.
+fn within_lifetime(now: u64, issued: u64, timeout: u64, expired: Refused, future: Refused) -> Result<(), Refused> {
+    if now > issued.saturating_add(timeout) {
+        return Err(expired);
+    }
+    if issued > now.saturating_add(timeout) {
+        return Err(future);
+    }
+    Ok(())
 }
