@@ -1,5 +1,5 @@
-//! The compatibility schemes against the vectors of research/token_vectors.py (each checked there
-//! against the real module), plus tampering, expiry, future timestamps and overflowing numbers.
+//! The compatibility schemes (docs/legacy-tokens.md) against vectors computed with each original
+//! module's own algorithm, plus tampering, expiry, future timestamps and overflowing numbers.
 
 use xsendfiled::guard::token::compat::{parse_template, Hash, Input, Legacy, SecdlAlgorithm};
 use xsendfiled::guard::token::keys::KeyRing;

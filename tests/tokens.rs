@@ -1,5 +1,5 @@
-//! Signed links: the published SDL1 vectors of research/token_vectors.py (canonical strings, URLs,
-//! and every verification case), plus forgery, tampering and boundary cases.
+//! Signed links: the SDL1 vectors (canonical strings, URLs, and every verification case; the
+//! scheme is specified in docs/sdl1.md), plus forgery, tampering and boundary cases.
 
 use xsendfiled::guard::token::keys::KeyRing;
 use xsendfiled::guard::token::sdl1::{self, Failure, Input, SignSpec};
