@@ -11,17 +11,37 @@ function setHeaders(res, headers) {
 }
 
 /**
- * Answers with the headers that hand `path` (below xsendfiled's root) to xsendfiled, and ends the
- * response: nginx follows the X-Accel-Redirect, xsendfiled checks the path and names the file.
- * options: as delegate() (filename, disposition, internalPrefix, ...).
+ * Ends `res` with the headers that hand `rel` to xsendfiled. The app's Content-Disposition `own`
+ * (when `options` names neither filename nor disposition) travels in the trusted query, read
+ * exactly, so xsendfiled writes the only one; a header it cannot read exactly stays as the app
+ * wrote it (the delegation location passes it on as XSENDFILED_APP_DISPOSITION and xsendfiled
+ * adds none).
  */
-function sendFile(res, path, options = {}) {
-  const headers = delegate(path, options);
+function handOver(res, rel, own, options) {
+  const delegation = { ...options };
+  let keep = null;
+  if (own && options.filename == null && options.disposition == null) {
+    const parsed = disposition.parse(String(own), checkFilename);
+    if (parsed) [delegation.disposition, delegation.filename] = [parsed[0], parsed[1] ?? undefined];
+    else keep = String(own);
+  }
+  const headers = delegate(rel, delegation); // throws before anything is changed
   res.removeHeader("Content-Disposition");
   res.removeHeader("Content-Length");
+  if (keep !== null) res.setHeader("Content-Disposition", keep);
   res.statusCode = 200;
   setHeaders(res, headers);
   res.end();
+}
+
+/**
+ * Answers with the headers that hand `path` (below xsendfiled's root) to xsendfiled, and ends the
+ * response: nginx follows the X-Accel-Redirect, xsendfiled checks the path and names the file.
+ * options: as delegate() (filename, disposition, internalPrefix, ...). Without filename and
+ * disposition, a Content-Disposition the app set (res.attachment) names the download.
+ */
+function sendFile(res, path, options = {}) {
+  handOver(res, path, res.getHeader("Content-Disposition"), options);
 }
 
 function below(path, root) {
@@ -68,23 +88,14 @@ function middleware({ root, internalPrefix = "/_xsendfiled" } = {}) {
       }
       const own = (opts.headers && Object.entries(opts.headers).find(([k]) => k.toLowerCase() === "content-disposition")?.[1]) ||
         res.getHeader("Content-Disposition");
-      const delegation = { internalPrefix };
-      const parsed = own ? disposition.parse(String(own), checkFilename) : null;
-      if (parsed) [delegation.disposition, delegation.filename] = [parsed[0], parsed[1] ?? undefined];
       for (const [k, v] of Object.entries(opts.headers || {})) {
         if (!["content-disposition", "content-type", "content-length"].includes(k.toLowerCase())) res.setHeader(k, v);
       }
-      if (own && !parsed) {
-        // Not read exactly: the app's header stays; the delegation location passes it on as
-        // XSENDFILED_APP_DISPOSITION and xsendfiled adds none.
-        res.setHeader("Content-Disposition", own);
-      } else {
-        res.removeHeader("Content-Disposition");
+      try {
+        handOver(res, rel, own, { internalPrefix });
+      } catch (err) {
+        return done(err);
       }
-      res.removeHeader("Content-Length");
-      res.statusCode = 200;
-      setHeaders(res, delegate(rel, delegation));
-      res.end();
       if (callback) callback();
       return undefined;
     };

@@ -40,6 +40,10 @@ function listen(app) {
 test("express: sendFile helper, res.sendFile and res.download handed to xsendfiled", async (t) => {
   const app = express();
   app.get("/helper", (req, res) => xsf.express.sendFile(res, req.query.file, { filename: req.query.name, disposition: "attachment" }));
+  app.get("/helper-own", (req, res) => {
+    res.attachment("x y.txt");
+    xsf.express.sendFile(res, "a b.txt");
+  });
   app.use(xsf.express.middleware({ root }));
   app.get("/send", (req, res) => res.sendFile(path.join(root, req.query.file)));
   app.get("/send-root", (req, res) => res.sendFile(req.query.file, { root }));
@@ -61,6 +65,10 @@ test("express: sendFile helper, res.sendFile and res.download handed to xsendfil
   assert.equal(r.headers["x-accel-redirect"], "/_xsendfiled/sub/q%3F%23%2541.txt?filename=Q3+%22x%22.txt&disposition=attachment");
   assert.equal(r.headers["content-type"], "application/octet-stream");
   assert.equal(r.body, "");
+
+  r = await request(server, "GET", "/helper-own");
+  assert.equal(r.headers["x-accel-redirect"], "/_xsendfiled/a%20b.txt?disposition=attachment&filename=x+y.txt");
+  assert.equal(r.headers["content-disposition"], undefined);
 
   r = await request(server, "GET", "/send?file=a%20b.txt", { Range: "bytes=0-1" });
   assert.equal(r.status, 200, "nginx answers the range on the file it sends");
