@@ -67,7 +67,7 @@ test("express: sendFile helper, res.sendFile and res.download handed to xsendfil
   assert.equal(r.body, "");
 
   r = await request(server, "GET", "/helper-own");
-  assert.equal(r.headers["x-accel-redirect"], "/_xsendfiled/a%20b.txt?disposition=attachment&filename=x+y.txt");
+  assert.equal(r.headers["x-accel-redirect"], "/_xsendfiled/a%20b.txt?filename=x+y.txt&disposition=attachment");
   assert.equal(r.headers["content-disposition"], undefined);
 
   r = await request(server, "GET", "/send?file=a%20b.txt", { Range: "bytes=0-1" });
