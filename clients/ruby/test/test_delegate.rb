@@ -45,6 +45,7 @@ class TestDelegate < Minitest::Test
     assert_equal ["inline", "a \"b\".txt"], cd.parse(%(inline; filename="a \\"b\\".txt"))
     assert_equal ["attachment", "ä.txt"], cd.parse(%(Attachment; filename="ä.txt"))
     assert_equal ["attachment", "plain.txt"], cd.parse("attachment; filename=plain.txt")
+    assert_equal ["attachment", 'a"b 100%.txt'], cd.parse('attachment; filename="a%22b 100%.txt"'), "Sinatra's %22"
     assert_equal ["attachment", nil], cd.parse("attachment")
     assert_nil cd.parse("form-data; name=x")
     assert_nil cd.parse(%(attachment; filename="a"; filename="b"))

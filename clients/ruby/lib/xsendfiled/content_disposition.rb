@@ -34,7 +34,9 @@ module Xsendfiled
       name = if params.key?("filename*")
                ext_value(params["filename*"])
              elsif params.key?("filename")
-               params["filename"]
+               # Sinatra's attachment writes a double quote in the name as %22 (and CR, LF as
+               # %0D, %0A, which no download name may hold anyway): read it back as the quote.
+               params["filename"].gsub("%22", '"')
              end
       return nil if (params.key?("filename*") || params.key?("filename")) && name.nil?
       return [type, nil] if name.nil?
