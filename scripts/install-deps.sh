@@ -5,7 +5,8 @@
 # for the signing snippets of docs/signing.md, php-fpm for the app-delegation test, chromium and
 # playwright-core (npm, into target/playwright) for the browser test, HAProxy for its fcgi-app test,
 # puma and gunicorn (PyPI, into target/pyenv) for app delegation through proxy_pass, ruby-rack,
-# ruby-sinatra, composer and Express (npm, into target/clients/node) for the client packages. Idempotent;
+# ruby-sinatra, composer, symfony/http-foundation and Express (npm, into target/clients/node) for
+# the client packages and their migration guides. Idempotent;
 # quiet when all are there.
 set -euo pipefail
 need=()
@@ -33,6 +34,9 @@ command -v puma >/dev/null 2>&1 || need+=(puma)
 # The client packages' apps (tests/client_packages.rs): Sinatra (with rack) for the gem's app.
 ruby -e 'require "sinatra/base"' >/dev/null 2>&1 || need+=(ruby-rack ruby-sinatra)
 command -v composer >/dev/null 2>&1 || need+=(composer)
+# symfony/http-foundation and symfony/mime for the BinaryFileResponse migration (tests/client_migrations.rs).
+[ -f /usr/share/php/Symfony/Component/HttpFoundation/autoload.php ] || need+=(php-symfony-http-foundation)
+[ -f /usr/share/php/Symfony/Component/Mime/autoload.php ] || need+=(php-symfony-mime)
 if [ "${#need[@]}" -gt 0 ]; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then

@@ -15,12 +15,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use support::{curl, url_path, wait_until, Proc, Reply};
 
-fn repo() -> &'static Path {
+pub(crate) fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Names under the root the apps hand over (support::SERVABLE has their contents).
-const TRICKY: &[&str] = &[
+pub(crate) const TRICKY: &[&str] = &[
     "plain.txt",
     "a b.txt",
     "100%.txt",
@@ -37,9 +37,10 @@ const TRICKY: &[&str] = &[
 ];
 
 /// Requests the app delegating with a package must refuse with 404, whatever the app passes on.
-const NOT_SERVED: &[&str] = &["../outside/secret.txt", "link-out.txt", "link-sibling", ".hidden", "sub", "missing.txt"];
+pub(crate) const NOT_SERVED: &[&str] =
+    &["../outside/secret.txt", "link-out.txt", "link-sibling", ".hidden", "sub", "missing.txt"];
 
-fn content(name: &str) -> &'static str {
+pub(crate) fn content(name: &str) -> &'static str {
     support::SERVABLE.iter().find(|(n, _)| *n == name).map(|(_, c)| *c).expect("servable")
 }
 
@@ -56,11 +57,11 @@ fn ext_value(s: &str) -> String {
         .collect()
 }
 
-fn basename(name: &str) -> &str {
+pub(crate) fn basename(name: &str) -> &str {
     name.rsplit('/').next().unwrap_or(name)
 }
 
-fn get(url: &str, extra: &[&str]) -> Reply {
+pub(crate) fn get(url: &str, extra: &[&str]) -> Reply {
     let mut args = vec!["-H", "Cookie: session=alice"];
     args.extend_from_slice(extra);
     curl(url, &args)
@@ -68,7 +69,7 @@ fn get(url: &str, extra: &[&str]) -> Reply {
 
 /// The one Content-Disposition of `r`, which must name `name`: in `filename*` when there is one,
 /// else in the quoted `filename`.
-fn one_disposition(r: &Reply, name: &str, what: &str) {
+pub(crate) fn one_disposition(r: &Reply, name: &str, what: &str) {
     assert_eq!(r.header_count("Content-Disposition"), 1, "{what}: {r:?}");
     let cd = r.header("Content-Disposition").unwrap_or_default();
     let named = match cd.split_once("filename*=UTF-8''") {
@@ -83,7 +84,7 @@ fn one_disposition(r: &Reply, name: &str, what: &str) {
 /// Downloads `query` (`file=...` and more) from `/download`-style `url` and checks the whole
 /// behaviour: every tricky name byte-exact with one Content-Disposition naming `expect_name(file)`,
 /// a range, HEAD, and the files that must stay 404.
-fn check_handover(app: &str, url: &dyn Fn(&str) -> String, expect_name: &dyn Fn(&str) -> String) {
+pub(crate) fn check_handover(app: &str, url: &dyn Fn(&str) -> String, expect_name: &dyn Fn(&str) -> String) {
     for name in TRICKY {
         let r = get(&url(&url_path(name.as_bytes())), &[]);
         assert_eq!((r.status, r.body.as_slice()), (200, content(name).as_bytes()), "{app}: {name}: {r:?}");
@@ -136,7 +137,7 @@ fn check_app(app: &str, port: u16, own: &dyn Fn(&str) -> String) {
 
 /// nginx with `conf-examples/nginx-app-delegation-proxy.conf` in front of the app on `app_port`,
 /// and xsendfiled.
-fn proxy_site(ws: &support::Workspace, app_port: u16) -> (u16, Vec<Proc>) {
+pub(crate) fn proxy_site(ws: &support::Workspace, app_port: u16) -> (u16, Vec<Proc>) {
     let (d, sock) = support::app::delegation_daemon(ws);
     let port = support::free_port();
     let conf = support::fill_template(
@@ -178,30 +179,20 @@ fn sinatra_app_under_puma_delegates_with_the_gem() {
     );
 }
 
-#[test]
-fn php_fpm_apps_delegate_with_the_php_package() {
-    if !support::require(&["nginx", "curl", support::app::PHP_FPM]) {
-        return;
-    }
-    let ws = support::Workspace::new();
-    let run = &ws.run;
-    let (d, sock) = support::app::delegation_daemon(&ws);
-    // nginx-app-delegation.conf runs APP_DIR/download.php and APP_DIR/send_file.php: here the
-    // package versions of both.
-    let app_dir = run.join("app");
-    std::fs::create_dir_all(&app_dir).expect("mkdir app");
-    for (link, target) in [("download.php", "download_package.php"), ("send_file.php", "send_file_package.php")] {
-        std::os::unix::fs::symlink(repo().join("conf-examples/app").join(target), app_dir.join(link)).expect("symlink");
-    }
+/// PHP-FPM (as support::app starts it) on `run/php.sock`, with `env` in its pool's environment.
+pub(crate) fn php_fpm(run: &Path, env: &[(&str, &str)]) -> (Proc, std::path::PathBuf) {
     let php_sock = run.join("php.sock");
     let user = if support::nginx_user() == "root" { "www-data".to_string() } else { support::nginx_user() };
-    let fpm_conf = format!(
+    let mut fpm_conf = format!(
         "[global]\npid = {run}/php-fpm.pid\nerror_log = {run}/php-fpm.log\ndaemonize = no\n\
          [app]\nlisten = {sock}\nlisten.mode = 0666\nuser = {user}\ngroup = {user}\npm = static\npm.max_children = 2\n\
          catch_workers_output = yes\n",
         run = run.display(),
         sock = php_sock.display()
     );
+    for (k, v) in env {
+        fpm_conf.push_str(&format!("env[{k}] = {v}\n"));
+    }
     std::fs::write(run.join("php-fpm.conf"), fpm_conf).expect("write");
     let mut cmd = Command::new(support::app::PHP_FPM);
     cmd.arg("--nodaemonize").arg("--fpm-config").arg(run.join("php-fpm.conf"));
@@ -210,6 +201,20 @@ fn php_fpm_apps_delegate_with_the_php_package() {
     }
     let mut fpm = support::spawn(cmd, "php-fpm", &run.join("php-fpm.stderr"));
     wait_until("php-fpm", Some(&mut fpm), || support::unix_up(&php_sock));
+    (fpm, php_sock)
+}
+
+/// xsendfiled, PHP-FPM and nginx with `conf-examples/nginx-app-delegation.conf`, whose
+/// APP_DIR/download.php and APP_DIR/send_file.php are `apps` (files of conf-examples/app/).
+pub(crate) fn php_site(ws: &support::Workspace, apps: [&str; 2], env: &[(&str, &str)]) -> (u16, Vec<Proc>) {
+    let run = &ws.run;
+    let (d, sock) = support::app::delegation_daemon(ws);
+    let app_dir = run.join("app");
+    std::fs::create_dir_all(&app_dir).expect("mkdir app");
+    for (link, target) in ["download.php", "send_file.php"].into_iter().zip(apps) {
+        std::os::unix::fs::symlink(repo().join("conf-examples/app").join(target), app_dir.join(link)).expect("symlink");
+    }
+    let (fpm, php_sock) = php_fpm(run, env);
     let port = support::free_port();
     let conf = support::fill_template(
         &support::conf_example("nginx-app-delegation.conf"),
@@ -223,7 +228,17 @@ fn php_fpm_apps_delegate_with_the_php_package() {
             ("PHP_SOCKET", php_sock.display().to_string()),
         ],
     );
-    let _procs = [support::nginx(run, &conf, port), fpm, d];
+    (port, vec![support::nginx(run, &conf, port), fpm, d])
+}
+
+#[test]
+fn php_fpm_apps_delegate_with_the_php_package() {
+    if !support::require(&["nginx", "curl", support::app::PHP_FPM]) {
+        return;
+    }
+    let ws = support::Workspace::new();
+    // The package versions of download.php and send_file.php.
+    let (port, _procs) = php_site(&ws, ["download_package.php", "send_file_package.php"], &[]);
     check_app("php-fpm", port, &|q| format!("http://127.0.0.1:{port}/send-file?file={q}"));
     let r =
         get(&format!("http://127.0.0.1:{port}/send-file?file={}", url_path("dir with space/ä ö.txt".as_bytes())), &[]);

@@ -14,6 +14,7 @@ mod authorizer;
 mod browser;
 mod check;
 mod cli;
+mod client_migrations;
 mod client_packages;
 mod dates;
 mod e2e_haproxy;
