@@ -4,7 +4,9 @@
 # setpriv (util-linux), python3, systemd-analyze (systemd), and php-cli, ruby, nodejs and openssl
 # for the signing snippets of docs/signing.md, php-fpm for the app-delegation test, chromium and
 # playwright-core (npm, into target/playwright) for the browser test, HAProxy for its fcgi-app test,
-# puma and gunicorn (PyPI, into target/pyenv) for app delegation through proxy_pass. Idempotent;
+# puma and gunicorn (PyPI, into target/pyenv) for app delegation through proxy_pass, ruby-rack,
+# ruby-sinatra, composer, symfony/http-foundation and Express (npm, into target/clients/node) for
+# the client packages and their migration guides. Idempotent;
 # quiet when all are there.
 set -euo pipefail
 need=()
@@ -29,6 +31,12 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v puma >/dev/null 2>&1 || need+=(puma)
+# The client packages' apps (tests/client_packages.rs): Sinatra (with rack) for the gem's app.
+ruby -e 'require "sinatra/base"' >/dev/null 2>&1 || need+=(ruby-rack ruby-sinatra)
+command -v composer >/dev/null 2>&1 || need+=(composer)
+# symfony/http-foundation and symfony/mime for the BinaryFileResponse migration (tests/client_migrations.rs).
+[ -f /usr/share/php/Symfony/Component/HttpFoundation/autoload.php ] || need+=(php-symfony-http-foundation)
+[ -f /usr/share/php/Symfony/Component/Mime/autoload.php ] || need+=(php-symfony-mime)
 if [ "${#need[@]}" -gt 0 ]; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then
@@ -48,6 +56,11 @@ fi
 if [ ! -d "$here/target/pyenv/gunicorn" ]; then
     echo "installing gunicorn (PyPI) into target/pyenv" >&2
     python3 -m pip install --quiet --disable-pip-version-check --target "$here/target/pyenv" 'gunicorn>=21,<24' >&2
+fi
+# Express serves the npm package's app in tests/client_packages.rs (and its own test, clients/node).
+if [ ! -f "$here/target/clients/node/node_modules/express/package.json" ]; then
+    echo "installing express@4 (npm) into target/clients/node" >&2
+    npm install --silent --no-audit --no-fund --prefix "$here/target/clients/node" express@4 >&2
 fi
 # Debian may start system nginx/Apache/lighttpd/Caddy/HAProxy on port 80 at install; the tests run their own
 # instances on ports of their own choosing.

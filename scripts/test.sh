@@ -9,3 +9,6 @@ export PATH="$PATH:/usr/sbin:/sbin"
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --all-targets --locked
+clients/ruby/test.sh
+clients/php/test.sh
+clients/node/test.sh

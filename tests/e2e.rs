@@ -14,6 +14,8 @@ mod authorizer;
 mod browser;
 mod check;
 mod cli;
+mod client_migrations;
+mod client_packages;
 mod dates;
 mod e2e_haproxy;
 mod e2e_nginx;
