@@ -4,7 +4,8 @@
 # setpriv (util-linux), python3, systemd-analyze (systemd), and php-cli, ruby, nodejs and openssl
 # for the signing snippets of docs/signing.md, php-fpm for the app-delegation test, chromium and
 # playwright-core (npm, into target/playwright) for the browser test, HAProxy for its fcgi-app test,
-# puma and gunicorn (PyPI, into target/pyenv) for app delegation through proxy_pass. Idempotent;
+# puma and gunicorn (PyPI, into target/pyenv) for app delegation through proxy_pass, faketime for the
+# SDL1 vectors. Idempotent;
 # quiet when all are there.
 set -euo pipefail
 need=()
@@ -29,6 +30,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v puma >/dev/null 2>&1 || need+=(puma)
+# libfaketime runs the daemon at the time of each SDL1 vector (tests/sdl1_vectors.rs).
+command -v faketime >/dev/null 2>&1 || need+=(faketime)
 if [ "${#need[@]}" -gt 0 ]; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then

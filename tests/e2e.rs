@@ -24,6 +24,7 @@ mod http_limits;
 mod launchers;
 mod narrowed_root;
 mod privileges;
+mod sdl1_vectors;
 mod serve_backend;
 mod signed_links;
 mod signing_docs;
