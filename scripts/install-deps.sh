@@ -5,7 +5,7 @@
 # for the signing snippets of docs/signing.md, php-fpm for the app-delegation test, chromium and
 # playwright-core (npm, into target/playwright) for the browser test, HAProxy for its fcgi-app test,
 # puma and gunicorn (PyPI, into target/pyenv) for app delegation through proxy_pass, faketime for the
-# SDL1 vectors. Idempotent;
+# SDL1 vectors, Django and django-sendfile2 (PyPI, into target/pyclients) for the Python client. Idempotent;
 # quiet when all are there.
 set -euo pipefail
 need=()
@@ -51,6 +51,15 @@ fi
 if [ ! -d "$here/target/pyenv/gunicorn" ]; then
     echo "installing gunicorn (PyPI) into target/pyenv" >&2
     python3 -m pip install --quiet --disable-pip-version-check --target "$here/target/pyenv" 'gunicorn>=21,<24' >&2
+fi
+# Django, django-sendfile2 and pytest (PyPI, into target/pyclients) for clients/python/test.sh and
+# tests/clients_python.rs; reinstalled when clients/python/requirements-test.txt changes.
+req="$here/clients/python/requirements-test.txt"
+if [ ! -f "$here/target/pyclients/.installed" ] || ! cmp -s "$req" "$here/target/pyclients/.installed"; then
+    echo "installing the Python client's test requirements (PyPI) into target/pyclients" >&2
+    rm -rf "$here/target/pyclients"
+    python3 -m pip install --quiet --disable-pip-version-check --target "$here/target/pyclients" -r "$req" >&2
+    cp "$req" "$here/target/pyclients/.installed"
 fi
 # Debian may start system nginx/Apache/lighttpd/Caddy/HAProxy on port 80 at install; the tests run their own
 # instances on ports of their own choosing.

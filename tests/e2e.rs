@@ -14,6 +14,7 @@ mod authorizer;
 mod browser;
 mod check;
 mod cli;
+mod clients_python;
 mod dates;
 mod e2e_haproxy;
 mod e2e_nginx;

@@ -16,7 +16,7 @@ MIDDLEWARE = []
 DATABASES = {}
 USE_TZ = True
 
-# The files the site hands out; xsendfiled's --root is the same directory.
+# django-sendfile2: the files the site hands out, and who sends them.
 SENDFILE_ROOT = os.environ.get("DOWNLOADS_ROOT", "/srv/files")
-SENDFILE_BACKEND = "xsendfiled.django"
-SENDFILE_URL = "/_xsendfiled"
+SENDFILE_BACKEND = "xsendfiled.django"  # xsendfiled --root is SENDFILE_ROOT
+SENDFILE_URL = "/_xsendfiled"  # the internal nginx location that passes to xsendfiled
