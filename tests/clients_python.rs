@@ -109,21 +109,27 @@ fn before_files(doc: &str, files: &[(&str, &str)]) -> Vec<(String, String)> {
 
 // --- the Django site ------------------------------------------------------------------------------
 
-/// gunicorn serving the Django site of `site_dir` (holding `django_site/`), nginx with `nginx_conf`
-/// (a template with the placeholders of nginx-app-delegation-proxy.conf), and xsendfiled.
-struct DjangoSite {
+/// gunicorn serving WSGI application `app` (`module:callable`) from `site_dir`, nginx with
+/// `nginx_conf` (a template with the placeholders of nginx-app-delegation-proxy.conf), and
+/// xsendfiled.
+struct Site {
     port: u16,
     _procs: Vec<Proc>,
 }
 
-fn django_site(ws: &support::Workspace, site_dir: &Path, nginx_conf: &str, name: &str) -> DjangoSite {
+/// The Django site of `site_dir` (holding `django_site/`).
+fn django_site(ws: &support::Workspace, site_dir: &Path, nginx_conf: &str, name: &str) -> Site {
+    app_site(ws, site_dir, "django_site.wsgi:application", nginx_conf, name)
+}
+
+fn app_site(ws: &support::Workspace, site_dir: &Path, app: &str, nginx_conf: &str, name: &str) -> Site {
     let run = ws.run.join(name);
     std::fs::create_dir_all(&run).expect("run dir");
     let app_port = support::free_port();
     let mut cmd = Command::new("python3");
     cmd.args(["-m", "gunicorn", "--workers", "1", "--bind", &format!("127.0.0.1:{app_port}"), "--chdir"])
         .arg(site_dir)
-        .arg("django_site.wsgi:application")
+        .arg(app)
         .env("PYTHONPATH", python_path(&[site_dir]))
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("DJANGO_SETTINGS_MODULE", "django_site.settings")
@@ -152,10 +158,10 @@ fn django_site(ws: &support::Workspace, site_dir: &Path, nginx_conf: &str, name:
         ],
     );
     let n = support::nginx(&run, &conf, port);
-    DjangoSite { port, _procs: vec![n, g, d] }
+    Site { port, _procs: vec![n, g, d] }
 }
 
-fn download(site: &DjangoSite, file: &str, extra: &[&str]) -> Reply {
+fn download(site: &Site, file: &str, extra: &[&str]) -> Reply {
     let url = format!("http://127.0.0.1:{}/download?file={}", site.port, support::url_path(file.as_bytes()));
     let mut args = vec!["-H", "Cookie: session=alice"];
     args.extend_from_slice(extra);
@@ -302,6 +308,79 @@ fn the_migration_page_from_django_sendfile2_is_what_ran() {
         assert_eq!(r.status, 404, "after: {hostile}: {r:?}");
     }
     assert_eq!(download(&new, "archive.tar.gz", &[]).header("Content-Type"), Some("application/gzip"));
+}
+
+#[test]
+fn the_migration_page_from_wsgi_xsendfile_is_what_ran() {
+    if !support::require(&["nginx", "curl", "python3"]) {
+        return;
+    }
+    assert!(
+        repo().join("target/pyclients/xsendfile.py").is_file(),
+        "wsgi-xsendfile is missing from target/pyclients: run ./scripts/install-deps.sh"
+    );
+    let doc = std::fs::read_to_string(repo().join("docs/migrate-wsgi-xsendfile.md")).expect("doc");
+    let before = before_files(
+        &doc,
+        &[
+            ("download_xsendfile.py", "conf-examples/app/download_xsendfile.py"),
+            ("nginx.conf", "conf-examples/nginx-app-delegation-proxy.conf"),
+        ],
+    );
+    assert!(before[0].1.contains("from xsendfile import XSendfileApplication"), "{}", before[0].1);
+    let ws = support::Workspace::new();
+    let old_dir = ws.run.join("before-app");
+    std::fs::create_dir_all(&old_dir).expect("mkdir");
+    std::fs::write(old_dir.join("download_xsendfile.py"), &before[0].1).expect("app");
+    let app = "download_xsendfile:application";
+    let old = app_site(&ws, &old_dir, app, &before[1].1, "before");
+    let new = app_site(
+        &ws,
+        &repo().join("conf-examples/app"),
+        app,
+        &support::conf_example("nginx-app-delegation-proxy.conf"),
+        "after",
+    );
+    // The app still decides, before and after.
+    for site in [&old, &new] {
+        let r = curl(&format!("http://127.0.0.1:{}/download?file=plain.txt", site.port), &[]);
+        assert_eq!((r.status, r.body.as_slice()), (403, &b"please log in\n"[..]), "{r:?}");
+    }
+    for name in NAMES.iter().filter(|n| **n != "%41.txt") {
+        for (site, when) in [(&old, "before"), (&new, "after")] {
+            let r = download(site, name, &[]);
+            assert_eq!((r.status, r.body.as_slice()), (200, body_of(name)), "{when}: {name}: {r:?}");
+            assert_eq!(r.header_count("Content-Disposition"), 1, "{when}: {name}: {r:?}");
+            let cd = r.header("Content-Disposition").unwrap_or_default();
+            assert!(cd.starts_with("attachment; filename*=UTF-8''Alice%27s%20"), "{when}: {name}: {cd}");
+        }
+        let r = download(&new, name, &["--head"]);
+        assert_eq!((r.status, r.body.len()), (200, 0), "after: HEAD {name}: {r:?}");
+    }
+    for (site, when) in [(&old, "before"), (&new, "after")] {
+        let r = download(site, "plain.txt", &["-H", "Range: bytes=1-3"]);
+        assert_eq!((r.status, r.body.as_slice()), (206, &b"lai"[..]), "{when}: {r:?}");
+        assert_eq!(download(site, "missing.txt", &[]).status, 404, "{when}");
+    }
+    // Before: decoded twice, hidden files sent, HEAD refused, a symlink out of the root 403.
+    let r = download(&old, "%41.txt", &[]);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"capital A\n"[..]), "before: {r:?}");
+    let r = download(&old, ".hidden", &[]);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"hidden\n"[..]), "before: {r:?}");
+    assert_eq!(download(&old, "plain.txt", &["--head"]).status, 405, "before: HEAD");
+    assert_eq!(download(&old, "link-out.txt", &[]).status, 403, "before: symlink out");
+    // After: the file asked for, and every hostile path 404.
+    let r = download(&new, "%41.txt", &[]);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"literal percent-41\n"[..]), "after: {r:?}");
+    for hostile in
+        [".hidden", ".git/config", "link-out.txt", "link-sibling", "../root-private/secret.txt", "sub", "fifo"]
+    {
+        let r = download(&new, hostile, &[]);
+        assert_eq!(r.status, 404, "after: {hostile}: {r:?}");
+        assert!(!String::from_utf8_lossy(&r.body).contains("SECRET"), "after: {hostile}");
+    }
+    let r = download(&new, "archive.tar.gz", &[]);
+    assert_eq!((r.header("Content-Type"), r.header("Content-Encoding")), (Some("application/gzip"), None), "{r:?}");
 }
 
 // --- signed links -------------------------------------------------------------------------------
