@@ -4,10 +4,10 @@
 # setpriv (util-linux), python3, systemd-analyze (systemd), and php-cli, ruby, nodejs and openssl
 # for the signing snippets of docs/signing.md, php-fpm for the app-delegation test, chromium and
 # playwright-core (npm, into target/playwright) for the browser test, HAProxy for its fcgi-app test,
-# puma and gunicorn (PyPI, into target/pyenv) for app delegation through proxy_pass, ruby-rack,
-# ruby-sinatra, composer, symfony/http-foundation and Express (npm, into target/clients/node) for
-# the client packages and their migration guides. Idempotent;
-# quiet when all are there.
+# puma and gunicorn (PyPI, into target/pyenv) for app delegation through proxy_pass, faketime for the
+# SDL1 vectors; for the client packages and their migration guides ruby-rack, ruby-sinatra,
+# composer, symfony/http-foundation, Express (npm, into target/clients/node), Django,
+# django-sendfile2 and pytest (PyPI, into target/pyclients). Idempotent; quiet when all are there.
 set -euo pipefail
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
@@ -37,6 +37,8 @@ command -v composer >/dev/null 2>&1 || need+=(composer)
 # symfony/http-foundation and symfony/mime for the BinaryFileResponse migration (tests/client_migrations.rs).
 [ -f /usr/share/php/Symfony/Component/HttpFoundation/autoload.php ] || need+=(php-symfony-http-foundation)
 [ -f /usr/share/php/Symfony/Component/Mime/autoload.php ] || need+=(php-symfony-mime)
+# libfaketime runs the daemon at the time of each SDL1 vector (tests/sdl1_vectors.rs).
+command -v faketime >/dev/null 2>&1 || need+=(faketime)
 if [ "${#need[@]}" -gt 0 ]; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then
@@ -61,6 +63,15 @@ fi
 if [ ! -f "$here/target/clients/node/node_modules/express/package.json" ]; then
     echo "installing express@4 (npm) into target/clients/node" >&2
     npm install --silent --no-audit --no-fund --prefix "$here/target/clients/node" express@4 >&2
+fi
+# Django, django-sendfile2 and pytest (PyPI, into target/pyclients) for clients/python/test.sh and
+# tests/clients_python.rs; reinstalled when clients/python/requirements-test.txt changes.
+req="$here/clients/python/requirements-test.txt"
+if [ ! -f "$here/target/pyclients/.installed" ] || ! cmp -s "$req" "$here/target/pyclients/.installed"; then
+    echo "installing the Python client's test requirements (PyPI) into target/pyclients" >&2
+    rm -rf "$here/target/pyclients"
+    python3 -m pip install --quiet --disable-pip-version-check --target "$here/target/pyclients" -r "$req" >&2
+    cp "$req" "$here/target/pyclients/.installed"
 fi
 # Debian may start system nginx/Apache/lighttpd/Caddy/HAProxy on port 80 at install; the tests run their own
 # instances on ports of their own choosing.

@@ -9,6 +9,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --all-targets --locked
+clients/python/test.sh
 clients/ruby/test.sh
 clients/php/test.sh
 clients/node/test.sh

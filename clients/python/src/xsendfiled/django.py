@@ -1,0 +1,110 @@
+"""A django-sendfile2 backend that hands downloads to xsendfiled.
+
+Settings::
+
+    SENDFILE_BACKEND = "xsendfiled.django"
+    SENDFILE_ROOT = "/srv/files"      # xsendfiled's --root: the same directory
+    SENDFILE_URL = "/_xsendfiled"     # the nginx internal location that passes to xsendfiled
+
+Views keep calling ``django_sendfile.sendfile(request, path, attachment=..., attachment_filename=...)``
+unchanged. The backend answers ``X-Accel-Redirect: SENDFILE_URL/<path relative to SENDFILE_ROOT>``;
+the ``Content-Disposition`` django-sendfile2 writes stays the only one (the nginx location passes
+it to xsendfiled as ``XSENDFILED_APP_DISPOSITION``), and a ``Content-Encoding`` it would add for a
+``.gz`` file is dropped (browsers would unpack the download).
+
+Development fallback: without a server in front, an ``X-Accel-Redirect`` reaches the browser as an
+empty page. So the backend sends the file itself, with the same checks as the daemon (nothing
+outside ``SENDFILE_ROOT``, no hidden names, regular files only; else 404), when
+
+- ``XSENDFILED_DEVELOPMENT = True`` (which requires ``DEBUG = True``), or
+- ``XSENDFILED_DEVELOPMENT`` is unset and ``DEBUG`` is on and the request is served by Django's
+  own development server (``runserver``: ``SERVER_SOFTWARE`` starts with ``WSGIServer/``).
+
+``XSENDFILED_DEVELOPMENT = False`` always delegates.
+"""
+
+import os
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import FileResponse, Http404, HttpResponse
+
+from . import _files
+from .delegate import redirect_target
+
+__all__ = ["sendfile", "development_mode"]
+
+
+class _HeaderGuard:
+    """Keeps the headers that describe a transfer from being set to what they are not.
+
+    django-sendfile2 sets ``Content-Encoding`` from the file's extension after the backend
+    returns (``gzip`` for ``.tar.gz``: a browser would unpack the download), and, on a delegating
+    response whose body is empty, a ``Content-Length`` of the file's size."""
+
+    _delegating = False
+
+    def __setitem__(self, header, value):
+        name = header.lower()
+        if name == "content-encoding":
+            return
+        if name == "content-length" and self._delegating:
+            return
+        super().__setitem__(header, value)
+
+
+class DelegatingResponse(_HeaderGuard, HttpResponse):
+    """An empty response whose ``X-Accel-Redirect`` hands the download to xsendfiled."""
+
+    _delegating = True
+
+
+class DevelopmentFileResponse(_HeaderGuard, FileResponse):
+    """The file itself, sent by Django (development only)."""
+
+
+def development_mode(request):
+    """Whether this request gets the file from Django rather than from xsendfiled."""
+    setting = getattr(settings, "XSENDFILED_DEVELOPMENT", None)
+    if setting is None:
+        software = request.META.get("SERVER_SOFTWARE", "") if request is not None else ""
+        return bool(settings.DEBUG) and software.startswith("WSGIServer/")
+    if setting and not settings.DEBUG:
+        raise ImproperlyConfigured("XSENDFILED_DEVELOPMENT = True needs DEBUG = True: production delegates to xsendfiled")
+    return bool(setting)
+
+
+def _root():
+    root = getattr(settings, "SENDFILE_ROOT", None)
+    if not root:
+        raise ImproperlyConfigured("You must specify a value for SENDFILE_ROOT (the directory xsendfiled guards)")
+    return os.fspath(root)
+
+
+def _relative(filename, root):
+    """The path of ``filename`` below ``root`` as bytes, or Http404."""
+    try:
+        rel = PurePath(os.fspath(filename)).relative_to(PurePath(root))
+    except ValueError:
+        raise Http404("not below SENDFILE_ROOT") from None
+    return os.fsencode(str(rel)) if str(rel) != "." else b""
+
+
+def sendfile(request, filename, **kwargs):
+    """django-sendfile2's backend call: ``filename`` is the absolute path of the file (already
+    joined to ``SENDFILE_ROOT`` and normalised by django-sendfile2). Returns the response."""
+    root = _root()
+    rel = _relative(filename, root)
+    if development_mode(request):
+        real = _files.resolve(os.path.realpath(root), rel)
+        if real is None:
+            raise Http404("not a file that may be sent")
+        response = DevelopmentFileResponse(open(real, "rb"))
+        response["Content-Type"] = _files.content_type(real)
+        return response
+    internal = getattr(settings, "SENDFILE_URL", None) or "/_xsendfiled"
+    response = DelegatingResponse(content_type="application/octet-stream")
+    response["X-Accel-Redirect"] = redirect_target(rel, internal_prefix=str(internal))
+    response.headers["Content-Length"] = "0"
+    return response
