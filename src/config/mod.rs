@@ -18,7 +18,7 @@ use values::{adjust_level, bounded, parse_duration, parse_level, parse_listen, p
 pub(crate) use values::{parse_duration_str, parse_network, parse_time, parse_time_in, parse_when};
 
 use crate::config::cli::{BackendArg, ServeArgs};
-use crate::guard::resolve::Root;
+use crate::guard::store::Root;
 use crate::guard::{Backend, Policy};
 use crate::limits::Limits;
 use std::ffi::OsStr;

@@ -4,7 +4,7 @@
 use super::cli::ServeArgs;
 use super::values::parse_duration;
 use super::ConfigError;
-use crate::guard::resolve::Root;
+use crate::guard::store::Root;
 use crate::guard::{Backend, Policy};
 use std::path::Path;
 
