@@ -5,13 +5,15 @@
 //! refused (404) before anything is written. The percent-encoding is the one the reply uses, so
 //! what is checked here is what is sent.
 
-use crate::guard::decide::Target;
 use crate::guard::store::Found;
 use crate::guard::trace::{NamedBy, Naming, Step, Trace};
 use crate::guard::{Backend, Policy};
 use crate::protocol::request::Request;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+
+/// An internal URI prefix and the rest of the canonical path after it.
+pub(crate) type Target = (String, Vec<u8>);
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 

@@ -7,13 +7,12 @@
 //! compile time (the decision is generic over the sink), and work done only for the trace is
 //! guarded by [`Trace::enabled`].
 
-use crate::guard::decide::Reason;
 use crate::guard::path::PathRejection;
 use crate::guard::store::Refusal;
 use std::path::Path;
 
 /// A listener to the decision's steps.
-pub trait Trace {
+pub(crate) trait Trace {
     /// Whether anyone listens: the decision skips work that only a trace needs when not.
     fn enabled(&self) -> bool {
         true
@@ -24,7 +23,7 @@ pub trait Trace {
 
 /// The sink of the request path: hears nothing and costs nothing.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Silent;
+pub(crate) struct Silent;
 
 impl Trace for Silent {
     #[inline(always)]
@@ -36,8 +35,7 @@ impl Trace for Silent {
 }
 
 /// One step of the decision.
-#[derive(Debug)]
-pub enum Step<'a> {
+pub(crate) enum Step<'a> {
     /// Whether a signed link was verified, and what came of it.
     Signature(Signature<'a>),
     /// Which request variable names the file, and the (decoded) path it holds.
@@ -63,23 +61,22 @@ pub enum Step<'a> {
 }
 
 /// Step 2: the signed link.
-#[derive(Debug)]
-pub enum Signature<'a> {
+pub(crate) enum Signature<'a> {
     /// Neither required here nor carried by the link: not verified.
     NotChecked,
     /// Verified: `required` by the location (else carried anyway and so verified), and the
-    /// verdict (the key id of a valid link, or why it failed).
+    /// verdict (the key id of a valid link, or why it failed: the decision's refusal reason).
     Checked {
         /// Whether this location requires one (`--require-signature`, `XSENDFILED_AUTH`).
         required: bool,
         /// Key id of a valid link, or the refusal.
-        verdict: Result<Option<&'a str>, Reason>,
+        verdict: Result<Option<&'a str>, &'a dyn std::fmt::Display>,
     },
 }
 
 /// Where the path the decision resolves came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// `PATH_INFO` (not empty).
     PathInfo,
     /// `DOCUMENT_URI` (`PATH_INFO` empty or absent).
@@ -101,7 +98,7 @@ pub enum Source {
 
 /// Who set the strip prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PrefixFrom {
+pub(crate) enum PrefixFrom {
     /// The server's `XSENDFILED_STRIP_PREFIX` for this location.
     Server,
     /// `--strip-prefix`.
@@ -110,7 +107,7 @@ pub enum PrefixFrom {
 
 /// Who chose a root other than the first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RootFrom {
+pub(crate) enum RootFrom {
     /// Nobody: the first `--root`.
     Default,
     /// The server's `XSENDFILED_ROOT`.
@@ -121,7 +118,7 @@ pub enum RootFrom {
 
 /// The root chosen for the lookup.
 #[derive(Debug)]
-pub enum RootChoice<'a> {
+pub(crate) enum RootChoice<'a> {
     /// Configured root number `index` (0 is the first `--root`).
     Configured {
         /// Its number.
@@ -144,20 +141,20 @@ pub enum RootChoice<'a> {
 
 /// A file the store found.
 #[derive(Debug)]
-pub struct Looked<'a> {
+pub(crate) struct Looked<'a> {
     /// The canonical path of the root that holds it.
-    pub root: &'a Path,
+    pub(crate) root: &'a Path,
     /// Its canonical name under that root.
-    pub rel: &'a [u8],
+    pub(crate) rel: &'a [u8],
     /// Its size in bytes.
-    pub len: u64,
+    pub(crate) len: u64,
     /// Whether its canonical name differs from the name asked for (a symlink was followed).
-    pub followed: bool,
+    pub(crate) followed: bool,
 }
 
 /// How the reply names the file.
 #[derive(Debug)]
-pub enum Naming<'a> {
+pub(crate) enum Naming<'a> {
     /// By an internal URI: `prefix` + the rest of the canonical path.
     Uri {
         /// The internal URI prefix.
@@ -177,7 +174,7 @@ pub enum Naming<'a> {
 
 /// Where an internal URI prefix came from.
 #[derive(Debug)]
-pub enum NamedBy<'a> {
+pub(crate) enum NamedBy<'a> {
     /// `--internal-prefix` (files of the first root when no map applies).
     InternalPrefix,
     /// A `--map` entry.

@@ -5,9 +5,10 @@
 //! Invariant: the store is asked only through [`crate::guard::store::Store`], with a path that
 //! passed [`crate::guard::path::validate`]; a found file is named by the root that holds it.
 
-use super::{Reason, Status, Target};
+use super::{Reason, Status};
 use crate::guard::path::{self, RelPath};
 use crate::guard::store::{Found, Refusal, Root, Store};
+use crate::guard::target::Target;
 use crate::guard::trace::{Looked, PrefixFrom, RootChoice, RootFrom, Step, Trace};
 use crate::guard::Policy;
 use crate::protocol::request::Request;

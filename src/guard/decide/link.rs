@@ -41,7 +41,10 @@ pub(super) fn signature<T: Trace>(
         }
         Some(signing) => verify_link(req, policy, signing, served, now),
     };
-    let told = verdict.as_ref().map(|l| l.kid.as_deref()).map_err(|refusal| refusal.1);
+    let told = match &verdict {
+        Ok(l) => Ok(l.kid.as_deref()),
+        Err((_, reason)) => Err(reason as &dyn std::fmt::Display),
+    };
     trace.step(Step::Signature(Signature::Checked { required, verdict: told }));
     verdict
 }

@@ -37,7 +37,6 @@ use crate::guard::{Backend, Policy};
 use crate::protocol::request::Request;
 use file::check_file;
 pub(crate) use file::content_type_of;
-pub(crate) use outcome::Target;
 pub use outcome::{Decision, Reason, Send, Status};
 use std::borrow::Cow;
 use std::io;
@@ -88,7 +87,7 @@ pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result
 ///
 /// # Errors
 /// Only for faults while resolving.
-pub fn decide_traced<'a, T: Trace>(
+pub(crate) fn decide_traced<'a, T: Trace>(
     req: &Request<'a>,
     policy: &Policy,
     now: u64,

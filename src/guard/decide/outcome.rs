@@ -5,6 +5,7 @@
 
 use crate::guard::path::PathRejection;
 use crate::guard::store::{Found, Refusal};
+use crate::guard::target::Target;
 use crate::guard::token::Claims;
 
 /// The HTTP statuses xsendfiled answers with itself (RFC 9110 §15).
@@ -127,9 +128,6 @@ pub struct Send<'a> {
     /// of the canonical path after it, from the redirect map or `--internal-prefix`.
     pub(crate) target: Option<Target>,
 }
-
-/// An internal URI prefix and the rest of the canonical path after it.
-pub(crate) type Target = (String, Vec<u8>);
 
 /// The outcome for one request.
 #[derive(Debug)]

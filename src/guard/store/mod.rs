@@ -10,7 +10,7 @@
 //! `/`, no `.`/`..`, no symlink) and relative to the store that found it; refusals are values and
 //! only faults (EIO, EMFILE) are `Err`.
 
-pub mod local;
+mod local;
 mod walk;
 
 use std::borrow::Cow;
