@@ -110,7 +110,8 @@ pub fn check_resolution(root: &std::path::Path, policy: &crate::guard::Policy, d
     assert!(real.starts_with(&canonical_root), "{real:?} is outside {canonical_root:?}");
     assert_eq!(real, path, "the name sent is canonical (no symlink, no dot segment)");
     assert!(std::fs::symlink_metadata(&real).expect("stat").file_type().is_file());
-    assert!(send.file.file.metadata().expect("fstat").is_file());
+    let crate::guard::store::Content::Local(file) = &send.file.content;
+    assert!(file.metadata().expect("fstat").is_file());
 }
 
 /// Redirect maps: never panic; accepted entries are absolute, clean, and a lookup returns a
@@ -252,7 +253,7 @@ pub fn check_range(data: &[u8]) {
     let range = parts.next();
     let if_range = parts.next();
     let if_none_match = parts.next();
-    let meta = crate::guard::resolve::FileMeta { len, mtime: 784_111_777, mtime_nsec: 0, ino: 1 };
+    let meta = crate::guard::store::FileMeta { len, mtime: 784_111_777, mtime_nsec: 0, ino: 1 };
     let c = crate::protocol::request::Conditions { range, if_range, if_none_match, ..Default::default() };
     if let crate::reply::serve::Plan::Partial { start, end } = crate::reply::serve::plan(&c, &meta, "\"1-a-0\"") {
         assert!(start <= end && end < len, "{start}-{end} of {len}");

@@ -13,6 +13,7 @@ mod app_delegation_proxy;
 mod authorizer;
 mod browser;
 mod check;
+mod check_agrees;
 mod cli;
 mod client_migrations;
 mod client_packages;

@@ -8,7 +8,7 @@ use support::Tree;
 use xsendfiled::guard::decide::{decide, Decision, Reason, Status};
 use xsendfiled::guard::path::PathRejection as P;
 use xsendfiled::guard::policy::DispositionMode;
-use xsendfiled::guard::resolve::Refusal as R;
+use xsendfiled::guard::store::Refusal as R;
 use xsendfiled::guard::{Backend, Policy};
 use xsendfiled::protocol::request::Request;
 
@@ -258,7 +258,7 @@ fn every_backend_names_the_canonical_file_its_own_way() {
         }
     };
     let meta = std::fs::metadata(root.join("a b.txt")).expect("stat");
-    let file_meta = xsendfiled::guard::resolve::FileMeta {
+    let file_meta = xsendfiled::guard::store::FileMeta {
         len: meta.len(),
         mtime: std::os::unix::fs::MetadataExt::mtime(&meta),
         mtime_nsec: std::os::unix::fs::MetadataExt::mtime_nsec(&meta),

@@ -72,7 +72,7 @@ fn several_roots_maps_and_narrowing() {
     // A symlink from one root into another is named by the other root's map entry.
     assert_eq!(answer(&c, "/dl/link-media", &[]), Ok("/_media/v.txt".into()));
     // Symlinks out of every root stay refused.
-    assert_eq!(answer(&c, "/dl/link-sibling", &[]), Err(Reason::File(xsendfiled::guard::resolve::Refusal::Escapes)));
+    assert_eq!(answer(&c, "/dl/link-sibling", &[]), Err(Reason::File(xsendfiled::guard::store::Refusal::Escapes)));
 
     // The server selects the second root...
     let sel = [("XSENDFILED_ROOT", m)];
@@ -82,7 +82,7 @@ fn several_roots_maps_and_narrowing() {
     let sub = format!("{r}/sub");
     let narrow = [("XSENDFILED_ROOT", sub.as_str())];
     assert_eq!(answer(&c, "/dl/in.txt", &narrow), Ok("/_sub/in.txt".into()));
-    assert_eq!(answer(&c, "/dl/link-up", &narrow), Err(Reason::File(xsendfiled::guard::resolve::Refusal::Escapes)));
+    assert_eq!(answer(&c, "/dl/link-up", &narrow), Err(Reason::File(xsendfiled::guard::store::Refusal::Escapes)));
     // It can never widen: not /etc, not a sibling sharing the root's name, not a missing path.
     let sibling = format!("{r}-private");
     for bad in ["/etc", sibling.as_str(), "/nonexistent/dir"] {

@@ -1,15 +1,14 @@
-//! `xsendfiled check`: the configuration validated with every problem listed, and, per URI, each
-//! step of the decision explained — the path taken, the prefix removed, the file the path resolves
-//! to (and any symlink followed), the signature verdict, the decision, and the exact header block
-//! that would be sent. The tool to reach for when the web server answers 404 and nobody knows why.
+//! `xsendfiled check`: the configuration validated with every problem listed, a summary of a valid
+//! one, and, per URI, the decision's own trace and the exact header block that would be sent
+//! (`explain.rs`). The tool to reach for when the web server answers 404 and nobody knows why.
+
+mod explain;
 
 use crate::config::cli::CheckArgs;
 use crate::config::{Config, ConfigError};
-use crate::guard::decide::{carries_signature, decide_at, needs_signature, Decision};
-use crate::guard::path;
 use crate::guard::token::Scheme;
 use crate::guard::Backend;
-use crate::protocol::request::Request;
+use explain::explain;
 use std::fmt::Write;
 
 /// The report for a configuration that failed validation.
@@ -82,150 +81,6 @@ fn esc(v: impl std::fmt::Display) -> String {
         return v;
     }
     v.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
-}
-
-fn show(b: &[u8]) -> String {
-    format!("{:?}", String::from_utf8_lossy(b))
-}
-
-/// Explains what would be answered for `uri` (as a browser requests it) at time `now`.
-pub(crate) fn explain(
-    c: &Config,
-    uri: &str,
-    method: &str,
-    client: &str,
-    params: &[(String, String)],
-    now: u64,
-) -> String {
-    let p = &c.policy;
-    let mut s = format!("{} {}\n", esc(method), esc(uri));
-    let (raw_path, query) = uri.split_once('?').unwrap_or((uri, ""));
-    let Some(decoded) = crate::guard::percent::decode_once(raw_path.as_bytes()) else {
-        let _ = writeln!(s, "  path           malformed percent-escape: the web server would answer 400 itself\n");
-        return s;
-    };
-    let _ = writeln!(s, "  path           {} (decoded once, as the server passes DOCUMENT_URI)", show(&decoded));
-    let mut pairs: Vec<(&[u8], &[u8])> = vec![
-        (b"REQUEST_METHOD", method.as_bytes()),
-        (b"REQUEST_URI", uri.as_bytes()),
-        (b"DOCUMENT_URI", &decoded),
-        (b"SCRIPT_NAME", &decoded),
-        (b"QUERY_STRING", query.as_bytes()),
-        (b"REMOTE_ADDR", client.as_bytes()),
-    ];
-    for (k, v) in params {
-        pairs.push((k.as_bytes(), v.as_bytes()));
-    }
-    let req = Request::from_pairs(pairs.iter().copied());
-    for (k, v) in params {
-        let _ = writeln!(s, "  parameter      {}={}", esc(k), esc(v));
-    }
-    // The path steps, for the narrative (the decision below is the authority).
-    let strip = req.trusted.strip_prefix.or(p.strip_prefix.as_deref());
-    match path::validate(&decoded, strip, p.allow_hidden) {
-        Err(why) => {
-            let _ = writeln!(s, "  checks         refused: {why}");
-        }
-        Ok(rel) => {
-            if let Some(prefix) = strip {
-                let _ = writeln!(s, "  strip prefix   {} removed", show(prefix));
-            }
-            let _ = writeln!(
-                s,
-                "  checks         relative path {} passes every string check",
-                show(rel.as_str().as_bytes())
-            );
-            match p.root.resolve(rel.as_str(), p.allow_hidden) {
-                Ok(Ok(file)) if *file.rel == *rel.as_str().as_bytes() => {
-                    let _ = writeln!(
-                        s,
-                        "  resolve        {}/{}: regular file, {} bytes, no symlink on the way",
-                        esc(p.root.path().display()),
-                        esc(String::from_utf8_lossy(&file.rel)),
-                        file.meta.len
-                    );
-                }
-                Ok(Ok(file)) => {
-                    let _ = writeln!(
-                        s,
-                        "  resolve        symlink(s) followed to {}/{}: regular file under the root, {} bytes",
-                        esc(p.root.path().display()),
-                        esc(String::from_utf8_lossy(&file.rel)),
-                        file.meta.len
-                    );
-                }
-                Ok(Err(refusal)) => {
-                    let _ = writeln!(s, "  resolve        refused: {}", esc(refusal));
-                }
-                Err(e) => {
-                    let _ = writeln!(s, "  resolve        fault: {}", esc(e));
-                }
-            }
-        }
-    }
-    let decision = match decide_at(&req, p, now) {
-        Ok(d) => d,
-        Err(e) => {
-            let _ = writeln!(s, "  decision       fault (500): {}\n", esc(e));
-            return s;
-        }
-    };
-    let required = needs_signature(&req, p);
-    let signature = if !required && !carries_signature(&req, p) {
-        "not required".to_owned()
-    } else {
-        let why = if required { "required" } else { "not required, but the link carries one, so it is verified" };
-        match &decision {
-            Decision::Send(send) => format!("{why}: valid, key {}", send.kid.as_deref().unwrap_or("?")),
-            Decision::Refuse(_, reason) => format!("{why}; decision below: {}", esc(reason)),
-        }
-    };
-    let _ = writeln!(s, "  signature      {signature}");
-    if let Decision::Send(send) = &decision {
-        // With no map in play, a URI-based backend names the file under --internal-prefix.
-        let uri_named = matches!(p.backend, Backend::Nginx | Backend::LocalRedirect | Backend::Caddy)
-            && !p.internal_prefix.starts_with('@');
-        let prefix = match &send.target {
-            Some((prefix, _)) => Some(prefix.as_str()),
-            None if uri_named => Some(p.internal_prefix.as_str()),
-            None => None,
-        };
-        if let Some(prefix) = prefix {
-            let holder = p.root_at(send.file.root).map_or(p.root.path(), |r| r.path());
-            let abs = [holder.as_os_str().as_encoded_bytes(), b"/", &send.file.rel].concat();
-            let via = match p.map.lookup(&abs) {
-                Some((entry, _)) if req.trusted.redirect_map.is_none() => {
-                    format!("--map entry {}={}", esc(String::from_utf8_lossy(&entry.fs)), esc(&entry.uri))
-                }
-                _ if req.trusted.redirect_map.is_some() => "the server's X_REDIRECT_MAP".to_owned(),
-                _ => "--internal-prefix".to_owned(),
-            };
-            let _ = writeln!(s, "  named          under {prefix}/ by {via}");
-        }
-    }
-    match &decision {
-        Decision::Send(_) => {
-            let _ = writeln!(s, "  decision       send");
-        }
-        Decision::Refuse(status, reason) => {
-            let _ = writeln!(s, "  decision       refuse {}: {}", status.code(), esc(reason));
-        }
-    }
-    let mut out = Vec::new();
-    let (status, body) = crate::reply::response::render(decision, &req, p, &mut out);
-    let text = String::from_utf8_lossy(&out);
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let _ = writeln!(s, "  reply ({status})");
-    for line in head.split("\r\n") {
-        let _ = writeln!(s, "    {}", esc(line));
-    }
-    if !rest.is_empty() {
-        let _ = writeln!(s, "    (body: {} bytes)", rest.len());
-    }
-    if let Some(b) = body {
-        let _ = writeln!(s, "    (then {} bytes of the file)", b.len);
-    }
-    s
 }
 
 /// Users web servers' workers typically run as (Debian, Red Hat, Arch, Alpine, macOS, Caddy).

@@ -7,7 +7,7 @@ use super::values::parse_duration;
 use super::{keep, ConfigError};
 use crate::access_log::AccessLog;
 use crate::guard::map::parse as parse_map;
-use crate::guard::resolve::Root;
+use crate::guard::store::Root;
 use crate::guard::{Backend, Policy};
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! Plain data: the guard owns these types so that the configuration builds them and the reply
 //! reads them, and nothing here depends on either.
 
-use crate::guard::resolve::Root;
+use crate::guard::store::Root;
 use std::time::Duration;
 
 /// The offload mechanism, validated.

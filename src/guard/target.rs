@@ -5,10 +5,15 @@
 //! refused (404) before anything is written. The percent-encoding is the one the reply uses, so
 //! what is checked here is what is sent.
 
+use crate::guard::store::Found;
+use crate::guard::trace::{NamedBy, Naming, Step, Trace};
 use crate::guard::{Backend, Policy};
 use crate::protocol::request::Request;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+
+/// An internal URI prefix and the rest of the canonical path after it.
+pub(crate) type Target = (String, Vec<u8>);
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
@@ -52,20 +57,35 @@ pub(crate) fn expressible(backend: Backend, root: &Path, rel: &[u8]) -> bool {
 /// `XSENDFILED_ACCEL_MAPPING`), else `--map`, else `--internal-prefix` for files under the first
 /// root. `Ok(None)` for backends that name files by path, and for a file of the first root when no
 /// map applies (the renderer then uses `--internal-prefix` and the canonical path, allocating
-/// nothing); `Err` when the file cannot be named.
+/// nothing); `Err` when the file cannot be named. How the file is named is told to `trace`.
 #[allow(clippy::result_unit_err)]
-pub(crate) fn target(
+pub(crate) fn target<T: Trace>(
     policy: &Policy,
     req: &Request<'_>,
-    file: &crate::guard::resolve::Resolved<'_>,
-) -> Result<Option<(String, Vec<u8>)>, ()> {
-    if !matches!(policy.backend, Backend::Nginx | Backend::LocalRedirect | Backend::Caddy)
-        || policy.internal_prefix.starts_with('@')
-    {
+    file: &Found<'_>,
+    trace: &mut T,
+) -> Result<Option<Target>, ()> {
+    let uri_named = matches!(policy.backend, Backend::Nginx | Backend::LocalRedirect | Backend::Caddy);
+    if !uri_named || policy.internal_prefix.starts_with('@') {
+        let naming = match policy.backend {
+            Backend::Nginx => Naming::NamedLocation(&policy.internal_prefix),
+            Backend::Apache | Backend::Lighttpd => Naming::AbsolutePath,
+            Backend::Serve => Naming::Streamed,
+            _ => Naming::Allowed,
+        };
+        tell(trace, req, naming);
         return Ok(None);
     }
+    let default = || match policy.backend {
+        Backend::Caddy => Naming::Uri { prefix: "", by: NamedBy::CanonicalPath },
+        _ => Naming::Uri { prefix: &policy.internal_prefix, by: NamedBy::InternalPrefix },
+    };
     if req.trusted.redirect_map.is_none() && policy.map.is_empty() {
-        return if file.root == 0 { Ok(None) } else { Err(()) };
+        if file.root != 0 {
+            return Err(());
+        }
+        tell(trace, req, default());
+        return Ok(None);
     }
     let holder = policy.root_at(file.root).map_or(policy.root.path(), |r| r.path()).as_os_str().as_bytes();
     let abs = [holder, b"/", &file.rel].concat();
@@ -84,10 +104,21 @@ pub(crate) fn target(
         None => &policy.map,
     };
     if let Some((entry, rest)) = map.lookup(&abs) {
+        let by = match req.trusted.redirect_map {
+            Some(_) => NamedBy::ServerMap,
+            None => NamedBy::Map { fs: &entry.fs, uri: &entry.uri },
+        };
+        tell(trace, req, Naming::Uri { prefix: &entry.uri, by });
         return Ok(Some((entry.uri.clone(), rest.to_vec())));
     }
     if file.root == 0 {
+        tell(trace, req, Naming::Uri { prefix: &policy.internal_prefix, by: NamedBy::InternalPrefix });
         return Ok(Some((policy.internal_prefix.clone(), file.rel.to_vec())));
     }
     Err(())
+}
+
+/// Tells `trace` how the reply names the file; in authorize mode it names none.
+fn tell<T: Trace>(trace: &mut T, req: &Request<'_>, naming: Naming<'_>) {
+    trace.step(Step::Named(if req.authorize { Naming::Allowed } else { naming }));
 }

@@ -16,7 +16,7 @@
 //! already authorised file to send, never whether to send it. This module is pure; the shells
 //! stream the body from the handle that was checked ([`Body`]), so no path is opened twice.
 
-use crate::guard::resolve::FileMeta;
+use crate::guard::store::FileMeta;
 use crate::protocol::request::Conditions;
 use crate::reply::validators;
 use std::time::SystemTime;
@@ -98,7 +98,7 @@ pub(crate) fn plan(c: &Conditions<'_>, meta: &FileMeta, etag: &str) -> Plan {
 /// (none for HEAD, 304, 412, 416).
 pub(crate) fn respond(
     conditions: &Conditions<'_>,
-    file: crate::guard::resolve::Resolved<'_>,
+    file: crate::guard::store::Found<'_>,
     content_type: &str,
     extra: &[u8],
     head: bool,
@@ -108,7 +108,7 @@ pub(crate) fn respond(
     let etag = validators::etag(meta);
     let etag = etag.as_str();
     let plan = plan(conditions, meta, etag);
-    let file = file.file;
+    let crate::guard::store::Content::Local(file) = file.content;
     let last_modified = validators::last_modified(meta);
     let mut header = |name: &str, value: &str| {
         out.extend_from_slice(name.as_bytes());

@@ -3,7 +3,7 @@
 //! Used where xsendfiled, not the web server, states them: Apache mod_xsendfile's own ETag is
 //! derived from the script request and constant for every file (servers.md §2.2), so we send ours.
 
-use crate::guard::resolve::FileMeta;
+use crate::guard::store::FileMeta;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A strong entity tag from inode, size and modification time in nanoseconds: it changes when the

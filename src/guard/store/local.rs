@@ -1,4 +1,5 @@
-//! Confinement: a validated relative path becomes an open regular file under the root, or a refusal.
+//! The local store: a validated relative path becomes an open regular file under a root
+//! directory, or a refusal (confinement).
 //!
 //! The root is canonicalised and opened (`O_PATH | O_DIRECTORY`) once at start-up. Per request:
 //!
@@ -28,9 +29,11 @@
 //! open. That window is closed in the server, not here: nginx `disable_symlinks on`, lighttpd
 //! `server.follow-symlink = "disable"` (see conf-examples/ and SECURITY.md).
 
+use super::walk::{c_path, classify, finish, walk_nofollow, CPath, C_PATH_STACK};
+use super::{Found, Refusal, Store};
 use crate::sys;
 use std::borrow::Cow;
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
@@ -38,55 +41,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use thiserror::Error;
-
-/// Why an existing-looking path is not served.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-pub enum Refusal {
-    /// No such file (or a path component is not a directory).
-    #[error("no such file")]
-    NotFound,
-    /// A directory, FIFO, socket or device.
-    #[error("not a regular file")]
-    NotRegular,
-    /// A symlink whose target lies outside the root.
-    #[error("symlink leads outside the root")]
-    Escapes,
-    /// A symlink whose target is a hidden name.
-    #[error("symlink leads to a hidden file")]
-    Hidden,
-    /// We may not read it.
-    #[error("permission denied")]
-    PermissionDenied,
-}
-
-/// Metadata of the file that will be sent, from `fstat` on the checked handle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileMeta {
-    /// Size in bytes.
-    pub len: u64,
-    /// Modification time, seconds since the epoch.
-    pub mtime: i64,
-    /// Nanoseconds part of the modification time.
-    pub mtime_nsec: i64,
-    /// Inode number.
-    pub ino: u64,
-}
-
-/// A regular file under the root, opened for reading.
-#[derive(Debug)]
-pub struct Resolved<'a> {
-    /// Which root the file lies under: 0 for the root resolved against, `i + 1` for `others[i]`
-    /// of [`Root::resolve_among`] (a symlink may lead from one configured root into another).
-    pub(crate) root: usize,
-    /// Canonical path relative to that root, `/`-separated, no leading `/`. Borrowed from the
-    /// request when no symlink was involved.
-    pub rel: Cow<'a, [u8]>,
-    /// The open handle the checks were made on.
-    pub(crate) file: File,
-    /// Its metadata.
-    pub(crate) meta: FileMeta,
-}
 
 /// The configured root directory, canonical and open.
 #[derive(Debug)]
@@ -148,7 +102,7 @@ impl Root {
     ///
     /// # Errors
     /// `ELOOP`/`ENOTDIR`/`EXDEV` for a symlink or escape, `ENOENT` and the like as `openat(2)`.
-    pub(crate) fn open_beneath(holder: &Root, inside: &[u8]) -> io::Result<Root> {
+    fn open_beneath(holder: &Root, inside: &[u8]) -> io::Result<Root> {
         let dir = holder.open_in(inside, true)?;
         let file = File::from(dir);
         let md = file.metadata()?;
@@ -224,26 +178,27 @@ impl Root {
         self.openat2.store(on && sys::openat2_beneath(self.dir.as_fd(), c".").is_ok(), Ordering::Relaxed);
     }
 
+    #[cfg(test)]
     /// Resolves `rel` (a validated [`crate::guard::path::RelPath`] string) to an open regular file.
     ///
     /// # Errors
     /// Only for faults (I/O errors other than the refusals listed in the module docs).
-    pub(crate) fn resolve<'a>(&self, rel: &'a str, allow_hidden: bool) -> io::Result<Result<Resolved<'a>, Refusal>> {
+    fn resolve<'a>(&self, rel: &'a str, allow_hidden: bool) -> io::Result<Result<Found<'a>, Refusal>> {
         self.resolve_among(rel, allow_hidden, &[])
     }
 
     /// Like [`Root::resolve`], but a symlink may also lead into one of `others` (the other
     /// configured roots); the file is then opened through that root's handle, and
-    /// [`Resolved::root`] says which.
+    /// [`Found::root`] says which.
     ///
     /// # Errors
     /// Only for faults.
-    pub(crate) fn resolve_among<'a>(
+    fn resolve_among<'a>(
         &self,
         rel: &'a str,
         allow_hidden: bool,
         others: &[&Root],
-    ) -> io::Result<Result<Resolved<'a>, Refusal>> {
+    ) -> io::Result<Result<Found<'a>, Refusal>> {
         if rel.as_bytes().contains(&0) {
             return Ok(Err(Refusal::NotFound));
         }
@@ -274,7 +229,7 @@ impl Root {
         rel: &str,
         allow_hidden: bool,
         others: &[&Root],
-    ) -> io::Result<Result<Resolved<'a>, Refusal>> {
+    ) -> io::Result<Result<Found<'a>, Refusal>> {
         let canonical = match std::fs::canonicalize(self.path.join(rel)) {
             Ok(c) => c,
             Err(e) => return classify(e).map(Err),
@@ -309,67 +264,21 @@ impl Root {
     }
 }
 
-/// Opens `rel` beneath `dir` one component at a time with `openat(O_NOFOLLOW)`: every directory
-/// on the way as `O_PATH | O_DIRECTORY`, the last one as asked. A symlink at any step fails
-/// (`ENOTDIR` or `ELOOP`); an empty, `.` or `..` component is `ENOENT` (a canonical path has none).
-/// Bounded by the number of components.
-fn walk_nofollow(dir: std::os::fd::BorrowedFd<'_>, rel: &[u8], directory: bool) -> io::Result<OwnedFd> {
-    let not_found = || io::Error::from_raw_os_error(libc::ENOENT);
-    let mut parts = rel.split(|&b| b == b'/').peekable();
-    let mut current: Option<OwnedFd> = None;
-    while let Some(part) = parts.next() {
-        if part.is_empty() || part == b"." || part == b".." {
-            return Err(not_found());
-        }
-        let name = CString::new(part).map_err(|_| not_found())?;
-        let last = parts.peek().is_none();
-        let at = current.as_ref().map_or(dir, |fd| fd.as_fd());
-        let next = sys::openat_nofollow(at, &name, !last || directory)?;
-        current = Some(next);
+impl Store for Root {
+    fn lookup<'a>(&self, rel: &'a str, allow_hidden: bool, others: &[&Root]) -> io::Result<Result<Found<'a>, Refusal>> {
+        self.resolve_among(rel, allow_hidden, others)
     }
-    current.ok_or_else(not_found)
-}
 
-/// Paths shorter than this become C strings on the stack (no allocation per request).
-const C_PATH_STACK: usize = 512;
-
-enum CPath<'s> {
-    Stack(&'s CStr),
-    Heap(CString),
-}
-
-/// `path` NUL-terminated: in `stack` when it fits, else on the heap; `None` when it holds a NUL.
-fn c_path<'s>(path: &[u8], stack: &'s mut [u8; C_PATH_STACK]) -> Option<CPath<'s>> {
-    if path.len() < stack.len() {
-        stack[..path.len()].copy_from_slice(path);
-        stack[path.len()] = 0;
-        CStr::from_bytes_with_nul(&stack[..=path.len()]).ok().map(CPath::Stack)
-    } else {
-        CString::new(path).ok().map(CPath::Heap)
+    fn narrow(&self, inside: &[u8]) -> io::Result<Root> {
+        Root::open_beneath(self, inside)
     }
-}
 
-fn finish(root: usize, rel: Cow<'_, [u8]>, fd: OwnedFd) -> Result<Resolved<'_>, Refusal> {
-    let file = File::from(fd);
-    let Ok(md) = file.metadata() else {
-        return Err(Refusal::NotFound);
-    };
-    if !md.file_type().is_file() {
-        return Err(Refusal::NotRegular);
+    fn is_current(&self) -> bool {
+        Root::is_current(self)
     }
-    let meta = FileMeta { len: md.len(), mtime: md.mtime(), mtime_nsec: md.mtime_nsec(), ino: md.ino() };
-    Ok(Resolved { root, rel, file, meta })
-}
 
-/// Maps the errors that are answers to refusals; everything else stays a fault.
-fn classify(e: io::Error) -> io::Result<Refusal> {
-    match e.raw_os_error() {
-        Some(libc::ENOENT) | Some(libc::ENOTDIR) | Some(libc::ENAMETOOLONG) | Some(libc::ELOOP) => {
-            Ok(Refusal::NotFound)
-        }
-        Some(libc::EACCES) | Some(libc::EPERM) => Ok(Refusal::PermissionDenied),
-        Some(libc::ENXIO) | Some(libc::ENODEV) | Some(libc::EISDIR) => Ok(Refusal::NotRegular),
-        _ => Err(e),
+    fn path(&self) -> &Path {
+        Root::path(self)
     }
 }
 
@@ -399,6 +308,11 @@ mod tests {
         s
     }
 
+    fn content(found: &mut Found<'_>) -> String {
+        let super::super::Content::Local(f) = &mut found.content;
+        read(f)
+    }
+
     #[test]
     fn a_narrowed_base_is_opened_beneath_the_holder_and_never_through_a_symlink() {
         let (_t, root) = tree();
@@ -406,7 +320,7 @@ mod tests {
             root.set_openat2(openat2);
             let narrowed = Root::open_beneath(&root, b"d").expect("a real directory opens");
             let mut f = narrowed.resolve("f.txt", false).expect("no fault").expect("served");
-            assert_eq!(read(&mut f.file), "in\n");
+            assert_eq!(content(&mut f), "in\n");
             assert_eq!(narrowed.path(), root.path().join("d"));
             assert!(Root::open_beneath(&root, b"d/sub").is_ok());
             // A symlink at open time, whether it stays inside or leads out, is refused.
@@ -443,7 +357,7 @@ mod tests {
         let (_t, root) = tree();
         root.set_openat2(false);
         let mut f = root.resolve("ld/f.txt", false).expect("no fault").expect("served via the link");
-        assert_eq!(read(&mut f.file), "in\n");
+        assert_eq!(content(&mut f), "in\n");
         assert_eq!(&*f.rel, b"d/f.txt");
         assert_eq!(root.resolve("out/f.txt", false).expect("no fault").map(|_| ()), Err(Refusal::Escapes));
     }

@@ -1,0 +1,139 @@
+//! What a decision comes to: a file to send ([`Send`]) or a refusal with its HTTP [`Status`] and
+//! the [`Reason`] the log records (the client sees only the status).
+//!
+//! Invariant: a [`Send`] holds a file that passed every check of the decision, found by the store.
+
+use crate::guard::path::PathRejection;
+use crate::guard::store::{Found, Refusal};
+use crate::guard::target::Target;
+use crate::guard::token::Claims;
+
+/// The HTTP statuses xsendfiled answers with itself (RFC 9110 §15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// 400: the server sent a request we cannot interpret.
+    BadRequest,
+    /// 401: a legacy link that is malformed (mod_auth_token's answer).
+    Unauthorized,
+    /// 403: the file exists but may not be read.
+    Forbidden,
+    /// 404: not found, or refused without saying why.
+    NotFound,
+    /// 405: only GET and HEAD.
+    MethodNotAllowed,
+    /// 410: a signed link that has expired.
+    Gone,
+    /// 500: a fault on our side.
+    InternalServerError,
+}
+
+impl Status {
+    /// The numeric code.
+    pub(crate) fn code(self) -> u16 {
+        match self {
+            Status::BadRequest => 400,
+            Status::Unauthorized => 401,
+            Status::Forbidden => 403,
+            Status::NotFound => 404,
+            Status::MethodNotAllowed => 405,
+            Status::Gone => 410,
+            Status::InternalServerError => 500,
+        }
+    }
+
+    /// The status for a code a verifier chose (401, 403, 404, 410; anything else is 403).
+    pub(crate) fn from_code(code: u16) -> Status {
+        match code {
+            401 => Status::Unauthorized,
+            404 => Status::NotFound,
+            410 => Status::Gone,
+            _ => Status::Forbidden,
+        }
+    }
+
+    /// `Status:` header value, code and reason phrase.
+    pub fn line(self) -> &'static str {
+        match self {
+            Status::BadRequest => "400 Bad Request",
+            Status::Unauthorized => "401 Unauthorized",
+            Status::Forbidden => "403 Forbidden",
+            Status::NotFound => "404 Not Found",
+            Status::MethodNotAllowed => "405 Method Not Allowed",
+            Status::Gone => "410 Gone",
+            Status::InternalServerError => "500 Internal Server Error",
+        }
+    }
+}
+
+/// Why a request was refused (logged; the client sees only the status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// No `REQUEST_METHOD`.
+    MissingMethod,
+    /// A method other than GET or HEAD.
+    MethodNotAllowed,
+    /// No path variable at all.
+    MissingPath,
+    /// The path failed a string check.
+    Path(PathRejection),
+    /// The file failed a filesystem check.
+    File(Refusal),
+    /// The configured web server cannot be told this name without opening another file.
+    Unexpressible,
+    /// A signed link was needed and failed verification.
+    Token(crate::guard::token::sdl1::Failure),
+    /// A signed link was needed but no keys are configured.
+    NoKeys,
+    /// The signed path is not the path the server asked to serve.
+    SignedPathMismatch,
+    /// A legacy-scheme link failed verification.
+    Legacy(&'static str),
+    /// The server's `XSENDFILED_ROOT` does not name a configured root or a directory inside one.
+    RootParameter(&'static str),
+    /// The root directory was removed or replaced since it was opened.
+    RootUnavailable,
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::MissingMethod => f.write_str("no REQUEST_METHOD"),
+            Reason::MethodNotAllowed => f.write_str("method not allowed"),
+            Reason::MissingPath => f.write_str("no PATH_INFO, DOCUMENT_URI or SCRIPT_NAME"),
+            Reason::Path(p) => p.fmt(f),
+            Reason::File(r) => r.fmt(f),
+            Reason::Unexpressible => f.write_str("name cannot be expressed to this web server"),
+            Reason::Token(t) => write!(f, "signed link: {t}"),
+            Reason::NoKeys => f.write_str("signed link required but no --keys configured"),
+            Reason::SignedPathMismatch => f.write_str("signed link covers another path than the one served"),
+            Reason::Legacy(why) => f.write_str(why),
+            Reason::RootParameter(why) => write!(f, "XSENDFILED_ROOT {why}"),
+            Reason::RootUnavailable => f.write_str("the root is gone or was replaced (SIGHUP reopens it)"),
+        }
+    }
+}
+
+/// A file to hand to the web server.
+#[derive(Debug)]
+pub struct Send<'a> {
+    /// The file, as the store found it.
+    pub file: Found<'a>,
+    /// Its media type, from the extension of its canonical name.
+    pub(crate) content_type: &'static str,
+    /// The key id of the signed link that allowed it, if one was needed.
+    pub kid: Option<String>,
+    /// Response claims from the signed link.
+    pub(crate) claims: Claims,
+    /// For URI-based backends (nginx, local-redirect, caddy): the internal URI prefix and the rest
+    /// of the canonical path after it, from the redirect map or `--internal-prefix`.
+    pub(crate) target: Option<Target>,
+}
+
+/// The outcome for one request.
+#[derive(Debug)]
+pub enum Decision<'a> {
+    /// Serve this file.
+    Send(Send<'a>),
+    /// Refuse with this status.
+    Refuse(Status, Reason),
+}
