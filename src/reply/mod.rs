@@ -6,4 +6,5 @@ pub mod disposition;
 pub(crate) mod presentation;
 pub mod response;
 pub(crate) mod serve;
+pub mod sink;
 pub mod validators;
