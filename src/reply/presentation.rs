@@ -154,7 +154,12 @@ pub(crate) fn push_headers(
         out.header("Expires", crate::reply::validators::http_date(at).as_bytes());
     }
 
-    // Server controls, only where the server consumes them.
+    push_controls(req, defaults, backend, out);
+}
+
+/// The server controls (rate, buffering, X-Accel-Expires), only where the server consumes them.
+fn push_controls(req: &Request<'_>, defaults: &Defaults, backend: Backend, out: &mut impl HeaderSink) {
+    let t = &req.trusted;
     let limit = number(trusted(req, t.limit_rate, b"limit_rate"), "limit_rate").or(defaults.limit_rate);
     let buffering = match text(trusted(req, t.buffering, b"buffering"), "buffering").as_deref() {
         Some("yes") => Some(true),

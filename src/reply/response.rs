@@ -3,7 +3,7 @@
 //! A [`Decision::Send`] becomes the offload header block of the configured backend, with no body.
 //! Names are always the *canonical* path (after symlinks). Where a server decodes the value, every
 //! byte outside RFC 3986 `unreserved` and `/` is percent-encoded with uppercase hex ([`push_uri_path`]).
-//! What each server needs (servers.md §1–§4, §7–§8):
+//! What each server needs (how each one reads these headers: docs/servers.md):
 //!
 //! | backend | header block |
 //! |---|---|
@@ -96,6 +96,14 @@ pub fn render(
         out.finish(b"");
         return (status, body);
     }
+    offload(&send, policy, out);
+    present(out);
+    out.finish(b"");
+    (200, None)
+}
+
+/// The offload header block of `policy.backend` for `send` (see the table above).
+fn offload(send: &crate::guard::decide::Send<'_>, policy: &Policy, out: &mut impl HeaderSink) {
     let rel = &*send.file.rel;
     let ct = send.content_type.as_bytes();
     let holder = policy.root_at(send.file.root).map_or(policy.root.path(), |r| r.path());
@@ -136,9 +144,6 @@ pub fn render(
         }
         Backend::Serve | Backend::Authorizer => {}
     }
-    present(out);
-    out.finish(b"");
-    (200, None)
 }
 
 /// The answer of an authorizer (FastCGI 1.0 §6.3): allow is `Status: 200` with the checked file
