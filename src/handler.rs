@@ -1,4 +1,9 @@
-//! The request handler both shells share: decide, render, log. Transport-neutral.
+//! The request handler every shell shares (FastCGI, HTTP, CGI): decide, write the reply through a
+//! [`HeaderSink`], log the decision.
+//!
+//! Invariants: transport-neutral (no I/O but the access log); every request gets exactly one reply
+//! and one log entry, a fault included (a 500); no path that carries a token, no signature and no
+//! credential reaches a log.
 
 use crate::guard::decide::{decide, Decision, Status};
 use crate::guard::Policy;

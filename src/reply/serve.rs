@@ -22,7 +22,8 @@ use crate::reply::sink::{push_decimal, HeaderSink};
 use crate::reply::validators;
 use std::time::SystemTime;
 
-/// What to answer.
+/// What to answer a GET or HEAD of an allowed file, from its validators and the request's
+/// preconditions and range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Plan {
     /// 200 with the whole file.
