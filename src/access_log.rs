@@ -23,21 +23,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Where lines go.
+/// Where lines go: stderr (`-`) or a file opened for appending.
 #[derive(Debug)]
 enum Target {
     Stderr,
     File(File),
 }
 
-/// An open access log.
+/// An open access log; shared by every connection, one `write(2)` per line.
 #[derive(Debug)]
 pub(crate) struct AccessLog {
     target: Mutex<Target>,
     failures: AtomicU64,
 }
 
-/// One decision.
+/// What one line records about one decision, borrowed from the request where it can be.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Entry<'a> {
     /// `REMOTE_ADDR`.

@@ -1,15 +1,21 @@
-//! The request handler both shells share: decide, render, log. Transport-neutral.
+//! The request handler every shell shares (FastCGI, HTTP, CGI): decide, write the reply through a
+//! [`HeaderSink`], log the decision.
+//!
+//! Invariants: transport-neutral (no I/O but the access log); every request gets exactly one reply
+//! and one log entry, a fault included (a 500); no path that carries a token, no signature and no
+//! credential reaches a log.
 
 use crate::guard::decide::{decide, Decision, Status};
 use crate::guard::Policy;
 use crate::protocol::request::Request;
 use crate::reply::response::{render, render_error};
 use crate::reply::serve::Body;
+use crate::reply::sink::HeaderSink;
 
 /// The entry of the CGI program and the FastCGI shell: the meta-variables as the web server sent
-/// them in, the CGI response appended to `out`. `authorizer` is the FastCGI Authorizer role; the
-/// answer says whether the request was answered in authorize mode.
-pub(crate) fn respond<'a, I>(params: I, authorizer: bool, policy: &Policy, out: &mut Vec<u8>) -> Answer
+/// them in, the reply written to `out`. `authorizer` is the FastCGI Authorizer role; the answer
+/// says whether the request was answered in authorize mode.
+pub(crate) fn respond<'a, I>(params: I, authorizer: bool, policy: &Policy, out: &mut impl HeaderSink) -> Answer
 where
     I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
 {
@@ -31,9 +37,10 @@ pub(crate) struct Answer {
     pub(crate) authorize: bool,
 }
 
-/// Decides `req` under `policy`, appends the CGI response to `out`, logs the decision, and returns
-/// the HTTP status answered (200 for an offload) and, for the `serve` backend, the bytes to stream.
-pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut Vec<u8>) -> (u16, Option<Body>) {
+/// Decides `req` under `policy`, writes the reply to `out` (CGI bytes for a `Vec<u8>`), logs the
+/// decision, and returns the HTTP status answered (200 for an offload) and, for the `serve`
+/// backend, the bytes to stream.
+pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut impl HeaderSink) -> (u16, Option<Body>) {
     let started = policy.access_log.as_ref().map(|_| std::time::Instant::now());
     let method = Lossy(req.method.unwrap_or_default());
     // Legacy schemes carry their token inside the path: such a path is never logged.

@@ -25,6 +25,7 @@ use crate::guard::token::Disposition;
 use crate::guard::Backend;
 use crate::protocol::request::Request;
 use crate::reply::disposition;
+use crate::reply::sink::HeaderSink;
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
@@ -93,14 +94,6 @@ fn number(v: Option<Cow<'_, [u8]>>, what: &str) -> Option<u64> {
     }
 }
 
-/// Appends `name: value` CRLF.
-fn push_field(out: &mut Vec<u8>, name: &str, value: &[u8]) {
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(value);
-    out.extend_from_slice(b"\r\n");
-}
-
 /// What the file being sent contributes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FileFacts<'a> {
@@ -114,15 +107,15 @@ pub(crate) struct FileFacts<'a> {
     pub(crate) signed: bool,
 }
 
-/// Appends the presentation headers for an allowed download to `out`, one `Name: value` CRLF line
-/// each (values were checked to hold no CR or LF). Nothing is allocated unless the request or the
-/// configuration asks for something (a trusted parameter, a fixed Cache-Control, an expiry).
+/// Writes the presentation headers for an allowed download to `out` (values were checked to hold
+/// no CR or LF). Nothing is allocated unless the request or the configuration asks for something
+/// (a trusted parameter, a fixed Cache-Control, an expiry).
 pub(crate) fn push_headers(
     f: &FileFacts<'_>,
     req: &Request<'_>,
     defaults: &Defaults,
     backend: Backend,
-    out: &mut Vec<u8>,
+    out: &mut impl HeaderSink,
 ) {
     let t = &req.trusted;
 
@@ -144,7 +137,7 @@ pub(crate) fn push_headers(
         c => c,
     };
     if let Some(c) = cache {
-        push_field(out, "Cache-Control", c.as_bytes());
+        out.header("Cache-Control", c.as_bytes());
     }
     let expires = number(trusted(req, t.expires, b"expires"), "expires")
         .map(Duration::from_secs)
@@ -158,10 +151,15 @@ pub(crate) fn push_headers(
         .or(defaults.expires);
     if let Some(e) = expires {
         let at = SystemTime::now().checked_add(e).unwrap_or(SystemTime::UNIX_EPOCH);
-        push_field(out, "Expires", crate::reply::validators::http_date(at).as_bytes());
+        out.header("Expires", crate::reply::validators::http_date(at).as_bytes());
     }
 
-    // Server controls, only where the server consumes them.
+    push_controls(req, defaults, backend, out);
+}
+
+/// The server controls (rate, buffering, X-Accel-Expires), only where the server consumes them.
+fn push_controls(req: &Request<'_>, defaults: &Defaults, backend: Backend, out: &mut impl HeaderSink) {
+    let t = &req.trusted;
     let limit = number(trusted(req, t.limit_rate, b"limit_rate"), "limit_rate").or(defaults.limit_rate);
     let buffering = match text(trusted(req, t.buffering, b"buffering"), "buffering").as_deref() {
         Some("yes") => Some(true),
@@ -177,31 +175,31 @@ pub(crate) fn push_headers(
     match backend {
         Backend::Nginx => {
             if let Some(l) = limit {
-                push_field(out, "X-Accel-Limit-Rate", l.to_string().as_bytes());
+                out.header_number("X-Accel-Limit-Rate", l);
             }
             if let Some(b) = buffering {
-                push_field(out, "X-Accel-Buffering", if b { b"yes" } else { b"no" });
+                out.header("X-Accel-Buffering", if b { b"yes" } else { b"no" });
             }
             if let Some(e) = accel_expires {
-                push_field(out, "X-Accel-Expires", e.to_string().as_bytes());
+                out.header_number("X-Accel-Expires", e);
             }
         }
         Backend::Lighttpd => {
             if let Some(l) = limit {
-                push_field(out, "X-LIGHTTPD-KBytes-per-second", (l / 1024).max(1).to_string().as_bytes());
+                out.header_number("X-LIGHTTPD-KBytes-per-second", (l / 1024).max(1));
             }
         }
         Backend::Serve => {
             if let Some(b) = buffering {
-                push_field(out, "X-Accel-Buffering", if b { b"yes" } else { b"no" });
+                out.header("X-Accel-Buffering", if b { b"yes" } else { b"no" });
             }
         }
         _ => {}
     }
 }
 
-/// Appends the `Content-Disposition` line chosen by the claims, trusted sources and defaults.
-fn push_disposition(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, out: &mut Vec<u8>) {
+/// Writes the `Content-Disposition` field chosen by the claims, trusted sources and defaults.
+fn push_disposition(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, out: &mut impl HeaderSink) {
     let t = &req.trusted;
     let mode = match trusted(req, t.disposition, b"disposition") {
         Some(v) => DispositionMode::parse(&v).unwrap_or_else(|| {
@@ -235,11 +233,9 @@ fn push_disposition(f: &FileFacts<'_>, req: &Request<'_>, defaults: &Defaults, o
     if let Some(kind) = kind {
         let own = f.rel.rsplit(|&b| b == b'/').next().and_then(|n| std::str::from_utf8(n).ok());
         let name = chosen_name.as_deref().or(own).filter(|n| crate::guard::token::valid_filename(n));
-        out.extend_from_slice(b"Content-Disposition: ");
-        match name {
-            Some(n) => disposition::push_value(kind, n, out),
-            None => out.extend_from_slice(kind.as_str().as_bytes()),
-        }
-        out.extend_from_slice(b"\r\n");
+        out.header_with("Content-Disposition", |v| match name {
+            Some(n) => disposition::push_value(kind, n, v),
+            None => v.extend_from_slice(kind.as_str().as_bytes()),
+        });
     }
 }

@@ -3,7 +3,7 @@
 //! A [`Decision::Send`] becomes the offload header block of the configured backend, with no body.
 //! Names are always the *canonical* path (after symlinks). Where a server decodes the value, every
 //! byte outside RFC 3986 `unreserved` and `/` is percent-encoded with uppercase hex ([`push_uri_path`]).
-//! What each server needs (servers.md §1–§4, §7–§8):
+//! What each server needs (how each one reads these headers: docs/servers.md):
 //!
 //! | backend | header block |
 //! |---|---|
@@ -27,7 +27,9 @@ use crate::guard::decide::{Decision, Status};
 use crate::guard::target::push_uri_path;
 use crate::guard::{Backend, Policy};
 use crate::protocol::request::Request;
+use crate::reply::presentation::{push_headers, FileFacts};
 use crate::reply::serve::{self, Body};
+use crate::reply::sink::{Discard, HeaderSink};
 use crate::reply::validators;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -47,26 +49,23 @@ fn push_absolute(out: &mut Vec<u8>, root: &Path, rel: &[u8], encode: bool) {
     }
 }
 
-/// Appends `NAME: <prefix>/<rel, percent-encoded>`.
-fn push_internal_uri(out: &mut Vec<u8>, name: &[u8], prefix: &str, rel: &[u8]) {
-    out.extend_from_slice(name);
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(prefix.as_bytes());
-    out.push(b'/');
-    push_uri_path(out, rel);
-    out.extend_from_slice(b"\r\n");
+/// Writes `name: <prefix>/<rel, percent-encoded>`.
+fn internal_uri(out: &mut impl HeaderSink, name: &str, prefix: &str, rel: &[u8]) {
+    out.header_with(name, |v| {
+        v.extend_from_slice(prefix.as_bytes());
+        v.push(b'/');
+        push_uri_path(v, rel);
+    });
 }
 
-fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    out.extend_from_slice(name);
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(value);
-    out.extend_from_slice(b"\r\n");
-}
-
-/// Appends the CGI response for `decision` to `out` and returns the HTTP status and, for the
-/// `serve` backend, the file bytes to stream after it. A HEAD request gets no body.
-pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &mut Vec<u8>) -> (u16, Option<Body>) {
+/// Writes the reply for `decision` to `out` and returns the HTTP status and, for the `serve`
+/// backend, the file bytes to stream after it. A HEAD request gets no body.
+pub fn render(
+    decision: Decision<'_>,
+    req: &Request<'_>,
+    policy: &Policy,
+    out: &mut impl HeaderSink,
+) -> (u16, Option<Body>) {
     let head = req.is_head();
     if req.authorize || policy.backend == Backend::Authorizer {
         return render_authorizer(decision, head, out);
@@ -78,63 +77,74 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
             return (status.code(), None);
         }
     };
-    let facts = crate::reply::presentation::FileFacts {
+    let facts = FileFacts {
         rel: &send.file.rel,
         content_type: send.content_type,
         claims: &send.claims,
         signed: send.kid.is_some(),
     };
+    let present = |out: &mut _| push_headers(&facts, req, &policy.presentation, policy.backend, out);
     if policy.backend == Backend::Serve {
-        let mut extra = Vec::new();
-        crate::reply::presentation::push_headers(&facts, req, &policy.presentation, policy.backend, &mut extra);
-        return serve::respond(&req.conditions, send.file, send.content_type, &extra, head, out);
+        let crate::guard::store::Content::Local(file) = send.file.content;
+        let (status, body, presented) =
+            serve::respond(&req.conditions, file, &send.file.meta, send.content_type, head, out);
+        if presented {
+            present(out);
+        } else {
+            // Not sent with this status, but read all the same (its warnings are logged).
+            push_headers(&facts, req, &policy.presentation, policy.backend, &mut Discard);
+        }
+        out.finish(b"");
+        return (status, body);
     }
+    offload(&send, policy, out);
+    present(out);
+    out.finish(b"");
+    (200, None)
+}
+
+/// The offload header block of `policy.backend` for `send` (see the table above).
+fn offload(send: &crate::guard::decide::Send<'_>, policy: &Policy, out: &mut impl HeaderSink) {
     let rel = &*send.file.rel;
     let ct = send.content_type.as_bytes();
     let holder = policy.root_at(send.file.root).map_or(policy.root.path(), |r| r.path());
     match policy.backend {
         Backend::Nginx if policy.internal_prefix.starts_with('@') => {
             // A named location serves the request's own URI; decide() made sure it is canonical.
-            push_header(out, b"X-Accel-Redirect", policy.internal_prefix.as_bytes());
-            push_header(out, b"Content-Type", ct);
+            out.header("X-Accel-Redirect", policy.internal_prefix.as_bytes());
+            out.header("Content-Type", ct);
         }
         Backend::Nginx => {
             let (prefix, rest) = send.target.as_ref().map_or((policy.internal_prefix.as_str(), rel), |(p, r)| (p, r));
-            push_internal_uri(out, b"X-Accel-Redirect", prefix, rest);
-            push_header(out, b"Content-Type", ct);
+            internal_uri(out, "X-Accel-Redirect", prefix, rest);
+            out.header("Content-Type", ct);
         }
         Backend::Apache => {
-            out.extend_from_slice(b"Status: 200 OK\r\nX-Sendfile: ");
-            push_absolute(out, holder, rel, false);
-            out.extend_from_slice(b"\r\n");
-            push_header(out, b"Content-Type", ct);
-            push_header(out, b"ETag", validators::etag(&send.file.meta).as_bytes());
-            push_header(out, b"Last-Modified", validators::last_modified(&send.file.meta).as_bytes());
+            out.status(200, "OK");
+            out.header_with("X-Sendfile", |v| push_absolute(v, holder, rel, false));
+            out.header("Content-Type", ct);
+            out.header("ETag", validators::etag(&send.file.meta).as_bytes());
+            out.header("Last-Modified", validators::last_modified(&send.file.meta).as_bytes());
         }
         Backend::Lighttpd => {
-            out.extend_from_slice(b"X-Sendfile: ");
-            push_absolute(out, holder, rel, true);
-            out.extend_from_slice(b"\r\n");
-            push_header(out, b"Content-Type", ct);
+            out.header_with("X-Sendfile", |v| push_absolute(v, holder, rel, true));
+            out.header("Content-Type", ct);
         }
         Backend::LocalRedirect => {
             let (prefix, rest) = send.target.as_ref().map_or((policy.internal_prefix.as_str(), rel), |(p, r)| (p, r));
-            push_internal_uri(out, b"Location", prefix, rest);
+            internal_uri(out, "Location", prefix, rest);
         }
         Backend::Caddy => {
             let (prefix, rest) = send.target.as_ref().map_or(("", rel), |(p, r)| (p, r));
-            out.extend_from_slice(b"X-Accel-Redirect: ");
-            out.extend_from_slice(prefix.as_bytes());
-            out.push(b'/');
-            out.extend_from_slice(rest);
-            out.extend_from_slice(b"\r\n");
-            push_header(out, b"Content-Type", ct);
+            out.header_with("X-Accel-Redirect", |v| {
+                v.extend_from_slice(prefix.as_bytes());
+                v.push(b'/');
+                v.extend_from_slice(rest);
+            });
+            out.header("Content-Type", ct);
         }
         Backend::Serve | Backend::Authorizer => {}
     }
-    crate::reply::presentation::push_headers(&facts, req, &policy.presentation, policy.backend, out);
-    out.extend_from_slice(b"\r\n");
-    (200, None)
 }
 
 /// The answer of an authorizer (FastCGI 1.0 §6.3): allow is `Status: 200` with the checked file
@@ -142,15 +152,16 @@ pub fn render(decision: Decision<'_>, req: &Request<'_>, policy: &Policy, out: &
 /// `Variable-XSENDFILED_KID`; the server passes them on as environment variables (and mod_fcgid
 /// also shows them to the client, so nothing secret goes there). Every refusal is a 403: nginx's
 /// `auth_request` understands only 2xx, 401 and 403, and mod_fcgid turns any denial into 401.
-fn render_authorizer(decision: Decision<'_>, head: bool, out: &mut Vec<u8>) -> (u16, Option<Body>) {
+fn render_authorizer(decision: Decision<'_>, head: bool, out: &mut impl HeaderSink) -> (u16, Option<Body>) {
     match decision {
         Decision::Send(send) if !send.file.rel.iter().any(|&b| b < 0x20 || b == 0x7f) => {
-            out.extend_from_slice(b"Status: 200 OK\r\n");
-            push_header(out, b"Variable-XSENDFILED_FILE", &send.file.rel);
+            out.status(200, "OK");
+            out.header("Variable-XSENDFILED_FILE", &send.file.rel);
             if let Some(kid) = &send.kid {
-                push_header(out, b"Variable-XSENDFILED_KID", kid.as_bytes());
+                out.header("Variable-XSENDFILED_KID", kid.as_bytes());
             }
-            out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+            out.header("Content-Length", b"0");
+            out.finish(b"");
             (200, None)
         }
         // A refusal, or a name a header cannot carry.
@@ -161,8 +172,8 @@ fn render_authorizer(decision: Decision<'_>, head: bool, out: &mut Vec<u8>) -> (
     }
 }
 
-/// Appends an error response with `status`.
-pub(crate) fn render_error(status: Status, head: bool, out: &mut Vec<u8>) {
+/// Writes an error response with `status`: a short plain-text body (none for HEAD), never cached.
+pub(crate) fn render_error(status: Status, head: bool, out: &mut impl HeaderSink) {
     let body: &[u8] = match status {
         Status::BadRequest => b"bad request\n",
         Status::Unauthorized => b"unauthorized\n",
@@ -172,20 +183,16 @@ pub(crate) fn render_error(status: Status, head: bool, out: &mut Vec<u8>) {
         Status::Gone => b"this link has expired\n",
         Status::InternalServerError => b"internal server error\n",
     };
-    out.extend_from_slice(b"Status: ");
-    out.extend_from_slice(status.line().as_bytes());
-    out.extend_from_slice(
-        b"\r\nContent-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
-    );
+    let reason = status.line().split_once(' ').map_or("", |(_, r)| r);
+    out.status(status.code(), reason);
+    out.header("Content-Type", b"text/plain; charset=utf-8");
+    out.header("Cache-Control", b"no-store");
+    out.header("X-Content-Type-Options", b"nosniff");
     if status == Status::MethodNotAllowed {
-        out.extend_from_slice(b"Allow: GET, HEAD\r\n");
+        out.header("Allow", b"GET, HEAD");
     }
-    out.extend_from_slice(b"Content-Length: ");
-    out.extend_from_slice(body.len().to_string().as_bytes());
-    out.extend_from_slice(b"\r\n\r\n");
-    if !head {
-        out.extend_from_slice(body);
-    }
+    out.header_number("Content-Length", body.len() as u64);
+    out.finish(if head { b"" } else { body });
 }
 
 #[cfg(test)]

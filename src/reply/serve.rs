@@ -18,10 +18,12 @@
 
 use crate::guard::store::FileMeta;
 use crate::protocol::request::Conditions;
+use crate::reply::sink::{push_decimal, HeaderSink};
 use crate::reply::validators;
 use std::time::SystemTime;
 
-/// What to answer.
+/// What to answer a GET or HEAD of an allowed file, from its validators and the request's
+/// preconditions and range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Plan {
     /// 200 with the whole file.
@@ -93,74 +95,77 @@ pub(crate) fn plan(c: &Conditions<'_>, meta: &FileMeta, etag: &str) -> Plan {
     }
 }
 
-/// Answers a GET or HEAD of `file` under the request's `conditions`: appends the CGI header block
-/// (with the policy headers `extra`, already rendered as header lines, on 2xx and 304) and returns the status and the body to stream
-/// (none for HEAD, 304, 412, 416).
+/// Answers a GET or HEAD of `file` (its handle and metadata) under the request's `conditions`: writes the status and the
+/// header fields of the plan to `out`, without ending the block, and returns the status, the body
+/// to stream (none for HEAD, 304, 412, 416) and whether the policy's presentation headers belong
+/// to this answer (on 2xx and 304). The caller adds those and calls [`HeaderSink::finish`].
 pub(crate) fn respond(
     conditions: &Conditions<'_>,
-    file: crate::guard::store::Found<'_>,
+    file: std::fs::File,
+    meta: &FileMeta,
     content_type: &str,
-    extra: &[u8],
     head: bool,
-    out: &mut Vec<u8>,
-) -> (u16, Option<Body>) {
-    let meta = &file.meta;
+    out: &mut impl HeaderSink,
+) -> (u16, Option<Body>, bool) {
     let etag = validators::etag(meta);
     let etag = etag.as_str();
     let plan = plan(conditions, meta, etag);
-    let crate::guard::store::Content::Local(file) = file.content;
     let last_modified = validators::last_modified(meta);
-    let mut header = |name: &str, value: &str| {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
+    let range = |v: &mut Vec<u8>, first: Option<(u64, u64)>| {
+        v.extend_from_slice(b"bytes ");
+        match first {
+            Some((start, end)) => {
+                push_decimal(v, start);
+                v.push(b'-');
+                push_decimal(v, end);
+            }
+            None => v.push(b'*'),
+        }
+        v.push(b'/');
+        push_decimal(v, meta.len);
     };
     let (status, body) = match plan {
         Plan::Full => {
-            header("Status", "200 OK");
-            header("Content-Length", &meta.len.to_string());
+            out.status(200, "OK");
+            out.header_number("Content-Length", meta.len);
             (200, Some((0, meta.len)))
         }
         Plan::Partial { start, end } => {
-            header("Status", "206 Partial Content");
-            header("Content-Range", &format!("bytes {start}-{end}/{}", meta.len));
-            header("Content-Length", &(end - start + 1).to_string());
+            out.status(206, "Partial Content");
+            out.header_with("Content-Range", |v| range(v, Some((start, end))));
+            out.header_number("Content-Length", end - start + 1);
             (206, Some((start, end - start + 1)))
         }
         Plan::NotModified => {
-            header("Status", "304 Not Modified");
+            out.status(304, "Not Modified");
             (304, None)
         }
         Plan::PreconditionFailed => {
-            header("Status", "412 Precondition Failed");
-            header("Content-Length", "0");
-            header("Cache-Control", "no-store");
+            out.status(412, "Precondition Failed");
+            out.header("Content-Length", b"0");
+            out.header("Cache-Control", b"no-store");
             (412, None)
         }
         Plan::RangeNotSatisfiable => {
-            header("Status", "416 Range Not Satisfiable");
-            header("Content-Range", &format!("bytes */{}", meta.len));
-            header("Content-Length", "0");
-            header("Cache-Control", "no-store");
+            out.status(416, "Range Not Satisfiable");
+            out.header_with("Content-Range", |v| range(v, None));
+            out.header("Content-Length", b"0");
+            out.header("Cache-Control", b"no-store");
             (416, None)
         }
     };
     if body.is_some() {
-        header("Content-Type", content_type);
-        header("Accept-Ranges", "bytes");
+        out.header("Content-Type", content_type.as_bytes());
+        out.header("Accept-Ranges", b"bytes");
     }
-    header("ETag", etag);
-    header("Last-Modified", &last_modified);
-    header("X-Content-Type-Options", "nosniff");
+    out.header("ETag", etag.as_bytes());
+    out.header("Last-Modified", last_modified.as_bytes());
+    out.header("X-Content-Type-Options", b"nosniff");
     // Whatever the file holds, it never runs as a page of this origin.
-    header("Content-Security-Policy", "sandbox");
-    if body.is_some() || plan == Plan::NotModified {
-        out.extend_from_slice(extra);
-    }
-    out.extend_from_slice(b"\r\n");
+    out.header("Content-Security-Policy", b"sandbox");
+    let presented = body.is_some() || plan == Plan::NotModified;
     let body = body.filter(|_| !head).map(|(offset, len)| Body { file, offset, len });
-    (status, body)
+    (status, body, presented)
 }
 
 fn trim(v: &[u8]) -> &[u8] {

@@ -1,7 +1,8 @@
 //! HTTP validators for a file (RFC 9110 §8.8): a strong `ETag` and `Last-Modified`.
 //!
 //! Used where xsendfiled, not the web server, states them: Apache mod_xsendfile's own ETag is
-//! derived from the script request and constant for every file (servers.md §2.2), so we send ours.
+//! derived from the script request and constant for every file (docs/servers.md, "mod_xsendfile"),
+//! so we send ours.
 
 use crate::guard::store::FileMeta;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,4 +1,9 @@
 //! One FastCGI connection: read with timeouts, feed the codec, answer, write once per reply.
+//!
+//! Invariants: a reply leaves in one write (a `serve` body follows in records of at most
+//! [`FILE_CHUNK`] bytes, each written before the next is read); an idle connection is closed
+//! after `--idle-timeout`, a request must arrive whole within `--request-timeout`; an offload
+//! to nginx or Caddy closes the connection after its reply (docs/servers.md, "Keep-alive").
 
 use super::Shared;
 use crate::protocol::fcgi::{Connection, Event, Pairs, HEADER_LEN};

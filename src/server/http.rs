@@ -2,8 +2,8 @@
 //! nginx `proxy_pass` to an upstream with `keepalive`, and as a forward-auth endpoint.
 //!
 //! Why: nginx never reuses a FastCGI connection after an X-Accel-Redirect, but it does reuse an
-//! HTTP/1.1 upstream connection when the reply carries `Content-Length: 0` (servers.md appendix),
-//! which saves a connection setup per download. Bench row XH measures it.
+//! HTTP/1.1 upstream connection when the reply carries `Content-Length: 0` (docs/servers.md,
+//! "Keep-alive"), which saves a connection setup per download. Bench row XH measures it.
 //!
 //! The HTTP/1.1 framing (RFC 9112) is hyper's: request line and fields, `Content-Length` (a
 //! malformed or conflicting one is refused by hyper), keep-alive and `Connection: close`, the head
@@ -21,15 +21,17 @@
 //! each frame is counted and dropped as it arrives.
 //!
 //! Mapping to the CGI view (RFC 3875 §4.1): the request target's path, percent-decoded once, is
-//! `DOCUMENT_URI`; the raw target is `REQUEST_URI`; the query is `QUERY_STRING`. The CGI reply
-//! becomes the HTTP response: its `Status:` field sets the status, the other fields pass on, and
-//! the body gets an exact `Content-Length` (0 for an offload), so the connection stays reusable.
+//! `DOCUMENT_URI`; the raw target is `REQUEST_URI`; the query is `QUERY_STRING`. The reply is
+//! written straight into hyper's response through [`HeaderSink`] (no CGI text in between): the
+//! status, the fields, and the body with an exact `Content-Length` (0 for an offload), so the
+//! connection stays reusable.
 //! With `--backend authorizer` (a forward-auth endpoint for nginx `auth_request`) every answer,
 //! allow or deny, has no body.
 
 use super::Shared;
 use crate::guard::decide::Status;
 use crate::protocol::request::Request;
+use crate::reply::sink::HeaderSink;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
@@ -45,12 +47,6 @@ enum HeadError {
     Target,
     #[error("Transfer-Encoding in a request is not accepted")]
     TransferEncoding,
-}
-
-/// The value of `line` if it is the field `name` (case-insensitive).
-fn strip_field<'a>(line: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
-    let colon = line.iter().position(|&b| b == b':')?;
-    line[..colon].eq_ignore_ascii_case(name).then(|| line[colon + 1..].trim_ascii())
 }
 
 /// Serves HTTP/1.1 requests on one connection with hyper until it closes, errs, idles out or
@@ -119,7 +115,7 @@ async fn answer(shared: &Shared, req: hyper::Request<hyper::body::Incoming>) -> 
         }
         BodyEnd::TimedOut => {
             log::debug!("http: request body not complete within the request timeout");
-            return from_cgi(TIMED_OUT, true);
+            return timed_out();
         }
     }
     let pairs: [(&[u8], &[u8]); 4] = [
@@ -130,18 +126,13 @@ async fn answer(shared: &Shared, req: hyper::Request<hyper::body::Incoming>) -> 
     ];
     let request = Request::from_pairs(pairs);
     let policy = shared.policy();
-    let mut cgi = Vec::with_capacity(512);
+    // An authorizer's answer is its status and header fields. nginx's auth_request reads no body
+    // (its subrequest is header-only) and keeps the upstream connection only for a reply without
+    // one: a denial goes out with Content-Length: 0 too.
+    let mut reply = Head::new(policy.backend != crate::guard::Backend::Authorizer);
     // The serve backend is refused with an HTTP listener at start-up: no body to stream.
-    let _ = crate::handler::handle(&request, &policy, &mut cgi);
-    if policy.backend == crate::guard::Backend::Authorizer {
-        // An authorizer's answer is its status and header fields. nginx's auth_request reads no
-        // body (its subrequest is header-only) and keeps the upstream connection only for a reply
-        // without one: a denial goes out with Content-Length: 0 too.
-        if let Some(at) = cgi.windows(4).position(|w| w == b"\r\n\r\n") {
-            cgi.truncate(at + 4);
-        }
-    }
-    from_cgi(&cgi, false)
+    let _ = crate::handler::handle(&request, &policy, &mut reply);
+    reply.into_response(false)
 }
 
 /// How reading (and dropping) a request body ended.
@@ -189,46 +180,82 @@ where
 }
 
 /// The answer to a request whose body did not arrive in time (the connection then closes).
-const TIMED_OUT: &[u8] = b"Status: 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n\
-Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\nrequest timeout\n";
+fn timed_out() -> Reply {
+    let mut reply = Head::new(true);
+    reply.status(408, "Request Timeout");
+    reply.header("Content-Type", b"text/plain; charset=utf-8");
+    reply.header("Cache-Control", b"no-store");
+    reply.header("X-Content-Type-Options", b"nosniff");
+    reply.finish(b"request timeout\n");
+    reply.into_response(true)
+}
 
 /// A 400 that closes the connection: the framing can no longer be trusted.
 fn refuse() -> Reply {
-    let mut cgi = Vec::new();
-    crate::reply::response::render_error(Status::BadRequest, false, &mut cgi);
-    from_cgi(&cgi, true)
+    let mut reply = Head::new(true);
+    crate::reply::response::render_error(Status::BadRequest, false, &mut reply);
+    reply.into_response(true)
 }
 
-/// Turns a CGI reply into an HTTP response: `Status:` sets the status, the other fields pass on
-/// (hyper sets an exact `Content-Length`), `close` adds `Connection: close`.
-pub(crate) fn from_cgi(cgi: &[u8], close: bool) -> Reply {
-    use hyper::header::{HeaderName, HeaderValue};
-    let (head, body) = match cgi.windows(4).position(|w| w == b"\r\n\r\n") {
-        Some(at) => (&cgi[..at], &cgi[at + 4..]),
-        None => (cgi, &b""[..]),
-    };
-    let mut reply = hyper::Response::new(http_body_util::Full::new(hyper::body::Bytes::copy_from_slice(body)));
-    for line in head.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).filter(|l| !l.is_empty()) {
-        if let Some(status) = strip_field(line, b"status") {
-            let code = status.get(..3).and_then(|c| std::str::from_utf8(c).ok()).and_then(|c| c.parse().ok());
-            *reply.status_mut() = code.and_then(|c| hyper::StatusCode::from_u16(c).ok()).unwrap_or_default();
-            continue;
+/// The reply's header sink on hyper's types: the status, the fields (except `Content-Length`,
+/// which hyper sets exactly from the body, and `Connection`), and the body.
+pub(crate) struct Head {
+    status: hyper::StatusCode,
+    headers: hyper::HeaderMap,
+    body: hyper::body::Bytes,
+    keep_body: bool,
+    value: Vec<u8>,
+}
+
+impl Head {
+    /// A 200 with no fields; `keep_body` false drops whatever body the reply writes.
+    pub(crate) fn new(keep_body: bool) -> Head {
+        Head {
+            status: hyper::StatusCode::OK,
+            headers: hyper::HeaderMap::new(),
+            body: hyper::body::Bytes::new(),
+            keep_body,
+            value: Vec::new(),
         }
-        if strip_field(line, b"content-length").is_some() || strip_field(line, b"connection").is_some() {
-            continue;
+    }
+
+    /// The HTTP response; `close` adds `Connection: close`.
+    pub(crate) fn into_response(self, close: bool) -> Reply {
+        let mut reply = hyper::Response::new(http_body_util::Full::new(self.body));
+        *reply.status_mut() = self.status;
+        *reply.headers_mut() = self.headers;
+        if close {
+            reply.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
         }
-        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+        reply
+    }
+}
+
+impl HeaderSink for Head {
+    fn status(&mut self, code: u16, _reason: &str) {
+        self.status = hyper::StatusCode::from_u16(code).unwrap_or_default();
+    }
+
+    fn header_with(&mut self, name: &str, value: impl FnOnce(&mut Vec<u8>)) {
+        use hyper::header::{HeaderName, HeaderValue};
+        if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("connection") {
+            return;
+        }
+        self.value.clear();
+        value(&mut self.value);
         // Every field the renderer writes is a valid name and value; one that is not is dropped.
         if let (Ok(name), Ok(value)) =
-            (HeaderName::from_bytes(&line[..colon]), HeaderValue::from_bytes(line[colon + 1..].trim_ascii()))
+            (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_bytes(self.value.trim_ascii()))
         {
-            reply.headers_mut().append(name, value);
+            self.headers.append(name, value);
         }
     }
-    if close {
-        reply.headers_mut().insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+
+    fn finish(&mut self, body: &[u8]) {
+        if self.keep_body {
+            self.body = hyper::body::Bytes::copy_from_slice(body);
+        }
     }
-    reply
 }
 
 #[cfg(test)]
@@ -260,24 +287,46 @@ mod tests {
         let start = std::time::Instant::now();
         assert_eq!(rt.block_on(discard_body(Stalled, 10, Duration::from_millis(50))), BodyEnd::TimedOut);
         assert!(start.elapsed() < second);
-        let r = from_cgi(TIMED_OUT, true);
+        let r = timed_out();
         assert_eq!(r.status(), 408);
         assert_eq!(r.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
     }
 
     #[test]
-    fn cgi_reply_becomes_http() {
-        let r = from_cgi(
-            b"Status: 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nnot found\n",
-            false,
-        );
+    fn reply_becomes_http_without_cgi_text() {
+        let mut h = Head::new(true);
+        h.status(404, "Not Found");
+        h.header("Content-Type", b"text/plain");
+        h.header("Content-Length", b"10");
+        h.finish(b"not found\n");
+        let r = h.into_response(false);
         assert_eq!(r.status(), 404);
         assert_eq!(r.headers().get("content-type").map(|v| v.as_bytes()), Some(&b"text/plain"[..]));
         assert!(r.headers().get("content-length").is_none(), "hyper sets it from the body");
-        let r = from_cgi(b"X-Accel-Redirect: /_p/a%20b.txt\r\nContent-Type: text/plain\r\n\r\n", false);
+        let mut h = Head::new(true);
+        h.header_with("X-Accel-Redirect", |v| v.extend_from_slice(b"/_p/a%20b.txt"));
+        h.header("Content-Type", b"text/plain");
+        h.finish(b"");
+        let r = h.into_response(false);
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers().get("x-accel-redirect").map(|v| v.as_bytes()), Some(&b"/_p/a%20b.txt"[..]));
-        let r = from_cgi(b"Status: 400 Bad Request\r\n\r\n", true);
+        let mut h = Head::new(true);
+        h.status(400, "Bad Request");
+        h.finish(b"");
+        let r = h.into_response(true);
         assert_eq!(r.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
+    }
+
+    #[test]
+    fn an_authorizer_reply_has_no_body() {
+        use http_body_util::BodyExt;
+        let mut h = Head::new(false);
+        crate::reply::response::render_error(Status::Forbidden, false, &mut h);
+        let r = h.into_response(false);
+        assert_eq!(r.status(), 403);
+        assert_eq!(r.headers().get("cache-control").map(|v| v.as_bytes()), Some(&b"no-store"[..]));
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let body = rt.block_on(r.into_body().collect()).expect("body").to_bytes();
+        assert!(body.is_empty());
     }
 }

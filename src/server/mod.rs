@@ -7,8 +7,8 @@
 //!   `TCP_NODELAY` (a reply is one write; Nagle would hold it back on kept-alive connections).
 //! - With the `nginx` and `caddy` backends a connection is closed right after an X-Accel-Redirect
 //!   reply even when `FCGI_KEEP_CONN` was set: nginx finalizes the upstream as soon as it reads the
-//!   header and never reuses that connection (servers.md appendix), so waiting for its EOF costs a
-//!   read and a wake-up per download for nothing. Error replies keep the connection.
+//!   header and never reuses that connection (docs/servers.md, "Keep-alive"), so waiting for its
+//!   EOF costs a read and a wake-up per download for nothing. Error replies keep the connection.
 //! - Accept errors never end the loop: `EMFILE`/`ENFILE` back off briefly and retry.
 //! - SIGTERM/SIGINT: remove a socket file we created (no new client finds it), accept and answer
 //!   the connections the kernel had already queued, close idle connections, let requests in
@@ -96,67 +96,22 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, rel
             Listener { fd: reactor::register_owned(l.into())?, tcp: false }
         }
     };
-    match crate::sys::raise_nofile_limit() {
-        Ok(n) if (n as usize) < settings.limits.max_connections + 64 => log::warn!(
-            "open-file limit {n} is below --max-connections {} + 64: at the limit, accepts will back off on EMFILE",
-            settings.limits.max_connections
-        ),
-        Ok(_) => {}
-        Err(e) => log::warn!("cannot raise the open-file limit: {e}"),
-    }
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
-    let mut sighup = signal(SignalKind::hangup())?;
+    warn_nofile_limit(settings.limits.max_connections);
+    let mut signals = Signals {
+        term: signal(SignalKind::terminate())?,
+        int: signal(SignalKind::interrupt())?,
+        hup: signal(SignalKind::hangup())?,
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
-    let max = settings.limits.max_connections;
-    let slots = Arc::new(Semaphore::new(max));
+    let slots = Arc::new(Semaphore::new(settings.limits.max_connections));
     log::info!(
         "xsendfiled {} serving {} on {}",
         env!("CARGO_PKG_VERSION"),
         shared.policy().root.path().display(),
         bound.description
     );
-
-    let mut scratch = inline::Scratch::new();
-    loop {
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            _ = sigterm.recv() => break,
-            _ = sigint.recv() => break,
-        };
-        let accepted = tokio::select! {
-            r = accept(&listener) => r,
-            _ = sigterm.recv() => break,
-            _ = sigint.recv() => break,
-            _ = sighup.recv() => {
-                reload(&shared, &reloader);
-                continue;
-            }
-        };
-        match accepted {
-            Ok(conn) => start_conn(conn, permit, &shared, settings, &stop_rx, bound.http, &mut scratch),
-            Err(e) => {
-                accept_failed(&e).await;
-                continue;
-            }
-        }
-        // Connections already queued are taken straight away, without polling the signal streams
-        // between them; the burst is bounded, so signals are still seen between bursts.
-        for _ in 0..ACCEPT_BURST {
-            let Ok(permit) = slots.clone().try_acquire_owned() else { break };
-            match try_accept(&listener) {
-                Ok(conn) => start_conn(conn, permit, &shared, settings, &stop_rx, bound.http, &mut scratch),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) => {
-                    accept_failed(&e).await;
-                    break;
-                }
-            }
-        }
-    }
+    let ctx = Ctx { shared: &shared, settings, stop: &stop_rx, http: bound.http };
+    accept_until_stopped(&listener, &slots, &ctx, &mut signals, &reloader).await;
 
     log::info!("stopping: no new connections; draining for up to {:?}", settings.drain_timeout);
     // New clients can no longer find a socket file we created...
@@ -166,27 +121,111 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, rel
         }
     }
     let _ = stop_tx.send(true);
-    // ...and the ones the kernel already queued are accepted and answered, not reset: they are
-    // requests in flight. Each gets one reply, then its connection closes.
+    drain(listener, slots, &ctx).await;
+    Ok(())
+}
+
+/// The signals the accept loop listens to.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+/// What starting a connection needs, besides the connection.
+struct Ctx<'a> {
+    shared: &'a Arc<Shared>,
+    settings: &'a ServerSettings,
+    stop: &'a watch::Receiver<bool>,
+    http: bool,
+}
+
+/// Warns when the open-file limit (raised to the hard limit first) is too low for
+/// `max_connections`.
+fn warn_nofile_limit(max_connections: usize) {
+    match crate::sys::raise_nofile_limit() {
+        Ok(n) if (n as usize) < max_connections + 64 => log::warn!(
+            "open-file limit {n} is below --max-connections {max_connections} + 64: at the limit, accepts will back \
+             off on EMFILE"
+        ),
+        Ok(_) => {}
+        Err(e) => log::warn!("cannot raise the open-file limit: {e}"),
+    }
+}
+
+/// Accepts and starts connections, a slot each, until SIGTERM or SIGINT; SIGHUP reloads.
+async fn accept_until_stopped(
+    listener: &Listener,
+    slots: &Arc<Semaphore>,
+    ctx: &Ctx<'_>,
+    signals: &mut Signals,
+    reloader: &Reloader,
+) {
+    let mut scratch = inline::Scratch::new();
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+            _ = signals.term.recv() => return,
+            _ = signals.int.recv() => return,
+        };
+        let accepted = tokio::select! {
+            r = accept(listener) => r,
+            _ = signals.term.recv() => return,
+            _ = signals.int.recv() => return,
+            _ = signals.hup.recv() => {
+                reload(ctx.shared, reloader);
+                continue;
+            }
+        };
+        match accepted {
+            Ok(conn) => start_conn(conn, permit, ctx, &mut scratch),
+            Err(e) => {
+                accept_failed(&e).await;
+                continue;
+            }
+        }
+        // Connections already queued are taken straight away, without polling the signal streams
+        // between them; the burst is bounded, so signals are still seen between bursts.
+        for _ in 0..ACCEPT_BURST {
+            let Ok(permit) = slots.clone().try_acquire_owned() else { break };
+            match try_accept(listener) {
+                Ok(conn) => start_conn(conn, permit, ctx, &mut scratch),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    accept_failed(&e).await;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// After the stop signal: the connections the kernel already queued are accepted and answered,
+/// not reset (they are requests in flight; each gets one reply, then its connection closes), the
+/// listener closes, and requests in progress get up to `--drain-timeout` to finish.
+async fn drain(listener: Listener, slots: Arc<Semaphore>, ctx: &Ctx<'_>) {
     let mut drained = 0usize;
     while let Ok(Ok(conn)) = tokio::time::timeout(Duration::from_millis(2), accept(&listener)).await {
-        let mut rx = stop_rx.clone();
+        let mut rx = ctx.stop.clone();
         rx.borrow_and_update();
-        spawn_conn(conn, None, slots.clone().try_acquire_owned().ok(), &shared, settings, rx, bound.http);
+        spawn_conn(conn, None, slots.clone().try_acquire_owned().ok(), ctx, rx);
         drained += 1;
     }
     if drained > 0 {
         log::info!("answered {drained} queued connection(s) after the signal");
     }
     drop(listener);
+    let max = ctx.settings.limits.max_connections;
     let all = u32::try_from(max).unwrap_or(u32::MAX);
-    match tokio::time::timeout(settings.drain_timeout, slots.acquire_many(all)).await {
+    match tokio::time::timeout(ctx.settings.drain_timeout, slots.acquire_many(all)).await {
         Ok(_) => log::info!("stopped"),
         Err(_) => {
             log::warn!("drain timeout: {} connection(s) still busy, closing them", max - slots.available_permits())
         }
     }
-    Ok(())
 }
 
 /// Connections accepted one after another before the loop looks at signals again.
@@ -224,17 +263,10 @@ fn reload(shared: &Shared, reloader: &Reloader) {
 
 /// Serves an accepted connection: inline when it can be answered at once (FastCGI only, see
 /// `inline`), otherwise on its own task.
-fn start_conn(
-    conn: Accepted,
-    permit: tokio::sync::OwnedSemaphorePermit,
-    shared: &Arc<Shared>,
-    settings: &ServerSettings,
-    stop: &watch::Receiver<bool>,
-    http: bool,
-    scratch: &mut inline::Scratch,
-) {
+fn start_conn(conn: Accepted, permit: tokio::sync::OwnedSemaphorePermit, ctx: &Ctx<'_>, scratch: &mut inline::Scratch) {
+    let (shared, settings) = (ctx.shared, ctx.settings);
     let resume = match &conn {
-        _ if http => None,
+        _ if ctx.http => None,
         Accepted::Tcp(stream) => {
             if !peer_allowed(stream, settings) {
                 return;
@@ -249,7 +281,7 @@ fn start_conn(
             inline::Outcome::HandOver(r) => Some(*r),
         },
     };
-    spawn_conn(conn, resume, Some(permit), shared, settings, stop.clone(), http);
+    spawn_conn(conn, resume, Some(permit), ctx, ctx.stop.clone());
 }
 
 /// Whether a TCP peer may talk to us (FCGI_WEB_SERVER_ADDRS, FastCGI 1.0 §3.2).
@@ -274,12 +306,10 @@ fn spawn_conn(
     conn: Accepted,
     resume: Option<conn::Resume>,
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
-    shared: &Arc<Shared>,
-    settings: &ServerSettings,
+    ctx: &Ctx<'_>,
     stop: watch::Receiver<bool>,
-    http: bool,
 ) {
-    let shared = shared.clone();
+    let (shared, settings, http) = (ctx.shared.clone(), ctx.settings, ctx.http);
     match conn {
         Accepted::Tcp(stream) => {
             // A connection handed over by the inline path was checked before it was read.

@@ -1,4 +1,9 @@
-//! The per-connection state machine: records in, events and reply bytes out.
+//! The per-connection state machine: records in, events and management replies out; the reply to
+//! a request is framed by [`stdout`].
+//!
+//! Invariants: every limit is checked against a record's declared length before a byte of its
+//! content is stored; one request at a time; while a request waits for its reply nothing more is
+//! consumed.
 
 use super::params::Pairs;
 use super::record::{
@@ -7,6 +12,8 @@ use super::record::{
 };
 use crate::limits::{Limits, MAX_MANAGEMENT_RECORD_BYTES};
 use thiserror::Error;
+
+mod stdout;
 
 /// A fault in what the peer sent. The connection that produced it is closed; others are unaffected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
@@ -278,33 +285,7 @@ impl Connection {
         }
         let id = hdr.request_id;
         match hdr.kind {
-            k if k == RecordType::BeginRequest as u8 => {
-                let role = Role::from_u16(u16::from_be_bytes([self.buf[0], self.buf[1]]));
-                let keep = self.buf[2] & FLAG_KEEP_CONN != 0;
-                match self.req {
-                    Req::Idle => {}
-                    Req::Params { id: active, .. } | Req::Stdin { id: active, .. } | Req::Ready { id: active, .. } => {
-                        if active == id {
-                            return Err(ProtocolError::DuplicateRequestId(id));
-                        }
-                        push_end_request(out, id, 0, ProtocolStatus::CantMpxConn);
-                        return Ok(None);
-                    }
-                }
-                let accepted = role == Role::Responder || (role == Role::Authorizer && self.authorizer);
-                if !accepted {
-                    push_end_request(out, id, 0, ProtocolStatus::UnknownRole);
-                    if !keep {
-                        self.closed = true;
-                        return Ok(Some(Event::Close));
-                    }
-                    return Ok(None);
-                }
-                self.params.clear();
-                self.close_after_reply = false;
-                self.req = Req::Params { id, keep, role };
-                Ok(None)
-            }
+            k if k == RecordType::BeginRequest as u8 => self.begin_request(id, out),
             k if k == RecordType::AbortRequest as u8 => match self.req {
                 Req::Params { id: active, keep, .. } | Req::Stdin { id: active, keep, .. } if active == id => {
                     push_end_request(out, id, 0, ProtocolStatus::RequestComplete);
@@ -347,6 +328,36 @@ impl Connection {
         }
     }
 
+    /// BEGIN_REQUEST (§5.1): starts a request, or answers `FCGI_CANT_MPX_CONN` while one is in
+    /// progress and `FCGI_UNKNOWN_ROLE` for a role not accepted. A duplicate id is an error.
+    fn begin_request(&mut self, id: u16, out: &mut Vec<u8>) -> Result<Option<Event>, ProtocolError> {
+        let role = Role::from_u16(u16::from_be_bytes([self.buf[0], self.buf[1]]));
+        let keep = self.buf[2] & FLAG_KEEP_CONN != 0;
+        match self.req {
+            Req::Idle => {}
+            Req::Params { id: active, .. } | Req::Stdin { id: active, .. } | Req::Ready { id: active, .. } => {
+                if active == id {
+                    return Err(ProtocolError::DuplicateRequestId(id));
+                }
+                push_end_request(out, id, 0, ProtocolStatus::CantMpxConn);
+                return Ok(None);
+            }
+        }
+        let accepted = role == Role::Responder || (role == Role::Authorizer && self.authorizer);
+        if !accepted {
+            push_end_request(out, id, 0, ProtocolStatus::UnknownRole);
+            if !keep {
+                self.closed = true;
+                return Ok(Some(Event::Close));
+            }
+            return Ok(None);
+        }
+        self.params.clear();
+        self.close_after_reply = false;
+        self.req = Req::Params { id, keep, role };
+        Ok(None)
+    }
+
     fn answer_get_values(&mut self, out: &mut Vec<u8>) -> Result<(), ProtocolError> {
         let max_conns = self.limits.max_connections.to_string();
         let mut content = Vec::new();
@@ -364,75 +375,5 @@ impl Connection {
         }
         push_record(out, RecordType::GetValuesResult, 0, &content);
         Ok(())
-    }
-
-    /// Starts the reply to the request announced by [`Event::Request`]: appends a placeholder
-    /// STDOUT header to `out` and returns its position. Append the CGI response (header block and
-    /// body) to `out`, then call [`Connection::finish_response`].
-    pub fn begin_response(&self, out: &mut Vec<u8>) -> usize {
-        let mark = out.len();
-        out.extend_from_slice(&[0; HEADER_LEN]);
-        mark
-    }
-
-    /// Frames what was appended since `mark` as STDOUT, then appends the empty STDOUT record and
-    /// END_REQUEST with `app_status`. Afterwards the connection is idle again, or marked for
-    /// closing when the web server did not set `FCGI_KEEP_CONN`.
-    pub fn finish_response(&mut self, out: &mut Vec<u8>, mark: usize, app_status: u32) {
-        self.frame_stdout(out, mark);
-        self.end_response(out, app_status);
-    }
-
-    /// Frames what was appended since `mark` (by [`Connection::begin_response`]) as STDOUT
-    /// records, without ending the stream: more STDOUT may follow ([`Connection::stdout_header`]).
-    pub(crate) fn frame_stdout(&self, out: &mut Vec<u8>, mark: usize) {
-        let Req::Ready { id, .. } = self.req else {
-            // No request is waiting: drop whatever the caller wrote rather than emit a reply to
-            // nobody (a caller bug, kept harmless).
-            out.truncate(mark);
-            return;
-        };
-        let payload_len = out.len() - mark - HEADER_LEN;
-        if payload_len == 0 {
-            out.truncate(mark);
-        } else if payload_len <= MAX_CONTENT_LEN {
-            out[mark..mark + HEADER_LEN].copy_from_slice(&self.stdout_header(payload_len as u16));
-        } else {
-            let payload = out.split_off(mark + HEADER_LEN);
-            out.truncate(mark);
-            for chunk in payload.chunks(MAX_CONTENT_LEN) {
-                push_record(out, RecordType::Stdout, id, chunk);
-            }
-        }
-    }
-
-    /// The header of a STDOUT record of `len` bytes for the request being answered, for callers
-    /// that stream a body without copying it into `out`.
-    pub(crate) fn stdout_header(&self, len: u16) -> [u8; HEADER_LEN] {
-        let id = match self.req {
-            Req::Ready { id, .. } => id,
-            _ => 0,
-        };
-        Header {
-            version: VERSION_1,
-            kind: RecordType::Stdout as u8,
-            request_id: id,
-            content_length: len,
-            padding_length: 0,
-        }
-        .encode()
-    }
-
-    /// Ends the reply: the empty STDOUT record and END_REQUEST (exactly once per request).
-    pub(crate) fn end_response(&mut self, out: &mut Vec<u8>, app_status: u32) {
-        let Req::Ready { id, keep } = self.req else {
-            return;
-        };
-        push_record(out, RecordType::Stdout, id, &[]);
-        push_end_request(out, id, app_status, ProtocolStatus::RequestComplete);
-        self.req = Req::Idle;
-        if !keep || self.close_after_reply {
-            self.closed = true;
-        }
     }
 }

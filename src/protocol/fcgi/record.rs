@@ -108,7 +108,7 @@ impl Header {
 }
 
 /// Appends one record with `content` (at most [`MAX_CONTENT_LEN`] bytes; longer content is cut,
-/// so callers split streams with [`push_stdout`]). No padding is added: it is optional (§3.3).
+/// so a longer stream is split by `Connection::frame_stdout`). No padding is added: it is optional (§3.3).
 pub(crate) fn push_record(out: &mut Vec<u8>, kind: RecordType, request_id: u16, content: &[u8]) {
     let content = &content[..content.len().min(MAX_CONTENT_LEN)];
     let header = Header {
