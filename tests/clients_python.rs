@@ -112,13 +112,13 @@ fn before_files(doc: &str, files: &[(&str, &str)]) -> Vec<(String, String)> {
 /// gunicorn serving WSGI application `app` (`module:callable`) from `site_dir`, nginx with
 /// `nginx_conf` (a template with the placeholders of nginx-app-delegation-proxy.conf), and
 /// xsendfiled.
-struct Site {
-    port: u16,
+pub(crate) struct Site {
+    pub(crate) port: u16,
     _procs: Vec<Proc>,
 }
 
 /// The Django site of `site_dir` (holding `django_site/`).
-fn django_site(ws: &support::Workspace, site_dir: &Path, nginx_conf: &str, name: &str) -> Site {
+pub(crate) fn django_site(ws: &support::Workspace, site_dir: &Path, nginx_conf: &str, name: &str) -> Site {
     app_site(ws, site_dir, "django_site.wsgi:application", nginx_conf, name)
 }
 

@@ -15,6 +15,7 @@ mod browser;
 mod check;
 mod check_agrees;
 mod cli;
+mod client_browser;
 mod client_migrations;
 mod client_packages;
 mod clients_python;
