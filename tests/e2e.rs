@@ -10,6 +10,7 @@ mod support;
 mod access_log;
 mod app_delegation;
 mod app_delegation_proxy;
+mod app_socket;
 mod authorizer;
 mod browser;
 mod check;
