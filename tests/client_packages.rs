@@ -257,28 +257,36 @@ fn php_fpm_apps_delegate_with_the_php_package() {
     );
 }
 
-/// The Express app with the npm package (`conf-examples/app/download_express.js`, the package
-/// installed as node_modules/xsendfiled), behind nginx with `nginx-app-delegation-proxy.conf` and
-/// xsendfiled: nginx's port and the processes.
-pub(crate) fn express_site(ws: &support::Workspace) -> (u16, Vec<Proc>) {
+/// Node running `script` (an Express app of the repository) on a port of its own, with the npm
+/// package installed as an app would have it (node_modules/xsendfiled) and Express: its port and
+/// process.
+pub(crate) fn express_app(ws: &support::Workspace, script: &str) -> (u16, Proc) {
     let modules = repo().join("target/clients/node/node_modules");
     assert!(
         modules.join("express").is_dir(),
         "express is missing from target/clients/node: run ./scripts/install-deps.sh"
     );
-    // The package as an app would have it installed: node_modules/xsendfiled.
     let own_modules = ws.run.join("node_modules");
     std::fs::create_dir_all(&own_modules).expect("mkdir");
-    std::os::unix::fs::symlink(repo().join("clients/node"), own_modules.join("xsendfiled")).expect("symlink");
+    if !own_modules.join("xsendfiled").exists() {
+        std::os::unix::fs::symlink(repo().join("clients/node"), own_modules.join("xsendfiled")).expect("symlink");
+    }
     let app_port = support::free_port();
     let mut cmd = Command::new("node");
-    cmd.arg(repo().join("conf-examples/app/download_express.js"))
+    cmd.arg(repo().join(script))
         .env("NODE_PATH", format!("{}:{}", own_modules.display(), modules.display()))
         .env("NODE_ENV", "production")
         .env("PORT", app_port.to_string())
         .env("FILES_ROOT", &ws.tree.root);
-    let mut p = support::spawn(cmd, "node", &ws.run.join("node.log"));
+    let mut p = support::spawn(cmd, "node", &ws.run.join(format!("node-{app_port}.log")));
     wait_until("express", Some(&mut p), || support::tcp_up(app_port));
+    (app_port, p)
+}
+
+/// The Express app with the npm package (`conf-examples/app/download_express.js`), behind nginx
+/// with `nginx-app-delegation-proxy.conf` and xsendfiled: nginx's port and the processes.
+pub(crate) fn express_site(ws: &support::Workspace) -> (u16, Vec<Proc>) {
+    let (app_port, p) = express_app(ws, "conf-examples/app/download_express.js");
     let (port, mut procs) = proxy_site(ws, app_port);
     procs.push(p);
     (port, procs)
