@@ -4,10 +4,10 @@
 //! docs/migrate-xsendfile-middleware.md (xsendfile_middleware to the Python package's delegate(),
 //! under gunicorn) and docs/migrate-express.md (Express res.download through the npm package's
 //! middleware). Each guide's diff is checked to turn `conf-examples/app/migrate/*_before.*` into
-//! `*_after.*` exactly; the before app
-//! runs behind the usual nginx setup for it (an `internal` alias location) and shows the faults
-//! the guide names; the after app runs behind the delegation example configuration with xsendfiled
-//! and passes the client packages' checks.
+//! `*_after.*` exactly; the before app runs behind the usual nginx setup for it (an `internal`
+//! alias location, or plain `proxy_pass`) and shows the faults the guide names; the after app runs
+//! behind the delegation example configuration with xsendfiled and passes the client packages'
+//! checks.
 
 use crate::client_packages::{check_handover, get, php_site, proxy_site, repo};
 use crate::support;
