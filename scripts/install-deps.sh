@@ -73,6 +73,13 @@ if [ ! -f "$here/target/pyclients/.installed" ] || ! cmp -s "$req" "$here/target
     python3 -m pip install --quiet --disable-pip-version-check --target "$here/target/pyclients" -r "$req" >&2
     cp "$req" "$here/target/pyclients/.installed"
 fi
+# xsendfile_middleware and Flask (PyPI, into target/pymigrate): the "before" apps of the migration
+# guides run by tests/client_migrations.rs.
+if [ ! -d "$here/target/pymigrate/xsendfile_middleware" ] || [ ! -d "$here/target/pymigrate/flask" ]; then
+    echo "installing xsendfile_middleware and Flask (PyPI) into target/pymigrate" >&2
+    python3 -m pip install --quiet --disable-pip-version-check --target "$here/target/pymigrate" \
+        'xsendfile_middleware==0.1.1' 'Flask>=3,<4' >&2
+fi
 # Debian may start system nginx/Apache/lighttpd/Caddy/HAProxy on port 80 at install; the tests run their own
 # instances on ports of their own choosing.
 exit 0

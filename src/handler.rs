@@ -37,10 +37,32 @@ pub(crate) struct Answer {
     pub(crate) authorize: bool,
 }
 
+/// What the decision was, for an application that asked over the app socket (the `Xsendfiled-*`
+/// fields of `server/app.rs`); filled only when asked for, so other requests allocate nothing.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Note {
+    /// The file was allowed (else refused, or a fault).
+    pub(crate) sent: bool,
+    /// The log reason of a refusal or fault.
+    pub(crate) reason: Option<String>,
+    /// On send: the canonical path relative to its root, its size and modification time.
+    pub(crate) file: Option<(Vec<u8>, u64, i64)>,
+}
+
 /// Decides `req` under `policy`, writes the reply to `out` (CGI bytes for a `Vec<u8>`), logs the
 /// decision, and returns the HTTP status answered (200 for an offload) and, for the `serve`
 /// backend, the bytes to stream.
 pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut impl HeaderSink) -> (u16, Option<Body>) {
+    handle_noting(req, policy, out, None)
+}
+
+/// [`handle`], telling what was decided to `note` when given.
+pub(crate) fn handle_noting(
+    req: &Request<'_>,
+    policy: &Policy,
+    out: &mut impl HeaderSink,
+    mut note: Option<&mut Note>,
+) -> (u16, Option<Body>) {
     let started = policy.access_log.as_ref().map(|_| std::time::Instant::now());
     let method = Lossy(req.method.unwrap_or_default());
     // Legacy schemes carry their token inside the path: such a path is never logged.
@@ -67,11 +89,18 @@ pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut impl HeaderSink) -> 
                     if policy.access_log.is_some() {
                         sent = Some((send.file.rel.to_vec(), send.file.meta.len, send.kid.clone()));
                     }
+                    if let Some(n) = note.as_deref_mut() {
+                        n.sent = true;
+                        n.file = Some((send.file.rel.to_vec(), send.file.meta.len, send.file.meta.mtime));
+                    }
                 }
                 Decision::Refuse(status, reason) => {
                     log::debug!("{method} {path} -> {} ({reason})", status.code());
                     entry.decision = "refuse";
                     entry.reason = Some(reason.to_string());
+                    if let Some(n) = note.as_deref_mut() {
+                        n.reason = entry.reason.clone();
+                    }
                 }
             }
             render(decision, req, policy, out)
@@ -80,6 +109,9 @@ pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut impl HeaderSink) -> 
             log::error!("{method} {path}: {e}");
             entry.decision = "fault";
             entry.reason = Some(e.to_string());
+            if let Some(n) = note {
+                n.reason = Some(format!("fault: {e}"));
+            }
             render_error(Status::InternalServerError, req.is_head(), out);
             (500, None)
         }

@@ -88,7 +88,7 @@ fn chromium_saves_app_delegated_downloads_under_the_apps_names() {
 }
 
 /// playwright-core, installed by scripts/install-deps.sh into target/playwright.
-fn playwright_core() -> String {
+pub(crate) fn playwright_core() -> String {
     let pw = std::env::var("PLAYWRIGHT_CORE").unwrap_or_else(|_| {
         concat!(env!("CARGO_MANIFEST_DIR"), "/target/playwright/node_modules/playwright-core").to_owned()
     });
@@ -100,7 +100,7 @@ fn playwright_core() -> String {
 }
 
 /// Runs tests/browser/downloads.js on `urls` (with `cookies` set first): one result per URL.
-fn download_all(pw: &str, urls: &[String], cookies: Option<&serde_json::Value>) -> Vec<serde_json::Value> {
+pub(crate) fn download_all(pw: &str, urls: &[String], cookies: Option<&serde_json::Value>) -> Vec<serde_json::Value> {
     let mut cmd = Command::new("node");
     cmd.arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/downloads.js"))
         .arg(serde_json::to_string(urls).expect("json"));
@@ -112,7 +112,7 @@ fn download_all(pw: &str, urls: &[String], cookies: Option<&serde_json::Value>) 
     serde_json::from_slice(&out.stdout).expect("json")
 }
 
-fn base64_decode(s: &str) -> Vec<u8> {
+pub(crate) fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(s).expect("base64")
 }

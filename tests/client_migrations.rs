@@ -1,10 +1,13 @@
 //! The migration guides' diffs, run: docs/migrate-rack.md (Rack::Sendfile to
 //! Xsendfiled::Rack::Sendfile, a Sinatra app under puma) and docs/migrate-symfony.md
-//! (BinaryFileResponse's X-Sendfile to the PHP package, under PHP-FPM). Each guide's diff is
-//! checked to turn `conf-examples/app/migrate/*_before.*` into `*_after.*` exactly; the before app
-//! runs behind the usual nginx setup for it (an `internal` alias location) and shows the faults
-//! the guide names; the after app runs behind the delegation example configuration with xsendfiled
-//! and passes the client packages' checks.
+//! (BinaryFileResponse's X-Sendfile to the PHP package, under PHP-FPM),
+//! docs/migrate-xsendfile-middleware.md (xsendfile_middleware to the Python package's delegate(),
+//! under gunicorn) and docs/migrate-express.md (Express res.download through the npm package's
+//! middleware). Each guide's diff is checked to turn `conf-examples/app/migrate/*_before.*` into
+//! `*_after.*` exactly; the before app runs behind the usual nginx setup for it (an `internal`
+//! alias location, or plain `proxy_pass`) and shows the faults the guide names; the after app runs
+//! behind the delegation example configuration with xsendfiled and passes the client packages'
+//! checks.
 
 use crate::client_packages::{check_handover, get, php_site, proxy_site, repo};
 use crate::support;
@@ -160,4 +163,96 @@ fn symfony_binary_file_response_migration_as_the_guide_shows_it() {
     let (port, _site) =
         php_site(&ws, ["migrate/symfony_after.php", "migrate/symfony_after.php"], &[("FILES_ROOT", &files)]);
     check_handover("symfony after", &|q| format!("http://127.0.0.1:{port}/download?file={q}"), &report_of);
+}
+
+/// nginx as a plain X-Accel-Redirect setup in front of an app, as an app_site template: the app's
+/// `/download` proxied, the files at the `internal` alias /_files/.
+const LEGACY_PROXY_TEMPLATE: &str = "user {{NGINX_USER}};\nworker_processes 1;\npid {{RUN_DIR}}/nginx.pid;\n\
+    error_log {{RUN_DIR}}/error.log warn;\nevents { worker_connections 64; }\n\
+    http {\n  include /etc/nginx/mime.types;\n  default_type application/octet-stream;\n  access_log off;\n\
+    client_body_temp_path {{RUN_DIR}}/client_body;\n  fastcgi_temp_path {{RUN_DIR}}/fastcgi;\n\
+    proxy_temp_path {{RUN_DIR}}/proxy;\n  uwsgi_temp_path {{RUN_DIR}}/uwsgi;\n  scgi_temp_path {{RUN_DIR}}/scgi;\n\
+    server {\n    listen 127.0.0.1:{{PORT}};\n    location = /download { proxy_pass {{APP_UPSTREAM}}; }\n\
+    location /_files/ { internal; alias {{ROOT}}/; }\n  }\n}\n";
+
+#[test]
+fn xsendfile_middleware_migration_as_the_guide_shows_it() {
+    if !support::require(&["nginx", "curl", "python3"]) {
+        return;
+    }
+    let pymigrate = repo().join("target/pymigrate");
+    assert!(
+        pymigrate.join("xsendfile_middleware").is_dir(),
+        "xsendfile_middleware is missing from target/pymigrate: run ./scripts/install-deps.sh"
+    );
+    assert_eq!(check_diffs("docs/migrate-xsendfile-middleware.md"), 1);
+    let dir = repo().join("conf-examples/app/migrate");
+    // Before: the map's prefix matched as a string, the path never percent-encoded, and what the
+    // map does not cover streamed by the app.
+    {
+        let ws = Workspace::new();
+        let site = crate::clients_python::app_site(
+            &ws,
+            &dir,
+            "middleware_before:application",
+            LEGACY_PROXY_TEMPLATE,
+            "before",
+            &[&pymigrate],
+        );
+        let base = format!("http://127.0.0.1:{}/download?file=", site.port);
+        let r = get(&format!("{base}a%20b.txt"), &[]);
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"space\n"[..]), "{r:?}");
+        // The faults the guide names.
+        let r = get(&format!("{base}{}", support::url_path(b"%41.txt")), &[]);
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"capital A\n"[..]), "nginx decodes %41: {r:?}");
+        let r = get(&format!("{base}{}", support::url_path(b"q?x.txt")), &[]);
+        assert_eq!(r.status, 404, "a ? ends the path: {r:?}");
+        let r = get(&format!("{base}.hidden"), &[]);
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"hidden\n"[..]), "{r:?}");
+        let r = get(&format!("{base}link-out.txt"), &[]);
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"OUTSIDE SECRET\n"[..]), "{r:?}");
+        let r = get(&format!("{base}../outside/secret.txt"), &[]);
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"OUTSIDE SECRET\n"[..]), "not mapped, streamed: {r:?}");
+    }
+    // After: xsendfiled decides, nginx sends.
+    let ws = Workspace::new();
+    let site = crate::clients_python::app_site(
+        &ws,
+        &dir,
+        "middleware_after:application",
+        &support::conf_example("nginx-app-delegation-proxy.conf"),
+        "after",
+        &[],
+    );
+    let port = site.port;
+    check_handover("xsendfile_middleware after", &|q| format!("http://127.0.0.1:{port}/download?file={q}"), &report_of);
+}
+
+#[test]
+fn express_res_download_migration_as_the_guide_shows_it() {
+    if !support::require(&["nginx", "curl", "node"]) {
+        return;
+    }
+    assert_eq!(check_diffs("docs/migrate-express.md"), 1);
+    // Before: Express streams whatever path.join names, behind nginx proxy_pass.
+    {
+        let ws = Workspace::new();
+        let (app_port, _app) = crate::client_packages::express_app(&ws, "conf-examples/app/migrate/express_before.js");
+        let location = format!("location = /download {{ proxy_pass http://127.0.0.1:{app_port}; }}");
+        let (port, _nginx) = legacy_nginx(&ws, &location);
+        let base = format!("http://127.0.0.1:{port}/download?file=");
+        let r = get(&format!("{base}a%20b.txt"), &[]);
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"space\n"[..]), "{r:?}");
+        // The faults the guide names: a symlink out of the root, and `..`, are followed.
+        let r = get(&format!("{base}link-out.txt"), &[]);
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"OUTSIDE SECRET\n"[..]), "{r:?}");
+        let r = get(&format!("{base}../outside/secret.txt"), &[]);
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"OUTSIDE SECRET\n"[..]), "{r:?}");
+    }
+    // After: the middleware hands res.download to xsendfiled, nginx sends.
+    let ws = Workspace::new();
+    let (app_port, app) = crate::client_packages::express_app(&ws, "conf-examples/app/migrate/express_after.js");
+    let (port, _site) = proxy_site(&ws, app_port);
+    check_handover("express after", &|q| format!("http://127.0.0.1:{port}/download?file={q}"), &report_of);
+    drop(app);
 }

@@ -155,12 +155,9 @@ pub(crate) fn proxy_site(ws: &support::Workspace, app_port: u16) -> (u16, Vec<Pr
     (port, vec![n, d])
 }
 
-#[test]
-fn sinatra_app_under_puma_delegates_with_the_gem() {
-    if !support::require(&["nginx", "curl", "puma", "ruby"]) {
-        return;
-    }
-    let ws = support::Workspace::new();
+/// The Sinatra app with the gem (`conf-examples/app/download_gem.ru`) under puma, behind nginx
+/// with `nginx-app-delegation-proxy.conf` and xsendfiled: nginx's port and the processes.
+pub(crate) fn gem_site(ws: &support::Workspace) -> (u16, Vec<Proc>) {
     let app_port = support::free_port();
     let mut cmd = Command::new("puma");
     cmd.args(["--environment", "production", "--threads", "1:2", "--bind", &format!("tcp://127.0.0.1:{app_port}")])
@@ -169,7 +166,18 @@ fn sinatra_app_under_puma_delegates_with_the_gem() {
         .env("FILES_ROOT", &ws.tree.root);
     let mut p = support::spawn(cmd, "puma", &ws.run.join("puma.log"));
     wait_until("puma", Some(&mut p), || support::tcp_up(app_port));
-    let (port, _site) = proxy_site(&ws, app_port);
+    let (port, mut procs) = proxy_site(ws, app_port);
+    procs.push(p);
+    (port, procs)
+}
+
+#[test]
+fn sinatra_app_under_puma_delegates_with_the_gem() {
+    if !support::require(&["nginx", "curl", "puma", "ruby"]) {
+        return;
+    }
+    let ws = support::Workspace::new();
+    let (port, _site) = gem_site(&ws);
     check_app("sinatra", port, &|q| format!("http://127.0.0.1:{port}/download?file={q}&own=1"));
     // Sinatra's own send_file, handed over by Xsendfiled::Rack::Sendfile with send_file's name.
     check_handover(
@@ -249,31 +257,48 @@ fn php_fpm_apps_delegate_with_the_php_package() {
     );
 }
 
-#[test]
-fn express_app_delegates_with_the_npm_package() {
-    if !support::require(&["nginx", "curl", "node"]) {
-        return;
-    }
+/// Node running `script` (an Express app of the repository) on a port of its own, with the npm
+/// package installed as an app would have it (node_modules/xsendfiled) and Express: its port and
+/// process.
+pub(crate) fn express_app(ws: &support::Workspace, script: &str) -> (u16, Proc) {
     let modules = repo().join("target/clients/node/node_modules");
     assert!(
         modules.join("express").is_dir(),
         "express is missing from target/clients/node: run ./scripts/install-deps.sh"
     );
-    let ws = support::Workspace::new();
-    // The package as an app would have it installed: node_modules/xsendfiled.
     let own_modules = ws.run.join("node_modules");
     std::fs::create_dir_all(&own_modules).expect("mkdir");
-    std::os::unix::fs::symlink(repo().join("clients/node"), own_modules.join("xsendfiled")).expect("symlink");
+    if !own_modules.join("xsendfiled").exists() {
+        std::os::unix::fs::symlink(repo().join("clients/node"), own_modules.join("xsendfiled")).expect("symlink");
+    }
     let app_port = support::free_port();
     let mut cmd = Command::new("node");
-    cmd.arg(repo().join("conf-examples/app/download_express.js"))
+    cmd.arg(repo().join(script))
         .env("NODE_PATH", format!("{}:{}", own_modules.display(), modules.display()))
         .env("NODE_ENV", "production")
         .env("PORT", app_port.to_string())
         .env("FILES_ROOT", &ws.tree.root);
-    let mut p = support::spawn(cmd, "node", &ws.run.join("node.log"));
+    let mut p = support::spawn(cmd, "node", &ws.run.join(format!("node-{app_port}.log")));
     wait_until("express", Some(&mut p), || support::tcp_up(app_port));
-    let (port, _site) = proxy_site(&ws, app_port);
+    (app_port, p)
+}
+
+/// The Express app with the npm package (`conf-examples/app/download_express.js`), behind nginx
+/// with `nginx-app-delegation-proxy.conf` and xsendfiled: nginx's port and the processes.
+pub(crate) fn express_site(ws: &support::Workspace) -> (u16, Vec<Proc>) {
+    let (app_port, p) = express_app(ws, "conf-examples/app/download_express.js");
+    let (port, mut procs) = proxy_site(ws, app_port);
+    procs.push(p);
+    (port, procs)
+}
+
+#[test]
+fn express_app_delegates_with_the_npm_package() {
+    if !support::require(&["nginx", "curl", "node"]) {
+        return;
+    }
+    let ws = support::Workspace::new();
+    let (port, _site) = express_site(&ws);
     check_app("express", port, &|q| format!("http://127.0.0.1:{port}/download?file={q}&own=1"));
     // Express's own res.download, handed over by the middleware with res.download's name.
     check_handover(

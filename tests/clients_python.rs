@@ -112,17 +112,26 @@ fn before_files(doc: &str, files: &[(&str, &str)]) -> Vec<(String, String)> {
 /// gunicorn serving WSGI application `app` (`module:callable`) from `site_dir`, nginx with
 /// `nginx_conf` (a template with the placeholders of nginx-app-delegation-proxy.conf), and
 /// xsendfiled.
-struct Site {
-    port: u16,
+pub(crate) struct Site {
+    pub(crate) port: u16,
     _procs: Vec<Proc>,
 }
 
 /// The Django site of `site_dir` (holding `django_site/`).
-fn django_site(ws: &support::Workspace, site_dir: &Path, nginx_conf: &str, name: &str) -> Site {
-    app_site(ws, site_dir, "django_site.wsgi:application", nginx_conf, name)
+pub(crate) fn django_site(ws: &support::Workspace, site_dir: &Path, nginx_conf: &str, name: &str) -> Site {
+    app_site(ws, site_dir, "django_site.wsgi:application", nginx_conf, name, &[])
 }
 
-fn app_site(ws: &support::Workspace, site_dir: &Path, app: &str, nginx_conf: &str, name: &str) -> Site {
+/// gunicorn serving `app` from `site_dir` (with `extra` on PYTHONPATH too), xsendfiled, and nginx
+/// with `nginx_conf`, in `run/<name>`.
+pub(crate) fn app_site(
+    ws: &support::Workspace,
+    site_dir: &Path,
+    app: &str,
+    nginx_conf: &str,
+    name: &str,
+    extra: &[&Path],
+) -> Site {
     let run = ws.run.join(name);
     std::fs::create_dir_all(&run).expect("run dir");
     let app_port = support::free_port();
@@ -130,7 +139,7 @@ fn app_site(ws: &support::Workspace, site_dir: &Path, app: &str, nginx_conf: &st
     cmd.args(["-m", "gunicorn", "--workers", "1", "--bind", &format!("127.0.0.1:{app_port}"), "--chdir"])
         .arg(site_dir)
         .arg(app)
-        .env("PYTHONPATH", python_path(&[site_dir]))
+        .env("PYTHONPATH", python_path(&[&[site_dir], extra].concat()))
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("DJANGO_SETTINGS_MODULE", "django_site.settings")
         .env("DOWNLOADS_ROOT", &ws.tree.root);
@@ -333,13 +342,14 @@ fn the_migration_page_from_wsgi_xsendfile_is_what_ran() {
     std::fs::create_dir_all(&old_dir).expect("mkdir");
     std::fs::write(old_dir.join("download_xsendfile.py"), &before[0].1).expect("app");
     let app = "download_xsendfile:application";
-    let old = app_site(&ws, &old_dir, app, &before[1].1, "before");
+    let old = app_site(&ws, &old_dir, app, &before[1].1, "before", &[]);
     let new = app_site(
         &ws,
         &repo().join("conf-examples/app"),
         app,
         &support::conf_example("nginx-app-delegation-proxy.conf"),
         "after",
+        &[],
     );
     // The app still decides, before and after.
     for site in [&old, &new] {

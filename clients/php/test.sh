@@ -26,4 +26,9 @@ require $argv[1];
 $h = Xsendfiled\Delegate::headers("a b", filename: "x.txt");
 if (!function_exists("Xsendfiled\\delegate") || $h["X-Accel-Redirect"] !== "/_xsendfiled/a%20b?filename=x.txt") { exit(1); }
 ' "$vendor/autoload.php"
+# The ask tests talk to a real xsendfiled (--app-socket): $XSENDFILED, else the repo's build.
+if [ -z "${XSENDFILED:-}" ]; then
+    (cd "$repo" && cargo build --quiet --bin xsendfiled)
+    export XSENDFILED="$repo/target/debug/xsendfiled"
+fi
 exec php -d error_reporting=-1 -d display_errors=1 tests/run.php

@@ -23,4 +23,9 @@ mkdir -p "$out"
 gem build --silent xsendfiled.gemspec -o "$out/xsendfiled.gem" >/dev/null
 gem install --silent --local --no-document --install-dir "$out/gems" "$out/xsendfiled.gem" >/dev/null
 GEM_PATH="$out/gems" ruby -e 'gem "xsendfiled"; require "xsendfiled"; Xsendfiled.delegate("a") or exit 1'
+# The ask tests talk to a real xsendfiled (--app-socket): $XSENDFILED, else the repo's build.
+if [ -z "${XSENDFILED:-}" ]; then
+    (cd "$repo" && cargo build --quiet --bin xsendfiled)
+    export XSENDFILED="$repo/target/debug/xsendfiled"
+fi
 exec ruby -w -Ilib -Itest -e 'Dir[File.join(__dir__, "test", "test_*.rb")].sort.each { |f| require f }' -- "$@"

@@ -67,6 +67,10 @@ pub(crate) fn summary(c: &Config) -> String {
         None => "from the launch environment (fd 0, CGI, systemd, else 127.0.0.1:9071)".to_owned(),
     };
     let _ = writeln!(s, "  listen         {listen}");
+    if let Some(app) = &c.server.app_socket {
+        let _ =
+            writeln!(s, "  app socket     {} (HTTP/1.1 for applications that ask; trusted query)", esc(app.display()));
+    }
     if let Some(warning) = socket_warning(c) {
         let _ = writeln!(s, "  warning        {}", esc(warning));
     }

@@ -1,5 +1,6 @@
-//! `xsendfiled` serving: validate the options, start logging, listen (or answer one CGI request),
-//! drop privileges, run. Everything that needs root happens before the ids change.
+//! `xsendfiled` serving: validate the options, start logging, listen (and bind the app socket), or
+//! answer one CGI request; drop privileges, run. Everything that needs root happens before the ids
+//! change.
 
 use crate::config::cli::ServeArgs;
 use crate::config::Config;
@@ -36,6 +37,13 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let launch = listen::detect(&config.server).context("cannot listen")?;
+    let app = match (&launch, &config.server.app_socket) {
+        (listen::Launch::Cgi, Some(_)) => {
+            anyhow::bail!("--app-socket needs the daemon: a CGI program answers one request and exits")
+        }
+        (_, Some(path)) => Some(listen::bind_app(path, &config.server).context("cannot listen")?),
+        (_, None) => None,
+    };
     // Everything that needs root is done: the socket is bound and given away, the root, key file
     // and access log are open. Still one thread, so the ids change for the whole process.
     if let Some(r) = run_as {
@@ -64,7 +72,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             log::debug!("CGI request answered {status}");
             Ok(ExitCode::SUCCESS)
         }
-        listen::Launch::FastCgi(bound) => {
+        listen::Launch::Daemon(main) => {
+            let bound = main.into_iter().chain(app).collect();
             let reload_args = args.clone();
             let reloader: server::Reloader = Box::new(move || {
                 Config::validate(&reload_args, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref()).map(|c| c.policy)

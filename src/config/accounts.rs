@@ -35,8 +35,11 @@ pub(super) fn accounts(args: &ServeArgs) -> Result<Accounts, ConfigError> {
     let mut out = Accounts::default();
     if args.socket_owner.is_some() || args.socket_group.is_some() {
         let option = if args.socket_owner.is_some() { "--socket-owner" } else { "--socket-group" };
-        if !args.listen.as_deref().is_some_and(|l| l.starts_with("unix:")) {
-            return Err(bad(option, "applies to a socket xsendfiled creates: --listen unix:PATH".to_owned()));
+        if !args.listen.as_deref().is_some_and(|l| l.starts_with("unix:")) && args.app_socket.is_none() {
+            return Err(bad(
+                option,
+                "applies to a socket xsendfiled creates: --listen unix:PATH or --app-socket PATH".to_owned(),
+            ));
         }
     }
     if let Some(v) = &args.socket_owner {

@@ -35,6 +35,12 @@ pub enum ConfigError {
     /// The HTTP listener answers with headers only; it cannot carry `--backend serve` bodies.
     #[error("--listen http://… offloads only: --backend serve needs FastCGI or CGI")]
     HttpServe,
+    /// An ask answer carries headers only; `serve` would need its body.
+    #[error("--app-socket answers with headers only: --backend serve has no offload to hand an application")]
+    AppSocketServe,
+    /// The app socket path is empty or names no file.
+    #[error("--app-socket {0:?}: expected the path of a Unix socket to create")]
+    BadAppSocket(PathBuf),
     #[error("--listen {0:?}: expected HOST:PORT, [V6]:PORT, unix:PATH, fd:N or http://HOST:PORT")]
     BadListen(String),
     #[error("--socket-mode {0:?}: expected an octal mode such as 0660")]

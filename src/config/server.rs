@@ -35,6 +35,8 @@ pub(crate) enum ListenSpec {
 pub(crate) struct ServerSettings {
     /// Explicit `--listen`; `None` lets the launch environment decide.
     pub(crate) listen: Option<ListenSpec>,
+    /// `--app-socket`: the HTTP/1.1 Unix socket for applications that ask (`server::app`).
+    pub(crate) app_socket: Option<PathBuf>,
     /// Mode of a Unix socket we create.
     pub(crate) socket_mode: u32,
     /// Owner of that socket, and whom to run as after start-up.
@@ -67,6 +69,7 @@ pub(super) fn settings(
     if matches!(listen, Some(Some(ListenSpec::Http(_)))) && backend == Backend::Serve {
         e.push(ConfigError::HttpServe);
     }
+    let app_socket = keep(e, app_socket(args.app_socket.as_deref(), backend));
     let socket_mode = keep(e, parse_mode(&args.socket_mode));
     let accounts = keep(e, accounts(args));
     let threads = keep(e, bounded("--threads", args.threads, 1, 1024));
@@ -79,6 +82,7 @@ pub(super) fn settings(
     };
     Some(ServerSettings {
         listen: listen?,
+        app_socket: app_socket?,
         socket_mode: socket_mode?,
         accounts: accounts?,
         limits: Limits {
@@ -94,4 +98,16 @@ pub(super) fn settings(
         web_server_addrs: web_server_addrs?,
         log_level: adjust_level(log_level?, args.verbose, args.quiet),
     })
+}
+
+/// `--app-socket`: a path to create, not with `--backend serve` (an ask answer has no body).
+fn app_socket(path: Option<&std::path::Path>, backend: Backend) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(path) = path else { return Ok(None) };
+    if path.as_os_str().is_empty() || path.file_name().is_none() {
+        return Err(ConfigError::BadAppSocket(path.to_owned()));
+    }
+    if backend == Backend::Serve {
+        return Err(ConfigError::AppSocketServe);
+    }
+    Ok(Some(path.to_owned()))
 }

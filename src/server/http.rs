@@ -27,6 +27,10 @@
 //! connection stays reusable.
 //! With `--backend authorizer` (a forward-auth endpoint for nginx `auth_request`) every answer,
 //! allow or deny, has no body.
+//!
+//! The same service answers the app socket (`--app-socket`, `super::app`) with `app` set: the
+//! query is trusted there, a body is refused, and the answer carries the `Xsendfiled-*` fields
+//! and no body.
 
 use super::Shared;
 use crate::guard::decide::Status;
@@ -51,7 +55,7 @@ enum HeadError {
 
 /// Serves HTTP/1.1 requests on one connection with hyper until it closes, errs, idles out or
 /// shutdown begins (then the request in progress finishes, bounded by the idle timeout).
-pub(crate) async fn serve<S>(stream: S, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>)
+pub(crate) async fn serve<S>(stream: S, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>, app: bool)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -59,7 +63,7 @@ where
     let limits = shared.limits;
     let service = hyper::service::service_fn(move |req| {
         let shared = shared.clone();
-        async move { Ok::<_, std::convert::Infallible>(answer(&shared, req).await) }
+        async move { Ok::<_, std::convert::Infallible>(answer(&shared, req, app).await) }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
@@ -84,18 +88,18 @@ where
 type Reply = hyper::Response<http_body_util::Full<hyper::body::Bytes>>;
 
 /// One request: refused when it cannot be trusted (a `Transfer-Encoding`, a target that is not
-/// origin-form or has a bad escape, a body over the limit or late), else decided like a FastCGI
-/// request.
-async fn answer(shared: &Shared, req: hyper::Request<hyper::body::Incoming>) -> Reply {
+/// origin-form or has a bad escape, a body over the limit — any body on the app socket — or
+/// late), else decided like a FastCGI request.
+async fn answer(shared: &Shared, req: hyper::Request<hyper::body::Incoming>, app: bool) -> Reply {
     if req.headers().contains_key(hyper::header::TRANSFER_ENCODING) {
         log::debug!("http: {}", HeadError::TransferEncoding);
-        return refuse();
+        return refuse(app, "Transfer-Encoding in a request");
     }
     let (parts, body) = req.into_parts();
     let target = parts.uri.path_and_query().map_or("", |p| p.as_str()).as_bytes();
     if parts.uri.scheme().is_some() || target.first() != Some(&b'/') {
         log::debug!("http: {}", HeadError::Target);
-        return refuse();
+        return refuse(app, "request target not origin-form");
     }
     let (raw_path, query) = match target.iter().position(|&b| b == b'?') {
         Some(q) => (&target[..q], &target[q + 1..]),
@@ -103,19 +107,21 @@ async fn answer(shared: &Shared, req: hyper::Request<hyper::body::Incoming>) -> 
     };
     let Some(path) = crate::guard::percent::decode_once(raw_path) else {
         log::debug!("http: {}", HeadError::Target);
-        return refuse();
+        return refuse(app, "bad percent-escape in the path");
     };
     // A body is never needed: it is read and dropped frame by frame (bounded in bytes and time),
     // so the connection stays usable and no body is ever held in memory.
-    match discard_body(body, shared.limits.max_stdin_bytes, shared.limits.request_timeout).await {
+    // An ask has no body: any is refused.
+    let limit = if app { 0 } else { shared.limits.max_stdin_bytes };
+    match discard_body(body, limit, shared.limits.request_timeout).await {
         BodyEnd::Read => {}
         BodyEnd::TooLarge | BodyEnd::Broken => {
             log::debug!("http: request body over the limit or broken");
-            return refuse();
+            return refuse(app, "request body");
         }
         BodyEnd::TimedOut => {
             log::debug!("http: request body not complete within the request timeout");
-            return timed_out();
+            return timed_out(app);
         }
     }
     let pairs: [(&[u8], &[u8]); 4] = [
@@ -124,14 +130,22 @@ async fn answer(shared: &Shared, req: hyper::Request<hyper::body::Incoming>) -> 
         (b"DOCUMENT_URI", &path),
         (b"QUERY_STRING", query),
     ];
-    let request = Request::from_pairs(pairs);
+    let trusted = app.then_some(super::app::TRUSTED_QUERY);
+    let request = Request::from_pairs(pairs.into_iter().chain(trusted));
     let policy = shared.policy();
     // An authorizer's answer is its status and header fields. nginx's auth_request reads no body
     // (its subrequest is header-only) and keeps the upstream connection only for a reply without
-    // one: a denial goes out with Content-Length: 0 too.
-    let mut reply = Head::new(policy.backend != crate::guard::Backend::Authorizer);
-    // The serve backend is refused with an HTTP listener at start-up: no body to stream.
-    let _ = crate::handler::handle(&request, &policy, &mut reply);
+    // one: a denial goes out with Content-Length: 0 too. An ask's answer never has one.
+    let mut reply = Head::new(!app && policy.backend != crate::guard::Backend::Authorizer);
+    // The serve backend is refused with an HTTP listener and the app socket at start-up: no body
+    // to stream.
+    if app {
+        let mut note = crate::handler::Note::default();
+        let _ = crate::handler::handle_noting(&request, &policy, &mut reply, Some(&mut note));
+        super::app::push_fields(&note, &mut reply);
+    } else {
+        let _ = crate::handler::handle(&request, &policy, &mut reply);
+    }
     reply.into_response(false)
 }
 
@@ -180,9 +194,12 @@ where
 }
 
 /// The answer to a request whose body did not arrive in time (the connection then closes).
-fn timed_out() -> Reply {
-    let mut reply = Head::new(true);
+fn timed_out(app: bool) -> Reply {
+    let mut reply = Head::new(!app);
     reply.status(408, "Request Timeout");
+    if app {
+        super::app::refused("request body not complete in time", &mut reply);
+    }
     reply.header("Content-Type", b"text/plain; charset=utf-8");
     reply.header("Cache-Control", b"no-store");
     reply.header("X-Content-Type-Options", b"nosniff");
@@ -190,15 +207,21 @@ fn timed_out() -> Reply {
     reply.into_response(true)
 }
 
-/// A 400 that closes the connection: the framing can no longer be trusted.
-fn refuse() -> Reply {
-    let mut reply = Head::new(true);
+/// A 400 that closes the connection: the framing can no longer be trusted. On the app socket it
+/// has no body and says `why`.
+fn refuse(app: bool, why: &str) -> Reply {
+    let mut reply = Head::new(!app);
     crate::reply::response::render_error(Status::BadRequest, false, &mut reply);
+    if app {
+        super::app::refused(why, &mut reply);
+    }
     reply.into_response(true)
 }
 
 /// The reply's header sink on hyper's types: the status, the fields (except `Content-Length`,
-/// which hyper sets exactly from the body, and `Connection`), and the body.
+/// which hyper sets exactly from the body, and `Connection`), and the body. Fields written after
+/// `finish` (the app socket's `Xsendfiled-*`) still join the map: nothing is sent before
+/// [`Head::into_response`].
 pub(crate) struct Head {
     status: hyper::StatusCode,
     headers: hyper::HeaderMap,
@@ -287,7 +310,7 @@ mod tests {
         let start = std::time::Instant::now();
         assert_eq!(rt.block_on(discard_body(Stalled, 10, Duration::from_millis(50))), BodyEnd::TimedOut);
         assert!(start.elapsed() < second);
-        let r = timed_out();
+        let r = timed_out(false);
         assert_eq!(r.status(), 408);
         assert_eq!(r.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
     }

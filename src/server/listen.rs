@@ -7,7 +7,11 @@
 //! 2. fd 0 is a listening socket (TCP or Unix — spawn-fcgi, mod_fcgid): serve on it.
 //! 3. `GATEWAY_INTERFACE` is set: CGI mode, one request.
 //! 4. systemd socket activation: `LISTEN_PID` is our pid and `LISTEN_FDS` ≥ 1: serve on fd 3.
-//! 5. Otherwise bind [`DEFAULT_LISTEN`].
+//! 5. `--app-socket` given: no other listener (the daemon answers applications only).
+//! 6. Otherwise bind [`DEFAULT_LISTEN`].
+//!
+//! The app socket (`--app-socket PATH`, [`bind_app`]) is bound besides whatever these rules chose,
+//! and never in CGI mode (a CGI program answers one request and exits).
 //!
 //! A Unix socket file is created under a umask that yields exactly `--socket-mode`, then given to
 //! `--socket-owner`/`--socket-group` (lchown: the path is never followed), and an existing file at
@@ -47,15 +51,27 @@ pub(crate) struct Bound {
     pub(crate) created_path: Option<PathBuf>,
     /// For logs: where we listen.
     pub(crate) description: String,
-    /// Speak HTTP/1.1 on it instead of FastCGI (`--listen http://…`).
-    pub(crate) http: bool,
+    /// What is spoken on it.
+    pub(crate) speaks: Speaks,
+}
+
+/// The protocol of a listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Speaks {
+    /// FastCGI, from the web server.
+    FastCgi,
+    /// HTTP/1.1 from the web server (`--listen http://…`).
+    Http,
+    /// HTTP/1.1 from applications that ask (`--app-socket`): the trusted query, `Xsendfiled-*`.
+    App,
 }
 
 /// How this process was launched.
 #[derive(Debug)]
 pub(crate) enum Launch {
-    /// Serve FastCGI on this listener.
-    FastCgi(Bound),
+    /// Serve on this listener (FastCGI, or HTTP/1.1 for `http://`); `None` when only the app
+    /// socket listens.
+    Daemon(Option<Bound>),
     /// Answer one CGI request.
     Cgi,
 }
@@ -66,19 +82,22 @@ pub(crate) enum Launch {
 /// When the chosen socket cannot be bound or adopted.
 pub(crate) fn detect(settings: &ServerSettings) -> io::Result<Launch> {
     if let Some(spec) = &settings.listen {
-        return bind(spec, settings).map(Launch::FastCgi);
+        return bind(spec, settings).map(|b| Launch::Daemon(Some(b)));
     }
     if let FdKind::Listening(_) = sys::inspect_socket(0) {
-        return adopt(0).map(Launch::FastCgi);
+        return adopt(0).map(|b| Launch::Daemon(Some(b)));
     }
     if std::env::var_os("GATEWAY_INTERFACE").is_some() {
         return Ok(Launch::Cgi);
     }
     if let Some(fd) = systemd_fd() {
-        return adopt(fd).map(Launch::FastCgi);
+        return adopt(fd).map(|b| Launch::Daemon(Some(b)));
+    }
+    if settings.app_socket.is_some() {
+        return Ok(Launch::Daemon(None));
     }
     let addr: SocketAddr = DEFAULT_LISTEN.parse().map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    bind(&ListenSpec::Tcp(addr), settings).map(Launch::FastCgi)
+    bind(&ListenSpec::Tcp(addr), settings).map(|b| Launch::Daemon(Some(b)))
 }
 
 /// The first systemd-passed descriptor, if the variables are meant for this process.
@@ -108,12 +127,12 @@ fn systemd_fd() -> Option<RawFd> {
 pub(crate) fn bind(spec: &ListenSpec, settings: &ServerSettings) -> io::Result<Bound> {
     match spec {
         ListenSpec::Tcp(addr) | ListenSpec::Http(addr) => {
-            let http = matches!(spec, ListenSpec::Http(_));
-            let description = format!("{} {addr}", if http { "http" } else { "tcp" });
+            let speaks = if matches!(spec, ListenSpec::Http(_)) { Speaks::Http } else { Speaks::FastCgi };
+            let description = format!("{} {addr}", if speaks == Speaks::Http { "http" } else { "tcp" });
             let l = std::net::TcpListener::bind(addr)
                 .and_then(|l| sys::set_backlog(std::os::fd::AsFd::as_fd(&l), BACKLOG).map(|()| l))
                 .map_err(|e| about(&description, e))?;
-            Ok(Bound { listener: StdListener::Tcp(l), created_path: None, description, http })
+            Ok(Bound { listener: StdListener::Tcp(l), created_path: None, description, speaks })
         }
         ListenSpec::Unix(path) => {
             let l = bind_unix(path, settings).map_err(|e| about(&format!("unix:{}", path.display()), e))?;
@@ -121,11 +140,26 @@ pub(crate) fn bind(spec: &ListenSpec, settings: &ServerSettings) -> io::Result<B
                 listener: StdListener::Unix(l),
                 created_path: Some(path.clone()),
                 description: format!("unix {}", path.display()),
-                http: false,
+                speaks: Speaks::FastCgi,
             })
         }
         ListenSpec::Fd(fd) => adopt(*fd),
     }
+}
+
+/// Binds the app socket at `path`, created like a FastCGI Unix socket (mode, owner, group; a
+/// stale socket file replaced, anything else refused) and removed on exit.
+///
+/// # Errors
+/// As for `--listen unix:PATH`, the message naming the app socket.
+pub(crate) fn bind_app(path: &Path, settings: &ServerSettings) -> io::Result<Bound> {
+    let l = bind_unix(path, settings).map_err(|e| about(&format!("--app-socket {}", path.display()), e))?;
+    Ok(Bound {
+        listener: StdListener::Unix(l),
+        created_path: Some(path.to_owned()),
+        description: format!("app socket {}", path.display()),
+        speaks: Speaks::App,
+    })
 }
 
 /// Takes over an inherited listening socket.
@@ -144,7 +178,7 @@ fn adopt(fd: RawFd) -> io::Result<Bound> {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("fd {fd} is neither TCP nor Unix")));
         }
     };
-    Ok(Bound { listener, created_path: None, description: format!("inherited fd {fd}"), http: false })
+    Ok(Bound { listener, created_path: None, description: format!("inherited fd {fd}"), speaks: Speaks::FastCgi })
 }
 
 /// `e`, its message prefixed with what it is about (an address or a socket path).

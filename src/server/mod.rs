@@ -14,7 +14,12 @@
 //!   the connections the kernel had already queued, close idle connections, let requests in
 //!   progress finish for up to `--drain-timeout`, exit 0. SIGHUP reads the whole configuration
 //!   again; one with any problem keeps the running one.
+//! - Up to two listeners: the web server's (FastCGI, or HTTP/1.1 with `http://`) and the app socket
+//!   (`--app-socket`, `app`), either alone or both; one accept loop takes from whichever is ready,
+//!   under the same connection cap, signals and drain.
 
+mod accept;
+mod app;
 pub(crate) mod cgi;
 mod conn;
 mod http;
@@ -25,12 +30,11 @@ mod reactor;
 use crate::config::ServerSettings;
 use crate::guard::Policy;
 use crate::limits::Limits;
-use listen::{Bound, StdListener};
+use accept::{accept, accept_any, accept_failed, peer_allowed, try_accept, Accepted, Listener};
+use listen::{Bound, Speaks};
 use std::io;
-use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::unix::AsyncFd;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{watch, Semaphore};
 
@@ -60,19 +64,12 @@ impl Shared {
 /// Builds the policy again from the same options and environment (for SIGHUP).
 pub(crate) type Reloader = Box<dyn Fn() -> Result<Policy, Vec<crate::config::ConfigError>> + Send + Sync>;
 
-/// The listening socket, registered for readiness only: connections are accepted with
-/// `accept4` directly, so they can be answered inline before any registration (`inline`).
-struct Listener {
-    fd: AsyncFd<std::os::fd::OwnedFd>,
-    /// TCP (peers are checked, TCP_NODELAY is set) rather than a Unix socket.
-    tcp: bool,
-}
-
-/// Runs the FastCGI server on `bound` until SIGTERM or SIGINT.
+/// Runs the server on `bound` (one or two listeners: the web server's, the app socket) until
+/// SIGTERM or SIGINT.
 ///
 /// # Errors
-/// When the runtime or the signal handlers cannot be set up, or the socket cannot be registered.
-pub(crate) fn run(policy: Policy, settings: &ServerSettings, bound: Bound, reloader: Reloader) -> io::Result<()> {
+/// When the runtime or the signal handlers cannot be set up, or a socket cannot be registered.
+pub(crate) fn run(policy: Policy, settings: &ServerSettings, bound: Vec<Bound>, reloader: Reloader) -> io::Result<()> {
     let runtime = if settings.threads <= 1 {
         tokio::runtime::Builder::new_current_thread().enable_all().build()?
     } else {
@@ -85,17 +82,20 @@ pub(crate) fn run(policy: Policy, settings: &ServerSettings, bound: Bound, reloa
     result
 }
 
-async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, reloader: Reloader) -> io::Result<()> {
-    let listener = match bound.listener {
-        StdListener::Tcp(l) => {
-            l.set_nonblocking(true)?;
-            Listener { fd: reactor::register_owned(l.into())?, tcp: true }
-        }
-        StdListener::Unix(l) => {
-            l.set_nonblocking(true)?;
-            Listener { fd: reactor::register_owned(l.into())?, tcp: false }
-        }
-    };
+async fn serve(
+    shared: Arc<Shared>,
+    settings: &ServerSettings,
+    bound: Vec<Bound>,
+    reloader: Reloader,
+) -> io::Result<()> {
+    let mut listeners = Vec::with_capacity(bound.len());
+    let mut created = Vec::new();
+    let mut described = Vec::new();
+    for b in bound {
+        listeners.push(Listener::register(b.listener, b.speaks)?);
+        created.extend(b.created_path);
+        described.push(b.description);
+    }
     warn_nofile_limit(settings.limits.max_connections);
     let mut signals = Signals {
         term: signal(SignalKind::terminate())?,
@@ -108,20 +108,20 @@ async fn serve(shared: Arc<Shared>, settings: &ServerSettings, bound: Bound, rel
         "xsendfiled {} serving {} on {}",
         env!("CARGO_PKG_VERSION"),
         shared.policy().root.path().display(),
-        bound.description
+        described.join(" and ")
     );
-    let ctx = Ctx { shared: &shared, settings, stop: &stop_rx, http: bound.http };
-    accept_until_stopped(&listener, &slots, &ctx, &mut signals, &reloader).await;
+    let ctx = Ctx { shared: &shared, settings, stop: &stop_rx };
+    accept_until_stopped(&listeners, &slots, &ctx, &mut signals, &reloader).await;
 
     log::info!("stopping: no new connections; draining for up to {:?}", settings.drain_timeout);
     // New clients can no longer find a socket file we created...
-    if let Some(path) = &bound.created_path {
+    for path in &created {
         if let Err(e) = std::fs::remove_file(path) {
             log::warn!("removing {}: {e}", path.display());
         }
     }
     let _ = stop_tx.send(true);
-    drain(listener, slots, &ctx).await;
+    drain(listeners, slots, &ctx).await;
     Ok(())
 }
 
@@ -137,7 +137,6 @@ struct Ctx<'a> {
     shared: &'a Arc<Shared>,
     settings: &'a ServerSettings,
     stop: &'a watch::Receiver<bool>,
-    http: bool,
 }
 
 /// Warns when the open-file limit (raised to the hard limit first) is too low for
@@ -153,9 +152,10 @@ fn warn_nofile_limit(max_connections: usize) {
     }
 }
 
-/// Accepts and starts connections, a slot each, until SIGTERM or SIGINT; SIGHUP reloads.
+/// Accepts and starts connections, a slot each, from whichever listener is ready, until SIGTERM or
+/// SIGINT; SIGHUP reloads.
 async fn accept_until_stopped(
-    listener: &Listener,
+    listeners: &[Listener],
     slots: &Arc<Semaphore>,
     ctx: &Ctx<'_>,
     signals: &mut Signals,
@@ -171,8 +171,8 @@ async fn accept_until_stopped(
             _ = signals.term.recv() => return,
             _ = signals.int.recv() => return,
         };
-        let accepted = tokio::select! {
-            r = accept(listener) => r,
+        let (listener, accepted) = tokio::select! {
+            r = accept_any(listeners) => r,
             _ = signals.term.recv() => return,
             _ = signals.int.recv() => return,
             _ = signals.hup.recv() => {
@@ -181,7 +181,7 @@ async fn accept_until_stopped(
             }
         };
         match accepted {
-            Ok(conn) => start_conn(conn, permit, ctx, &mut scratch),
+            Ok(conn) => start_conn(conn, listener.speaks, permit, ctx, &mut scratch),
             Err(e) => {
                 accept_failed(&e).await;
                 continue;
@@ -192,7 +192,7 @@ async fn accept_until_stopped(
         for _ in 0..ACCEPT_BURST {
             let Ok(permit) = slots.clone().try_acquire_owned() else { break };
             match try_accept(listener) {
-                Ok(conn) => start_conn(conn, permit, ctx, &mut scratch),
+                Ok(conn) => start_conn(conn, listener.speaks, permit, ctx, &mut scratch),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => {
                     accept_failed(&e).await;
@@ -206,18 +206,20 @@ async fn accept_until_stopped(
 /// After the stop signal: the connections the kernel already queued are accepted and answered,
 /// not reset (they are requests in flight; each gets one reply, then its connection closes), the
 /// listener closes, and requests in progress get up to `--drain-timeout` to finish.
-async fn drain(listener: Listener, slots: Arc<Semaphore>, ctx: &Ctx<'_>) {
+async fn drain(listeners: Vec<Listener>, slots: Arc<Semaphore>, ctx: &Ctx<'_>) {
     let mut drained = 0usize;
-    while let Ok(Ok(conn)) = tokio::time::timeout(Duration::from_millis(2), accept(&listener)).await {
-        let mut rx = ctx.stop.clone();
-        rx.borrow_and_update();
-        spawn_conn(conn, None, slots.clone().try_acquire_owned().ok(), ctx, rx);
-        drained += 1;
+    for listener in &listeners {
+        while let Ok(Ok(conn)) = tokio::time::timeout(Duration::from_millis(2), accept(listener)).await {
+            let mut rx = ctx.stop.clone();
+            rx.borrow_and_update();
+            spawn_conn(conn, None, listener.speaks, slots.clone().try_acquire_owned().ok(), ctx, rx);
+            drained += 1;
+        }
     }
     if drained > 0 {
         log::info!("answered {drained} queued connection(s) after the signal");
     }
-    drop(listener);
+    drop(listeners);
     let max = ctx.settings.limits.max_connections;
     let all = u32::try_from(max).unwrap_or(u32::MAX);
     match tokio::time::timeout(ctx.settings.drain_timeout, slots.acquire_many(all)).await {
@@ -230,17 +232,6 @@ async fn drain(listener: Listener, slots: Arc<Semaphore>, ctx: &Ctx<'_>) {
 
 /// Connections accepted one after another before the loop looks at signals again.
 const ACCEPT_BURST: usize = 64;
-
-/// Accept errors never end the loop: out of descriptors or memory pauses briefly (the queued
-/// connections wait in the backlog), anything else is logged.
-async fn accept_failed(e: &io::Error) {
-    if matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM)) {
-        log::warn!("accept: {e}; pausing 100ms");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    } else {
-        log::debug!("accept: {e}");
-    }
-}
 
 /// SIGHUP: the whole configuration is read again (roots reopened, maps, presentation, key ring,
 /// access log reopened) and swapped in for new requests; requests in progress finish with the old
@@ -263,10 +254,16 @@ fn reload(shared: &Shared, reloader: &Reloader) {
 
 /// Serves an accepted connection: inline when it can be answered at once (FastCGI only, see
 /// `inline`), otherwise on its own task.
-fn start_conn(conn: Accepted, permit: tokio::sync::OwnedSemaphorePermit, ctx: &Ctx<'_>, scratch: &mut inline::Scratch) {
+fn start_conn(
+    conn: Accepted,
+    speaks: Speaks,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    ctx: &Ctx<'_>,
+    scratch: &mut inline::Scratch,
+) {
     let (shared, settings) = (ctx.shared, ctx.settings);
     let resume = match &conn {
-        _ if ctx.http => None,
+        _ if speaks != Speaks::FastCgi => None,
         Accepted::Tcp(stream) => {
             if !peer_allowed(stream, settings) {
                 return;
@@ -281,35 +278,20 @@ fn start_conn(conn: Accepted, permit: tokio::sync::OwnedSemaphorePermit, ctx: &C
             inline::Outcome::HandOver(r) => Some(*r),
         },
     };
-    spawn_conn(conn, resume, Some(permit), ctx, ctx.stop.clone());
+    spawn_conn(conn, resume, speaks, Some(permit), ctx, ctx.stop.clone());
 }
 
-/// Whether a TCP peer may talk to us (FCGI_WEB_SERVER_ADDRS, FastCGI 1.0 §3.2).
-fn peer_allowed(stream: &std::net::TcpStream, settings: &ServerSettings) -> bool {
-    let Some(allowed) = &settings.web_server_addrs else { return true };
-    match stream.peer_addr() {
-        Ok(peer) if allowed.contains(&peer.ip().to_canonical()) => true,
-        Ok(peer) => {
-            log::warn!("refusing connection from {peer}: not in FCGI_WEB_SERVER_ADDRS");
-            false
-        }
-        Err(e) => {
-            log::debug!("refusing connection: no peer address: {e}");
-            false
-        }
-    }
-}
-
-/// Starts a task for a connection: FastCGI (from `resume`, or fresh), or HTTP/1.1 on an `http://`
-/// listener (always TCP).
+/// Starts a task for a connection: FastCGI (from `resume`, or fresh), HTTP/1.1 on an `http://`
+/// listener (TCP), or an ask on the app socket (Unix).
 fn spawn_conn(
     conn: Accepted,
     resume: Option<conn::Resume>,
+    speaks: Speaks,
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
     ctx: &Ctx<'_>,
     stop: watch::Receiver<bool>,
 ) {
-    let (shared, settings, http) = (ctx.shared.clone(), ctx.settings, ctx.http);
+    let (shared, settings) = (ctx.shared.clone(), ctx.settings);
     match conn {
         Accepted::Tcp(stream) => {
             // A connection handed over by the inline path was checked before it was read.
@@ -320,9 +302,9 @@ fn spawn_conn(
                 log::debug!("TCP_NODELAY: {e}");
             }
             let Some(stream) = registered(tokio::net::TcpStream::from_std(stream)) else { return };
-            if http {
+            if speaks == Speaks::Http {
                 tokio::spawn(async move {
-                    http::serve(stream, shared, stop).await;
+                    http::serve(stream, shared, stop, false).await;
                     drop(permit);
                 });
             } else {
@@ -331,7 +313,14 @@ fn spawn_conn(
         }
         Accepted::Unix(stream) => {
             let Some(stream) = registered(tokio::net::UnixStream::from_std(stream)) else { return };
-            spawn_fastcgi(stream, shared, stop, resume, permit);
+            if speaks == Speaks::App {
+                tokio::spawn(async move {
+                    http::serve(stream, shared, stop, true).await;
+                    drop(permit);
+                });
+            } else {
+                spawn_fastcgi(stream, shared, stop, resume, permit);
+            }
         }
     }
 }
@@ -356,29 +345,4 @@ fn spawn_fastcgi<S>(
         conn::serve(stream, shared, stop, start).await;
         drop(permit);
     });
-}
-
-/// An accepted connection, non-blocking, not yet registered with the reactor.
-enum Accepted {
-    Tcp(std::net::TcpStream),
-    Unix(std::os::unix::net::UnixStream),
-}
-
-/// Waits until `listener` is readable and accepts one connection.
-async fn accept(listener: &Listener) -> io::Result<Accepted> {
-    loop {
-        // The readiness stays set until an accept finds nothing (try_accept clears it then).
-        drop(listener.fd.readable().await?);
-        match try_accept(listener) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            result => return result,
-        }
-    }
-}
-
-/// Accepts one connection if the reactor saw the listener readable; `WouldBlock` otherwise (and
-/// then the readiness is cleared, so the next wait really waits).
-fn try_accept(listener: &Listener) -> io::Result<Accepted> {
-    let conn = listener.fd.try_io(tokio::io::Interest::READABLE, |l| crate::sys::accept_nonblocking(l.as_fd()))?;
-    Ok(if listener.tcp { Accepted::Tcp(conn.into()) } else { Accepted::Unix(conn.into()) })
 }

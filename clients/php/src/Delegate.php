@@ -27,14 +27,43 @@ final class Delegate
         ?int $limitRate = null,
         ?bool $buffering = null,
         ?int $accelExpires = null,
+        ?string $root = null,
+    ): string {
+        $prefix = rtrim($internalPrefix, '/');
+        if (!str_starts_with($prefix, '/')) {
+            throw new XsendfiledException("internalPrefix \"$internalPrefix\" must start with /");
+        }
+        return $prefix . self::target(
+            $path,
+            filename: $filename,
+            disposition: $disposition,
+            cacheControl: $cacheControl,
+            expires: $expires,
+            limitRate: $limitRate,
+            buffering: $buffering,
+            accelExpires: $accelExpires,
+            root: $root,
+        );
+    }
+
+    /**
+     * "/<path percent-encoded>?<trusted query>": what follows the internal prefix in uri(), and the
+     * request target of an ask (Client). $root names one of xsendfiled's roots.
+     */
+    public static function target(
+        string $path,
+        ?string $filename = null,
+        ?string $disposition = null,
+        ?string $cacheControl = null,
+        ?int $expires = null,
+        ?int $limitRate = null,
+        ?bool $buffering = null,
+        ?int $accelExpires = null,
+        ?string $root = null,
     ): string {
         $rel = str_starts_with($path, '/') ? substr($path, 1) : $path;
         if ($rel === '') {
             throw new XsendfiledException('empty path');
-        }
-        $prefix = rtrim($internalPrefix, '/');
-        if (!str_starts_with($prefix, '/')) {
-            throw new XsendfiledException("internalPrefix \"$internalPrefix\" must start with /");
         }
         $query = [];
         if ($filename !== null) {
@@ -46,11 +75,13 @@ final class Delegate
             }
             $query['disposition'] = $disposition;
         }
-        if ($cacheControl !== null) {
-            if (preg_match('/[\x00-\x1f\x7f]/', $cacheControl)) {
-                throw new XsendfiledException('cacheControl must be one line');
+        foreach (['cache_control' => $cacheControl, 'root' => $root] as $k => $v) {
+            if ($v !== null) {
+                if (preg_match('/[\x00-\x1f\x7f]/', $v)) {
+                    throw new XsendfiledException("$k must be one line");
+                }
+                $query[$k] = $v;
             }
-            $query['cache_control'] = $cacheControl;
         }
         foreach (['expires' => $expires, 'limit_rate' => $limitRate, 'accel_expires' => $accelExpires] as $k => $v) {
             if ($v !== null) {
@@ -63,8 +94,8 @@ final class Delegate
         if ($buffering !== null) {
             $query['buffering'] = $buffering ? 'yes' : 'no';
         }
-        $uri = $prefix . '/' . Signer::encodePath($rel);
-        return $query === [] ? $uri : $uri . '?' . http_build_query($query, '', '&', PHP_QUERY_RFC1738);
+        $target = '/' . Signer::encodePath($rel);
+        return $query === [] ? $target : $target . '?' . http_build_query($query, '', '&', PHP_QUERY_RFC1738);
     }
 
     /**

@@ -156,6 +156,148 @@ function test_delegate_function_sends_the_headers(): void
     eq(Delegate::headers('a b', filename: 'x.txt'), Xsendfiled\delegate('a b', filename: 'x.txt'));
 }
 
+// --- ask: Client against a real xsendfiled with --app-socket ($XSENDFILED, else the repo's
+// target/debug/xsendfiled from cargo build; a missing one fails the tests) ---------------------
+
+/** A file tree and xsendfiled on its app socket; stopped (by PID) and removed by stop_daemon(). */
+function start_daemon(): array
+{
+    $bin = getenv('XSENDFILED') ?: dirname(__DIR__, 3) . '/target/debug/xsendfiled';
+    if (!is_executable($bin)) {
+        throw new Failed("no xsendfiled at $bin: run cargo build (or set XSENDFILED)");
+    }
+    $dir = sys_get_temp_dir() . '/xsf-php-ask-' . getmypid() . '-' . bin2hex(random_bytes(4));
+    mkdir("$dir/root/dir with space", 0700, true);
+    mkdir("$dir/outside", 0700, true);
+    file_put_contents("$dir/root/plain.txt", "plain\n");
+    file_put_contents("$dir/root/dir with space/ä ö.txt", "nested unicode\n");
+    file_put_contents("$dir/root/100%.txt", "percent\n");
+    file_put_contents("$dir/root/.hidden", "hidden\n");
+    file_put_contents("$dir/outside/secret.txt", "SECRET\n");
+    symlink("$dir/outside/secret.txt", "$dir/root/link-out.txt");
+    $sock = "$dir/app.sock";
+    $cmd = [$bin, '--root', "$dir/root", '--internal-prefix', '/_protected', '--app-socket', $sock];
+    $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['file', "$dir/out.log", 'w'], 2 => ['file', "$dir/err.log", 'w']], $pipes);
+    $d = ['dir' => $dir, 'sock' => $sock, 'proc' => $proc];
+    for ($i = 0; $i < 200 && !file_exists($sock); $i++) {
+        if (!proc_get_status($proc)['running']) {
+            $err = file_get_contents("$dir/err.log");
+            stop_daemon($d);
+            throw new Failed("xsendfiled exited: $err");
+        }
+        usleep(50000);
+    }
+    if (!file_exists($sock)) {
+        $err = file_get_contents("$dir/err.log");
+        stop_daemon($d);
+        throw new Failed("xsendfiled did not create $sock: $err");
+    }
+    return $d;
+}
+
+function stop_daemon(array $d): void
+{
+    $status = proc_get_status($d['proc']);
+    if ($status['running']) {
+        posix_kill($status['pid'], SIGTERM);
+    }
+    proc_close($d['proc']);
+    exec('rm -rf ' . escapeshellarg($d['dir']));
+}
+
+function with_daemon(callable $f): void
+{
+    $d = start_daemon();
+    try {
+        $f(new Xsendfiled\Client($d['sock']), $d);
+    } finally {
+        stop_daemon($d);
+    }
+}
+
+function test_ask_send_carries_the_offload_reply_and_the_file_facts(): void
+{
+    with_daemon(function (Xsendfiled\Client $c, array $d): void {
+        $a = $c->ask('dir with space/ä ö.txt', filename: "Alice's ä.txt", disposition: 'attachment');
+        eq(true, $a->isSend());
+        eq([200, 'send', null], [$a->status, $a->decision, $a->reason]);
+        eq('/_protected/dir%20with%20space/%C3%A4%20%C3%B6.txt', $a->header('X-Accel-Redirect'));
+        eq('text/plain', $a->header('content-type'));
+        eq("attachment; filename=\"Alice's _.txt\"; filename*=UTF-8''Alice%27s%20%C3%A4.txt", $a->header('Content-Disposition'));
+        eq(['dir with space/ä ö.txt', 15], [$a->file, $a->size]);
+        eq(filemtime($d['dir'] . '/root/dir with space/ä ö.txt'), $a->mtime);
+        $names = array_map(fn ($h) => strtolower($h[0]), $a->headers);
+        foreach ($names as $n) {
+            eq(false, str_starts_with($n, 'xsendfiled-') || in_array($n, ['content-length', 'connection', 'date'], true), $n);
+        }
+        eq(1, count(array_keys($names, 'content-disposition')));
+        $a = $c->ask('plain.txt', method: 'HEAD', cacheControl: 'private, max-age=60');
+        eq([200, 'plain.txt', 6], [$a->status, $a->file, $a->size]);
+    });
+}
+
+function test_ask_refusals_are_answers_with_their_reasons(): void
+{
+    with_daemon(function (Xsendfiled\Client $c): void {
+        foreach (['.hidden', 'link-out.txt', 'missing.txt', '../outside/secret.txt'] as $path) {
+            $a = $c->ask($path);
+            eq([404, 'refuse', false], [$a->status, $a->decision, $a->isSend()], $path);
+            eq(true, $a->reason !== null && $a->reason !== '', $path);
+            eq([null, null], [$a->file, $a->header('X-Accel-Redirect')], $path);
+            eq('no-store', $a->header('Cache-Control'), $path);
+        }
+        refused(fn () => $c->ask('plain.txt', method: 'POST'), 'POST');
+        refused(fn () => $c->ask('plain.txt', disposition: 'download'), 'disposition');
+        refused(fn () => (new Xsendfiled\Client('/nonexistent/app.sock'))->ask('plain.txt'), 'no socket');
+    });
+}
+
+/** Answer::send() under a real SAPI (PHP's built-in web server): the status and header() lines. */
+function test_answer_send_emits_the_status_and_headers(): void
+{
+    with_daemon(function (Xsendfiled\Client $c, array $d): void {
+        $app = $d['dir'] . '/app.php';
+        file_put_contents($app, '<?php require ' . var_export(dirname(__DIR__) . '/autoload.php', true) . ";\n"
+            . '$a = (new Xsendfiled\Client(' . var_export($d['sock'], true) . '))->ask($_GET["file"], filename: "Report of " . basename($_GET["file"]), disposition: "attachment");' . "\n"
+            . 'header("Content-Type: text/html; charset=UTF-8");' . "\n"
+            . '$a->send();' . "\n");
+        $sock = stream_socket_server('tcp://127.0.0.1:0');
+        $port = (int) substr(strrchr(stream_socket_get_name($sock, false), ':'), 1);
+        fclose($sock);
+        $server = proc_open([PHP_BINARY, '-S', "127.0.0.1:$port", $app], [0 => ['file', '/dev/null', 'r'], 1 => ['file', $d['dir'] . '/server.log', 'w'], 2 => ['file', $d['dir'] . '/server.log', 'a']], $pipes);
+        try {
+            $get = function (string $file) use ($port): array {
+                for ($i = 0; $i < 100; $i++) {
+                    $ctx = stream_context_create(['http' => ['ignore_errors' => true, 'timeout' => 5]]);
+                    $body = @file_get_contents("http://127.0.0.1:$port/?file=" . rawurlencode($file), false, $ctx);
+                    if ($body !== false) {
+                        return [$http_response_header, $body];
+                    }
+                    usleep(50000);
+                }
+                throw new Failed('php -S did not answer');
+            };
+            [$head, $body] = $get('dir with space/ä ö.txt');
+            eq('HTTP/1.1 200 OK', $head[0]);
+            eq('', $body);
+            eq(true, in_array('X-Accel-Redirect: /_protected/dir%20with%20space/%C3%A4%20%C3%B6.txt', $head, true), implode("\n", $head));
+            eq(true, in_array("Content-Disposition: attachment; filename=\"Report of _ _.txt\"; filename*=UTF-8''Report%20of%20%C3%A4%20%C3%B6.txt", $head, true), implode("\n", $head));
+            eq(['Content-Type: text/plain'], array_values(preg_grep('/^Content-Type:/i', $head)), 'one type, xsendfiled\'s, no charset');
+            eq(1, count(preg_grep('/^Content-Disposition:/i', $head)), implode("\n", $head));
+            eq([], preg_grep('/^Xsendfiled-/i', $head));
+            [$head] = $get('.hidden');
+            eq('HTTP/1.1 404 Not Found', $head[0]);
+            eq(['Cache-Control: no-store'], array_values(preg_grep('/^Cache-Control:/i', $head)));
+        } finally {
+            $status = proc_get_status($server);
+            if ($status['running']) {
+                posix_kill($status['pid'], SIGTERM);
+            }
+            proc_close($server);
+        }
+    });
+}
+
 // Buffered, so that the CLI has sent no "headers" when delegate() checks headers_sent().
 ob_start();
 $passed = 0;

@@ -5,6 +5,7 @@ require_relative "xsendfiled/sdl1"
 require_relative "xsendfiled/delegate"
 require_relative "xsendfiled/content_disposition"
 require_relative "xsendfiled/rack/sendfile"
+require_relative "xsendfiled/client"
 
 # Client helpers for xsendfiled, the download guard beside nginx: SDL1 signed links
 # (Xsendfiled.sign), delegation headers (Xsendfiled.delegate) and a Rack middleware that replaces

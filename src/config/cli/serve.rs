@@ -145,16 +145,24 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR", env = "XSENDFILED_LISTEN")]
     pub(crate) listen: Option<String>,
 
-    /// Permissions of the Unix socket created by --listen unix:PATH (octal).
+    /// HTTP/1.1 on a Unix socket at PATH for applications that ask xsendfiled directly (the "ask"
+    /// way): trusted like an `internal` location (the query is the trusted query), answered with
+    /// the web server's reply plus `Xsendfiled-*` fields and no body. Created like --listen
+    /// unix:PATH (--socket-mode, --socket-owner, --socket-group), removed on exit; alone or with
+    /// any --listen. Not with --backend serve.
+    #[arg(long, value_name = "PATH", env = "XSENDFILED_APP_SOCKET")]
+    pub(crate) app_socket: Option<PathBuf>,
+
+    /// Permissions of the Unix sockets created by --listen unix:PATH and --app-socket (octal).
     #[arg(long, value_name = "MODE", default_value = "0660", env = "XSENDFILED_SOCKET_MODE")]
     pub(crate) socket_mode: String,
 
-    /// Owner of that Unix socket, USER or USER:GROUP (names or numeric ids; changing the owner
+    /// Owner of those Unix sockets, USER or USER:GROUP (names or numeric ids; changing the owner
     /// needs root). Default: the user that starts xsendfiled.
     #[arg(long, value_name = "USER[:GROUP]", env = "XSENDFILED_SOCKET_OWNER")]
     pub(crate) socket_owner: Option<String>,
 
-    /// Group of that Unix socket (name or numeric id): the web server's, e.g. www-data, so that
+    /// Group of those Unix sockets (name or numeric id): the web server's, e.g. www-data, so that
     /// its workers may connect with --socket-mode 0660.
     #[arg(long, value_name = "GROUP", env = "XSENDFILED_SOCKET_GROUP")]
     pub(crate) socket_group: Option<String>,

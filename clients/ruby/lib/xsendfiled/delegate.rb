@@ -15,15 +15,21 @@ module Xsendfiled
 
     # The X-Accel-Redirect value: the internal prefix, the path below the root percent-encoded
     # byte by byte, then the trusted query, form-encoded as xsendfiled reads it.
-    def uri(path, filename: nil, disposition: nil, internal_prefix: "/_xsendfiled", cache_control: nil,
-            expires: nil, limit_rate: nil, buffering: nil, accel_expires: nil)
+    def uri(path, internal_prefix: "/_xsendfiled", **opts)
+      prefix = internal_prefix.to_s.chomp("/")
+      raise Error, "internal_prefix #{internal_prefix.inspect} must start with /" unless prefix.start_with?("/")
+
+      "#{prefix}#{target(path, **opts)}"
+    end
+
+    # "/<path percent-encoded>?<trusted query>": what follows the internal prefix in uri(), and the
+    # request target of an ask (Xsendfiled::Client). `root` names one of xsendfiled's roots.
+    def target(path, filename: nil, disposition: nil, cache_control: nil, expires: nil, limit_rate: nil,
+               buffering: nil, accel_expires: nil, root: nil)
       raise Error, "path must be a String" unless path.is_a?(String)
 
       rel = path.start_with?("/") ? path[1..] : path
       raise Error, "empty path" if rel.empty?
-
-      prefix = internal_prefix.to_s.chomp("/")
-      raise Error, "internal_prefix #{internal_prefix.inspect} must start with /" unless prefix.start_with?("/")
 
       query = []
       query << ["filename", SDL1.check_filename(filename)] unless filename.nil?
@@ -33,10 +39,11 @@ module Xsendfiled
 
         query << ["disposition", d]
       end
-      unless cache_control.nil?
-        raise Error, "cache_control must be one line" if cache_control.to_s.match?(/[\u0000-\u001f\u007f]/)
+      { "cache_control" => cache_control, "root" => root }.each do |k, v|
+        next if v.nil?
+        raise Error, "#{k} must be one line" if v.to_s.match?(/[\u0000-\u001f\u007f]/)
 
-        query << ["cache_control", cache_control.to_s]
+        query << [k, v.to_s]
       end
       { "expires" => expires, "limit_rate" => limit_rate, "accel_expires" => accel_expires }.each do |k, v|
         next if v.nil?
@@ -50,7 +57,7 @@ module Xsendfiled
 
         query << ["buffering", b]
       end
-      out = "#{prefix}/#{SDL1.encode_path(rel)}"
+      out = "/#{SDL1.encode_path(rel)}"
       query.empty? ? out : "#{out}?#{URI.encode_www_form(query)}"
     end
 
