@@ -2,11 +2,12 @@
 //! downloads from a real app behind real nginx: a Sinatra app under puma with the gem and its
 //! Rack::Sendfile replacement (`conf-examples/app/download_gem.ru`), PHP-FPM apps with the PHP
 //! package (`download_package.php`, `send_file_package.php`), an Express app with the npm package
-//! and its res.download replacement (`download_express.js`). The tricky names come back
-//! byte-exact, ranges are 206, HEAD works, hidden and missing files are 404, and the client gets
-//! exactly one Content-Disposition, also when the app writes its own. Then each client mints a link
-//! for every SDL1 claim: byte-identical to `xsendfiled sign`, accepted by the daemon with the same
-//! keys, and refused (403) once tampered with.
+//! and its res.download replacement (`download_express.js`), which also asks over the app socket
+//! instead of delegating. The tricky names come back byte-exact, ranges are 206, HEAD works, hidden
+//! and missing files are 404, and the client gets exactly one Content-Disposition, also when the
+//! app writes its own. Then each client mints a link for every SDL1 claim: byte-identical to
+//! `xsendfiled sign`, accepted by the daemon with the same keys, and refused (403) once tampered
+//! with.
 
 use crate::support;
 
@@ -277,7 +278,8 @@ pub(crate) fn express_app(ws: &support::Workspace, script: &str) -> (u16, Proc) 
         .env("NODE_PATH", format!("{}:{}", own_modules.display(), modules.display()))
         .env("NODE_ENV", "production")
         .env("PORT", app_port.to_string())
-        .env("FILES_ROOT", &ws.tree.root);
+        .env("FILES_ROOT", &ws.tree.root)
+        .env("APP_SOCKET", ws.run.join("app.sock"));
     let mut p = support::spawn(cmd, "node", &ws.run.join(format!("node-{app_port}.log")));
     wait_until("express", Some(&mut p), || support::tcp_up(app_port));
     (app_port, p)
@@ -299,6 +301,15 @@ fn express_app_delegates_with_the_npm_package() {
     }
     let ws = support::Workspace::new();
     let (port, _site) = express_site(&ws);
+    let _asked = ask_daemon(&ws);
+    // The app asks instead of delegating: the answer's headers are its response, nginx follows
+    // X-Accel-Redirect; a refused file is the app's own 404 page (it saw 404 when it asked).
+    check_handover("express ask", &|q| format!("http://127.0.0.1:{port}/download?file={q}&ask=1"), &|name| {
+        format!("Alice's {}", basename(name))
+    });
+    let r = get(&format!("http://127.0.0.1:{port}/download?file=missing.txt&ask=1"), &[]);
+    assert_eq!((r.status, r.body.as_slice()), (404, &b"no such file, said xsendfiled\n"[..]), "{r:?}");
+    assert_eq!(r.header("Xsendfiled-Decision"), None, "{r:?}");
     check_app("express", port, &|q| format!("http://127.0.0.1:{port}/download?file={q}&own=1"));
     // Express's own res.download, handed over by the middleware with res.download's name.
     check_handover(
@@ -306,6 +317,16 @@ fn express_app_delegates_with_the_npm_package() {
         &|q| format!("http://127.0.0.1:{port}/download?file={q}&via=download"),
         &|name| format!("Report of {}", basename(name)),
     );
+}
+
+/// xsendfiled with an app socket at `run/app.sock`, naming files under nginx's `/_protected/`.
+fn ask_daemon(ws: &support::Workspace) -> Proc {
+    let sock = ws.run.join("app.sock");
+    let root = ws.tree.root.display().to_string();
+    let args = ["--root", &root, "--internal-prefix", "/_protected", "--app-socket", sock.to_str().expect("utf8")];
+    let mut d = support::daemon(&ws.run, "xsendfiled-ask", &args, &[]);
+    wait_until("the app socket", Some(&mut d), || support::unix_up(&sock));
+    d
 }
 
 // --- signed links ------------------------------------------------------------------------------

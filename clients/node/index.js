@@ -250,7 +250,7 @@ function delegateUri(path, options = {}) {
   const rel = path.startsWith("/") ? path.slice(1) : path;
   if (rel === "") fail("empty path");
   const prefix = String(internalPrefix).replace(/\/$/, "");
-  if (!prefix.startsWith("/")) fail(`internalPrefix ${JSON.stringify(internalPrefix)} must start with /`);
+  if (!String(internalPrefix).startsWith("/")) fail(`internalPrefix ${JSON.stringify(internalPrefix)} must start with /`);
   const query = new URLSearchParams();
   if (filename != null) query.append("filename", checkFilename(filename));
   if (disposition != null) {
@@ -291,6 +291,11 @@ module.exports = {
   delegate,
   delegateUri,
 };
+
+const ask = require("./ask.js");
+module.exports.Client = ask.Client;
+module.exports.Answer = ask.Answer;
+module.exports.AskError = ask.AskError;
 
 Object.defineProperty(module.exports, "express", {
   enumerable: true,

@@ -26,5 +26,13 @@ tarball="$(cd "$out" && npm pack --silent "$here" | tail -n 1)"
 npm install --silent --no-audit --no-fund --no-save --prefix "$out/installed" "$out/$tarball" >&2
 node -e 'const x = require(process.argv[1]); if (x.delegateUri("a") !== "/_xsendfiled/a" || typeof x.express.middleware !== "function") process.exit(1)' \
     "$out/installed/node_modules/xsendfiled"
+# The ask tests talk to a real daemon: XSENDFILED_BIN, else target/debug/xsendfiled (built when
+# missing and cargo is here).
+if [ -z "${XSENDFILED_BIN:-}" ]; then
+    if [ ! -x "$repo/target/debug/xsendfiled" ] && command -v cargo >/dev/null 2>&1; then
+        (cd "$repo" && cargo build --quiet --bin xsendfiled) >&2
+    fi
+    export XSENDFILED_BIN="$repo/target/debug/xsendfiled"
+fi
 cd "$here"
 NODE_PATH="$out/node_modules" exec node --test test/

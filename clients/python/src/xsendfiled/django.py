@@ -8,9 +8,11 @@ Settings::
 
 Views keep calling ``django_sendfile.sendfile(request, path, attachment=..., attachment_filename=...)``
 unchanged. The backend answers ``X-Accel-Redirect: SENDFILE_URL/<path relative to SENDFILE_ROOT>``;
-the ``Content-Disposition`` django-sendfile2 writes stays the only one (the nginx location passes
-it to xsendfiled as ``XSENDFILED_APP_DISPOSITION``), and a ``Content-Encoding`` it would add for a
-``.gz`` file is dropped (browsers would unpack the download).
+the name and type of the ``Content-Disposition`` django-sendfile2 writes go into that redirect's
+trusted query, so xsendfiled writes the only ``Content-Disposition`` (a value of another shape
+stays the app's own, which the nginx location passes to xsendfiled as
+``XSENDFILED_APP_DISPOSITION``), and a ``Content-Encoding`` it would add for a ``.gz`` file is
+dropped (browsers would unpack the download).
 
 Development fallback: without a server in front, an ``X-Accel-Redirect`` reaches the browser as an
 empty page. So the backend sends the file itself, with the same checks as the daemon (nothing
@@ -24,7 +26,9 @@ outside ``SENDFILE_ROOT``, no hidden names, regular files only; else 404), when
 """
 
 import os
+import re
 from pathlib import PurePath
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -54,10 +58,58 @@ class _HeaderGuard:
         super().__setitem__(header, value)
 
 
+_DISPOSITION = re.compile(r"^\s*(attachment|inline)\s*(;.*)?$", re.IGNORECASE | re.DOTALL)
+_EXT_NAME = re.compile(r";\s*filename\*\s*=\s*UTF-8''([^;\s]+)", re.IGNORECASE)
+_PLAIN_NAME = re.compile(r';\s*filename\s*=\s*"((?:[^"\\]|\\.)*)"', re.IGNORECASE)
+
+
+def parse_disposition(value):
+    """``(type, name)`` of a ``Content-Disposition`` as django-sendfile2 writes it (the RFC 8187
+    ``filename*`` preferred over the quoted ``filename``; ``name`` may be None), or None when the
+    value is of another shape."""
+    m = _DISPOSITION.match(value)
+    if not m:
+        return None
+    rest = m.group(2) or ""
+    ext = _EXT_NAME.search(rest)
+    if ext:
+        try:
+            name = unquote(ext.group(1), encoding="utf-8", errors="strict")
+        except UnicodeDecodeError:
+            return None
+    else:
+        plain = _PLAIN_NAME.search(rest)
+        name = re.sub(r"\\(.)", r"\1", plain.group(1)) if plain else None
+    return m.group(1).lower(), name
+
+
 class DelegatingResponse(_HeaderGuard, HttpResponse):
-    """An empty response whose ``X-Accel-Redirect`` hands the download to xsendfiled."""
+    """An empty response whose ``X-Accel-Redirect`` hands the download to xsendfiled.
+
+    The ``Content-Disposition`` django-sendfile2 sets afterwards is moved into the trusted query
+    (``filename``, ``disposition``), so xsendfiled writes the only one, encoded so that every
+    browser reads the same name: django-sendfile2 writes an ASCII name only as a quoted
+    ``filename``, which browsers percent-decode (``%41.txt`` would be saved as ``A.txt``). A value
+    of another shape is left as the app wrote it (nginx passes it on as the app's own)."""
 
     _delegating = True
+    _target = None
+
+    def __setitem__(self, header, value):
+        if header.lower() == "content-disposition" and self._target is not None:
+            parsed = parse_disposition(value)
+            if parsed is not None:
+                rel, internal = self._target
+                kind, name = parsed
+                try:
+                    super().__setitem__(
+                        "X-Accel-Redirect",
+                        redirect_target(rel, filename=name, disposition=kind, internal_prefix=internal),
+                    )
+                    return
+                except ValueError:
+                    pass  # a name xsendfiled would refuse: the app's header stays as it is
+        super().__setitem__(header, value)
 
 
 class DevelopmentFileResponse(_HeaderGuard, FileResponse):
@@ -106,5 +158,6 @@ def sendfile(request, filename, **kwargs):
     internal = getattr(settings, "SENDFILE_URL", None) or "/_xsendfiled"
     response = DelegatingResponse(content_type="application/octet-stream")
     response["X-Accel-Redirect"] = redirect_target(rel, internal_prefix=str(internal))
+    response._target = (rel, str(internal))
     response.headers["Content-Length"] = "0"
     return response

@@ -18,11 +18,17 @@ It answers 405 to methods other than GET and HEAD, 404 to hostile, hidden and mi
 and otherwise ``200`` with ``X-Accel-Redirect`` to xsendfiled's internal location (the daemon
 checks the path again and names the file for nginx). ``answer(environ)`` returns the same as a
 ``Reply`` without a ``start_response``.
+
+With ``ask=`` (xsendfiled's app socket path, or a ``Client``) it asks the daemon instead of
+delegating blindly: the status and headers are xsendfiled's own decision (a 404 for a file the
+daemon refuses is seen by the application before it answers), ``environ["xsendfiled.answer"]``
+holds the ``Answer`` (size, mtime, reason).
 """
 
 import os
 
 from . import _files
+from .ask import Client
 from .delegate import delegate
 
 __all__ = ["BadRootError", "BadSenderError", "Reply", "XSendfileApplication"]
@@ -72,12 +78,17 @@ class XSendfileApplication:
     path. ``allow_hidden``: serve names starting with ``.`` (the daemon needs ``--allow-hidden``
     too).
 
+    ``ask``: the path of xsendfiled's app socket (or a ``Client``): ask the daemon for its decision
+    and reply instead of delegating without knowing it (``file_sender`` is then not used).
+
     Per request, ``environ["xsendfiled.filename"]`` and ``environ["xsendfiled.disposition"]``
     (``attachment``, ``inline``, ``auto``, ``none``) become the download name and type that
     xsendfiled writes in the one ``Content-Disposition``.
     """
 
-    def __init__(self, root_directory, file_sender=None, internal_prefix="/_xsendfiled", allow_hidden=False):
+    def __init__(
+        self, root_directory, file_sender=None, internal_prefix="/_xsendfiled", allow_hidden=False, ask=None
+    ):
         root = os.fspath(root_directory)
         if not os.path.isabs(root):
             raise BadRootError(f"root directory {root!r} is not absolute")
@@ -86,7 +97,10 @@ class XSendfileApplication:
         self.root = os.path.realpath(root)
         self.internal_prefix = internal_prefix
         self.allow_hidden = allow_hidden
-        if file_sender in (None, "nginx"):
+        self.client = ask if ask is None or isinstance(ask, Client) else Client(ask)
+        if self.client is not None:
+            self._sender = self._ask
+        elif file_sender in (None, "nginx"):
             self._sender = self._delegate
         elif file_sender == "serve":
             self._sender = self._serve
@@ -131,6 +145,17 @@ class XSendfileApplication:
         )
         # The body is empty: nginx acts on the header and sends the file it names.
         start_response("200 OK", list(headers.items()) + [("Content-Length", "0")])
+        return [b""]
+
+    def _ask(self, environ, start_response):
+        answer = self.client.ask(
+            environ["xsendfiled.path"],
+            filename=environ.get("xsendfiled.filename"),
+            disposition=environ.get("xsendfiled.disposition"),
+            method=environ.get("REQUEST_METHOD", "GET").upper(),
+        )
+        environ["xsendfiled.answer"] = answer
+        start_response(*answer.wsgi())
         return [b""]
 
     def _serve(self, environ, start_response):
