@@ -2,8 +2,9 @@
 //! downloads from a real app behind real nginx: a Sinatra app under puma with the gem and its
 //! Rack::Sendfile replacement (`conf-examples/app/download_gem.ru`), PHP-FPM apps with the PHP
 //! package (`download_package.php`, `send_file_package.php`), an Express app with the npm package
-//! and its res.download replacement (`download_express.js`), which also asks over the app socket
-//! instead of delegating. The tricky names come back byte-exact, ranges are 206, HEAD works, hidden
+//! and its res.download replacement (`download_express.js`). The Sinatra, PHP and Express apps also
+//! ask over the app socket instead of delegating, return the answer as their own response, and
+//! answer a refused file with their own 404 page. The tricky names come back byte-exact, ranges are 206, HEAD works, hidden
 //! and missing files are 404, and the client gets exactly one Content-Disposition, also when the
 //! app writes its own. Then each client mints a link for every SDL1 claim: byte-identical to
 //! `xsendfiled sign`, accepted by the daemon with the same keys, and refused (403) once tampered
@@ -164,7 +165,8 @@ pub(crate) fn gem_site(ws: &support::Workspace) -> (u16, Vec<Proc>) {
     cmd.args(["--environment", "production", "--threads", "1:2", "--bind", &format!("tcp://127.0.0.1:{app_port}")])
         .arg(repo().join("conf-examples/app/download_gem.ru"))
         .env("RUBYLIB", repo().join("clients/ruby/lib"))
-        .env("FILES_ROOT", &ws.tree.root);
+        .env("FILES_ROOT", &ws.tree.root)
+        .env("APP_SOCKET", ws.run.join("app.sock"));
     let mut p = support::spawn(cmd, "puma", &ws.run.join("puma.log"));
     wait_until("puma", Some(&mut p), || support::tcp_up(app_port));
     let (port, mut procs) = proxy_site(ws, app_port);
@@ -179,6 +181,8 @@ fn sinatra_app_under_puma_delegates_with_the_gem() {
     }
     let ws = support::Workspace::new();
     let (port, _site) = gem_site(&ws);
+    let _asked = ask_daemon(&ws, &[]);
+    check_asking_app("sinatra ask", port, "/download");
     check_app("sinatra", port, &|q| format!("http://127.0.0.1:{port}/download?file={q}&own=1"));
     // Sinatra's own send_file, handed over by Xsendfiled::Rack::Sendfile with send_file's name.
     check_handover(
@@ -188,10 +192,19 @@ fn sinatra_app_under_puma_delegates_with_the_gem() {
     );
 }
 
+/// The user PHP-FPM's workers run as.
+fn php_user() -> String {
+    if support::nginx_user() == "root" {
+        "www-data".to_string()
+    } else {
+        support::nginx_user()
+    }
+}
+
 /// PHP-FPM (as support::app starts it) on `run/php.sock`, with `env` in its pool's environment.
 pub(crate) fn php_fpm(run: &Path, env: &[(&str, &str)]) -> (Proc, std::path::PathBuf) {
     let php_sock = run.join("php.sock");
-    let user = if support::nginx_user() == "root" { "www-data".to_string() } else { support::nginx_user() };
+    let user = php_user();
     let mut fpm_conf = format!(
         "[global]\npid = {run}/php-fpm.pid\nerror_log = {run}/php-fpm.log\ndaemonize = no\n\
          [app]\nlisten = {sock}\nlisten.mode = 0666\nuser = {user}\ngroup = {user}\npm = static\npm.max_children = 2\n\
@@ -246,8 +259,17 @@ fn php_fpm_apps_delegate_with_the_php_package() {
         return;
     }
     let ws = support::Workspace::new();
-    // The package versions of download.php and send_file.php.
-    let (port, _procs) = php_site(&ws, ["download_package.php", "send_file_package.php"], &[]);
+    // The package versions of download.php and send_file.php; the pool's environment names the
+    // app socket, whose group is the pool's user (root runs the workers as www-data).
+    let app_sock = ws.run.join("app.sock");
+    let (port, _procs) = php_site(
+        &ws,
+        ["download_package.php", "send_file_package.php"],
+        &[("APP_SOCKET", app_sock.to_str().expect("utf8"))],
+    );
+    let group = php_user();
+    let _asked = ask_daemon(&ws, &["--socket-group", &group]);
+    check_asking_app("php-fpm ask", port, "/download");
     check_app("php-fpm", port, &|q| format!("http://127.0.0.1:{port}/send-file?file={q}"));
     let r =
         get(&format!("http://127.0.0.1:{port}/send-file?file={}", url_path("dir with space/ä ö.txt".as_bytes())), &[]);
@@ -301,15 +323,8 @@ fn express_app_delegates_with_the_npm_package() {
     }
     let ws = support::Workspace::new();
     let (port, _site) = express_site(&ws);
-    let _asked = ask_daemon(&ws);
-    // The app asks instead of delegating: the answer's headers are its response, nginx follows
-    // X-Accel-Redirect; a refused file is the app's own 404 page (it saw 404 when it asked).
-    check_handover("express ask", &|q| format!("http://127.0.0.1:{port}/download?file={q}&ask=1"), &|name| {
-        format!("Alice's {}", basename(name))
-    });
-    let r = get(&format!("http://127.0.0.1:{port}/download?file=missing.txt&ask=1"), &[]);
-    assert_eq!((r.status, r.body.as_slice()), (404, &b"no such file, said xsendfiled\n"[..]), "{r:?}");
-    assert_eq!(r.header("Xsendfiled-Decision"), None, "{r:?}");
+    let _asked = ask_daemon(&ws, &[]);
+    check_asking_app("express ask", port, "/download");
     check_app("express", port, &|q| format!("http://127.0.0.1:{port}/download?file={q}&own=1"));
     // Express's own res.download, handed over by the middleware with res.download's name.
     check_handover(
@@ -319,11 +334,40 @@ fn express_app_delegates_with_the_npm_package() {
     );
 }
 
-/// xsendfiled with an app socket at `run/app.sock`, naming files under nginx's `/_protected/`.
-fn ask_daemon(ws: &support::Workspace) -> Proc {
+/// The app on nginx's `port` asks instead of delegating (`path?file=F&ask=1`): the answer's headers
+/// are its response and nginx follows X-Accel-Redirect; a refused file is the app's own 404 page
+/// (it saw 404 when it asked); no `Xsendfiled-*` field reaches the client.
+fn check_asking_app(app: &str, port: u16, path: &str) {
+    let url = |q: &str| format!("http://127.0.0.1:{port}{path}?file={q}&ask=1");
+    check_handover(app, &url, &|name| format!("Alice's {}", basename(name)));
+    let queries = TRICKY.iter().map(|n| url_path(n.as_bytes())).chain(NOT_SERVED.iter().map(|n| n.to_string()));
+    for q in queries {
+        for extra in [&[][..], &["--head"][..]] {
+            let r = get(&url(&q), extra);
+            let leaked: Vec<_> =
+                r.headers.iter().filter(|(n, _)| n.to_ascii_lowercase().starts_with("xsendfiled-")).collect();
+            assert!(leaked.is_empty(), "{app}: {q} {extra:?}: {leaked:?}");
+        }
+    }
+    for name in NOT_SERVED {
+        let r = get(&url(name), &[]);
+        assert_eq!(
+            (r.status, r.body.as_slice()),
+            (404, &b"no such file, said xsendfiled\n"[..]),
+            "{app}: {name}: {r:?}"
+        );
+        assert_eq!(r.header_count("Content-Disposition"), 0, "{app}: {name}: {r:?}");
+    }
+}
+
+/// xsendfiled with an app socket at `run/app.sock` (and `extra` options), naming files under
+/// nginx's `/_protected/`.
+fn ask_daemon(ws: &support::Workspace, extra: &[&str]) -> Proc {
     let sock = ws.run.join("app.sock");
     let root = ws.tree.root.display().to_string();
-    let args = ["--root", &root, "--internal-prefix", "/_protected", "--app-socket", sock.to_str().expect("utf8")];
+    let mut args =
+        vec!["--root", &root, "--internal-prefix", "/_protected", "--app-socket", sock.to_str().expect("utf8")];
+    args.extend_from_slice(extra);
     let mut d = support::daemon(&ws.run, "xsendfiled-ask", &args, &[]);
     wait_until("the app socket", Some(&mut d), || support::unix_up(&sock));
     d

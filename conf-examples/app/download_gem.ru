@@ -8,12 +8,16 @@
 #   /download?file=F&via=send_file
 #                              Sinatra's own send_file; Xsendfiled::Rack::Sendfile (in place of
 #                              Rack::Sendfile) hands it to xsendfiled, with send_file's name
+#   /download?file=F&ask=1     asks xsendfiled over its app socket (APP_SOCKET) and returns the
+#                              answer as its own response (to_rack); a refused file gets the app's
+#                              own 404 page
 
 require "sinatra/base"
 require "xsendfiled"
 
 class Downloads < Sinatra::Base
   FILES = ENV.fetch("FILES_ROOT")
+  ASKING = ENV["APP_SOCKET"] && Xsendfiled::Client.new(ENV["APP_SOCKET"])
 
   use Xsendfiled::Rack::Sendfile, root: FILES, internal_prefix: "/_xsendfiled"
 
@@ -25,6 +29,12 @@ class Downloads < Sinatra::Base
     file = params.fetch("file", "")
     if params["via"] == "send_file"
       send_file File.join(FILES, file), filename: "Report of #{File.basename(file)}"
+    elsif params["ask"] == "1" && ASKING
+      answer = ASKING.ask(file, filename: "Alice's #{File.basename(file)}", disposition: "attachment")
+      halt 404, { "content-type" => "text/plain" }, "no such file, said xsendfiled\n" if answer.status == 404
+      # Its headers (X-Accel-Redirect, Content-Type, Content-Disposition...) are this response's;
+      # nginx follows X-Accel-Redirect and sends the file.
+      halt answer.to_rack
     else
       headers Xsendfiled.delegate(file, filename: "Alice's #{File.basename(file)}", disposition: "attachment")
       # An app that names the download itself: nginx passes this header on to xsendfiled as
