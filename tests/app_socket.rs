@@ -1,8 +1,8 @@
 //! The app socket (`--app-socket PATH`): an application asks xsendfiled directly over HTTP/1.1 on
 //! a Unix socket and gets the web server's reply, no body, plus the `Xsendfiled-*` fields. Asked
 //! with a raw client (every byte of the request as written) and with curl `--unix-socket`: the
-//! tricky names, refusals with their reason, HEAD, 405, the trusted query, the socket's mode and
-//! group, alongside `--listen`, and removal on SIGTERM.
+//! tricky names, refusals with their reason, HEAD, 405, the trusted query, `--require-signature`
+//! (it applies to asks), the socket's mode and group, alongside `--listen`, and removal on SIGTERM.
 
 use crate::support;
 
@@ -144,6 +144,46 @@ fn the_query_is_trusted_and_client_fields_are_not() {
         &format!("/dl/secret.txt?root={}", url_path(ws.tree.base.join("outside").as_os_str().as_encoded_bytes())),
     );
     assert_eq!(r.status, 404, "{r:?}");
+}
+
+#[test]
+fn require_signature_applies_to_asks_and_the_query_cannot_lift_it() {
+    let ws = Workspace::new();
+    let keys = ws.run.join("keys");
+    std::fs::write(&keys, "k1 hex:5eed5eed000102030405060708090a0b0c0d0e0f101112131415161718191a1b\n").expect("keys");
+    std::fs::set_permissions(&keys, PermissionsExt::from_mode(0o600)).expect("chmod");
+    let keys_arg = keys.display().to_string();
+    let (_d, sock) = app_daemon(&ws, &["--keys", &keys_arg, "--require-signature"]);
+    // Nothing sets XSENDFILED_AUTH on the app socket: --require-signature decides, as on an
+    // internal location without it, and an unsigned ask is refused.
+    let r = ask(&sock, "/dl/plain.txt?disposition=attachment");
+    assert_refused(&r, 403, "unsigned");
+    // The query is trusted policy, but XSENDFILED_AUTH is not a query parameter.
+    assert_refused(&ask(&sock, "/dl/plain.txt?XSENDFILED_AUTH=none"), 403, "XSENDFILED_AUTH in the query");
+    assert_refused(&ask_raw(&sock, "GET /dl/plain.txt HTTP/1.1\r\nXsendfiled-Auth: none"), 403, "as a field");
+    // The query of a signed link for the path passes, with the trusted query beside it.
+    let out = Command::new(support::bin())
+        .args(["sign", "--keys", &keys_arg, "--kid", "k1", "--expires-in", "600", "/dl/a b.txt"])
+        .output()
+        .expect("sign");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let link = String::from_utf8(out.stdout).expect("utf8").trim().to_owned();
+    let r = ask(&sock, &format!("{link}&filename=Q3.txt&disposition=attachment"));
+    assert_eq!(r.status, 200, "{link}: {r:?}");
+    assert_eq!(r.header("Xsendfiled-Decision"), Some("send"));
+    assert_eq!(r.header("X-Accel-Redirect"), Some("/_protected/a%20b.txt"));
+    assert_eq!(r.header("Content-Disposition"), Some("attachment; filename=\"Q3.txt\""), "{r:?}");
+    // A tampered one, or one for another file, is refused.
+    let tampered = format!("{}{}", &link[..link.len() - 1], if link.ends_with('A') { 'B' } else { 'A' });
+    assert_refused(&ask(&sock, &tampered), 403, "tampered");
+    assert_refused(&ask(&sock, &link.replacen("/dl/a%20b.txt", "/dl/plain.txt", 1)), 403, "another file");
+    // With the keys but without --require-signature, an unsigned ask passes, and a link's
+    // signature is still verified.
+    let ws2 = Workspace::new();
+    let (_d2, sock2) = app_daemon(&ws2, &["--keys", &keys_arg]);
+    assert_eq!(ask(&sock2, "/dl/plain.txt").status, 200);
+    assert_eq!(ask(&sock2, &link).status, 200);
+    assert_refused(&ask(&sock2, &tampered), 403, "tampered, not required");
 }
 
 #[test]
