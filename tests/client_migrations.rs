@@ -3,7 +3,8 @@
 //! (BinaryFileResponse's X-Sendfile to the PHP package, under PHP-FPM),
 //! docs/migrate-xsendfile-middleware.md (xsendfile_middleware to the Python package's delegate(),
 //! under gunicorn) and docs/migrate-express.md (Express res.download through the npm package's
-//! middleware). Each guide's diff is checked to turn `conf-examples/app/migrate/*_before.*` into
+//! middleware) and docs/migrate-flask.md (Flask's `USE_X_SENDFILE` to the Python package's
+//! delegate(), under gunicorn). Each guide's diff is checked to turn `conf-examples/app/migrate/*_before.*` into
 //! `*_after.*` exactly; the before app runs behind the usual nginx setup for it (an `internal`
 //! alias location, or plain `proxy_pass`) and shows the faults the guide names; the after app runs
 //! behind the delegation example configuration with xsendfiled and passes the client packages'
@@ -255,4 +256,57 @@ fn express_res_download_migration_as_the_guide_shows_it() {
     let (port, _site) = proxy_site(&ws, app_port);
     check_handover("express after", &|q| format!("http://127.0.0.1:{port}/download?file={q}"), &report_of);
     drop(app);
+}
+
+#[test]
+fn flask_use_x_sendfile_migration_as_the_guide_shows_it() {
+    if !support::require(&["nginx", "curl", "python3"]) {
+        return;
+    }
+    let pymigrate = repo().join("target/pymigrate");
+    assert!(pymigrate.join("flask").is_dir(), "Flask is missing from target/pymigrate: run ./scripts/install-deps.sh");
+    assert_eq!(check_diffs("docs/migrate-flask.md"), 1);
+    let dir = repo().join("conf-examples/app/migrate");
+    // Before: Werkzeug's send_file answers `X-Sendfile: <absolute path>` with no body, which nginx
+    // does not act on: it passes the header, and so the path, to the client.
+    {
+        let ws = Workspace::new();
+        let site = crate::clients_python::app_site(
+            &ws,
+            &dir,
+            "flask_before:application",
+            LEGACY_PROXY_TEMPLATE,
+            "before",
+            &[&pymigrate],
+        );
+        let url = format!("http://127.0.0.1:{}/download?file=a%20b.txt", site.port);
+        let leaked = ws.tree.root.join("a b.txt").display().to_string();
+        let r = get(&url, &["--head"]);
+        assert_eq!((r.status, r.header("X-Sendfile")), (200, Some(leaked.as_str())), "{r:?}");
+        // GET: the headers promise the file's length, the body never comes.
+        let out = Command::new("curl")
+            .args(["-sS", "-i", "--max-time", "10", "-H", "Cookie: session=alice", &url])
+            .output()
+            .expect("curl");
+        let raw = String::from_utf8_lossy(&out.stdout);
+        assert!(raw.contains(&format!("X-Sendfile: {leaked}")), "{raw}");
+        assert!(!raw.ends_with("space\n"), "the file was sent: {raw}");
+        assert_eq!(out.status.code(), Some(18), "curl: transfer closed with bytes remaining: {raw}");
+        assert!(raw.contains("Content-Type: text/plain; charset=utf-8"), "{raw}");
+    }
+    // After: delegate()'s headers; xsendfiled decides, nginx sends.
+    let ws = Workspace::new();
+    let site = crate::clients_python::app_site(
+        &ws,
+        &dir,
+        "flask_after:application",
+        &support::conf_example("nginx-app-delegation-proxy.conf"),
+        "after",
+        &[&pymigrate],
+    );
+    let port = site.port;
+    let url = |q: &str| format!("http://127.0.0.1:{port}/download?file={q}");
+    check_handover("flask after", &url, &report_of);
+    let r = get(&url("a%20b.txt"), &["--head"]);
+    assert_eq!((r.status, r.header("X-Sendfile"), r.header("X-Accel-Redirect")), (200, None, None), "{r:?}");
 }

@@ -6,6 +6,11 @@
 //!   `sendfile(request, path, attachment=True, attachment_filename=...)` view hands every download
 //!   to xsendfiled; and the same site as it was before docs/migrate-django-sendfile2.md (its files
 //!   rebuilt from that page's diffs), so the migration page shows what was run;
+//! - Python apps that ask xsendfiled over its app socket (`--app-socket`, beside nginx's `--listen`)
+//!   instead of delegating, behind the same nginx: the Django site's view with `?ask=1`
+//!   (`Client(APP_SOCKET).ask(...).to_django()`, a refused file its own 404 page) and a WSGI app
+//!   that calls `XSendfileApplication(root, ask=...)` and inspects the status
+//!   (`conf-examples/app/download_ask.py`); no `Xsendfiled-*` field reaches the client;
 //! - links minted by the package's `sign()` for every SDL1 claim, accepted by the daemon behind
 //!   nginx, and the same links altered, refused.
 //!
@@ -123,7 +128,8 @@ pub(crate) fn django_site(ws: &support::Workspace, site_dir: &Path, nginx_conf: 
 }
 
 /// gunicorn serving `app` from `site_dir` (with `extra` on PYTHONPATH too), xsendfiled, and nginx
-/// with `nginx_conf`, in `run/<name>`.
+/// with `nginx_conf`, in `run/<name>`. xsendfiled listens for nginx and on the app socket
+/// `run/<name>/app.sock` (the app's `APP_SOCKET`), for apps that ask.
 pub(crate) fn app_site(
     ws: &support::Workspace,
     site_dir: &Path,
@@ -142,18 +148,20 @@ pub(crate) fn app_site(
         .env("PYTHONPATH", python_path(&[&[site_dir], extra].concat()))
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("DJANGO_SETTINGS_MODULE", "django_site.settings")
-        .env("DOWNLOADS_ROOT", &ws.tree.root);
+        .env("DOWNLOADS_ROOT", &ws.tree.root)
+        .env("APP_SOCKET", run.join("app.sock"));
     let mut g = support::spawn(cmd, "gunicorn", &run.join("gunicorn.log"));
     wait_until("gunicorn", Some(&mut g), || support::tcp_up(app_port));
     let sock = run.join("x.sock");
     let root = ws.tree.root.to_str().expect("utf8");
     let listen = format!("unix:{}", sock.display());
     let access_log = run.join("access.log");
+    let app_sock = run.join("app.sock");
     let args = ["--root", root, "--internal-prefix", "/_protected", "--listen", &listen, "--access-log"];
     let mut argv: Vec<&str> = args.to_vec();
-    argv.push(access_log.to_str().expect("utf8"));
+    argv.extend([access_log.to_str().expect("utf8"), "--app-socket", app_sock.to_str().expect("utf8")]);
     let mut d = support::daemon(&run, "xsendfiled", &argv, &[]);
-    wait_until("xsendfiled", Some(&mut d), || support::unix_up(&sock));
+    wait_until("xsendfiled", Some(&mut d), || support::unix_up(&sock) && support::unix_up(&app_sock));
     let port = support::free_port();
     let conf = support::fill_template(
         nginx_conf,
@@ -391,6 +399,70 @@ fn the_migration_page_from_wsgi_xsendfile_is_what_ran() {
     }
     let r = download(&new, "archive.tar.gz", &[]);
     assert_eq!((r.header("Content-Type"), r.header("Content-Encoding")), (Some("application/gzip"), None), "{r:?}");
+}
+
+// --- apps that ask -------------------------------------------------------------------------------
+
+/// The whole handover through an app that asks xsendfiled over its app socket (`url` builds its
+/// download URL from an encoded file name): client_packages' checks (tricky names byte-exact with
+/// one Content-Disposition, Range, HEAD, hidden and hostile files 404), a missing or hidden file
+/// answered with the app's own 404 page `own_404`, and no `Xsendfiled-*` field, the daemon's
+/// note to the app, ever reaching the client.
+fn check_asking_app(app: &str, url: &dyn Fn(&str) -> String, own_404: &[u8]) {
+    use crate::client_packages::{basename, check_handover, get, NOT_SERVED, TRICKY};
+    check_handover(app, url, &|name| format!("Alice's {}", basename(name)));
+    for name in TRICKY.iter().chain(NOT_SERVED) {
+        for extra in [&[][..], &["--head"][..], &["-H", "Range: bytes=0-1"][..]] {
+            let r = get(&url(&support::url_path(name.as_bytes())), extra);
+            let leaked: Vec<_> =
+                r.headers.iter().filter(|(k, _)| k.to_ascii_lowercase().starts_with("xsendfiled-")).collect();
+            assert!(leaked.is_empty(), "{app}: {name} {extra:?}: {leaked:?}");
+            assert_eq!(r.header("X-Accel-Redirect"), None, "{app}: {name} {extra:?}");
+        }
+    }
+    for name in ["missing.txt", ".hidden", "sub/deep/missing.txt"] {
+        let r = get(&url(name), &[]);
+        assert_eq!((r.status, r.body.as_slice()), (404, own_404), "{app}: {name}: {r:?}");
+        assert_eq!(r.header("Content-Disposition"), None, "{app}: {name}");
+    }
+}
+
+/// The daemon's access log shows it decided each download when the app asked (the app socket's
+/// URI, `/<path>?<trusted query>`), GET and HEAD, and that nginx never got a delegation to pass
+/// to its `/_xsendfiled/` location. `asks_missing`: the app asks about a missing file too (the WSGI
+/// app's XSendfileApplication refuses it with 404 before asking, as the daemon would).
+fn asked_not_delegated(access_log: &Path, asks_missing: bool) {
+    let log = std::fs::read_to_string(access_log).expect("access log");
+    assert!(!log.contains("\"uri\":\"/_xsendfiled/"), "{log}");
+    for method in ["GET", "HEAD"] {
+        let asked = format!("\"method\":\"{method}\",\"uri\":\"/%E6%98%AF.txt?filename=Alice%27s+%E6%98%AF.txt&disposition=attachment\"");
+        assert!(log.lines().any(|l| l.contains(&asked) && l.contains("\"decision\":\"send\"")), "{method}: {log}");
+    }
+    let missing = log.lines().any(|l| l.contains("\"uri\":\"/missing.txt?") && l.contains("\"status\":404"));
+    assert_eq!(missing, asks_missing, "{log}");
+}
+
+#[test]
+fn python_apps_ask_xsendfiled_over_the_app_socket_behind_nginx() {
+    if !support::require(&["nginx", "curl", "python3"]) {
+        return;
+    }
+    let ws = support::Workspace::new();
+    let proxy_conf = support::conf_example("nginx-app-delegation-proxy.conf");
+    // The Django site's view with ?ask=1: Client(APP_SOCKET).ask(...).to_django().
+    let django = django_site(&ws, &repo().join("clients/python/tests"), &proxy_conf, "django");
+    let base = format!("http://127.0.0.1:{}/download", django.port);
+    let r = curl(&format!("{base}?file=plain.txt&ask=1"), &[]);
+    assert_eq!((r.status, r.body.as_slice()), (403, &b"please log in\n"[..]), "the view still decides: {r:?}");
+    check_asking_app("django ask", &|q| format!("{base}?file={q}&ask=1"), b"no such file, said xsendfiled\n");
+    asked_not_delegated(&ws.run.join("django/access.log"), true);
+    // A WSGI app calling XSendfileApplication(root, ask=APP_SOCKET) and inspecting the status.
+    let wsgi = app_site(&ws, &repo().join("conf-examples/app"), "download_ask:application", &proxy_conf, "wsgi", &[]);
+    let base = format!("http://127.0.0.1:{}/download", wsgi.port);
+    let r = curl(&format!("{base}?file=plain.txt"), &[]);
+    assert_eq!((r.status, r.body.as_slice()), (403, &b"please log in\n"[..]), "the app still decides: {r:?}");
+    check_asking_app("wsgi ask", &|q| format!("{base}?file={q}"), b"no such download, said xsendfiled\n");
+    asked_not_delegated(&ws.run.join("wsgi/access.log"), false);
 }
 
 // --- signed links -------------------------------------------------------------------------------

@@ -20,3 +20,6 @@ USE_TZ = True
 SENDFILE_ROOT = os.environ.get("DOWNLOADS_ROOT", "/srv/files")
 SENDFILE_BACKEND = "xsendfiled.django"  # xsendfiled --root is SENDFILE_ROOT
 SENDFILE_URL = "/_xsendfiled"  # the internal nginx location that passes to xsendfiled
+
+# Where the view with ?ask=1 asks xsendfiled directly (xsendfiled --app-socket).
+XSENDFILED_APP_SOCKET = os.environ.get("APP_SOCKET", "/run/xsendfiled/app.sock")
