@@ -6,16 +6,11 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
+. "$repo/clients/lib.sh"
 need=()
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
-if [ "${#need[@]}" -gt 0 ]; then
-    sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    echo "installing: ${need[*]}" >&2
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
-fi
+install_missing "${need[@]}"
 out="$repo/target/clients/node"
 mkdir -p "$out"
 if [ ! -f "$out/node_modules/express/package.json" ]; then
@@ -26,13 +21,6 @@ tarball="$(cd "$out" && npm pack --silent "$here" | tail -n 1)"
 npm install --silent --no-audit --no-fund --no-save --prefix "$out/installed" "$out/$tarball" >&2
 node -e 'const x = require(process.argv[1]); if (x.delegateUri("a") !== "/_xsendfiled/a" || typeof x.express.middleware !== "function") process.exit(1)' \
     "$out/installed/node_modules/xsendfiled"
-# The ask tests talk to a real daemon: XSENDFILED_BIN, else target/debug/xsendfiled (built when
-# missing and cargo is here).
-if [ -z "${XSENDFILED_BIN:-}" ]; then
-    if [ ! -x "$repo/target/debug/xsendfiled" ] && command -v cargo >/dev/null 2>&1; then
-        (cd "$repo" && cargo build --quiet --bin xsendfiled) >&2
-    fi
-    export XSENDFILED_BIN="$repo/target/debug/xsendfiled"
-fi
+use_xsendfiled
 cd "$here"
 NODE_PATH="$out/node_modules" exec node --test test/

@@ -6,16 +6,11 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
+. "$repo/clients/lib.sh"
 need=()
 command -v php >/dev/null 2>&1 || need+=(php-cli)
 command -v composer >/dev/null 2>&1 || need+=(composer)
-if [ "${#need[@]}" -gt 0 ]; then
-    sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    echo "installing: ${need[*]}" >&2
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
-fi
+install_missing "${need[@]}"
 cd "$here"
 export COMPOSER_ALLOW_SUPERUSER=1 COMPOSER_NO_INTERACTION=1
 composer validate --quiet --no-check-publish
@@ -26,9 +21,5 @@ require $argv[1];
 $h = Xsendfiled\Delegate::headers("a b", filename: "x.txt");
 if (!function_exists("Xsendfiled\\delegate") || $h["X-Accel-Redirect"] !== "/_xsendfiled/a%20b?filename=x.txt") { exit(1); }
 ' "$vendor/autoload.php"
-# The ask tests talk to a real xsendfiled (--app-socket): $XSENDFILED, else the repo's build.
-if [ -z "${XSENDFILED:-}" ]; then
-    (cd "$repo" && cargo build --quiet --bin xsendfiled)
-    export XSENDFILED="$repo/target/debug/xsendfiled"
-fi
+use_xsendfiled
 exec php -d error_reporting=-1 -d display_errors=1 tests/run.php

@@ -5,6 +5,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
+. "$repo/clients/lib.sh"
 deps="$repo/target/pyclients"
 pkg="$repo/target/pyclient-install"
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
@@ -23,13 +24,6 @@ rm -rf "$pkg"
 rm -rf "$here/build" "$here"/src/*.egg-info
 export PYTHONPATH="$pkg:$deps" PYTHONDONTWRITEBYTECODE=1
 python3 -c 'import sys, xsendfiled; sys.exit(0 if xsendfiled.__file__.startswith(sys.argv[1]) else "xsendfiled imported from " + xsendfiled.__file__)' "$pkg"
-# The ask tests talk to a real daemon: XSENDFILED_BIN, else target/debug/xsendfiled (built when
-# missing and cargo is here).
-if [ -z "${XSENDFILED_BIN:-}" ]; then
-    if [ ! -x "$repo/target/debug/xsendfiled" ] && command -v cargo >/dev/null 2>&1; then
-        (cd "$repo" && cargo build --quiet --bin xsendfiled) >&2
-    fi
-    export XSENDFILED_BIN="$repo/target/debug/xsendfiled"
-fi
+use_xsendfiled
 cd "$here"
 python3 -m pytest -p no:cacheprovider "$@" tests

@@ -1,6 +1,6 @@
 "use strict";
 // Client.ask against a real xsendfiled started here on an app socket (XSENDFILED_BIN, set by
-// test.sh; skipped without one), and answer.applyTo with the real Express.
+// test.sh; a missing one fails these tests), and answer.applyTo with the real Express.
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("node:fs");
@@ -11,7 +11,9 @@ const { spawn } = require("node:child_process");
 const xsf = require("..");
 
 const BIN = process.env.XSENDFILED_BIN || "";
-const have = BIN !== "" && fs.existsSync(BIN);
+if (BIN === "" || !fs.existsSync(BIN)) {
+  throw new Error("no xsendfiled binary: set XSENDFILED_BIN (clients/node/test.sh does)");
+}
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xsfd-ask-"));
 const root = path.join(dir, "root");
 const SERVABLE = {
@@ -39,7 +41,6 @@ const sock = path.join(dir, "app.sock");
 
 let daemon;
 test.before(async () => {
-  if (!have) return;
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("XSENDFILED_") && k !== "GATEWAY_INTERFACE"));
   daemon = spawn(BIN, ["--root", root, "--internal-prefix", "/_protected", "--app-socket", sock], { env, stdio: "ignore" });
   for (let i = 0; i < 500 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
@@ -54,7 +55,7 @@ test.after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test("tricky names: the offload and the file facts", { skip: !have && "no xsendfiled binary" }, async () => {
+test("tricky names: the offload and the file facts", async () => {
   const client = new xsf.Client(sock);
   for (const [name, body] of Object.entries(SERVABLE)) {
     const a = await client.ask(name);
@@ -70,7 +71,7 @@ test("tricky names: the offload and the file facts", { skip: !have && "no xsendf
   }
 });
 
-test("refusals, HEAD, 405 and the trusted query", { skip: !have && "no xsendfiled binary" }, async () => {
+test("refusals, HEAD, 405 and the trusted query", async () => {
   const client = new xsf.Client(sock);
   for (const p of ["missing.txt", ".hidden", "../outside/secret.txt"]) {
     const a = await client.ask(p);
@@ -91,7 +92,7 @@ test("refusals, HEAD, 405 and the trusted query", { skip: !have && "no xsendfile
   await assert.rejects(new xsf.Client(path.join(dir, "nothing.sock")).ask("plain.txt"), xsf.AskError);
 });
 
-test("applyTo with Express", { skip: !have && "no xsendfiled binary" }, async () => {
+test("applyTo with Express", async () => {
   let express;
   try {
     express = require("express");

@@ -156,15 +156,15 @@ function test_delegate_function_sends_the_headers(): void
     eq(Delegate::headers('a b', filename: 'x.txt'), Xsendfiled\delegate('a b', filename: 'x.txt'));
 }
 
-// --- ask: Client against a real xsendfiled with --app-socket ($XSENDFILED, else the repo's
+// --- ask: Client against a real xsendfiled with --app-socket ($XSENDFILED_BIN, else the repo's
 // target/debug/xsendfiled from cargo build; a missing one fails the tests) ---------------------
 
 /** A file tree and xsendfiled on its app socket; stopped (by PID) and removed by stop_daemon(). */
 function start_daemon(): array
 {
-    $bin = getenv('XSENDFILED') ?: dirname(__DIR__, 3) . '/target/debug/xsendfiled';
+    $bin = getenv('XSENDFILED_BIN') ?: dirname(__DIR__, 3) . '/target/debug/xsendfiled';
     if (!is_executable($bin)) {
-        throw new Failed("no xsendfiled at $bin: run cargo build (or set XSENDFILED)");
+        throw new Failed("no xsendfiled at $bin: run cargo build (or set XSENDFILED_BIN)");
     }
     $dir = sys_get_temp_dir() . '/xsf-php-ask-' . getmypid() . '-' . bin2hex(random_bytes(4));
     mkdir("$dir/root/dir with space", 0700, true);

@@ -4,13 +4,13 @@ require_relative "test_helper"
 require "fileutils"
 require "tmpdir"
 
-# Xsendfiled::Client against a real xsendfiled with --app-socket: $XSENDFILED, else the repo's
+# Xsendfiled::Client against a real xsendfiled with --app-socket: $XSENDFILED_BIN, else the repo's
 # target/debug/xsendfiled (cargo build). Fails when there is none.
 class TestClient < Minitest::Test
-  BIN = ENV.fetch("XSENDFILED") { File.expand_path("../../../target/debug/xsendfiled", __dir__) }
+  BIN = ENV.fetch("XSENDFILED_BIN") { File.expand_path("../../../target/debug/xsendfiled", __dir__) }
 
   def setup
-    raise "no xsendfiled at #{BIN}: run cargo build (or set XSENDFILED)" unless File.executable?(BIN)
+    raise "no xsendfiled at #{BIN}: run cargo build (or set XSENDFILED_BIN)" unless File.executable?(BIN)
 
     @dir = Dir.mktmpdir("xsf-ruby-ask")
     root = File.join(@dir, "root")
