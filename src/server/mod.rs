@@ -208,12 +208,22 @@ async fn accept_until_stopped(
 /// listener closes, and requests in progress get up to `--drain-timeout` to finish.
 async fn drain(listeners: Vec<Listener>, slots: Arc<Semaphore>, ctx: &Ctx<'_>) {
     let mut drained = 0usize;
+    // A client whose connect() had found the socket file just before it was removed may still be
+    // queued a moment later (on a loaded machine, well after one quiet poll): keep accepting for
+    // at least DRAIN_SETTLE, then until the backlog stays empty for a poll.
+    let settle = tokio::time::Instant::now() + DRAIN_SETTLE;
     for listener in &listeners {
-        while let Ok(Ok(conn)) = tokio::time::timeout(Duration::from_millis(2), accept(listener)).await {
-            let mut rx = ctx.stop.clone();
-            rx.borrow_and_update();
-            spawn_conn(conn, None, listener.speaks, slots.clone().try_acquire_owned().ok(), ctx, rx);
-            drained += 1;
+        loop {
+            match tokio::time::timeout(Duration::from_millis(2), accept(listener)).await {
+                Ok(Ok(conn)) => {
+                    let mut rx = ctx.stop.clone();
+                    rx.borrow_and_update();
+                    spawn_conn(conn, None, listener.speaks, slots.clone().try_acquire_owned().ok(), ctx, rx);
+                    drained += 1;
+                }
+                _ if tokio::time::Instant::now() < settle => {}
+                _ => break,
+            }
         }
     }
     if drained > 0 {
@@ -229,6 +239,9 @@ async fn drain(listeners: Vec<Listener>, slots: Arc<Semaphore>, ctx: &Ctx<'_>) {
         }
     }
 }
+
+/// How long the listeners keep being polled after a stop signal, at the least.
+const DRAIN_SETTLE: Duration = Duration::from_millis(50);
 
 /// Connections accepted one after another before the loop looks at signals again.
 const ACCEPT_BURST: usize = 64;
