@@ -301,3 +301,21 @@ fn sigterm_under_load_loses_no_accepted_request() {
     let st = d.wait_exit(Duration::from_secs(12)).expect("exited");
     assert!(st.success());
 }
+
+/// A client that connected before SIGTERM but writes its request only after it is still answered:
+/// shutdown closes connections idle after a reply, never one whose first request is on its way.
+#[test]
+fn sigterm_waits_for_the_first_request_of_an_accepted_connection() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let (mut d, sock) = daemon(dir.path(), &tree.root, &[]);
+    let mut s = UnixStream::connect(&sock).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    std::thread::sleep(Duration::from_millis(200)); // accepted, its task waiting for bytes
+    d.signal(15);
+    std::thread::sleep(Duration::from_millis(300)); // the shutdown has been noticed
+    let reply = exchange(&mut s, b"/dl/plain.txt", false);
+    assert!(reply.as_deref().is_some_and(|o| o.starts_with(OK)), "{reply:?}");
+    let st = d.wait_exit(Duration::from_secs(12)).expect("exited");
+    assert!(st.success());
+}

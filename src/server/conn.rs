@@ -176,6 +176,8 @@ where
 {
     let limits = shared.limits;
     let Resume { mut conn, mut out, body, close, input } = start;
+    // Nothing received or answered yet (not handed over by the inline path mid-way).
+    let untouched = body.is_none() && out.is_empty() && input.is_empty();
     if let Some(body) = body {
         if let Err(e) = stream_body(&mut stream, &conn, body, &mut out, limits.idle_timeout).await {
             log::debug!("closing connection: while sending the file: {e}");
@@ -191,10 +193,17 @@ where
     let mut buf = input;
     buf.reserve(READ_BUF.saturating_sub(buf.len()));
     let mut request_deadline: Option<Instant> = None;
+    // A connection that has sent nothing yet is a request on its way (the client connects, then
+    // writes): shutdown closes only connections idle after a reply, so it waits for that first
+    // request like any other (bounded by the idle timeout and the drain timeout).
+    let mut fresh = untouched;
     loop {
         if buf.is_empty() {
             let idle = conn.is_idle();
-            let read = if idle {
+            let read = if idle && fresh {
+                request_deadline = None;
+                timeout(limits.idle_timeout, stream.read_buf(&mut buf)).await
+            } else if idle {
                 request_deadline = None;
                 tokio::select! {
                     // Bytes already waiting are read before a shutdown is noticed.
@@ -216,7 +225,7 @@ where
                     return;
                 }
                 Ok(Ok(0)) => return,
-                Ok(Ok(_)) => {}
+                Ok(Ok(_)) => fresh = false,
             }
         }
         let mut off = 0;

@@ -11,8 +11,9 @@
 //!   EOF costs a read and a wake-up per download for nothing. Error replies keep the connection.
 //! - Accept errors never end the loop: `EMFILE`/`ENFILE` back off briefly and retry.
 //! - SIGTERM/SIGINT: remove a socket file we created (no new client finds it), accept and answer
-//!   the connections the kernel had already queued, close idle connections, let requests in
-//!   progress finish for up to `--drain-timeout`, exit 0. SIGHUP reads the whole configuration
+//!   the connections the kernel had already queued, close connections idle after a reply (one
+//!   that has sent nothing yet gets its first request answered), let requests in progress finish
+//!   for up to `--drain-timeout`, exit 0. SIGHUP reads the whole configuration
 //!   again; one with any problem keeps the running one.
 //! - Up to two listeners: the web server's (FastCGI, or HTTP/1.1 with `http://`) and the app socket
 //!   (`--app-socket`, `app`), either alone or both; one accept loop takes from whichever is ready,
