@@ -72,7 +72,19 @@ function middleware({ root, internalPrefix = "/_xsendfiled" } = {}) {
       if (!opts.root && !nodePath.isAbsolute(path)) {
         return done(new XsendfiledError("path must be absolute or root must be given to res.sendFile"));
       }
+      // As Express's own sendFile: with `root`, a `..` segment or a NUL is refused (403), so the
+      // app's narrower root holds; the result must also lie below that root.
+      if (opts.root && (path.includes("\0") || path.split(/[\\/]/).includes(".."))) {
+        const err = new Error(`${path}: a .. segment under root ${opts.root}`);
+        err.status = err.statusCode = 403;
+        return done(err);
+      }
       const full = nodePath.resolve(opts.root || "/", opts.root ? `./${path}` : path);
+      if (opts.root && below(full, nodePath.resolve(opts.root)) === null) {
+        const err = new Error(`${full} is outside ${opts.root}`);
+        err.status = err.statusCode = 404;
+        return done(err);
+      }
       let rel = below(full, lexicalRoot);
       if (rel === null) {
         try {

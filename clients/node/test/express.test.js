@@ -104,3 +104,21 @@ test("express: the middleware refuses a root that is not a directory", () => {
 });
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test("express: the app's own sendFile root holds (a .. under it is 403, as in Express)", async (t) => {
+  fs.mkdirSync(path.join(root, "public"), { recursive: true });
+  fs.writeFileSync(path.join(root, "public", "ok.txt"), "ok\n");
+  const app = express();
+  app.use(xsf.express.middleware({ root }));
+  app.get("/dl/:name", (req, res, next) => res.sendFile(req.params.name, { root: path.join(root, "public") }, (err) => err && next(err)));
+  app.use((err, req, res, next) => res.status(err.status || 500).end(String(err.status || 500)));
+  const server = await listen(app);
+  t.after(() => server.close());
+  const ok = await request(server, "GET", "/dl/ok.txt");
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers["x-accel-redirect"], "/_xsendfiled/public/ok.txt");
+  // Inside the middleware's root, but outside the root the app gave: refused, never handed over.
+  const up = await request(server, "GET", "/dl/..%2Fa%20b.txt");
+  assert.equal(up.status, 403);
+  assert.equal(up.headers["x-accel-redirect"], undefined);
+});
