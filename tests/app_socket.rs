@@ -144,6 +144,9 @@ fn the_query_is_trusted_and_client_fields_are_not() {
         &format!("/dl/secret.txt?root={}", url_path(ws.tree.base.join("outside").as_os_str().as_encoded_bytes())),
     );
     assert_eq!(r.status, 404, "{r:?}");
+    // Nor may the narrowing name a hidden directory: `/config` under `.git` is `.git/config`.
+    let git = url_path(ws.tree.root.join(".git").as_os_str().as_encoded_bytes());
+    assert_refused(&ask(&sock, &format!("/dl/config?root={git}")), 404, "a hidden narrowed root");
 }
 
 #[test]
@@ -168,10 +171,20 @@ fn require_signature_applies_to_asks_and_the_query_cannot_lift_it() {
         .expect("sign");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let link = String::from_utf8(out.stdout).expect("utf8").trim().to_owned();
-    let r = ask(&sock, &format!("{link}&filename=Q3.txt&disposition=attachment"));
+    // Unsigned policy beside a signature is not policy: whoever holds the link chose it.
+    let r = ask(&sock, &format!("{link}&filename=Q3.txt&disposition=attachment&root=/"));
     assert_eq!(r.status, 200, "{link}: {r:?}");
     assert_eq!(r.header("Xsendfiled-Decision"), Some("send"));
     assert_eq!(r.header("X-Accel-Redirect"), Some("/_protected/a%20b.txt"));
+    assert!(!r.header("Content-Disposition").unwrap_or_default().contains("Q3"), "{r:?}");
+    // The link's own signed claims are.
+    let out = Command::new(support::bin())
+        .args(["sign", "--keys", &keys_arg, "--kid", "k1", "--expires-in", "600"])
+        .args(["--filename", "Q3.txt", "--disposition", "attachment", "/dl/a b.txt"])
+        .output()
+        .expect("sign");
+    let signed_name = String::from_utf8(out.stdout).expect("utf8").trim().to_owned();
+    let r = ask(&sock, &signed_name);
     assert_eq!(r.header("Content-Disposition"), Some("attachment; filename=\"Q3.txt\""), "{r:?}");
     // A tampered one, or one for another file, is refused.
     let tampered = format!("{}{}", &link[..link.len() - 1], if link.ends_with('A') { 'B' } else { 'A' });
@@ -244,4 +257,19 @@ fn serve_is_refused_and_check_names_the_socket() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(text.contains(&format!("app socket     {}", sock.display())), "{text}");
+}
+
+/// Apache's X-Sendfile takes the path raw: a name that ends in a space keeps it in the answer (it
+/// was trimmed, naming `trail`, another file, which a local user could plant as a symlink).
+#[test]
+fn a_trailing_space_survives_in_the_answer() {
+    let ws = Workspace::new();
+    let (_d, sock) = app_daemon(&ws, &["--backend", "apache"]);
+    let mut c = UnixStream::connect(&sock).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    write!(c, "GET /dl/trail%20 HTTP/1.1\r\nHost: xsendfiled\r\nConnection: close\r\n\r\n").expect("write");
+    let raw = support::read_all_timeout(&mut c, Duration::from_secs(10));
+    let text = String::from_utf8_lossy(&raw);
+    let want = format!("X-Sendfile: {}/trail \r\n", ws.tree.root.canonicalize().expect("root").display());
+    assert!(text.contains(&want), "{want:?} in {text}");
 }

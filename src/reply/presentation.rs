@@ -62,8 +62,8 @@ fn active_content(content_type: &str) -> bool {
 /// One setting from the trusted sources: the trusted query (when enabled) wins over the trusted
 /// parameter.
 fn trusted<'a>(req: &Request<'a>, param: Option<&'a [u8]>, query_key: &[u8]) -> Option<Cow<'a, [u8]>> {
-    if req.trust_query() {
-        match crate::guard::percent::query_value(req.query_string.unwrap_or_default(), query_key) {
+    if let Some(query) = crate::guard::percent::policy_query(req) {
+        match crate::guard::percent::query_value(query, query_key) {
             Ok(Some(d)) => return Some(Cow::Owned(d)),
             Ok(None) => {}
             Err(_) => log::warn!("ignoring a malformed {} in the trusted query", String::from_utf8_lossy(query_key)),

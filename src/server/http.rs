@@ -267,9 +267,8 @@ impl HeaderSink for Head {
         self.value.clear();
         value(&mut self.value);
         // Every field the renderer writes is a valid name and value; one that is not is dropped.
-        if let (Ok(name), Ok(value)) =
-            (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_bytes(self.value.trim_ascii()))
-        {
+        // Never trimmed: a name that ends in a space is a name (Apache's X-Sendfile takes it raw).
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_bytes(&self.value)) {
             self.headers.append(name, value);
         }
     }

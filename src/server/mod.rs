@@ -213,8 +213,11 @@ async fn drain(listeners: Vec<Listener>, slots: Arc<Semaphore>, ctx: &Ctx<'_>) {
     // queued a moment later (on a loaded machine, well after one quiet poll): keep accepting for
     // at least DRAIN_SETTLE, then until the backlog stays empty for a poll.
     let settle = tokio::time::Instant::now() + DRAIN_SETTLE;
+    // A steady stream of new connections (a TCP listener has no file to remove) must not hold
+    // the shutdown off for ever.
+    let deadline = tokio::time::Instant::now() + DRAIN_ACCEPT_MAX;
     for listener in &listeners {
-        loop {
+        while tokio::time::Instant::now() < deadline {
             match tokio::time::timeout(Duration::from_millis(2), accept(listener)).await {
                 Ok(Ok(conn)) => {
                     let mut rx = ctx.stop.clone();
@@ -241,8 +244,10 @@ async fn drain(listeners: Vec<Listener>, slots: Arc<Semaphore>, ctx: &Ctx<'_>) {
     }
 }
 
-/// How long the listeners keep being polled after a stop signal, at the least.
+/// How long the listeners keep being polled after a stop signal, at the least...
 const DRAIN_SETTLE: Duration = Duration::from_millis(50);
+/// ...and at the most.
+const DRAIN_ACCEPT_MAX: Duration = Duration::from_secs(1);
 
 /// Connections accepted one after another before the loop looks at signals again.
 const ACCEPT_BURST: usize = 64;

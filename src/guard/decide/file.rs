@@ -41,9 +41,9 @@ impl Base {
 /// The server's `XSENDFILED_ROOT` (or `root=` in a trusted query), as a [`Base`]; anything but a
 /// configured root or a directory inside one is refused.
 fn base(req: &Request<'_>, policy: &Policy) -> Result<Base, (Status, Reason)> {
-    let from_query = match req.trust_query() {
-        true => crate::guard::percent::query_value(req.query_string.unwrap_or_default(), b"root"),
-        false => Ok(None),
+    let from_query = match crate::guard::percent::policy_query(req) {
+        Some(query) => crate::guard::percent::query_value(query, b"root"),
+        None => Ok(None),
     };
     let (asked, from) = match from_query {
         Ok(Some(v)) => (Some(v), RootFrom::Query),
@@ -69,6 +69,11 @@ fn base(req: &Request<'_>, policy: &Policy) -> Result<Base, (Status, Reason)> {
         canonical.strip_prefix(Store::path(root)).map(|p| p.as_os_str().as_bytes().to_vec()).unwrap_or_default();
     if inside.is_empty() {
         return Ok(Base::Configured(i, from));
+    }
+    // The narrowing is part of the path the file is named by: a hidden segment in it is refused as
+    // one in the request path is.
+    if !policy.allow_hidden && inside.split(|&b| b == b'/').any(|s| s.first() == Some(&b'.')) {
+        return Err(refused("names a hidden directory"));
     }
     // Opened beneath the holder's handle, never by the canonical name: the name may have been
     // swapped for a symlink to a directory outside since `canonicalize` (SECURITY.md).
