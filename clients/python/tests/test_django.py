@@ -149,6 +149,10 @@ def test_backend_alone(tree):
         ("attachment", ("attachment", None)),
         ("form-data; name=x", None),
         ("attachment; filename*=UTF-8''%FF.txt", None),
+        # A name cannot smuggle a parameter in, nor may anything follow the parameters.
+        ('attachment; filename="x; filename*=UTF-8\'\'evil.html; .txt"', ("attachment", "x; filename*=UTF-8''evil.html; .txt")),
+        ("attachment; filename=\"report.txt\" garbage; filename*=UTF-8''evil.html", None),
+        ('attachment; filename="a.txt"; filename="b.txt"', None),
     ],
 )
 def test_django_sendfile2_dispositions_are_read_back(value, parsed):

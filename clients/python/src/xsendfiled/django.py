@@ -58,28 +58,39 @@ class _HeaderGuard:
         super().__setitem__(header, value)
 
 
-_DISPOSITION = re.compile(r"^\s*(attachment|inline)\s*(;.*)?$", re.IGNORECASE | re.DOTALL)
-_EXT_NAME = re.compile(r";\s*filename\*\s*=\s*UTF-8''([^;\s]+)", re.IGNORECASE)
-_PLAIN_NAME = re.compile(r';\s*filename\s*=\s*"((?:[^"\\]|\\.)*)"', re.IGNORECASE)
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_TYPE = re.compile(r"\s*(" + _TOKEN + r")\s*")
+_PARAM = re.compile(r";\s*(" + _TOKEN + r')\s*=\s*(' + _TOKEN + r'|"(?:[^"\\]|\\.)*")\s*', re.DOTALL)
+_EXT_VALUE = re.compile(r"UTF-8''(" + _TOKEN + r")", re.IGNORECASE)
 
 
 def parse_disposition(value):
-    """``(type, name)`` of a ``Content-Disposition`` as django-sendfile2 writes it (the RFC 8187
-    ``filename*`` preferred over the quoted ``filename``; ``name`` may be None), or None when the
-    value is of another shape."""
-    m = _DISPOSITION.match(value)
-    if not m:
+    """``(type, name)`` of a ``Content-Disposition`` as django-sendfile2 writes it, read left to
+    right (RFC 6266: a type, then ``; name=token-or-quoted-string`` parameters, each at most once;
+    the RFC 8187 ``filename*`` preferred over the quoted ``filename``; ``name`` may be None), or
+    None when the value is of any other shape, so a name can never smuggle a parameter in."""
+    m = _TYPE.match(value)
+    if not m or m.group(1).lower() not in ("attachment", "inline"):
         return None
-    rest = m.group(2) or ""
-    ext = _EXT_NAME.search(rest)
-    if ext:
+    params, pos = {}, m.end()
+    while pos < len(value):
+        p = _PARAM.match(value, pos)
+        if not p or p.group(1).lower() in params:
+            return None
+        params[p.group(1).lower()] = p.group(2)
+        pos = p.end()
+    name = None
+    if "filename*" in params:
+        ext = _EXT_VALUE.fullmatch(params["filename*"])
+        if not ext:
+            return None
         try:
             name = unquote(ext.group(1), encoding="utf-8", errors="strict")
         except UnicodeDecodeError:
             return None
-    else:
-        plain = _PLAIN_NAME.search(rest)
-        name = re.sub(r"\\(.)", r"\1", plain.group(1)) if plain else None
+    elif "filename" in params:
+        raw = params["filename"]
+        name = re.sub(r"\\(.)", r"\1", raw[1:-1]) if raw.startswith('"') else raw
     return m.group(1).lower(), name
 
 
