@@ -69,15 +69,6 @@ fn decode(raw: &[u8], plus_is_space: bool, slash_ok: bool) -> Result<Vec<u8>, Pa
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Malformed;
 
-/// The query string as trusted policy (`filename`, `disposition`, `root`, …): only where the
-/// server marked it trusted (`XSENDFILED_TRUST_QUERY`, the app socket), and never when it carries a
-/// signed link (`sig`): whoever holds a link chooses its whole query, so an unsigned key beside the
-/// signature is not policy (the link's own signed claims are).
-pub(crate) fn policy_query<'a>(req: &crate::protocol::request::Request<'a>) -> Option<&'a [u8]> {
-    let query = req.query_string.unwrap_or_default();
-    (req.trust_query() && !pairs(query).any(|(name, _)| name == b"sig")).then_some(query)
-}
-
 /// The first value of `key` in the form-encoded `query` (`k=v&k2=v2`), decoded with
 /// [`decode_form`]: `Ok(None)` when the key is absent, `Err` when its value is malformed. Keys are
 /// compared as written (xsendfiled's own keys are plain ASCII names).

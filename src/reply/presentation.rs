@@ -62,7 +62,7 @@ fn active_content(content_type: &str) -> bool {
 /// One setting from the trusted sources: the trusted query (when enabled) wins over the trusted
 /// parameter.
 fn trusted<'a>(req: &Request<'a>, param: Option<&'a [u8]>, query_key: &[u8]) -> Option<Cow<'a, [u8]>> {
-    if let Some(query) = crate::guard::percent::policy_query(req) {
+    if let Some(query) = crate::guard::token::policy_query(req) {
         match crate::guard::percent::query_value(query, query_key) {
             Ok(Some(d)) => return Some(Cow::Owned(d)),
             Ok(None) => {}

@@ -41,7 +41,7 @@ impl Base {
 /// The server's `XSENDFILED_ROOT` (or `root=` in a trusted query), as a [`Base`]; anything but a
 /// configured root or a directory inside one is refused.
 fn base(req: &Request<'_>, policy: &Policy) -> Result<Base, (Status, Reason)> {
-    let from_query = match crate::guard::percent::policy_query(req) {
+    let from_query = match crate::guard::token::policy_query(req) {
         Some(query) => crate::guard::percent::query_value(query, b"root"),
         None => Ok(None),
     };

@@ -150,3 +150,12 @@ impl Disposition {
         }
     }
 }
+
+/// The query string as trusted policy (`filename`, `disposition`, `root`, …): only where the
+/// server marked it trusted (`XSENDFILED_TRUST_QUERY`, the app socket), and never when it carries a
+/// signed link (`sig`): whoever holds a link chooses its whole query, so an unsigned key beside the
+/// signature is not policy (the link's own signed claims are).
+pub(crate) fn policy_query<'a>(req: &crate::protocol::request::Request<'a>) -> Option<&'a [u8]> {
+    let query = req.query_string.unwrap_or_default();
+    (req.trust_query() && !sdl1::query_has_signature(query)).then_some(query)
+}

@@ -103,7 +103,12 @@ pub struct Input<'a> {
 pub(crate) fn has_signature(request_uri: Option<&[u8]>) -> bool {
     let Some(uri) = request_uri else { return false };
     let Some(q) = uri.iter().position(|&b| b == b'?') else { return false };
-    crate::guard::percent::pairs(&uri[q + 1..]).any(|(name, _)| name == b"sig")
+    query_has_signature(&uri[q + 1..])
+}
+
+/// Whether a raw query has a `sig` parameter (with or without a value).
+pub(crate) fn query_has_signature(query: &[u8]) -> bool {
+    crate::guard::percent::pairs(query).any(|(name, _)| name == b"sig")
 }
 
 /// Verifies an SDL1 link.
