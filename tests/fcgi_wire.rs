@@ -307,19 +307,7 @@ fn inherited_fd0_tcp_and_unix_and_systemd_socket() {
     // here, so a few lines of Python do what it does: bind, dup2 to fd 3, set the variables, exec.
     assert!(support::require(&["python3"]));
     let path = dir.path().join("systemd.sock");
-    let launcher = r#"
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1]); s.listen(16)
-os.dup2(s.fileno(), 3); os.set_inheritable(3, True)
-os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())
-os.environ.pop("GATEWAY_INTERFACE", None)
-os.execv(sys.argv[2], sys.argv[2:])
-"#;
-    let mut child = Command::new("python3")
-        .arg("-c")
-        .arg(launcher)
-        .arg(&path)
+    let mut child = support::socket_activated(&path)
         .arg(support::bin())
         .args(&args)
         .stdin(Stdio::null())

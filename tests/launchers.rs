@@ -118,17 +118,8 @@ fn systemd_units_are_hardened_and_their_exec_start_serves() {
     // LISTEN_FDS=1 and LISTEN_PID set to the service's own pid.
     let exec: Vec<&str> =
         service.lines().find_map(|l| l.strip_prefix("ExecStart=")).expect("ExecStart").split_whitespace().collect();
-    let launcher = r#"
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o660); s.listen(128)
-os.dup2(s.fileno(), 3); os.set_inheritable(3, True)
-os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())
-os.environ.pop("GATEWAY_INTERFACE", None)
-os.execv(sys.argv[2], sys.argv[2:])
-"#;
-    let mut cmd = Command::new("python3");
-    cmd.arg("-c").arg(launcher).arg(&sock).args(&exec).env("RUST_LOG", "debug");
+    let mut cmd = support::socket_activated(&sock);
+    cmd.args(&exec).env("RUST_LOG", "debug");
     let mut d = support::spawn(cmd, "xsendfiled-systemd", &run.join("xsendfiled.log"));
     wait_until("socket-activated xsendfiled", Some(&mut d), || support::unix_up(&sock));
     let port = support::free_port();

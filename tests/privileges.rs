@@ -234,17 +234,8 @@ fn socket_activation_with_user_still_serves() {
     let ws = Workspace::new();
     let sock = ws.run.join("activated.sock");
     // The socket passed the way systemd passes it: fd 3, LISTEN_FDS=1, LISTEN_PID.
-    let launcher = r#"
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o660); s.listen(128)
-os.dup2(s.fileno(), 3); os.set_inheritable(3, True)
-os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())
-os.environ.pop("GATEWAY_INTERFACE", None)
-os.execv(sys.argv[2], sys.argv[2:])
-"#;
-    let mut cmd = Command::new("python3");
-    cmd.arg("-c").arg(launcher).arg(&sock).arg(support::bin());
+    let mut cmd = support::socket_activated(&sock);
+    cmd.arg(support::bin());
     cmd.args(support::guard_args(&ws.tree.root, None)).args(["--user", "nobody"]).env("RUST_LOG", "debug");
     let d = support::spawn(cmd, "activated", &ws.run.join("activated.log"));
     // The socket answers from the start (python bound it): wait for the switch itself.

@@ -108,6 +108,24 @@ impl Drop for Proc {
     }
 }
 
+/// A command that passes a listening Unix socket at `sock` the way systemd socket activation does
+/// (bound, mode 0660, on fd 3, `LISTEN_FDS=1`, `LISTEN_PID` its own pid, as systemd cannot run
+/// here) and then execs the program and arguments the caller appends.
+pub fn socket_activated(sock: &Path) -> Command {
+    const LAUNCHER: &str = r#"
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o660); s.listen(128)
+os.dup2(s.fileno(), 3); os.set_inheritable(3, True)
+os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())
+os.environ.pop("GATEWAY_INTERFACE", None)
+os.execv(sys.argv[2], sys.argv[2:])
+"#;
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c").arg(LAUNCHER).arg(sock);
+    cmd
+}
+
 /// Starts `cmd` with stdout/stderr to `log` (stdin closed).
 pub fn spawn(mut cmd: Command, name: &str, log: &Path) -> Proc {
     let f = std::fs::File::create(log).expect("log file");
