@@ -183,18 +183,8 @@ fn percent_decode(raw: &[u8]) -> Vec<u8> {
 
 /// `YYYY-MM-DD hh:mm:ss` (UTC) of a Unix time, for libfaketime.
 fn utc(t: u64) -> String {
-    let (days, secs) = ((t / 86_400) as i64, t % 86_400);
-    // Days to a civil date (proleptic Gregorian), era by era of 400 years.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+    let (year, month, day, hh, mm, ss) = support::civil(t);
+    format!("{year:04}-{month:02}-{day:02} {hh:02}:{mm:02}:{ss:02}")
 }
 
 #[test]

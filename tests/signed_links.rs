@@ -155,21 +155,6 @@ fn sign_out(keys: &Path, args: &[&str]) -> std::process::Output {
     Command::new(support::bin()).arg("sign").arg("--keys").arg(keys).args(args).output().expect("sign")
 }
 
-/// UTC calendar fields of Unix time `t` (an independent conversion, days to civil date).
-fn civil(t: u64) -> (i64, u32, u32, u64, u64, u64) {
-    let (days, rem) = ((t / 86_400) as i64, t % 86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
 #[test]
 fn signed_links_through_nginx_and_key_rotation() {
     if !support::require(&["nginx", "curl"]) {
@@ -211,7 +196,7 @@ fn signed_links_through_nginx_and_key_rotation() {
     let at = sign_cli(&keys, &["--expires-at", &(now + 3600).to_string(), "/dl/plain.txt"]);
     assert!(at.contains(&format!("exp={}&", now + 3600)), "{at}");
     assert_eq!(curl(&format!("{base}{at}"), &[]).status, 200);
-    let (year, month, day, hh, mm, ss) = civil(now + 7200);
+    let (year, month, day, hh, mm, ss) = support::civil(now + 7200);
     let rfc3339 = format!("{year:04}-{month:02}-{day:02}T{hh:02}:{mm:02}:{ss:02}Z");
     let at = sign_cli(&keys, &["--expires-at", &rfc3339, "/dl/plain.txt"]);
     assert!(at.contains(&format!("exp={}&", now + 7200)), "{rfc3339}: {at}");

@@ -392,3 +392,18 @@ pub fn read_all_timeout(s: &mut impl Read, limit: Duration) -> Vec<u8> {
     }
     out
 }
+
+/// UTC calendar fields of Unix time `t` (an independent conversion, days to civil date).
+pub fn civil(t: u64) -> (i64, u32, u32, u64, u64, u64) {
+    let (days, rem) = ((t / 86_400) as i64, t % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
+}
