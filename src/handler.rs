@@ -6,6 +6,7 @@
 //! credential reaches a log.
 
 use crate::guard::decide::{decide, Decision, Status};
+use crate::guard::token::limit::{Ask, Grant};
 use crate::guard::Policy;
 use crate::protocol::request::Request;
 use crate::reply::response::{render, render_error};
@@ -15,15 +16,28 @@ use crate::reply::sink::HeaderSink;
 /// The entry of the CGI program and the FastCGI shell: the meta-variables as the web server sent
 /// them in, the reply written to `out`. `authorizer` is the FastCGI Authorizer role; the answer
 /// says whether the request was answered in authorize mode.
-pub(crate) fn respond<'a, I>(params: I, authorizer: bool, policy: &Policy, out: &mut impl HeaderSink) -> Answer
+///
+/// A limited-use link first comes back as [`Answer::ask`] with nothing written: the shell asks its
+/// state store and calls again with the store's [`Grant`].
+pub(crate) fn respond<'a, I>(
+    params: I,
+    authorizer: bool,
+    policy: &Policy,
+    out: &mut impl HeaderSink,
+    grant: Option<Grant>,
+) -> Answer
 where
     I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
 {
-    trace_params(params.clone(), tokens_in_path(policy));
+    if grant.is_none() {
+        trace_params(params.clone(), tokens_in_path(policy));
+    }
     let mut req = Request::from_pairs(params);
     req.authorize |= authorizer;
-    let (status, body) = handle(&req, policy, out);
-    Answer { status, body, authorize: req.authorize }
+    match handle_noting(&req, policy, out, None, grant) {
+        Handled::Answered(status, body) => Answer { status, body, authorize: req.authorize, ask: None },
+        Handled::Ask(ask) => Answer { status: 0, body: None, authorize: req.authorize, ask: Some(ask) },
+    }
 }
 
 /// What [`respond`] answered.
@@ -35,6 +49,17 @@ pub(crate) struct Answer {
     pub(crate) body: Option<Body>,
     /// Whether the request was decided in authorize mode (allow/deny only).
     pub(crate) authorize: bool,
+    /// A limited-use link waiting for its grant: nothing was written or logged yet.
+    pub(crate) ask: Option<Box<Ask>>,
+}
+
+/// What handling one request came to.
+#[derive(Debug)]
+pub(crate) enum Handled {
+    /// Answered (written and logged): the HTTP status and, for `serve`, the bytes to stream.
+    Answered(u16, Option<Body>),
+    /// A limited-use link: ask the state store, then handle the request again with its grant.
+    Ask(Box<Ask>),
 }
 
 /// What the decision was, for an application that asked over the app socket (the `Xsendfiled-*`
@@ -51,18 +76,34 @@ pub(crate) struct Note {
 
 /// Decides `req` under `policy`, writes the reply to `out` (CGI bytes for a `Vec<u8>`), logs the
 /// decision, and returns the HTTP status answered (200 for an offload) and, for the `serve`
-/// backend, the bytes to stream.
+/// backend, the bytes to stream. Without a state store, a limited-use link is refused (503).
 pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut impl HeaderSink) -> (u16, Option<Body>) {
-    handle_noting(req, policy, out, None)
+    handle_granted(req, policy, out, Grant::Unavailable)
 }
 
-/// [`handle`], telling what was decided to `note` when given.
+/// [`handle`] for a request whose limited-use link (if it has one) the state store answered with
+/// `grant` (ignored for any other request).
+pub fn handle_granted(
+    req: &Request<'_>,
+    policy: &Policy,
+    out: &mut impl HeaderSink,
+    grant: Grant,
+) -> (u16, Option<Body>) {
+    match handle_noting(req, policy, out, None, Some(grant)) {
+        Handled::Answered(status, body) => (status, body),
+        Handled::Ask(_) => unreachable!("a grant was given"),
+    }
+}
+
+/// [`handle`], telling what was decided to `note` when given. A limited-use link without a
+/// `grant` comes back as [`Handled::Ask`], nothing written or logged.
 pub(crate) fn handle_noting(
     req: &Request<'_>,
     policy: &Policy,
     out: &mut impl HeaderSink,
     mut note: Option<&mut Note>,
-) -> (u16, Option<Body>) {
+    grant: Option<Grant>,
+) -> Handled {
     let started = policy.access_log.as_ref().map(|_| std::time::Instant::now());
     let method = Lossy(req.method.unwrap_or_default());
     // Legacy schemes carry their token inside the path: such a path is never logged.
@@ -80,8 +121,21 @@ pub(crate) fn handle_noting(
     entry.uri = uri.as_deref();
     // Owned copies of what the log needs: the decision itself moves into the renderer.
     let mut sent: Option<(Vec<u8>, u64, Option<String>)> = None;
+    let mut link: Option<(String, Option<u32>)> = None;
     let (status, body) = match decide(req, policy) {
         Ok(decision) => {
+            let decision = match (decision, grant) {
+                (Decision::Send(send), None) if send.ask.is_some() => {
+                    return Handled::Ask(Box::new(send.ask.unwrap_or_else(|| unreachable!("checked"))));
+                }
+                (decision, grant) => {
+                    if let (Decision::Send(send), Some(_)) = (&decision, &policy.access_log) {
+                        let use_no = grant.filter(|_| send.ask.is_some()).and_then(Grant::use_number);
+                        link = send.link_id.clone().map(|id| (id, use_no));
+                    }
+                    apply_grant(decision, grant)
+                }
+            };
             match &decision {
                 Decision::Send(send) => {
                     log::debug!("{method} {path} -> send {} ({} bytes)", Lossy(&send.file.rel), send.file.meta.len);
@@ -122,11 +176,23 @@ pub(crate) fn handle_noting(
             entry.size = Some(*size);
             entry.kid = kid.as_deref();
         }
+        if let Some((id, use_no)) = &link {
+            entry.link = Some(id);
+            entry.use_no = *use_no;
+        }
         entry.status = status;
         entry.micros = started.map_or(0, |t| t.elapsed().as_micros() as u64);
         log.record(&entry);
     }
-    (status, body)
+    Handled::Answered(status, body)
+}
+
+/// The decision once the state store answered: a limited-use link is sent only if granted.
+fn apply_grant(decision: Decision<'_>, grant: Option<Grant>) -> Decision<'_> {
+    match (decision, grant.and_then(Grant::refusal)) {
+        (Decision::Send(send), Some((status, reason))) if send.ask.is_some() => Decision::Refuse(status, reason),
+        (decision, _) => decision,
+    }
 }
 
 /// Whether the configured link scheme puts its token in the path (mod_auth_token, wsgi-xsendfile,

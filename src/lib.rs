@@ -16,4 +16,5 @@ pub mod limits;
 pub mod protocol;
 pub mod reply;
 pub(crate) mod server;
+pub(crate) mod state;
 pub(crate) mod sys;

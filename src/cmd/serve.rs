@@ -26,6 +26,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             args.token_scheme
         );
     }
+    // The state store is opened before privileges are dropped, like the key file and the log.
+    let state = match &config.server.state {
+        Some(spec) => Some(crate::state::Store::open(spec).map_err(|e| anyhow::anyhow!("--state {e}"))?),
+        None => None,
+    };
     let run_as = config.server.accounts.run_as.as_ref();
     if let Some(r) = run_as {
         let (euid, _) = crate::sys::effective_ids();
@@ -63,6 +68,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
                 .filter(|(k, v)| !(k == "XSENDFILED_ROOT" && v.as_encoded_bytes() == configured_roots.as_slice()));
             let status = crate::server::cgi::run(
                 &config.policy,
+                state.as_ref(),
                 env,
                 &mut std::io::stdin().lock(),
                 config.server.limits.max_stdin_bytes,
@@ -75,10 +81,17 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         listen::Launch::Daemon(main) => {
             let bound = main.into_iter().chain(app).collect();
             let reload_args = args.clone();
+            let revocations = config.policy.signing.as_ref().map(|s| s.revocations.clone());
             let reloader: server::Reloader = Box::new(move || {
-                Config::validate(&reload_args, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref()).map(|c| c.policy)
+                let mut policy = Config::validate(&reload_args, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref())
+                    .map(|c| c.policy)?;
+                // The node's revocation list outlives a reload.
+                if let (Some(s), Some(list)) = (policy.signing.as_mut(), &revocations) {
+                    s.revocations = list.clone();
+                }
+                Ok(policy)
             });
-            server::run(config.policy, &config.server, bound, reloader).context("server failed")?;
+            server::run(config.policy, &config.server, bound, reloader, state).context("server failed")?;
             Ok(ExitCode::SUCCESS)
         }
     }

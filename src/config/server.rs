@@ -48,6 +48,38 @@ pub(crate) struct ServerSettings {
     /// `FCGI_WEB_SERVER_ADDRS`: TCP peers allowed to connect (None: any).
     pub(crate) web_server_addrs: Option<Vec<IpAddr>>,
     pub(crate) log_level: log::LevelFilter,
+    /// `--state`: where limited-use links are counted.
+    pub(crate) state: Option<StateSpec>,
+}
+
+/// `--state`: a SQLite file or a Redis URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StateSpec {
+    /// A SQLite database file.
+    Sqlite(PathBuf),
+    /// `redis://HOST:PORT[/DB]`.
+    Redis(String),
+}
+
+/// `--state`: `redis://…` (or `rediss://`, `valkey://`) is a server, anything else a file path.
+fn state(value: Option<&str>) -> Result<Option<StateSpec>, ConfigError> {
+    value.map(parse_state).transpose()
+}
+
+/// One `--state` value.
+pub(crate) fn parse_state(v: &str) -> Result<StateSpec, ConfigError> {
+    let bad = |why: &str| ConfigError::BadState { value: v.to_owned(), why: why.to_owned() };
+    if v.is_empty() {
+        return Err(bad("expected a SQLite file or redis://HOST:PORT[/DB]"));
+    }
+    if v.starts_with("redis://") || v.starts_with("rediss://") || v.starts_with("valkey://") {
+        crate::state::check_redis_url(v).map_err(|why| bad(&why))?;
+        return Ok(StateSpec::Redis(v.to_owned()));
+    }
+    if v.contains("://") {
+        return Err(bad("only redis:// URLs name a server; anything else is a SQLite file"));
+    }
+    Ok(StateSpec::Sqlite(PathBuf::from(v)))
 }
 
 /// The server settings of `args`, recording every problem in `e` (in option order); `None` only
@@ -76,6 +108,7 @@ pub(super) fn settings(
     let drain_timeout = keep(e, parse_duration("--drain-timeout", &args.drain_timeout));
     let web_server_addrs = keep(e, web_server_addrs.map(parse_web_server_addrs).transpose());
     let log_level = keep(e, parse_level(&args.log_level));
+    let state = keep(e, state(args.state.as_deref()));
     let (Some(max_params_bytes), Some(max_params_count), Some(max_connections), Some(idle), Some(request)) = limits
     else {
         return None;
@@ -97,6 +130,7 @@ pub(super) fn settings(
         drain_timeout: drain_timeout?,
         web_server_addrs: web_server_addrs?,
         log_level: adjust_level(log_level?, args.verbose, args.quiet),
+        state: state?,
     })
 }
 

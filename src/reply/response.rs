@@ -180,8 +180,9 @@ pub(crate) fn render_error(status: Status, head: bool, out: &mut impl HeaderSink
         Status::Forbidden => b"forbidden\n",
         Status::NotFound => b"not found\n",
         Status::MethodNotAllowed => b"method not allowed\n",
-        Status::Gone => b"this link has expired\n",
+        Status::Gone => b"this link has expired or its uses are spent\n",
         Status::InternalServerError => b"internal server error\n",
+        Status::ServiceUnavailable => b"this link cannot be checked right now; try again\n",
     };
     let reason = status.line().split_once(' ').map_or("", |(_, r)| r);
     out.status(status.code(), reason);

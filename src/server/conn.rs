@@ -75,6 +75,65 @@ pub(crate) struct Pass {
     pub(crate) body: Option<crate::reply::serve::Body>,
     /// The connection must close once `out` is written.
     pub(crate) close: bool,
+    /// A limited-use link waits for its grant ([`granted`]); nothing of its reply is in `out`.
+    pub(crate) ask: Option<Pending>,
+}
+
+/// A request whose limited-use link waits for the state store.
+pub(crate) struct Pending {
+    ask: Box<crate::guard::token::limit::Ask>,
+    /// The request came in the Authorizer role.
+    authorizer: bool,
+}
+
+impl Pass {
+    fn done(consumed: usize, close: bool) -> Pass {
+        Pass { consumed, body: None, close, ask: None }
+    }
+}
+
+/// Asks the state store about the limited-use link of the request in progress, then answers it
+/// (as [`pass`] would have). Without a store the link is refused (503).
+pub(crate) async fn granted(conn: &mut Connection, out: &mut Vec<u8>, shared: &Shared, pending: Pending) -> Pass {
+    let grant = match &shared.state {
+        Some(store) => store.grant(*pending.ask).await,
+        None => crate::guard::token::limit::Grant::Unavailable,
+    };
+    let mut step = answer(conn, out, shared, pending.authorizer, Some(grant));
+    step.close |= conn.should_close();
+    step
+}
+
+/// Answers the request the codec announced; `grant` is the store's answer for a limited-use link.
+fn answer(
+    conn: &mut Connection,
+    out: &mut Vec<u8>,
+    shared: &Shared,
+    authorizer: bool,
+    grant: Option<crate::guard::token::limit::Grant>,
+) -> Pass {
+    let mark = conn.begin_response(out);
+    let policy = shared.policy();
+    let answer =
+        crate::handler::respond(Pairs::new(conn.params()).map_while(Result::ok), authorizer, &policy, out, grant);
+    if answer.ask.is_some() {
+        out.truncate(mark);
+        let ask = answer.ask.map(|ask| Pending { ask, authorizer });
+        return Pass { consumed: 0, body: None, close: false, ask };
+    }
+    let (status, body) = (answer.status, answer.body);
+    // nginx (and Caddy) finalize the upstream as soon as they see X-Accel-Redirect and
+    // never reuse that connection: close after the reply instead of waiting to read their
+    // EOF (one read and one wake-up less per download).
+    let close = !answer.authorize
+        && status == 200
+        && matches!(policy.backend, crate::guard::Backend::Nginx | crate::guard::Backend::Caddy);
+    conn.frame_stdout(out, mark);
+    if body.is_some() {
+        return Pass { consumed: 0, body, close, ask: None };
+    }
+    conn.end_response(out, 0);
+    Pass::done(0, close)
 }
 
 /// Feeds `input` to the codec and answers every request it completes, appending all replies to
@@ -88,39 +147,27 @@ pub(crate) fn pass(conn: &mut Connection, input: &[u8], out: &mut Vec<u8>, share
             Ok(feed) => feed,
             Err(e) => {
                 log::debug!("closing connection: protocol error: {e}");
-                return Pass { consumed: off, body: None, close: true };
+                return Pass::done(off, true);
             }
         };
         off += feed.consumed;
         let mut close = false;
         if let Some(Event::Request { role, .. }) = feed.event {
-            let mark = conn.begin_response(out);
-            let policy = shared.policy();
-            let authorizer = role == crate::protocol::fcgi::Role::Authorizer;
-            let answer =
-                crate::handler::respond(Pairs::new(conn.params()).map_while(Result::ok), authorizer, &policy, out);
-            let (status, body) = (answer.status, answer.body);
-            // nginx (and Caddy) finalize the upstream as soon as they see X-Accel-Redirect and
-            // never reuse that connection: close after the reply instead of waiting to read their
-            // EOF (one read and one wake-up less per download).
-            close = !answer.authorize
-                && status == 200
-                && matches!(policy.backend, crate::guard::Backend::Nginx | crate::guard::Backend::Caddy);
-            conn.frame_stdout(out, mark);
-            if body.is_some() {
-                return Pass { consumed: off, body, close };
+            let step = answer(conn, out, shared, role == crate::protocol::fcgi::Role::Authorizer, None);
+            if step.body.is_some() || step.ask.is_some() {
+                return Pass { consumed: off, ..step };
             }
-            conn.end_response(out, 0);
+            close = step.close;
         } else if feed.consumed == 0 {
             // Nothing more can be consumed (cannot happen with a well-behaved codec; guards
             // against a spin).
-            return Pass { consumed: off, body: None, close: true };
+            return Pass::done(off, true);
         }
         if close || conn.should_close() {
-            return Pass { consumed: off, body: None, close: true };
+            return Pass::done(off, true);
         }
     }
-    Pass { consumed: off, body: None, close: false }
+    Pass::done(off, false)
 }
 
 /// Where a connection starts: fresh, or handed over by the inline path with its codec state, a
@@ -132,6 +179,8 @@ pub(crate) struct Resume {
     pub(crate) close: bool,
     /// Bytes received but not yet fed to the codec.
     pub(crate) input: Vec<u8>,
+    /// A limited-use link waiting for its grant.
+    pub(crate) ask: Option<Pending>,
 }
 
 impl Resume {
@@ -142,6 +191,7 @@ impl Resume {
             body: None,
             close: false,
             input: Vec::new(),
+            ask: None,
         }
     }
 }
@@ -175,9 +225,14 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let limits = shared.limits;
-    let Resume { mut conn, mut out, body, close, input } = start;
+    let Resume { mut conn, mut out, mut body, mut close, input, ask } = start;
     // Nothing received or answered yet (not handed over by the inline path mid-way).
-    let untouched = body.is_none() && out.is_empty() && input.is_empty();
+    let untouched = body.is_none() && out.is_empty() && input.is_empty() && ask.is_none();
+    if let Some(ask) = ask {
+        let step = granted(&mut conn, &mut out, &shared, ask).await;
+        body = step.body;
+        close |= step.close;
+    }
     if let Some(body) = body {
         if let Err(e) = stream_body(&mut stream, &conn, body, &mut out, limits.idle_timeout).await {
             log::debug!("closing connection: while sending the file: {e}");
@@ -230,8 +285,11 @@ where
         }
         let mut off = 0;
         while off < buf.len() {
-            let step = pass(&mut conn, &buf[off..], &mut out, &shared);
+            let mut step = pass(&mut conn, &buf[off..], &mut out, &shared);
             off += step.consumed;
+            if let Some(ask) = step.ask.take() {
+                step = granted(&mut conn, &mut out, &shared, ask).await;
+            }
             if let Some(body) = step.body {
                 if let Err(e) = stream_body(&mut stream, &conn, body, &mut out, limits.idle_timeout).await {
                     log::debug!("closing connection: while sending the file: {e}");

@@ -139,12 +139,23 @@ async fn answer(shared: &Shared, req: hyper::Request<hyper::body::Incoming>, app
     let mut reply = Head::new(!app && policy.backend != crate::guard::Backend::Authorizer);
     // The serve backend is refused with an HTTP listener and the app socket at start-up: no body
     // to stream.
+    let mut note = crate::handler::Note::default();
+    let mut grant = None;
+    // At most twice: a limited-use link asks the state store first (nothing is written then).
+    for _ in 0..2 {
+        let noting = app.then_some(&mut note);
+        match crate::handler::handle_noting(&request, &policy, &mut reply, noting, grant) {
+            crate::handler::Handled::Ask(ask) => {
+                grant = Some(match &shared.state {
+                    Some(store) => store.grant(*ask).await,
+                    None => crate::guard::token::limit::Grant::Unavailable,
+                });
+            }
+            crate::handler::Handled::Answered(..) => break,
+        }
+    }
     if app {
-        let mut note = crate::handler::Note::default();
-        let _ = crate::handler::handle_noting(&request, &policy, &mut reply, Some(&mut note));
         super::app::push_fields(&note, &mut reply);
-    } else {
-        let _ = crate::handler::handle(&request, &policy, &mut reply);
     }
     reply.into_response(false)
 }

@@ -55,11 +55,17 @@ pub(crate) fn try_serve<S: Read + Write>(stream: &mut S, shared: &Shared, scratc
     let mut conn = scratch.conn.take().unwrap_or_else(|| Connection::new(shared.limits).accept_authorizer(true));
     scratch.out.clear();
     let step = pass(&mut conn, &scratch.buf[..n], &mut scratch.out, shared);
+    if step.ask.is_some() {
+        // A limited-use link: the state store is asked from a task, never from the accept loop.
+        let input = scratch.buf[step.consumed..n].to_vec();
+        let out = std::mem::take(&mut scratch.out);
+        return Outcome::HandOver(Box::new(Resume { conn, out, body: None, close: false, input, ask: step.ask }));
+    }
     if step.body.is_some() {
         // The serve backend streams the file from a task; bytes after the request wait for it.
         let input = scratch.buf[step.consumed..n].to_vec();
         let out = std::mem::take(&mut scratch.out);
-        return Outcome::HandOver(Box::new(Resume { conn, out, body: step.body, close: step.close, input }));
+        return Outcome::HandOver(Box::new(Resume { conn, out, body: step.body, close: step.close, input, ask: None }));
     }
     let close = step.close || conn.should_close();
     if !scratch.out.is_empty() {
@@ -68,11 +74,25 @@ pub(crate) fn try_serve<S: Read + Write>(stream: &mut S, shared: &Shared, scratc
             Ok(w) => {
                 scratch.out.drain(..w);
                 let out = std::mem::take(&mut scratch.out);
-                return Outcome::HandOver(Box::new(Resume { conn, out, body: None, close, input: Vec::new() }));
+                return Outcome::HandOver(Box::new(Resume {
+                    conn,
+                    out,
+                    body: None,
+                    close,
+                    input: Vec::new(),
+                    ask: None,
+                }));
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
                 let out = std::mem::take(&mut scratch.out);
-                return Outcome::HandOver(Box::new(Resume { conn, out, body: None, close, input: Vec::new() }));
+                return Outcome::HandOver(Box::new(Resume {
+                    conn,
+                    out,
+                    body: None,
+                    close,
+                    input: Vec::new(),
+                    ask: None,
+                }));
             }
             Err(e) => {
                 // nginx may close right after the headers of an X-Accel-Redirect: not an error.
@@ -95,6 +115,7 @@ pub(crate) fn try_serve<S: Read + Write>(stream: &mut S, shared: &Shared, scratc
         body: None,
         close: false,
         input: Vec::new(),
+        ask: None,
     }))
 }
 
@@ -167,7 +188,7 @@ mod tests {
         std::fs::write(dir.path().join("f.txt"), b"hello\n").expect("write");
         let prefix = backend.needs_internal_prefix().then_some("/_p");
         let policy = Policy::build(dir.path(), backend, prefix, None, false).expect("policy");
-        (dir, Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits: Limits::default() })
+        (dir, Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits: Limits::default(), state: None })
     }
 
     fn socket(input: Vec<u8>, room: usize) -> Socket {

@@ -43,6 +43,8 @@ use tokio::sync::{watch, Semaphore};
 pub(crate) struct Shared {
     policy: std::sync::RwLock<Arc<Policy>>,
     pub(crate) limits: Limits,
+    /// Where limited-use links are counted (`--state`).
+    pub(crate) state: Option<crate::state::Store>,
 }
 
 impl Shared {
@@ -70,14 +72,30 @@ pub(crate) type Reloader = Box<dyn Fn() -> Result<Policy, Vec<crate::config::Con
 ///
 /// # Errors
 /// When the runtime or the signal handlers cannot be set up, or a socket cannot be registered.
-pub(crate) fn run(policy: Policy, settings: &ServerSettings, bound: Vec<Bound>, reloader: Reloader) -> io::Result<()> {
+pub(crate) fn run(
+    policy: Policy,
+    settings: &ServerSettings,
+    bound: Vec<Bound>,
+    reloader: Reloader,
+    state: Option<crate::state::Store>,
+) -> io::Result<()> {
     let runtime = if settings.threads <= 1 {
         tokio::runtime::Builder::new_current_thread().enable_all().build()?
     } else {
         tokio::runtime::Builder::new_multi_thread().worker_threads(settings.threads).enable_all().build()?
     };
-    let shared = Arc::new(Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits: settings.limits });
+    // The revocation list is one object for the life of the process: every policy (SIGHUP
+    // included) holds the same one, which the state store's refresher keeps current.
+    let revocations = policy.signing.as_ref().map(|s| s.revocations.clone());
+    let shared = Arc::new(Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits: settings.limits, state });
+    let refresher = match (&shared.state, revocations) {
+        (Some(store), Some(list)) => Some(runtime.spawn(store.clone().refresh(list))),
+        _ => None,
+    };
     let result = runtime.block_on(serve(shared, settings, bound, reloader));
+    if let Some(task) = refresher {
+        task.abort();
+    }
     // Connection tasks still running after the drain timeout are dropped here.
     runtime.shutdown_timeout(Duration::from_millis(100));
     result

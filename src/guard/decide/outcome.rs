@@ -25,6 +25,8 @@ pub enum Status {
     Gone,
     /// 500: a fault on our side.
     InternalServerError,
+    /// 503: the state store of limited-use links did not answer (fail closed).
+    ServiceUnavailable,
 }
 
 impl Status {
@@ -38,6 +40,7 @@ impl Status {
             Status::MethodNotAllowed => 405,
             Status::Gone => 410,
             Status::InternalServerError => 500,
+            Status::ServiceUnavailable => 503,
         }
     }
 
@@ -61,6 +64,7 @@ impl Status {
             Status::MethodNotAllowed => "405 Method Not Allowed",
             Status::Gone => "410 Gone",
             Status::InternalServerError => "500 Internal Server Error",
+            Status::ServiceUnavailable => "503 Service Unavailable",
         }
     }
 }
@@ -92,6 +96,14 @@ pub enum Reason {
     RootParameter(&'static str),
     /// The root directory was removed or replaced since it was opened.
     RootUnavailable,
+    /// The signed link, or its key, is revoked.
+    Revoked,
+    /// Every use of a limited-use link is spent.
+    UsesSpent,
+    /// The state store of limited-use links is unreachable, slow or not configured.
+    StateUnavailable,
+    /// A limited-use link needs the client's address (`REMOTE_ADDR`) to tell its uses apart.
+    NoClientAddress,
 }
 
 impl std::fmt::Display for Reason {
@@ -109,6 +121,10 @@ impl std::fmt::Display for Reason {
             Reason::Legacy(why) => f.write_str(why),
             Reason::RootParameter(why) => write!(f, "XSENDFILED_ROOT {why}"),
             Reason::RootUnavailable => f.write_str("the root is gone or was replaced (SIGHUP reopens it)"),
+            Reason::Revoked => f.write_str("signed link: revoked"),
+            Reason::UsesSpent => f.write_str("signed link: every use is spent"),
+            Reason::StateUnavailable => f.write_str("signed link: the state store did not answer (--state)"),
+            Reason::NoClientAddress => f.write_str("signed link: limited uses need REMOTE_ADDR"),
         }
     }
 }
@@ -124,6 +140,10 @@ pub struct Send<'a> {
     pub kid: Option<String>,
     /// Response claims from the signed link.
     pub(crate) claims: Claims,
+    /// The signed link's id, when it has one (logged).
+    pub link_id: Option<String>,
+    /// A limited-use link: sent only if the state store grants this [`Ask`].
+    pub ask: Option<crate::guard::token::limit::Ask>,
     /// For URI-based backends (nginx, local-redirect, caddy): the internal URI prefix and the rest
     /// of the canonical path after it, from the redirect map or `--internal-prefix`.
     pub(crate) target: Option<Target>,
