@@ -31,7 +31,7 @@ pub fn run(args: &RevokeArgs) -> anyhow::Result<ExitCode> {
         bail!("the revocation would already have ended");
     }
     let spec = crate::config::parse_state(&args.state).map_err(|e| anyhow!("{e}"))?;
-    let store = Store::open(&spec).map_err(|e| anyhow!("--state {e}"))?;
+    let store = Store::open(&spec, std::time::Duration::from_secs(5)).map_err(|e| anyhow!("--state {e}"))?;
     let runtime = crate::state::one_shot_runtime()?;
     runtime
         .block_on(async { tokio::time::timeout(std::time::Duration::from_secs(5), store.revoke(&what, until)).await })

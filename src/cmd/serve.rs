@@ -28,7 +28,9 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     }
     // The state store is opened before privileges are dropped, like the key file and the log.
     let state = match &config.server.state {
-        Some(spec) => Some(crate::state::Store::open(spec).map_err(|e| anyhow::anyhow!("--state {e}"))?),
+        Some(spec) => Some(
+            crate::state::Store::open(spec, config.server.state_timeout).map_err(|e| anyhow::anyhow!("--state {e}"))?,
+        ),
         None => None,
     };
     let run_as = config.server.accounts.run_as.as_ref();

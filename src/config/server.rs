@@ -50,6 +50,8 @@ pub(crate) struct ServerSettings {
     pub(crate) log_level: log::LevelFilter,
     /// `--state`: where limited-use links are counted.
     pub(crate) state: Option<StateSpec>,
+    /// `--state-timeout`.
+    pub(crate) state_timeout: Duration,
 }
 
 /// `--state`: a SQLite file or a Redis URL.
@@ -109,6 +111,7 @@ pub(super) fn settings(
     let web_server_addrs = keep(e, web_server_addrs.map(parse_web_server_addrs).transpose());
     let log_level = keep(e, parse_level(&args.log_level));
     let state = keep(e, state(args.state.as_deref()));
+    let state_timeout = keep(e, parse_duration("--state-timeout", &args.state_timeout));
     let (Some(max_params_bytes), Some(max_params_count), Some(max_connections), Some(idle), Some(request)) = limits
     else {
         return None;
@@ -131,6 +134,7 @@ pub(super) fn settings(
         web_server_addrs: web_server_addrs?,
         log_level: adjust_level(log_level?, args.verbose, args.quiet),
         state: state?,
+        state_timeout: state_timeout?,
     })
 }
 

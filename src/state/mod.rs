@@ -8,7 +8,7 @@
 //! - Redis or Valkey ([`redis`]): one Lua script per grant, atomic on the server, keys expiring
 //!   with the link and the grant window; one multiplexed connection that reconnects.
 //!
-//! Invariants: every answer comes within [`TIMEOUT`], else it is [`Grant::Unavailable`] (503,
+//! Invariants: every answer comes within `--state-timeout` (200 ms by default), else it is [`Grant::Unavailable`] (503,
 //! failing closed); no store error ends the process or a connection task; the store forgets a
 //! link, its grants and its revocations once the link has expired (a revocation lasts until the
 //! time `revoke` gave it), so it never grows without bound. The daemon reads the revocation list
@@ -23,8 +23,6 @@ use crate::guard::token::limit::{Ask, Grant, Revocations, Revoked};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Longest wait for the store before a limited-use link is refused with 503.
-pub(crate) const TIMEOUT: Duration = Duration::from_millis(200);
 /// How often the daemon reads the revocation list.
 pub(crate) const REFRESH: Duration = Duration::from_millis(250);
 /// How often expired rows are purged (SQLite; Redis expires its keys itself).
@@ -56,9 +54,16 @@ impl Revocation {
     }
 }
 
-/// An open store.
+/// An open store and how long it may take to answer.
 #[derive(Clone)]
-pub(crate) enum Store {
+pub(crate) struct Store {
+    kind: Kind,
+    timeout: Duration,
+}
+
+/// The store's technology.
+#[derive(Clone)]
+enum Kind {
     /// A SQLite file.
     Sqlite(Arc<sqlite::Sqlite>),
     /// A Redis server.
@@ -67,16 +72,16 @@ pub(crate) enum Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Store::Sqlite(s) => write!(f, "sqlite {}", s.path().display()),
-            Store::Redis(r) => write!(f, "redis {}", r.url()),
+        match &self.kind {
+            Kind::Sqlite(s) => write!(f, "sqlite {}", s.path().display()),
+            Kind::Redis(r) => write!(f, "redis {}", r.url()),
         }
     }
 }
 
 /// Whether `url` is a Redis URL the client accepts.
 pub(crate) fn check_redis_url(url: &str) -> Result<(), String> {
-    redis::Redis::new(url).map(|_| ()).map_err(|e| e.to_string())
+    redis::Redis::new(url, Duration::from_secs(1)).map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// Now, Unix seconds.
@@ -87,25 +92,27 @@ pub(crate) fn now() -> u64 {
 impl Store {
     /// Opens the store: a SQLite file is created and its tables made now (an unusable file is a
     /// start-up error); a Redis server is connected on first use.
-    pub(crate) fn open(spec: &StateSpec) -> Result<Store, String> {
-        match spec {
-            StateSpec::Sqlite(path) => Ok(Store::Sqlite(Arc::new(sqlite::Sqlite::open(path)?))),
-            StateSpec::Redis(url) => Ok(Store::Redis(Arc::new(redis::Redis::new(url).map_err(|e| e.to_string())?))),
-        }
+    /// Every answer comes within `timeout`.
+    pub(crate) fn open(spec: &StateSpec, timeout: Duration) -> Result<Store, String> {
+        let kind = match spec {
+            StateSpec::Sqlite(path) => Kind::Sqlite(Arc::new(sqlite::Sqlite::open(path, timeout)?)),
+            StateSpec::Redis(url) => Kind::Redis(Arc::new(redis::Redis::new(url, timeout).map_err(|e| e.to_string())?)),
+        };
+        Ok(Store { kind, timeout })
     }
 
-    /// Answers `ask` within [`TIMEOUT`]; any failure or delay is [`Grant::Unavailable`].
+    /// Answers `ask` within the timeout; any failure or delay is [`Grant::Unavailable`].
     pub(crate) async fn grant(&self, ask: Ask) -> Grant {
-        let answer = match self {
-            Store::Sqlite(s) => {
+        let answer = match &self.kind {
+            Kind::Sqlite(s) => {
                 let s = s.clone();
-                match tokio::time::timeout(TIMEOUT, tokio::task::spawn_blocking(move || s.grant(&ask))).await {
+                match tokio::time::timeout(self.timeout, tokio::task::spawn_blocking(move || s.grant(&ask))).await {
                     Ok(Ok(r)) => r.map_err(|e| e.to_string()),
                     Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err("timed out".to_owned()),
                 }
             }
-            Store::Redis(r) => match tokio::time::timeout(TIMEOUT, r.grant(&ask)).await {
+            Kind::Redis(r) => match tokio::time::timeout(self.timeout, r.grant(&ask)).await {
                 Ok(r) => r.map_err(|e| e.to_string()),
                 Err(_) => Err("timed out".to_owned()),
             },
@@ -116,19 +123,19 @@ impl Store {
         })
     }
 
-    /// The revocations in force, within [`TIMEOUT`].
+    /// The revocations in force, within the timeout.
     pub(crate) async fn revoked(&self) -> Result<Revoked, String> {
         let now = now();
-        match self {
-            Store::Sqlite(s) => {
+        match &self.kind {
+            Kind::Sqlite(s) => {
                 let s = s.clone();
-                match tokio::time::timeout(TIMEOUT, tokio::task::spawn_blocking(move || s.revoked(now))).await {
+                match tokio::time::timeout(self.timeout, tokio::task::spawn_blocking(move || s.revoked(now))).await {
                     Ok(Ok(r)) => r.map_err(|e| e.to_string()),
                     Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err("timed out".to_owned()),
                 }
             }
-            Store::Redis(r) => match tokio::time::timeout(TIMEOUT, r.revoked(now)).await {
+            Kind::Redis(r) => match tokio::time::timeout(self.timeout, r.revoked(now)).await {
                 Ok(r) => r.map_err(|e| e.to_string()),
                 Err(_) => Err("timed out".to_owned()),
             },
@@ -137,15 +144,15 @@ impl Store {
 
     /// Records `what` as revoked until `until` (Unix seconds; a longer earlier one is kept).
     pub(crate) async fn revoke(&self, what: &Revocation, until: u64) -> Result<(), String> {
-        match self {
-            Store::Sqlite(s) => s.revoke(what, until).map_err(|e| e.to_string()),
-            Store::Redis(r) => r.revoke(what, until).await.map_err(|e| e.to_string()),
+        match &self.kind {
+            Kind::Sqlite(s) => s.revoke(what, until).map_err(|e| e.to_string()),
+            Kind::Redis(r) => r.revoke(what, until).await.map_err(|e| e.to_string()),
         }
     }
 
     /// Deletes expired rows (SQLite only; Redis keys expire by themselves).
     async fn purge(&self) {
-        if let Store::Sqlite(s) = self {
+        if let Kind::Sqlite(s) = &self.kind {
             let s = s.clone();
             let now = now();
             match tokio::task::spawn_blocking(move || s.purge(now)).await {

@@ -9,7 +9,7 @@
 //! A grant is one Lua script ([`GRANT`]), run atomically by the server (EVALSHA, loaded again after
 //! a restart of the server), so nodes never both open the last use. One multiplexed connection
 //! ([`redis::aio::ConnectionManager`]) serves every request and reconnects by itself; every call
-//! is bounded by the caller's timeout (`super::TIMEOUT`), and the connection's own timeouts are
+//! is bounded by the caller's timeout (`--state-timeout`), and the connection's own timeouts are
 //! shorter still.
 
 use crate::guard::token::limit::{Ask, Grant, Revoked};
@@ -42,6 +42,8 @@ const REVOKED: &str = "xsendfiled:revoked";
 /// A Redis store: the client, and the connection made on first use.
 pub(crate) struct Redis {
     url: String,
+    /// The connection's own timeouts, shorter than the caller's.
+    timeout: Duration,
     client: redis::Client,
     conn: OnceLock<ConnectionManager>,
     script: redis::Script,
@@ -49,9 +51,15 @@ pub(crate) struct Redis {
 
 impl Redis {
     /// A store for `url` (`redis://HOST:PORT[/DB]`); nothing is connected yet.
-    pub(crate) fn new(url: &str) -> redis::RedisResult<Redis> {
+    pub(crate) fn new(url: &str, timeout: Duration) -> redis::RedisResult<Redis> {
         let client = redis::Client::open(url)?;
-        Ok(Redis { url: url.to_owned(), client, conn: OnceLock::new(), script: redis::Script::new(GRANT) })
+        Ok(Redis {
+            url: url.to_owned(),
+            timeout: timeout * 3 / 4,
+            client,
+            conn: OnceLock::new(),
+            script: redis::Script::new(GRANT),
+        })
     }
 
     /// The URL, for messages.
@@ -65,8 +73,8 @@ impl Redis {
             return Ok(c.clone());
         }
         let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_millis(150)))
-            .set_response_timeout(Some(Duration::from_millis(150)))
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout))
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(10))
             .set_max_delay(Duration::from_millis(100));

@@ -11,19 +11,14 @@
 //! uses RETURNING used` opens the next use, or returns nothing when all are spent. HEAD reads only.
 //! WAL mode lets readers run beside the writer; `synchronous=NORMAL` keeps every commit across a
 //! crash of the process (not of the machine). Within a process one connection is shared behind a
-//! mutex; between processes SQLite's lock decides, waiting at most [`BUSY`]. A grant that starts
-//! after its caller stopped waiting ([`super::TIMEOUT`]) is not made.
+//! mutex; between processes SQLite's lock decides, waiting at most a third of `--state-timeout`. A
+//! grant that would start after its caller stopped waiting is not made.
 
 use crate::guard::token::limit::{Ask, Grant, Revoked};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// Longest wait for another process's lock.
-const BUSY: Duration = Duration::from_millis(60);
-/// A grant not started by then is given up (its caller has answered 503).
-const START_BY: Duration = Duration::from_millis(120);
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS links (id TEXT PRIMARY KEY, used INTEGER NOT NULL, until INTEGER NOT NULL) WITHOUT ROWID;
@@ -38,6 +33,10 @@ CREATE TABLE IF NOT EXISTS revoked (kind TEXT NOT NULL, name TEXT NOT NULL, unti
 pub(crate) struct Sqlite {
     path: PathBuf,
     conn: Mutex<Option<Connection>>,
+    /// Longest wait for another process's lock (a third of the timeout).
+    busy: Duration,
+    /// A grant not started by then is given up: its caller is about to answer 503 (three fifths).
+    start_by: Duration,
 }
 
 /// Opens `path` with the schema, WAL mode and the busy timeout; `busy` is the wait for the lock.
@@ -57,11 +56,12 @@ fn connect(path: &Path, busy: Duration) -> rusqlite::Result<Connection> {
 impl Sqlite {
     /// Opens (creating) the database at `path`: its tables made, WAL mode set. Several processes
     /// starting at once wait for each other here (up to 5 s).
-    pub(crate) fn open(path: &Path) -> Result<Sqlite, String> {
+    pub(crate) fn open(path: &Path, timeout: Duration) -> Result<Sqlite, String> {
+        let busy = timeout / 3;
         let conn = connect(path, Duration::from_secs(5))
-            .and_then(|c| c.busy_timeout(BUSY).map(|()| c))
+            .and_then(|c| c.busy_timeout(busy).map(|()| c))
             .map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(Sqlite { path: path.to_owned(), conn: Mutex::new(Some(conn)) })
+        Ok(Sqlite { path: path.to_owned(), conn: Mutex::new(Some(conn)), busy, start_by: timeout * 3 / 5 })
     }
 
     /// The database file.
@@ -77,7 +77,7 @@ impl Sqlite {
         };
         let conn = match slot.take() {
             Some(c) => c,
-            None => connect(&self.path, BUSY)?,
+            None => connect(&self.path, self.busy)?,
         };
         let mut conn = conn;
         let r = f(&mut conn);
@@ -92,7 +92,7 @@ impl Sqlite {
     pub(crate) fn grant(&self, ask: &Ask) -> rusqlite::Result<Grant> {
         let called = Instant::now();
         self.with(|conn| {
-            if called.elapsed() > START_BY {
+            if called.elapsed() > self.start_by {
                 return Err(rusqlite::Error::InvalidQuery);
             }
             let behavior = if ask.open { TransactionBehavior::Immediate } else { TransactionBehavior::Deferred };
@@ -207,7 +207,7 @@ mod tests {
     #[test]
     fn uses_are_counted_per_client_and_window() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = Sqlite::open(&dir.path().join("state.db")).expect("open");
+        let db = Sqlite::open(&dir.path().join("state.db"), Duration::from_secs(1)).expect("open");
         let t = 1_800_000_000;
         assert_eq!(db.grant(&ask("10.0.0.1", false, t)).expect("head"), Grant::Looked);
         assert_eq!(db.grant(&ask("10.0.0.1", true, t)).expect("get"), Grant::Opened(1));

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod fcgi_client;
+pub mod limited;
 pub mod matrix;
 
 use std::io::Read;

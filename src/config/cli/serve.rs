@@ -110,6 +110,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE|URL", env = "XSENDFILED_STATE")]
     pub(crate) state: Option<String>,
 
+    /// Longest wait for the state store; a limited-use link it does not answer in time is refused
+    /// (503), failing closed.
+    #[arg(long, value_name = "DURATION", default_value = "200ms", env = "XSENDFILED_STATE_TIMEOUT")]
+    pub(crate) state_timeout: String,
+
     /// How long one use of a limited-use link stays open for its client address (Range requests,
     /// parallel segments and resumed downloads in it are the same use); a signed `gw` wins.
     #[arg(long, value_name = "DURATION", default_value = "10m", env = "XSENDFILED_GRANT_WINDOW")]
