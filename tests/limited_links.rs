@@ -7,7 +7,7 @@ use crate::support;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::limited::{client, get, keys, log_lines, no_store, node, random_file, sign};
+use support::limited::{client, get, keys, log_lines, no_store, node, random_file, sign, until_status};
 
 fn setup(tools: &[&str]) -> Option<support::Workspace> {
     support::require(tools).then(support::Workspace::new)
@@ -117,18 +117,6 @@ fn uses_survive_a_restart_and_the_open_use_stays_its_clients() {
     let lines = log_lines(&n.access_log);
     let uses: Vec<_> = lines.iter().filter(|l| l["status"] == 200).map(|l| l["use"].clone()).collect();
     assert_eq!(uses, [serde_json::json!(1), serde_json::json!(2)], "{lines:?}");
-}
-
-/// Polls `target` from `from` until it answers `want`; the time it took.
-pub(crate) fn until_status(port: u16, from: u32, target: &str, want: u16) -> Duration {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(5) {
-        if get(port, client(from), "GET", target, &[]).status == want {
-            return started.elapsed();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("{target} never answered {want}");
 }
 
 #[test]

@@ -6,6 +6,8 @@
 
 mod support;
 
+mod limited_links_load;
+
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};

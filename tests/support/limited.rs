@@ -171,3 +171,15 @@ pub fn log_lines(path: &Path) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     text.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
 }
+
+/// Polls `target` from client `from` until it answers `want` (at most 5 s); the time it took.
+pub fn until_status(port: u16, from: u32, target: &str, want: u16) -> Duration {
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(5) {
+        if get(port, client(from), "GET", target, &[]).status == want {
+            return started.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{target} never answered {want}");
+}
