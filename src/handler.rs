@@ -125,8 +125,8 @@ pub(crate) fn handle_noting(
     let (status, body) = match decide(req, policy) {
         Ok(decision) => {
             let decision = match (decision, grant) {
-                (Decision::Send(send), None) if send.ask.is_some() => {
-                    return Handled::Ask(Box::new(send.ask.unwrap_or_else(|| unreachable!("checked"))));
+                (Decision::Send(crate::guard::decide::Send { ask: Some(ask), .. }), None) => {
+                    return Handled::Ask(ask);
                 }
                 (decision, grant) => {
                     if let (Decision::Send(send), Some(_)) = (&decision, &policy.access_log) {

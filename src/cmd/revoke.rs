@@ -35,8 +35,8 @@ pub fn run(args: &RevokeArgs) -> anyhow::Result<ExitCode> {
     let runtime = crate::state::one_shot_runtime()?;
     runtime
         .block_on(async { tokio::time::timeout(std::time::Duration::from_secs(5), store.revoke(&what, until)).await })
-        .map_err(|_| anyhow!("--state {}: no answer within 5 s", args.state))?
-        .map_err(|e| anyhow!("--state {}: {e}", args.state))?;
+        .map_err(|_| anyhow!("--state {}: no answer within 5 s", crate::state::redacted(&args.state)))?
+        .map_err(|e| anyhow!("--state {}: {e}", crate::state::redacted(&args.state)))?;
     println!("revoked {} {} until {until}", what.kind(), what.name());
     Ok(ExitCode::SUCCESS)
 }

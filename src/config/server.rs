@@ -70,7 +70,7 @@ fn state(value: Option<&str>) -> Result<Option<StateSpec>, ConfigError> {
 
 /// One `--state` value.
 pub(crate) fn parse_state(v: &str) -> Result<StateSpec, ConfigError> {
-    let bad = |why: &str| ConfigError::BadState { value: v.to_owned(), why: why.to_owned() };
+    let bad = |why: &str| ConfigError::BadState { value: crate::state::redacted(v), why: why.to_owned() };
     if v.is_empty() {
         return Err(bad("expected a SQLite file or redis://HOST:PORT[/DB]"));
     }

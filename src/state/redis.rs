@@ -62,7 +62,7 @@ impl Redis {
         })
     }
 
-    /// The URL, for messages.
+    /// The URL without credentials, for messages.
     pub(crate) fn url(&self) -> &str {
         &self.url
     }

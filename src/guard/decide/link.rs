@@ -22,7 +22,7 @@ pub(super) struct Link {
     /// The link id (SDL1 `id`).
     pub(super) id: Option<String>,
     /// What the state store must grant (SDL1 `uses`).
-    pub(super) ask: Option<Ask>,
+    pub(super) ask: Option<Box<Ask>>,
 }
 
 /// Verifies the link where one is needed or carried (else an empty [`Link`]) and tells the trace.
@@ -116,7 +116,7 @@ fn limited(req: &Request<'_>, signing: &Signing, v: sdl1::Verified, now: u64) ->
         Some(Limit { id, uses: Some(uses), window }) => {
             let client = req.remote_addr.and_then(|a| std::str::from_utf8(a).ok()).filter(|a| !a.is_empty());
             let Some(client) = client else { return Err((Status::Forbidden, Reason::NoClientAddress)) };
-            Some(Ask {
+            Some(Box::new(Ask {
                 id: id.clone(),
                 kid: v.kid.clone(),
                 uses: *uses,
@@ -125,7 +125,7 @@ fn limited(req: &Request<'_>, signing: &Signing, v: sdl1::Verified, now: u64) ->
                 client: client.to_owned(),
                 open: !req.is_head(),
                 now,
-            })
+            }))
         }
         _ => None,
     };

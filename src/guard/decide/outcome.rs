@@ -143,7 +143,7 @@ pub struct Send<'a> {
     /// The signed link's id, when it has one (logged).
     pub link_id: Option<String>,
     /// A limited-use link: sent only if the state store grants this [`Ask`].
-    pub ask: Option<crate::guard::token::limit::Ask>,
+    pub ask: Option<Box<crate::guard::token::limit::Ask>>,
     /// For URI-based backends (nginx, local-redirect, caddy): the internal URI prefix and the rest
     /// of the canonical path after it, from the redirect map or `--internal-prefix`.
     pub(crate) target: Option<Target>,
