@@ -14,3 +14,4 @@ mod paths;
 mod presentation;
 mod roots;
 mod tokens;
+mod use_limits;
