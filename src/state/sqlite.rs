@@ -54,10 +54,22 @@ fn connect(path: &Path, busy: Duration) -> rusqlite::Result<Connection> {
 }
 
 impl Sqlite {
-    /// Opens (creating) the database at `path`: its tables made, WAL mode set. Several processes
-    /// starting at once wait for each other here (up to 5 s).
+    /// Opens (creating, mode 0600) the database at `path`: its tables made, WAL mode set. Several
+    /// processes starting at once wait for each other here (up to 5 s).
     pub(crate) fn open(path: &Path, timeout: Duration) -> Result<Sqlite, String> {
         let busy = timeout / 3;
+        // A database we create is ours alone (SQLite gives its -wal and -shm files the same mode).
+        if !path.exists() {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
         let conn = connect(path, Duration::from_secs(5))
             .and_then(|c| c.busy_timeout(busy).map(|()| c))
             .map_err(|e| format!("{}: {e}", path.display()))?;
