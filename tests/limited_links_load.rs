@@ -35,6 +35,18 @@ impl Drop for Children {
     }
 }
 
+/// A workspace, a private redis-server on a free port, and the key ring.
+fn with_redis() -> Option<(support::Workspace, support::Proc, u16, std::path::PathBuf)> {
+    if !support::require(&["nginx", "redis-server"]) {
+        return None;
+    }
+    let s = support::Workspace::new();
+    let rport = support::free_port();
+    let server = redis(&s.run, rport);
+    let keys = keys(&s.run);
+    Some((s, server, rport, keys))
+}
+
 fn count(statuses: &[u16], want: u16) -> usize {
     statuses.iter().filter(|s| **s == want).count()
 }
@@ -73,14 +85,8 @@ fn two_hundred_first_requests_get_exactly_three_uses_from_one_sqlite_file_under_
 
 #[test]
 fn two_nodes_sharing_redis_grant_exactly_three_of_two_hundred_and_see_each_others_revocations() {
-    if !support::require(&["nginx", "redis-server"]) {
-        return;
-    }
-    let s = support::Workspace::new();
-    let rport = support::free_port();
-    let _redis = redis(&s.run, rport);
+    let Some((s, _redis, rport, keys)) = with_redis() else { return };
     let url = format!("redis://127.0.0.1:{rport}/0");
-    let keys = keys(&s.run);
     let a = node(&s.run.join("a"), &s.tree.root, &keys, &url);
     let b = node(&s.run.join("b"), &s.tree.root, &keys, &url);
     let (link, id) = sign(&keys, "/dl/plain.txt", &["--uses", "3"]);
@@ -112,13 +118,7 @@ fn two_nodes_sharing_redis_grant_exactly_three_of_two_hundred_and_see_each_other
 
 #[test]
 fn redis_stopped_mid_run_refuses_only_limited_links_at_once_and_heals() {
-    if !support::require(&["nginx", "redis-server"]) {
-        return;
-    }
-    let s = support::Workspace::new();
-    let rport = support::free_port();
-    let server = redis(&s.run, rport);
-    let keys = keys(&s.run);
+    let Some((s, server, rport, keys)) = with_redis() else { return };
     let n = node_with(&s.run.join("a"), &s.tree.root, &keys, &format!("redis://127.0.0.1:{rport}"), "200ms");
     let (limited, _) = sign(&keys, "/dl/plain.txt", &["--uses", "100"]);
     let (stateless, _) = sign(&keys, "/dl/a b.txt", &[]);

@@ -184,6 +184,11 @@ pub(crate) struct Resume {
 }
 
 impl Resume {
+    /// A connection with (the rest of) a reply to write, nothing else pending.
+    pub(crate) fn writing(conn: Connection, out: Vec<u8>, close: bool) -> Resume {
+        Resume { conn, out, body: None, close, input: Vec::new(), ask: None }
+    }
+
     pub(crate) fn fresh(shared: &Shared) -> Resume {
         Resume {
             conn: Connection::new(shared.limits).accept_authorizer(true),

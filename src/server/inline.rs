@@ -74,25 +74,11 @@ pub(crate) fn try_serve<S: Read + Write>(stream: &mut S, shared: &Shared, scratc
             Ok(w) => {
                 scratch.out.drain(..w);
                 let out = std::mem::take(&mut scratch.out);
-                return Outcome::HandOver(Box::new(Resume {
-                    conn,
-                    out,
-                    body: None,
-                    close,
-                    input: Vec::new(),
-                    ask: None,
-                }));
+                return Outcome::HandOver(Box::new(Resume::writing(conn, out, close)));
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
                 let out = std::mem::take(&mut scratch.out);
-                return Outcome::HandOver(Box::new(Resume {
-                    conn,
-                    out,
-                    body: None,
-                    close,
-                    input: Vec::new(),
-                    ask: None,
-                }));
+                return Outcome::HandOver(Box::new(Resume::writing(conn, out, close)));
             }
             Err(e) => {
                 // nginx may close right after the headers of an X-Accel-Redirect: not an error.
@@ -109,14 +95,7 @@ pub(crate) fn try_serve<S: Read + Write>(stream: &mut S, shared: &Shared, scratc
         return Outcome::Done;
     }
     // Kept open by the web server (FCGI_KEEP_CONN), or a request still arriving.
-    Outcome::HandOver(Box::new(Resume {
-        conn,
-        out: Vec::with_capacity(512),
-        body: None,
-        close: false,
-        input: Vec::new(),
-        ask: None,
-    }))
+    Outcome::HandOver(Box::new(Resume::writing(conn, Vec::with_capacity(512), false)))
 }
 
 #[cfg(test)]
