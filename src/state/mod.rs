@@ -84,16 +84,6 @@ pub(crate) fn check_redis_url(url: &str) -> Result<(), String> {
     redis::Redis::new(url, Duration::from_secs(1)).map(|_| ()).map_err(|e| e.to_string())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn credentials_never_reach_a_message() {
-        assert_eq!(super::redacted("redis://:s3cret@10.0.0.1:6379/2"), "redis://***@10.0.0.1:6379/2");
-        assert_eq!(super::redacted("redis://u:p@h/0?x=a@b"), "redis://***@h/0?x=a@b");
-        assert_eq!(super::redacted("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
-    }
-}
-
 /// `url` without its credentials (`redis://user:secret@host` → `redis://***@host`), for messages.
 pub(crate) fn redacted(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
@@ -235,4 +225,14 @@ impl Store {
 /// A current-thread runtime for one-shot callers (CGI, `revoke`).
 pub(crate) fn one_shot_runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread().enable_all().build()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn credentials_never_reach_a_message() {
+        assert_eq!(super::redacted("redis://:s3cret@10.0.0.1:6379/2"), "redis://***@10.0.0.1:6379/2");
+        assert_eq!(super::redacted("redis://u:p@h/0?x=a@b"), "redis://***@h/0?x=a@b");
+        assert_eq!(super::redacted("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+    }
 }
