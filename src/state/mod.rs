@@ -3,8 +3,8 @@
 //! a [`Grant`] in one atomic step, shared by every process and node that uses the same store.
 //!
 //! - SQLite ([`sqlite`]): a file on this machine, safe for several processes (spawn-fcgi children):
-//!   each grant is one `BEGIN IMMEDIATE` transaction, WAL mode, a short busy timeout. Blocking, so
-//!   it runs on tokio's blocking pool, never on a thread that serves connections.
+//!   grants in `BEGIN IMMEDIATE` transactions, WAL mode, a short busy timeout. Blocking, so it runs
+//!   on a thread of its own, never on a thread that serves connections.
 //! - Redis or Valkey ([`redis`]): one Lua script per grant, atomic on the server, keys expiring
 //!   with the link and the grant window; one multiplexed connection that reconnects.
 //!
@@ -114,14 +114,10 @@ impl Store {
     /// Answers `ask` within the timeout; any failure or delay is [`Grant::Unavailable`].
     pub(crate) async fn grant(&self, ask: Ask) -> Grant {
         let answer = match &self.kind {
-            Kind::Sqlite(s) => {
-                let s = s.clone();
-                match tokio::time::timeout(self.timeout, tokio::task::spawn_blocking(move || s.grant(&ask))).await {
-                    Ok(Ok(r)) => r.map_err(|e| e.to_string()),
-                    Ok(Err(e)) => Err(e.to_string()),
-                    Err(_) => Err("timed out".to_owned()),
-                }
-            }
+            Kind::Sqlite(s) => match tokio::time::timeout(self.timeout, s.grant(ask)).await {
+                Ok(r) => r,
+                Err(_) => Err("timed out".to_owned()),
+            },
             Kind::Redis(r) => match tokio::time::timeout(self.timeout, r.grant(&ask)).await {
                 Ok(r) => r.map_err(|e| e.to_string()),
                 Err(_) => Err("timed out".to_owned()),
@@ -138,10 +134,8 @@ impl Store {
         let now = now();
         match &self.kind {
             Kind::Sqlite(s) => {
-                let s = s.clone();
-                match tokio::time::timeout(self.timeout, tokio::task::spawn_blocking(move || s.revoked(now))).await {
-                    Ok(Ok(r)) => r.map_err(|e| e.to_string()),
-                    Ok(Err(e)) => Err(e.to_string()),
+                match tokio::time::timeout(self.timeout, s.run(move |c| sqlite::revoked(c, now))).await {
+                    Ok(r) => r,
                     Err(_) => Err("timed out".to_owned()),
                 }
             }
@@ -155,7 +149,10 @@ impl Store {
     /// Records `what` as revoked until `until` (Unix seconds; a longer earlier one is kept).
     pub(crate) async fn revoke(&self, what: &Revocation, until: u64) -> Result<(), String> {
         match &self.kind {
-            Kind::Sqlite(s) => s.revoke(what, until).map_err(|e| e.to_string()),
+            Kind::Sqlite(s) => {
+                let (kind, name) = (what.kind(), what.name().to_owned());
+                s.run(move |c| sqlite::revoke(c, kind, &name, until)).await
+            }
             Kind::Redis(r) => r.revoke(what, until).await.map_err(|e| e.to_string()),
         }
     }
@@ -163,12 +160,10 @@ impl Store {
     /// Deletes expired rows (SQLite only; Redis keys expire by themselves).
     async fn purge(&self) {
         if let Kind::Sqlite(s) = &self.kind {
-            let s = s.clone();
             let now = now();
-            match tokio::task::spawn_blocking(move || s.purge(now)).await {
-                Ok(Ok(n)) if n > 0 => log::debug!("state store: purged {n} expired rows"),
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => log::warn!("state store {self:?}: purging expired rows: {e}"),
+            match s.run(move |c| sqlite::purge(c, now)).await {
+                Ok(n) if n > 0 => log::debug!("state store: purged {n} expired rows"),
+                Ok(_) => {}
                 Err(e) => log::warn!("state store {self:?}: purging expired rows: {e}"),
             }
         }

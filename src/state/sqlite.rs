@@ -5,20 +5,30 @@
 //! - `grants(id, client, use, until)`: the use open for a client address until `until`;
 //! - `revoked(kind, name, until)`: `id` or `kid` revocations, in force until `until`.
 //!
-//! A grant is one `BEGIN IMMEDIATE` transaction (the write lock first, so two processes never
+//! A grant runs in a `BEGIN IMMEDIATE` transaction (the write lock first, so two processes never
 //! both read "2 of 3 used" and both open the third): revoked? → refused; an open use for this
 //! client? → the same use; else `INSERT … ON CONFLICT DO UPDATE SET used = used + 1 WHERE used <
-//! uses RETURNING used` opens the next use, or returns nothing when all are spent. HEAD reads only.
+//! uses RETURNING used` opens the next use, or returns nothing when all are spent. HEAD only reads.
 //! WAL mode lets readers run beside the writer; `synchronous=NORMAL` keeps every commit across a
-//! crash of the process (not of the machine). Within a process one connection is shared behind a
-//! mutex; between processes SQLite's lock decides, waiting at most a third of `--state-timeout`. A
-//! grant that would start after its caller stopped waiting is not made.
+//! crash of the process (not of the machine).
+//!
+//! SQLite blocks, so each process gives its connection to one thread of its own ([`Worker`]),
+//! started on first use (after privileges are dropped): requests queue on a channel and never
+//! wait on a thread that serves connections. The worker takes every grant waiting in the queue
+//! into one transaction and answers them after its commit, so a burst costs one commit, not one
+//! each; between processes SQLite's lock decides, waiting at most a third of `--state-timeout`. A
+//! grant that waited longer than three fifths of it is not made: its caller is about to answer 503.
 
 use crate::guard::token::limit::{Ask, Grant, Revoked};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// Most grants one transaction takes from the queue.
+const BATCH: usize = 256;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS links (id TEXT PRIMARY KEY, used INTEGER NOT NULL, until INTEGER NOT NULL) WITHOUT ROWID;
@@ -29,14 +39,32 @@ CREATE TABLE IF NOT EXISTS revoked (kind TEXT NOT NULL, name TEXT NOT NULL, unti
 ";
 
 /// An open SQLite store.
-#[derive(Debug)]
 pub(crate) struct Sqlite {
     path: PathBuf,
-    conn: Mutex<Option<Connection>>,
+    /// The connection opened at start, until the worker takes it.
+    first: Mutex<Option<Connection>>,
+    /// The worker's queue, once started.
+    jobs: OnceLock<Mutex<Sender<Job>>>,
     /// Longest wait for another process's lock (a third of the timeout).
     busy: Duration,
     /// A grant not started by then is given up: its caller is about to answer 503 (three fifths).
     start_by: Duration,
+}
+
+/// Work for the worker thread.
+enum Job {
+    /// A grant, batched with the others waiting.
+    Grant { ask: Ask, queued: Instant, reply: oneshot::Sender<Result<Grant, String>> },
+    /// Anything else, on the connection; false when the connection must be reopened.
+    Run(Box<dyn FnOnce(&mut Connection) -> bool + Send>),
+}
+
+/// The thread that owns the connection.
+struct Worker {
+    path: PathBuf,
+    busy: Duration,
+    start_by: Duration,
+    conn: Option<Connection>,
 }
 
 /// Opens `path` with the schema, WAL mode and the busy timeout; `busy` is the wait for the lock.
@@ -73,7 +101,13 @@ impl Sqlite {
         let conn = connect(path, Duration::from_secs(5))
             .and_then(|c| c.busy_timeout(busy).map(|()| c))
             .map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(Sqlite { path: path.to_owned(), conn: Mutex::new(Some(conn)), busy, start_by: timeout * 3 / 5 })
+        Ok(Sqlite {
+            path: path.to_owned(),
+            first: Mutex::new(Some(conn)),
+            jobs: OnceLock::new(),
+            busy,
+            start_by: timeout * 3 / 5,
+        })
     }
 
     /// The database file.
@@ -81,82 +115,168 @@ impl Sqlite {
         &self.path
     }
 
-    /// Runs `f` on the process's connection (reopened after a failure).
-    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
-        let mut slot = match self.conn.lock() {
+    /// Queues `job` for the worker (started on first use).
+    fn send(&self, job: Job) -> Result<(), String> {
+        let jobs = self.jobs.get_or_init(|| {
+            let (tx, rx) = channel();
+            let first = match self.first.lock() {
+                Ok(mut g) => g.take(),
+                Err(poisoned) => poisoned.into_inner().take(),
+            };
+            let worker = Worker { path: self.path.clone(), busy: self.busy, start_by: self.start_by, conn: first };
+            if let Err(e) = std::thread::Builder::new().name("sqlite".into()).spawn(move || worker.run(rx)) {
+                log::error!("state store: cannot start the SQLite thread: {e}");
+            }
+            Mutex::new(tx)
+        });
+        let jobs = match jobs.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let conn = match slot.take() {
-            Some(c) => c,
-            None => connect(&self.path, self.busy)?,
-        };
-        let mut conn = conn;
-        let r = f(&mut conn);
-        // A connection that failed may be in any state: the next call opens a fresh one.
-        if r.is_ok() {
-            *slot = Some(conn);
-        }
-        r
+        jobs.send(job).map_err(|_| "the SQLite thread is gone".to_owned())
     }
 
     /// Answers `ask` atomically (see the module docs).
-    pub(crate) fn grant(&self, ask: &Ask) -> rusqlite::Result<Grant> {
-        let called = Instant::now();
-        self.with(|conn| {
-            if called.elapsed() > self.start_by {
-                return Err(rusqlite::Error::InvalidQuery);
-            }
-            let behavior = if ask.open { TransactionBehavior::Immediate } else { TransactionBehavior::Deferred };
-            let tx = conn.transaction_with_behavior(behavior)?;
-            let grant = grant_in(&tx, ask)?;
-            tx.commit()?;
-            Ok(grant)
-        })
+    pub(crate) async fn grant(&self, ask: Ask) -> Result<Grant, String> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Grant { ask, queued: Instant::now(), reply })?;
+        answer.await.map_err(|_| "no answer".to_owned())?
     }
 
-    /// The revocations in force at `now`.
-    pub(crate) fn revoked(&self, now: u64) -> rusqlite::Result<Revoked> {
-        self.with(|conn| {
-            let mut list = Revoked::default();
-            let mut stmt = conn.prepare_cached("SELECT kind, name FROM revoked WHERE until >= ?1")?;
-            let rows = stmt.query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-            for row in rows {
-                let (kind, name) = row?;
-                if kind == "kid" {
-                    list.kids.insert(name)
-                } else {
-                    list.ids.insert(name)
-                };
-            }
-            Ok(list)
-        })
+    /// Runs `f` on the worker's connection.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, String> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Run(Box::new(move |conn| {
+            let r = f(conn).map_err(|e| e.to_string());
+            let ok = r.is_ok();
+            let _ = reply.send(r);
+            ok
+        })))?;
+        answer.await.map_err(|_| "no answer".to_owned())?
     }
+}
 
-    /// Records a revocation until `until` (keeping a later one).
-    pub(crate) fn revoke(&self, what: &super::Revocation, until: u64) -> rusqlite::Result<()> {
-        self.with(|conn| {
-            conn.execute(
-                "INSERT INTO revoked (kind, name, until) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (kind, name) DO UPDATE SET until = max(until, excluded.until)",
-                params![what.kind(), what.name(), until],
-            )
-            .map(|_| ())
-        })
-    }
-
-    /// Deletes expired links, grants and revocations; returns how many rows went.
-    pub(crate) fn purge(&self, now: u64) -> rusqlite::Result<usize> {
-        self.with(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut n = 0;
-            for table in ["links", "grants", "revoked"] {
-                n += tx.execute(&format!("DELETE FROM {table} WHERE until < ?1"), [now])?;
+impl Worker {
+    /// Serves the queue until every sender is gone.
+    fn run(mut self, jobs: Receiver<Job>) {
+        while let Ok(first) = jobs.recv() {
+            let mut grants = Vec::new();
+            let mut others = Vec::new();
+            let mut next = Some(first);
+            while let Some(job) = next.take() {
+                match job {
+                    Job::Grant { ask, queued, reply } => grants.push((ask, queued, reply)),
+                    Job::Run(f) => others.push(f),
+                }
+                if grants.len() < BATCH {
+                    next = jobs.try_recv().ok();
+                }
             }
-            tx.commit()?;
-            Ok(n)
-        })
+            let mut conn = match self.conn.take().map_or_else(|| connect(&self.path, self.busy), Ok) {
+                Ok(c) => c,
+                Err(e) => {
+                    let why = e.to_string();
+                    for (_, _, reply) in grants {
+                        let _ = reply.send(Err(why.clone()));
+                    }
+                    // Each job answers its caller; a connection error ends in its own error.
+                    for f in others {
+                        let _ = connect(&self.path, self.busy).map(|mut c| f(&mut c));
+                    }
+                    continue;
+                }
+            };
+            let mut healthy = others.into_iter().fold(true, |ok, f| f(&mut conn) && ok);
+            if !grants.is_empty() {
+                healthy &= grant_batch(&mut conn, grants, self.start_by);
+            }
+            // A connection that failed may be in any state: the next job opens a fresh one.
+            if healthy {
+                self.conn = Some(conn);
+            }
+        }
     }
+}
+
+/// The waiting grants in one transaction, each answered after the commit (or with its error).
+fn grant_batch(
+    conn: &mut Connection,
+    grants: Vec<(Ask, Instant, oneshot::Sender<Result<Grant, String>>)>,
+    start_by: Duration,
+) -> bool {
+    let (live, stale): (Vec<_>, Vec<_>) = grants.into_iter().partition(|(_, queued, _)| queued.elapsed() <= start_by);
+    for (_, _, reply) in stale {
+        let _ = reply.send(Err("waited too long for the SQLite thread".to_owned()));
+    }
+    if live.is_empty() {
+        return true;
+    }
+    let made = (|| {
+        let behavior = if live.iter().any(|(ask, _, _)| ask.open) {
+            TransactionBehavior::Immediate
+        } else {
+            TransactionBehavior::Deferred
+        };
+        let tx = conn.transaction_with_behavior(behavior)?;
+        let answers = live.iter().map(|(ask, _, _)| grant_in(&tx, ask)).collect::<rusqlite::Result<Vec<_>>>()?;
+        tx.commit()?;
+        Ok::<_, rusqlite::Error>(answers)
+    })();
+    match made {
+        Ok(answers) => {
+            for ((_, _, reply), answer) in live.into_iter().zip(answers) {
+                let _ = reply.send(Ok(answer));
+            }
+            true
+        }
+        Err(e) => {
+            for (_, _, reply) in live {
+                let _ = reply.send(Err(e.to_string()));
+            }
+            false
+        }
+    }
+}
+
+/// The revocations in force at `now`.
+pub(crate) fn revoked(conn: &mut Connection, now: u64) -> rusqlite::Result<Revoked> {
+    let mut list = Revoked::default();
+    let mut stmt = conn.prepare_cached("SELECT kind, name FROM revoked WHERE until >= ?1")?;
+    let rows = stmt.query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (kind, name) = row?;
+        if kind == "kid" {
+            list.kids.insert(name)
+        } else {
+            list.ids.insert(name)
+        };
+    }
+    Ok(list)
+}
+
+/// Records a revocation until `until` (keeping a later one).
+pub(crate) fn revoke(conn: &mut Connection, kind: &str, name: &str, until: u64) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO revoked (kind, name, until) VALUES (?1, ?2, ?3)
+         ON CONFLICT (kind, name) DO UPDATE SET until = max(until, excluded.until)",
+        params![kind, name, until],
+    )
+    .map(|_| ())
+}
+
+/// Deletes expired links, grants and revocations and checkpoints the WAL; returns how many rows
+/// went.
+pub(crate) fn purge(conn: &mut Connection, now: u64) -> rusqlite::Result<usize> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut n = 0;
+    for table in ["links", "grants", "revoked"] {
+        n += tx.execute(&format!("DELETE FROM {table} WHERE until < ?1"), [now])?;
+    }
+    tx.commit()?;
+    Ok(n)
 }
 
 /// The grant inside its transaction.
@@ -220,19 +340,45 @@ mod tests {
     fn uses_are_counted_per_client_and_window() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Sqlite::open(&dir.path().join("state.db"), Duration::from_secs(1)).expect("open");
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let grant = |client: &str, open: bool, now: u64| rt.block_on(db.grant(ask(client, open, now))).expect("grant");
         let t = 1_800_000_000;
-        assert_eq!(db.grant(&ask("10.0.0.1", false, t)).expect("head"), Grant::Looked);
-        assert_eq!(db.grant(&ask("10.0.0.1", true, t)).expect("get"), Grant::Opened(1));
-        assert_eq!(db.grant(&ask("10.0.0.1", true, t + 599)).expect("same"), Grant::Same(1));
-        assert_eq!(db.grant(&ask("10.0.0.2", true, t + 1)).expect("second"), Grant::Opened(2));
-        assert_eq!(db.grant(&ask("10.0.0.3", true, t + 2)).expect("third"), Grant::Spent);
-        assert_eq!(db.grant(&ask("10.0.0.3", false, t + 2)).expect("head spent"), Grant::Spent);
-        assert_eq!(db.grant(&ask("10.0.0.1", true, t + 600)).expect("after the window"), Grant::Spent);
-        assert_eq!(db.grant(&ask("10.0.0.2", false, t + 3)).expect("head of an open use"), Grant::Same(2));
-        db.revoke(&super::super::Revocation::Id("L1".into()), t + 3600).expect("revoke");
-        assert_eq!(db.grant(&ask("10.0.0.2", true, t + 4)).expect("revoked"), Grant::Revoked);
-        assert!(db.revoked(t).expect("list").ids.contains("L1"));
-        assert!(db.purge(t + 7200).expect("purge") >= 3);
-        assert_eq!(db.revoked(t + 7200).expect("list"), Revoked::default());
+        assert_eq!(grant("10.0.0.1", false, t), Grant::Looked);
+        assert_eq!(grant("10.0.0.1", true, t), Grant::Opened(1));
+        assert_eq!(grant("10.0.0.1", true, t + 599), Grant::Same(1));
+        assert_eq!(grant("10.0.0.2", true, t + 1), Grant::Opened(2));
+        assert_eq!(grant("10.0.0.3", true, t + 2), Grant::Spent);
+        assert_eq!(grant("10.0.0.3", false, t + 2), Grant::Spent);
+        assert_eq!(grant("10.0.0.1", true, t + 600), Grant::Spent, "after the window");
+        assert_eq!(grant("10.0.0.2", false, t + 3), Grant::Same(2), "HEAD of an open use");
+        rt.block_on(db.run(move |c| revoke(c, "id", "L1", t + 3600))).expect("revoke");
+        assert_eq!(grant("10.0.0.2", true, t + 4), Grant::Revoked);
+        assert!(rt.block_on(db.run(move |c| revoked(c, t))).expect("list").ids.contains("L1"));
+        assert!(rt.block_on(db.run(move |c| purge(c, t + 7200))).expect("purge") >= 3);
+        assert_eq!(rt.block_on(db.run(move |c| revoked(c, t + 7200))).expect("list"), Revoked::default());
+    }
+
+    #[test]
+    fn a_burst_of_grants_from_many_clients_opens_exactly_n() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = std::sync::Arc::new(Sqlite::open(&dir.path().join("state.db"), Duration::from_secs(5)).expect("open"));
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let t = 1_800_000_000;
+        let answers = rt.block_on(async {
+            let tasks: Vec<_> = (0..100)
+                .map(|i| {
+                    let db = db.clone();
+                    tokio::spawn(async move { db.grant(ask(&format!("10.0.1.{i}"), true, t)).await })
+                })
+                .collect();
+            let mut out = Vec::new();
+            for task in tasks {
+                out.push(task.await.expect("task").expect("grant"));
+            }
+            out
+        });
+        let opened: Vec<_> = answers.iter().filter(|g| matches!(g, Grant::Opened(_))).collect();
+        assert_eq!(opened, [&Grant::Opened(1), &Grant::Opened(2)]);
+        assert_eq!(answers.iter().filter(|g| **g == Grant::Spent).count(), 98);
     }
 }
