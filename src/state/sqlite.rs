@@ -51,6 +51,9 @@ pub(crate) struct Sqlite {
     start_by: Duration,
 }
 
+/// A grant waiting for the worker: what to ask, since when, and where to answer.
+type Waiting = (Ask, Instant, oneshot::Sender<Result<Grant, String>>);
+
 /// Work for the worker thread.
 enum Job {
     /// A grant, batched with the others waiting.
@@ -189,7 +192,10 @@ impl Worker {
                     continue;
                 }
             };
-            let mut healthy = others.into_iter().fold(true, |ok, f| f(&mut conn) && ok);
+            let mut healthy = true;
+            for f in others {
+                healthy &= f(&mut conn);
+            }
             if !grants.is_empty() {
                 healthy &= grant_batch(&mut conn, grants, self.start_by);
             }
@@ -202,11 +208,7 @@ impl Worker {
 }
 
 /// The waiting grants in one transaction, each answered after the commit (or with its error).
-fn grant_batch(
-    conn: &mut Connection,
-    grants: Vec<(Ask, Instant, oneshot::Sender<Result<Grant, String>>)>,
-    start_by: Duration,
-) -> bool {
+fn grant_batch(conn: &mut Connection, grants: Vec<Waiting>, start_by: Duration) -> bool {
     let (live, stale): (Vec<_>, Vec<_>) = grants.into_iter().partition(|(_, queued, _)| queued.elapsed() <= start_by);
     for (_, _, reply) in stale {
         let _ = reply.send(Err("waited too long for the SQLite thread".to_owned()));
