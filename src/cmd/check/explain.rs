@@ -67,7 +67,17 @@ pub(crate) fn explain(
 /// The decision's verdict and the header block the web server would get.
 fn reply(decision: Decision<'_>, req: &Request<'_>, c: &Config, s: &mut String) {
     match &decision {
-        Decision::Send(_) => line(s, "decision", "send"),
+        Decision::Send(send) => match &send.ask {
+            Some(ask) => line(
+                s,
+                "decision",
+                format_args!(
+                    "send if the state store grants one of its {} uses (each held by one client address for {} s; check does not ask)",
+                    ask.uses, ask.window
+                ),
+            ),
+            None => line(s, "decision", "send"),
+        },
         Decision::Refuse(status, reason) => {
             line(s, "decision", format_args!("refuse {}: {}", status.code(), esc(reason)))
         }
