@@ -28,6 +28,7 @@ mod faults;
 mod fcgi_wire;
 mod http_limits;
 mod launchers;
+mod metrics;
 mod narrowed_root;
 mod privileges;
 mod sdl1_vectors;

@@ -58,7 +58,8 @@ pub(crate) fn render(m: &Metrics, page: Page) -> (String, &'static str) {
     match page {
         Page::Plain => {
             for (name, value) in figures(m) {
-                let _ = writeln!(out, "{:<22}{value}", format_args!("{name}:"));
+                let pad = 21usize.saturating_sub(name.len());
+                let _ = writeln!(out, "{name}:{:pad$}{value}", "");
             }
             (out, "text/plain; charset=utf-8")
         }

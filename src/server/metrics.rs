@@ -177,3 +177,16 @@ impl Drop for Open {
         }
     }
 }
+
+/// Counts a SIGHUP reload: `Some(keys in the new ring)` when it took effect, `None` when refused.
+pub(super) fn reloaded(keys: Option<usize>) {
+    let Some(m) = crate::metrics::get() else { return };
+    match keys {
+        Some(keys) => {
+            m.reloads_ok.inc();
+            m.last_reload.set(crate::metrics::now_seconds());
+            m.keys.set(i64::try_from(keys).unwrap_or(i64::MAX));
+        }
+        None => m.reloads_failed.inc(),
+    }
+}

@@ -285,20 +285,14 @@ fn reload(shared: &Shared, reloader: &Reloader) {
         Ok(policy) => {
             let keys = policy.signing.as_ref().map_or(0, |s| s.keys().kids().len());
             shared.replace(policy);
-            if let Some(m) = crate::metrics::get() {
-                m.reloads_ok.inc();
-                m.last_reload.set(crate::metrics::now_seconds());
-                m.keys.set(i64::try_from(keys).unwrap_or(i64::MAX));
-            }
+            metrics::reloaded(Some(keys));
             log::info!("SIGHUP: configuration reloaded (key ring reloaded, {keys} key(s) active; access log reopened)");
         }
         Err(errors) => {
             for e in &errors {
                 log::error!("SIGHUP: {e}");
             }
-            if let Some(m) = crate::metrics::get() {
-                m.reloads_failed.inc();
-            }
+            metrics::reloaded(None);
             log::error!("SIGHUP: keeping the running configuration ({} problem(s) in the new one)", errors.len());
         }
     }
