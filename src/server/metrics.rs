@@ -187,6 +187,8 @@ pub(super) fn reloaded(keys: Option<usize>) {
             m.last_reload.set(crate::metrics::now_seconds());
             m.keys.set(i64::try_from(keys).unwrap_or(i64::MAX));
         }
-        None => m.reloads_failed.inc(),
+        None => {
+            m.reloads_failed.inc();
+        }
     }
 }
