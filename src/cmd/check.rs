@@ -71,6 +71,13 @@ pub(crate) fn summary(c: &Config) -> String {
         let _ =
             writeln!(s, "  app socket     {} (HTTP/1.1 for applications that ask; trusted query)", esc(app.display()));
     }
+    if let Some(m) = &c.server.metrics_listen {
+        let _ = writeln!(s, "  metrics        {} (/metrics, /healthz, /readyz)", esc(format!("{m:?}")));
+    }
+    let probes = [("ping", &c.server.probes.ping), ("status page", &c.server.probes.status)];
+    for (what, path) in probes.iter().filter_map(|(w, p)| Some((w, p.as_deref()?))) {
+        let _ = writeln!(s, "  {what:<14} {} (FastCGI)", esc(path));
+    }
     if let Some(warning) = socket_warning(c) {
         let _ = writeln!(s, "  warning        {}", esc(warning));
     }
