@@ -2,7 +2,7 @@
 //! one, and, per URI, the decision's own trace and the exact header block that would be sent
 //! (`explain.rs`). The tool to reach for when the web server answers 404 and nobody knows why.
 
-mod explain;
+pub(crate) mod explain;
 
 use crate::config::cli::CheckArgs;
 use crate::config::{Config, ConfigError};
@@ -86,7 +86,7 @@ pub(crate) fn summary(c: &Config) -> String {
 
 /// `v` with every control character (C0, DEL, C1: ESC, BEL, CR, LF…) written as an escape, so a
 /// file or symlink name cannot forge a line of the report or drive the operator's terminal.
-fn esc(v: impl std::fmt::Display) -> String {
+pub(crate) fn esc(v: impl std::fmt::Display) -> String {
     let v = v.to_string();
     if !v.chars().any(char::is_control) {
         return v;
