@@ -21,6 +21,7 @@ mod client_migrations;
 mod client_packages;
 mod clients_python;
 mod dates;
+mod doctor;
 mod e2e_haproxy;
 mod e2e_nginx;
 mod e2e_servers;

@@ -78,7 +78,8 @@ pub(crate) fn diagnose(o: &Observed) -> Vec<Finding> {
     }
     match (&x.file, got.status) {
         (Some((_, size)), 200) => out.extend(compare_sent(o, *size)),
-        (Some(_), 403) if o.symlinked_root => out.push(finding(
+        // nginx answers 404 or 403 when disable_symlinks refuses (by version and errno).
+        (Some(_), 403 | 404) if o.symlinked_root && !from_xsendfiled(got, OUR_BODIES[0]) => out.push(finding(
             "nginx refused a symlink on the way to the file (disable_symlinks) while xsendfiled allowed it",
             "give the internal location's alias and --root the real directory (no symlink in it), and keep \
              `disable_symlinks on from=$document_root;`",
@@ -172,9 +173,9 @@ fn file_ends(path: &Path) -> std::io::Result<Fetched> {
     Ok(Fetched { status: 200, size, head, tail, ..Fetched::default() })
 }
 
-/// Whether a directory above `file` is a symlink.
-fn symlink_above(file: &Path) -> bool {
-    file.ancestors().skip(1).any(|a| a.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()))
+/// Whether `dir` or a directory above it is a symlink.
+fn symlink_at_or_above(dir: &Path) -> bool {
+    dir.ancestors().any(|a| a.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()))
 }
 
 /// One line describing an answer.
@@ -182,7 +183,7 @@ fn describe(status: u16, size: u64, headers: &[(String, String)]) -> String {
     let field = |name: &str| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
     let mut s = format!("{status}, {size} bytes");
     for name in ["Content-Type", "Content-Disposition"] {
-        let _ = write!(s, ", {}", field(name).map_or_else(|| format!("no {name}"), |v| crate::cmd::check::esc(v)));
+        let _ = write!(s, ", {}", field(name).map_or_else(|| format!("no {name}"), crate::cmd::check::esc));
     }
     s
 }
@@ -201,21 +202,26 @@ pub fn run(args: &DoctorArgs) -> anyhow::Result<std::process::ExitCode> {
     let (trace, expected) = explain_expecting(&config, &url.target, "GET", "127.0.0.1", &[], now);
     let got = fetch::get(&url).map_err(|e| anyhow::anyhow!("GET {}: {e}", args.url))?;
     let mut o = Observed { got, ..Observed::default() };
+    let target = internal_uri(&expected);
+    let mut conf_lines = Vec::new();
+    // Where the web server reads the files: the roots as configured (before canonicalization),
+    // and the aliases of the nginx configuration when given.
+    let mut dirs: Vec<std::path::PathBuf> = args.serve.root.clone();
+    if let Some(conf) = &args.nginx_conf {
+        let text = nginx_conf::read(conf).map_err(|e| anyhow::anyhow!("--nginx-conf {}: {e}", conf.display()))?;
+        let locations = nginx_conf::locations(&text);
+        conf_lines = nginx_conf::findings(&locations, target.as_deref());
+        dirs.extend(locations.iter().filter_map(|l| l.alias.as_ref()).map(std::path::PathBuf::from));
+    }
     if let Some((path, _)) = &expected.file {
         o.file = file_ends(path).ok();
-        o.symlinked_root = symlink_above(path);
+        o.symlinked_root = dirs.iter().any(|d| symlink_at_or_above(d));
     }
-    let target = internal_uri(&expected);
     if let Some(t) = &target {
         o.internal = fetch::get(&url.with_target(t)).ok();
     }
     o.expected = expected;
     let mut findings = diagnose(&o);
-    let mut conf_lines = Vec::new();
-    if let Some(conf) = &args.nginx_conf {
-        let text = nginx_conf::read(conf).map_err(|e| anyhow::anyhow!("--nginx-conf {}: {e}", conf.display()))?;
-        conf_lines = nginx_conf::findings(&nginx_conf::locations(&text), target.as_deref());
-    }
     let mut s = String::new();
     let _ = writeln!(s, "doctor GET {}", crate::cmd::check::esc(&args.url));
     let x = &o.expected;
