@@ -157,6 +157,17 @@ fn readyz_follows_the_root() {
     assert!(String::from_utf8_lossy(&m.body).contains("xsendfiled_root_healthy{root=\"0\"} 0"));
     std::fs::rename(&moved, &ws.tree.root).expect("bring the root back");
     wait_until("/readyz 200", Some(&mut d), || get(&url("/readyz"), &[]).status == 200);
+    // A SIGHUP reload is counted, and so is one that is refused (the root gone again).
+    d.signal(1); // SIGHUP
+    let reloaded = |result: &str, n: u32| {
+        let body = String::from_utf8_lossy(&get(&url("/metrics"), &[]).body).into_owned();
+        body.contains(&format!("xsendfiled_config_reloads_total{{result=\"{result}\"}} {n}\n"))
+    };
+    wait_until("a counted reload", Some(&mut d), || reloaded("ok", 1));
+    std::fs::rename(&ws.tree.root, &moved).expect("move the root away");
+    d.signal(1); // SIGHUP
+    wait_until("a counted refused reload", Some(&mut d), || reloaded("failed", 1));
+    std::fs::rename(&moved, &ws.tree.root).expect("bring the root back");
     let other = get(&url("/other"), &[]);
     assert_eq!((other.status, other.header("Cache-Control")), (404, Some("no-store")));
     let post = get(&url("/metrics"), &["-X", "POST"]);
@@ -200,4 +211,22 @@ fn metrics_are_off_by_default() {
     // Without --status-path the path is decided like any other (and refused: outside /dl).
     assert!(fastcgi_get(port, "/status", "").starts_with("Status: 404"));
     assert!(!d.log_text().contains("/metrics"));
+}
+
+#[test]
+fn metrics_on_a_unix_socket() {
+    if !support::require(&["curl"]) {
+        return;
+    }
+    let ws = Workspace::new();
+    let sock = ws.run.join("metrics.sock");
+    let (mut d, port) = daemon(&ws, &["--metrics-listen", &format!("unix:{}", sock.display())]);
+    wait_until("the metrics socket", Some(&mut d), || support::unix_up(&sock));
+    assert!(fastcgi_get(port, "/dl/plain.txt", "").contains("X-Accel-Redirect"));
+    let r = get("http://xsendfiled/metrics", &["--unix-socket", &sock.display().to_string()]);
+    let body = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(body.contains("xsendfiled_decisions_total{outcome=\"send\",status=\"200\",reason=\"none\"} 1"), "{body}");
+    d.signal(15); // SIGTERM
+    assert!(d.wait_exit(Duration::from_secs(10)).is_some_and(|s| s.success()));
+    assert!(!sock.exists(), "the socket file is removed on exit");
 }
