@@ -5,7 +5,7 @@
 //! `src/cmd/doctor/tests.rs`.) The reports (`tests/snapshots/doctor.txt`; `SNAPSHOTS=overwrite cargo test --test e2e
 //! doctor::` rewrites it), with the temp directory written `<BASE>` and ports `<PORT>`.
 
-use crate::support::{self, wait_until, Workspace};
+use crate::support::{self, snapshot, wait_until, Workspace};
 
 /// One copy of the example: its name, the edit that breaks it, and the line the report must have.
 struct Broken {
@@ -138,13 +138,4 @@ fn normalize(out: &str, base: &std::path::Path, ports: &[u16]) -> String {
         s = s.replace(&format!(":{p}"), ":<PORT>");
     }
     s
-}
-
-fn snapshot(name: &str, actual: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
-    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
-        std::fs::write(&path, actual).expect("write snapshot");
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(expected == actual, "{name} differs from the snapshot (SNAPSHOTS=overwrite to accept):\n{actual}");
 }

@@ -8,7 +8,7 @@ use crate::config::cli::CheckArgs;
 use crate::config::{Config, ConfigError};
 use crate::guard::token::Scheme;
 use crate::guard::Backend;
-use explain::explain;
+use explain::explain_expecting;
 use std::fmt::Write;
 
 /// The report for a configuration that failed validation.
@@ -150,7 +150,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<std::process::ExitCode> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
     for uri in &args.uris {
         println!();
-        print!("{}", explain(&config, uri, &args.method, &args.client, &params, now));
+        print!("{}", explain_expecting(&config, uri, &args.method, &args.client, &params, now).0);
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -23,20 +23,6 @@ fn line(s: &mut String, label: &str, text: impl std::fmt::Display) {
     let _ = writeln!(s, "  {label:<15}{text}");
 }
 
-/// Explains what would be answered for `uri` (as a browser requests it) at time `now`. `params`
-/// are the server's meta-variables; they come before the ones derived from the URI, so a
-/// `--param SCRIPT_NAME=… --param PATH_INFO=…` describes a server that split the path.
-pub(crate) fn explain(
-    c: &Config,
-    uri: &str,
-    method: &str,
-    client: &str,
-    params: &[(String, String)],
-    now: u64,
-) -> String {
-    explain_expecting(c, uri, method, client, params, now).0
-}
-
 /// What xsendfiled answers for a URI, for `doctor` to hold the web server's answer against: taken
 /// from the same decision and reply the report describes.
 #[derive(Debug, Default)]
@@ -51,7 +37,10 @@ pub(crate) struct Expected {
     pub(crate) headers: Vec<(String, String)>,
 }
 
-/// [`explain`], and what was expected.
+/// Explains what would be answered for `uri` (as a browser requests it) at time `now`. `params`
+/// are the server's meta-variables; they come before the ones derived from the URI, so a
+/// `--param SCRIPT_NAME=… --param PATH_INFO=…` describes a server that split the path.
+/// Returns the report and what was expected.
 pub(crate) fn explain_expecting(
     c: &Config,
     uri: &str,
