@@ -42,8 +42,9 @@ command -v composer >/dev/null 2>&1 || need+=(composer)
 [ -f /usr/share/php/Symfony/Component/Mime/autoload.php ] || need+=(php-symfony-mime)
 # libfaketime runs the daemon at the time of each SDL1 vector (tests/sdl1_vectors.rs).
 command -v faketime >/dev/null 2>&1 || need+=(faketime)
-# A FUSE file system whose lookups stall (tests of stalled storage): fusepy over libfuse, fusermount3.
-python3 -c 'import fusepy' >/dev/null 2>&1 || need+=(python3-fusepy)
+# A FUSE file system whose lookups stall (tests of stalled storage): fusepy over libfuse (Debian's
+# /usr/bin/python3: a python3 earlier on PATH may not see it), fusermount3.
+/usr/bin/python3 -c 'import fusepy' >/dev/null 2>&1 || need+=(python3-fusepy)
 command -v fusermount3 >/dev/null 2>&1 || need+=(fuse3)
 # Prometheus scrapes the metrics endpoint; promtool checks the exposition.
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
