@@ -65,7 +65,8 @@ pub(crate) struct Metrics {
     decisions: Arc<decisions::Decisions>,
     /// Time from a request's parameters to its decided reply (`xsendfiled_decision_duration_seconds`).
     pub(crate) latency: Histogram,
-    /// Connections being served now.
+    /// Connections open on their own task now (`server::metrics::Open`); one answered inline at
+    /// accept is counted accepted, never open.
     pub(crate) connections_open: Gauge,
     /// Connections accepted.
     pub(crate) connections_accepted: Counter,
@@ -215,7 +216,11 @@ impl Metrics {
         let r = &mut self.registry;
         r.register_collector(Box::new(self.decisions.clone()));
         r.register_with_unit("decision_duration", "Time to decide a request", Unit::Seconds, self.latency.clone());
-        r.register("connections_open", "Connections being served", self.connections_open.clone());
+        r.register(
+            "connections_open",
+            "Connections open on their own task (one answered at once when accepted is never counted open)",
+            self.connections_open.clone(),
+        );
         r.register("connections_accepted", "Connections accepted", self.connections_accepted.clone());
         r.register("connections_closed", "Connections the daemon closed, by cause", f.closed);
         r.register("config_reloads", "Configuration reloads (SIGHUP) by result", f.reloads);
