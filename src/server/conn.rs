@@ -153,6 +153,18 @@ pub(crate) fn pass(conn: &mut Connection, input: &[u8], out: &mut Vec<u8>, share
         off += feed.consumed;
         let mut close = false;
         if let Some(Event::Request { role, .. }) = feed.event {
+            if shared.probes.any() {
+                let mark = conn.begin_response(out);
+                if super::probe::answer(Pairs::new(conn.params()).map_while(Result::ok), &shared.probes, out) {
+                    conn.frame_stdout(out, mark);
+                    conn.end_response(out, 0);
+                    if conn.should_close() {
+                        return Pass::done(off, true);
+                    }
+                    continue;
+                }
+                out.truncate(mark);
+            }
             let step = answer(conn, out, shared, role == crate::protocol::fcgi::Role::Authorizer, None);
             if step.body.is_some() || step.ask.is_some() {
                 return Pass { consumed: off, ..step };
@@ -278,6 +290,9 @@ where
             match read {
                 Err(_) => {
                     log::debug!("closing connection: {} timeout", if idle { "idle" } else { "request" });
+                    if let Some(m) = crate::metrics::get() {
+                        m.connections_timed_out.inc();
+                    }
                     return;
                 }
                 Ok(Err(e)) => {

@@ -26,6 +26,8 @@ mod conn;
 mod http;
 mod inline;
 pub(crate) mod listen;
+mod metrics;
+mod probe;
 mod reactor;
 
 use crate::config::ServerSettings;
@@ -43,6 +45,8 @@ use tokio::sync::{watch, Semaphore};
 pub(crate) struct Shared {
     policy: std::sync::RwLock<Arc<Policy>>,
     pub(crate) limits: Limits,
+    /// `--ping-path`, `--status-path` (`probe.rs`).
+    pub(crate) probes: crate::config::Probes,
     /// Where limited-use links are counted (`--state`).
     pub(crate) state: Option<crate::state::Store>,
 }
@@ -72,10 +76,13 @@ pub(crate) type Reloader = Box<dyn Fn() -> Result<Policy, Vec<crate::config::Con
 ///
 /// # Errors
 /// When the runtime or the signal handlers cannot be set up, or a socket cannot be registered.
+/// `metrics` is the `--metrics-listen` endpoint, served beside them (`metrics.rs`); `state` the
+/// store of limited-use links, whose revocation list a task of this runtime keeps current.
 pub(crate) fn run(
     policy: Policy,
     settings: &ServerSettings,
     bound: Vec<Bound>,
+    metrics: Option<Bound>,
     reloader: Reloader,
     state: Option<crate::state::Store>,
 ) -> io::Result<()> {
@@ -87,12 +94,17 @@ pub(crate) fn run(
     // The revocation list is one object for the life of the process: every policy (SIGHUP
     // included) holds the same one, which the state store's refresher keeps current.
     let revocations = policy.signing.as_ref().map(|s| s.revocations.clone());
-    let shared = Arc::new(Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits: settings.limits, state });
+    let shared = Arc::new(Shared {
+        policy: std::sync::RwLock::new(Arc::new(policy)),
+        limits: settings.limits,
+        probes: settings.probes.clone(),
+        state,
+    });
     let refresher = match (&shared.state, revocations) {
         (Some(store), Some(list)) => Some(runtime.spawn(store.clone().refresh(list))),
         _ => None,
     };
-    let result = runtime.block_on(serve(shared, settings, bound, reloader));
+    let result = runtime.block_on(serve(shared, settings, bound, metrics, reloader));
     if let Some(task) = refresher {
         task.abort();
     }
@@ -105,6 +117,7 @@ async fn serve(
     shared: Arc<Shared>,
     settings: &ServerSettings,
     bound: Vec<Bound>,
+    metrics: Option<Bound>,
     reloader: Reloader,
 ) -> io::Result<()> {
     let mut listeners = Vec::with_capacity(bound.len());
@@ -129,6 +142,12 @@ async fn serve(
         shared.policy().root.path().display(),
         described.join(" and ")
     );
+    if let Some(b) = metrics {
+        let listener = Listener::register(b.listener, b.speaks)?;
+        created.extend(b.created_path);
+        log::info!("serving /metrics, /healthz and /readyz on {}", b.description);
+        tokio::spawn(metrics::serve(listener, shared.clone(), stop_rx.clone()));
+    }
     let ctx = Ctx { shared: &shared, settings, stop: &stop_rx };
     accept_until_stopped(&listeners, &slots, &ctx, &mut signals, &reloader).await;
 
@@ -242,6 +261,9 @@ async fn drain(listeners: Vec<Listener>, slots: Arc<Semaphore>, ctx: &Ctx<'_>) {
                     rx.borrow_and_update();
                     spawn_conn(conn, None, listener.speaks, slots.clone().try_acquire_owned().ok(), ctx, rx);
                     drained += 1;
+                    if let Some(m) = crate::metrics::get() {
+                        m.connections_accepted.inc();
+                    }
                 }
                 _ if tokio::time::Instant::now() < settle => {}
                 _ => break,
@@ -278,12 +300,14 @@ fn reload(shared: &Shared, reloader: &Reloader) {
         Ok(policy) => {
             let keys = policy.signing.as_ref().map_or(0, |s| s.keys().kids().len());
             shared.replace(policy);
+            metrics::reloaded(Some(keys));
             log::info!("SIGHUP: configuration reloaded (key ring reloaded, {keys} key(s) active; access log reopened)");
         }
         Err(errors) => {
             for e in &errors {
                 log::error!("SIGHUP: {e}");
             }
+            metrics::reloaded(None);
             log::error!("SIGHUP: keeping the running configuration ({} problem(s) in the new one)", errors.len());
         }
     }
@@ -299,6 +323,9 @@ fn start_conn(
     scratch: &mut inline::Scratch,
 ) {
     let (shared, settings) = (ctx.shared, ctx.settings);
+    if let Some(m) = crate::metrics::get() {
+        m.connections_accepted.inc();
+    }
     let resume = match &conn {
         _ if speaks != Speaks::FastCgi => None,
         Accepted::Tcp(stream) => {
@@ -329,6 +356,7 @@ fn spawn_conn(
     stop: watch::Receiver<bool>,
 ) {
     let (shared, settings) = (ctx.shared.clone(), ctx.settings);
+    let open = metrics::Open::new();
     match conn {
         Accepted::Tcp(stream) => {
             // A connection handed over by the inline path was checked before it was read.
@@ -342,10 +370,10 @@ fn spawn_conn(
             if speaks == Speaks::Http {
                 tokio::spawn(async move {
                     http::serve(stream, shared, stop, false).await;
-                    drop(permit);
+                    drop((permit, open));
                 });
             } else {
-                spawn_fastcgi(stream, shared, stop, resume, permit);
+                spawn_fastcgi(stream, shared, stop, resume, (permit, open));
             }
         }
         Accepted::Unix(stream) => {
@@ -353,10 +381,10 @@ fn spawn_conn(
             if speaks == Speaks::App {
                 tokio::spawn(async move {
                     http::serve(stream, shared, stop, true).await;
-                    drop(permit);
+                    drop((permit, open));
                 });
             } else {
-                spawn_fastcgi(stream, shared, stop, resume, permit);
+                spawn_fastcgi(stream, shared, stop, resume, (permit, open));
             }
         }
     }
@@ -373,7 +401,7 @@ fn spawn_fastcgi<S>(
     shared: Arc<Shared>,
     stop: watch::Receiver<bool>,
     resume: Option<conn::Resume>,
-    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    permit: (Option<tokio::sync::OwnedSemaphorePermit>, metrics::Open),
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {

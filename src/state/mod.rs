@@ -123,10 +123,23 @@ impl Store {
                 Err(_) => Err("timed out".to_owned()),
             },
         };
-        answer.unwrap_or_else(|e| {
+        let grant = answer.unwrap_or_else(|e| {
             log::warn!("state store {self:?}: {e}; limited-use link refused (503)");
             Grant::Unavailable
-        })
+        });
+        // Every grant passes here: a use opened, or refused because all are spent.
+        if let Some(m) = crate::metrics::get() {
+            match grant {
+                Grant::Opened(_) => {
+                    m.link_uses_granted.inc();
+                }
+                Grant::Spent => {
+                    m.link_uses_refused.inc();
+                }
+                _ => {}
+            }
+        }
+        grant
     }
 
     /// The revocations in force, within the timeout.
