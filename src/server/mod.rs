@@ -76,8 +76,7 @@ pub(crate) type Reloader = Box<dyn Fn() -> Result<Policy, Vec<crate::config::Con
 ///
 /// # Errors
 /// When the runtime or the signal handlers cannot be set up, or a socket cannot be registered.
-/// `metrics` is the `--metrics-listen` endpoint, served beside them (`metrics.rs`); `state` the
-/// store of limited-use links, whose revocation list a task of this runtime keeps current.
+/// `metrics` is the `--metrics-listen` endpoint, served beside them (`metrics.rs`).
 pub(crate) fn run(
     policy: Policy,
     settings: &ServerSettings,
@@ -91,23 +90,17 @@ pub(crate) fn run(
     } else {
         tokio::runtime::Builder::new_multi_thread().worker_threads(settings.threads).enable_all().build()?
     };
-    // The revocation list is one object for the life of the process: every policy (SIGHUP
-    // included) holds the same one, which the state store's refresher keeps current.
-    let revocations = policy.signing.as_ref().map(|s| s.revocations.clone());
+    // Every policy (SIGHUP included) holds the one revocation list the store's refresher updates.
+    if let (Some(store), Some(signing)) = (&state, &policy.signing) {
+        runtime.spawn(store.clone().refresh(signing.revocations.clone()));
+    }
     let shared = Arc::new(Shared {
         policy: std::sync::RwLock::new(Arc::new(policy)),
         limits: settings.limits,
         probes: settings.probes.clone(),
         state,
     });
-    let refresher = match (&shared.state, revocations) {
-        (Some(store), Some(list)) => Some(runtime.spawn(store.clone().refresh(list))),
-        _ => None,
-    };
     let result = runtime.block_on(serve(shared, settings, bound, metrics, reloader));
-    if let Some(task) = refresher {
-        task.abort();
-    }
     // Connection tasks still running after the drain timeout are dropped here.
     runtime.shutdown_timeout(Duration::from_millis(100));
     result
