@@ -7,7 +7,7 @@ use crate::support;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::limited::{client, get, keys, log_lines, no_store, node, random_file, sign, until_status};
+use support::limited::{client, get, keys, log_lines, no_store, node, node_with, random_file, sign, until_status};
 
 fn setup(tools: &[&str]) -> Option<support::Workspace> {
     support::require(tools).then(support::Workspace::new)
@@ -89,15 +89,26 @@ fn wget_resumes_an_interrupted_download_within_the_grant_window() {
 }
 
 #[test]
-fn a_range_from_zero_counts_as_a_use() {
-    let Some(s) = setup(&["nginx"]) else { return };
+fn a_range_from_zero_counts_as_a_use_and_the_uses_are_counted() {
+    let Some(s) = setup(&["nginx", "curl"]) else { return };
     let keys = keys(&s.run);
-    let n = node(&s.run.join("a"), &s.tree.root, &keys, &s.run.join("state.db").display().to_string());
+    let state = s.run.join("state.db").display().to_string();
+    let metrics = format!("127.0.0.1:{}", support::free_port());
+    let n = node_with(
+        &s.run.join("a"),
+        &s.tree.root,
+        &keys,
+        &state,
+        &["--metrics-listen", &metrics, "--state-timeout", "2s"],
+    );
     let (link, _) = sign(&keys, "/dl/plain.txt", &["--uses", "1"]);
     let first = get(n.port, client(30), "GET", &link, &["Range: bytes=0-"]);
     assert_eq!((first.status, first.body.as_slice()), (206, &b"plain\n"[..]), "{}", first.head);
     assert_eq!(get(n.port, client(31), "GET", &link, &["Range: bytes=0-"]).status, 410);
     assert_eq!(get(n.port, client(31), "GET", &link, &[]).status, 410);
+    let scraped = String::from_utf8_lossy(&support::curl(&format!("http://{metrics}/metrics"), &[]).body).into_owned();
+    assert!(scraped.contains("xsendfiled_link_uses_total{result=\"granted\"} 1\n"), "{scraped}");
+    assert!(scraped.contains("xsendfiled_link_uses_total{result=\"refused\"} 2\n"), "{scraped}");
 }
 
 #[test]

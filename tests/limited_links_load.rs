@@ -119,7 +119,13 @@ fn two_nodes_sharing_redis_grant_exactly_three_of_two_hundred_and_see_each_other
 #[test]
 fn redis_stopped_mid_run_refuses_only_limited_links_at_once_and_heals() {
     let Some((s, server, rport, keys)) = with_redis() else { return };
-    let n = node_with(&s.run.join("a"), &s.tree.root, &keys, &format!("redis://127.0.0.1:{rport}"), "200ms");
+    let n = node_with(
+        &s.run.join("a"),
+        &s.tree.root,
+        &keys,
+        &format!("redis://127.0.0.1:{rport}"),
+        &["--state-timeout", "200ms"],
+    );
     let (limited, _) = sign(&keys, "/dl/plain.txt", &["--uses", "100"]);
     let (stateless, _) = sign(&keys, "/dl/a b.txt", &[]);
     let port = n.port;

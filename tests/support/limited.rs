@@ -74,16 +74,16 @@ pub fn node_args(root: &Path, sock: &Path, keys: &Path, state: &str, log: &Path)
 /// Starts a node whose files live in `run` (a directory of its own per node). The machine running
 /// the tests is busy, so the store may take up to 2 s here ([`node_with`] chooses).
 pub fn node(run: &Path, root: &Path, keys: &Path, state: &str) -> Node {
-    node_with(run, root, keys, state, "2s")
+    node_with(run, root, keys, state, &["--state-timeout", "2s"])
 }
 
-/// [`node`] with `--state-timeout TIMEOUT`.
-pub fn node_with(run: &Path, root: &Path, keys: &Path, state: &str, timeout: &str) -> Node {
+/// [`node`] with these options instead of `--state-timeout 2s`.
+pub fn node_with(run: &Path, root: &Path, keys: &Path, state: &str, extra: &[&str]) -> Node {
     std::fs::create_dir_all(run).expect("run dir");
     let sock = run.join("x.sock");
     let access_log = run.join("access.log");
     let mut args = node_args(root, &sock, keys, state, &access_log);
-    args.extend(["--state-timeout".to_owned(), timeout.to_owned()]);
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut xsendfiled = daemon(run, "xsendfiled", &argv, &[]);
     wait_until("xsendfiled", Some(&mut xsendfiled), || unix_up(&sock));
