@@ -20,6 +20,7 @@ mod client_browser;
 mod client_migrations;
 mod client_packages;
 mod clients_python;
+mod config_file;
 mod dates;
 mod e2e_haproxy;
 mod e2e_nginx;

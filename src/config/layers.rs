@@ -272,3 +272,27 @@ fn settings(cmd: &Command, m: &ArgMatches, from_file: &[(String, String)]) -> Ve
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_named_as_such_or_hide_their_environment_value() {
+        let arg = |long: &'static str| Arg::new(long).long(long);
+        assert!(is_secret(&arg("s3-secret-access-key")));
+        assert!(is_secret(&arg("s3-access-key-id")));
+        assert!(is_secret(&arg("upstream-password")));
+        assert!(is_secret(&arg("anything").hide_env_values(true)));
+        assert!(!is_secret(&arg("token-scheme")));
+        assert!(!is_secret(&arg("keys")));
+    }
+
+    #[test]
+    fn a_near_miss_is_suggested_and_a_stranger_is_not() {
+        let cmd = serve_command();
+        assert_eq!(unknown(&cmd, "intenal-prefix"), "unknown key; did you mean internal-prefix?");
+        assert_eq!(unknown(&cmd, "internal_prefix"), "unknown key; did you mean internal-prefix?");
+        assert!(unknown(&cmd, "zzz").starts_with("unknown key: keys are the long options"));
+    }
+}

@@ -58,6 +58,18 @@ impl Config {
         web_server_addrs: Option<&OsStr>,
     ) -> Result<Config, Vec<ConfigError>> {
         let mut errors = file_problems;
+        // A file that could not be read whole: the options without it would only add noise.
+        let unread = |e: &ConfigError| {
+            matches!(
+                e,
+                ConfigError::ConfigFile { .. }
+                    | ConfigError::ConfigFileRefused { .. }
+                    | ConfigError::ConfigSyntax { .. }
+            )
+        };
+        if errors.iter().any(unread) {
+            return Err(errors);
+        }
         match Config::validate(args, web_server_addrs) {
             Ok(config) if errors.is_empty() => Ok(config),
             Ok(_) => Err(errors),
