@@ -71,6 +71,34 @@ fn man_pages_are_current() {
     assert_eq!(names(&man), generated, "man/ holds exactly the generated pages");
 }
 
+/// Shell completions for bash, zsh and fish, generated from the clap definition (clap_complete)
+/// and committed under `completions/`, where the Debian package takes them from;
+/// `XSENDFILED_UPDATE_MAN=1` rewrites them with the man pages.
+#[test]
+fn shell_completions_are_current() {
+    use clap_complete::Shell;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    let update = std::env::var("XSENDFILED_UPDATE_MAN").as_deref() == Ok("1");
+    for (shell, name) in
+        [(Shell::Bash, "xsendfiled.bash"), (Shell::Zsh, "_xsendfiled"), (Shell::Fish, "xsendfiled.fish")]
+    {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "xsendfiled", &mut script);
+        if update {
+            std::fs::create_dir_all(&dir).expect("mkdir completions");
+            std::fs::write(dir.join(name), &script).expect("write completions");
+        }
+        let committed = std::fs::read(dir.join(name)).unwrap_or_default();
+        assert!(
+            committed == script,
+            "completions/{name} is stale: run `XSENDFILED_UPDATE_MAN=1 cargo test --test e2e cli::` and commit it"
+        );
+        // Fish spells a long option `-l NAME`.
+        let text = String::from_utf8_lossy(&script).replace("-l ", "--");
+        assert!(text.contains("--config") && text.contains("--show-config"), "{name} lacks the options");
+    }
+}
+
 fn run(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(support::bin());
     cmd.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
