@@ -30,6 +30,7 @@ mod fcgi_wire;
 mod http_limits;
 mod launchers;
 mod narrowed_root;
+mod package;
 mod privileges;
 mod sdl1_vectors;
 mod serve_backend;

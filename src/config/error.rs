@@ -88,12 +88,8 @@ pub enum ConfigError {
     #[error("{at}: {key}: {why}")]
     ConfigKey { at: String, key: String, why: String },
     /// A problem with a value that came from the file (`at` is `FILE:LINE`).
-    #[error("{at}: {source}")]
-    InFile {
-        at: String,
-        #[source]
-        source: Box<ConfigError>,
-    },
+    #[error("{at}: {problem}")]
+    InFile { at: String, problem: Box<ConfigError> },
     #[error(
         "no root directory: set root = [\"DIR\"] in {} (or pass --root DIR, or set XSENDFILED_ROOT); \
          nothing is served until a root is set",

@@ -75,6 +75,8 @@ impl Config {
             Ok(_) => Err(errors),
             Err(found) => {
                 errors.extend(found.into_iter().map(|e| in_file(layer, e)));
+                // A file that sets no root yet (as packaged) is told so first.
+                errors.sort_by_key(|e| !matches!(e, ConfigError::MissingRootInFile(_)));
                 Err(errors)
             }
         }
@@ -138,7 +140,7 @@ fn in_file(layer: &FileLayer, e: ConfigError) -> ConfigError {
     let Some(rest) = text.strip_prefix("--") else { return e };
     let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
     match layer.from_file.iter().find(|(key, _)| *key == name) {
-        Some((_, at)) => ConfigError::InFile { at: at.clone(), source: Box::new(e) },
+        Some((_, at)) => ConfigError::InFile { at: at.clone(), problem: Box::new(e) },
         None => e,
     }
 }
