@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the real servers it needs (Debian packages) when missing, then
 # formatting, lints, and every test (unit, codec, core table, wire, end to end through nginx,
-# spawn-fcgi and fcgiwrap, the Debian package installed and purged). With CI=true a missing component fails the run; it is never skipped.
+# spawn-fcgi and fcgiwrap, the Debian package installed and purged). With CI=true a missing
+# component fails the run; it is never skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh

@@ -41,6 +41,7 @@ setenv.set-environment), never read from client headers (HTTP_*):
 Configuration file (--config, XSENDFILED_CONFIG): TOML, one key per option, named as the long option
 (internal-prefix = \"/_protected\", root = [\"/srv/a\"], allow-hidden = true). Precedence: file <
 environment < command line; `xsendfiled check --show-config` shows where each value came from.
+The Debian package's service reads /etc/xsendfiled/xsendfiled.toml.
 Signals: SIGTERM/SIGINT drain and exit. SIGHUP re-reads the configuration file, validates the
 options again and swaps in the result for new requests: roots reopened (a replaced root is picked
 up), maps, the key ring file re-read, the access log reopened; one with any problem keeps the
