@@ -148,19 +148,8 @@ fn files_user_and_version_are_in_place() -> u32 {
 }
 
 fn units_verify_and_are_hardened() {
-    let (socket, service) = (format!("{UNITS}/xsendfiled.socket"), format!("{UNITS}/xsendfiled.service"));
-    let verify = run(Command::new("systemd-analyze").args(["verify", &socket, &service]));
-    assert!(verify.status.success() && verify.stderr.is_empty(), "{}", text(&verify));
-    let security = run(Command::new("systemd-analyze").args(["security", "--offline=true", "--no-pager", &service]));
-    let report = String::from_utf8_lossy(&security.stdout);
-    let level: f64 = report
-        .lines()
-        .find_map(|l| l.split("xsendfiled.service: ").nth(1))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no exposure level in:\n{report}"));
-    eprintln!("systemd-analyze security (packaged xsendfiled.service): exposure {level}");
-    assert!(level <= 1.0, "exposure {level} > 1.0:\n{report}");
+    let (socket, service) = (Path::new(UNITS).join("xsendfiled.socket"), Path::new(UNITS).join("xsendfiled.service"));
+    support::systemd_units_are_hardened(&[&socket, &service], &service);
     assert_eq!(unit_value("xsendfiled.socket", "SocketGroup"), "www-data");
     assert_eq!(unit_value("xsendfiled.socket", "SocketMode"), "0660");
 }
