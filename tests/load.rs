@@ -322,7 +322,8 @@ fn sigterm_waits_for_the_first_request_of_an_accepted_connection() {
 
 /// The configuration file changed and SIGHUP sent, again and again, while four clients hammer:
 /// every request is answered, each good file is taken (its Cache-Control is what the next
-/// request gets), and a broken one keeps the running configuration and says why.
+/// request gets), a broken one keeps the running configuration and says why, and a changed
+/// setting that only a start applies (threads) is named as such.
 #[test]
 fn sighup_rereads_a_changed_configuration_file_under_load_and_loses_nothing() {
     let dir = support::tempdir();
@@ -363,6 +364,7 @@ fn sighup_rereads_a_changed_configuration_file_under_load_and_loses_nothing() {
     assert!(log.contains("configuration reloaded"), "{log}");
     assert!(log.contains("intenal-prefix: unknown key; did you mean internal-prefix?"), "{log}");
     assert!(log.contains("keeping the running configuration"), "{log}");
+    assert!(log.contains("threads or log level changed: they apply at the next start"), "{log}");
     // The last file written (i = 14) is a good one: its value is in force.
     let mut s = UnixStream::connect(&sock).expect("connect");
     let out = exchange(&mut s, b"/dl/plain.txt", false).expect("answer");

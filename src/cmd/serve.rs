@@ -82,12 +82,18 @@ pub fn run(layered: Layered) -> anyhow::Result<ExitCode> {
         listen::Launch::Daemon(main) => {
             let bound = main.into_iter().chain(app).collect();
             // SIGHUP: the same arguments over the file as it is now, validated whole.
+            // Listening, limits, threads and log level stay as started: a change to them says so.
             let argv = layer.argv.clone();
+            let started = format!("{:?}", config.server);
             let reloader: server::Reloader = Box::new(move || {
                 let Layered { cli, layer, problems } =
                     layers::load(argv.clone()).map_err(|e| vec![ConfigError::Arguments(e.render().to_string())])?;
                 let addrs = std::env::var_os("FCGI_WEB_SERVER_ADDRS");
-                Config::load(cli.serve_args(), &layer, problems, addrs.as_deref()).map(|c| c.policy)
+                let fresh = Config::load(cli.serve_args(), &layer, problems, addrs.as_deref())?;
+                if format!("{:?}", fresh.server) != started {
+                    log::warn!("SIGHUP: listening, limits, timeouts, threads or log level changed: they apply at the next start");
+                }
+                Ok(fresh.policy)
             });
             server::run(config.policy, &config.server, bound, reloader).context("server failed")?;
             Ok(ExitCode::SUCCESS)
