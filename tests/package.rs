@@ -125,7 +125,7 @@ fn files_user_and_version_are_in_place() -> u32 {
         "/etc/logrotate.d/xsendfiled",
         "/usr/share/doc/xsendfiled/copyright",
         "/usr/share/doc/xsendfiled/examples/nginx.conf",
-        "/usr/share/doc/xsendfiled/docs/signing.md",
+        "/usr/share/doc/xsendfiled/examples/signing.md",
     ] {
         assert!(Path::new(path).is_file(), "{path} is not installed");
     }
