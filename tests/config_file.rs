@@ -176,3 +176,36 @@ fn a_daemon_configured_by_the_file_alone_serves_and_says_when_it_has_no_root() {
     let r = support::curl(&format!("http://127.0.0.1:{port}/dl/plain.txt"), &[]);
     assert_eq!((r.status, r.body.as_slice()), (200, &b"plain\n"[..]), "{}", d.log_text());
 }
+
+/// The packaged configuration file (pkg/deb/xsendfiled.toml) with every commented `key = value`
+/// line taken in: each names an option and holds a value its parser takes, so the file's advice
+/// stays true when options change.
+#[test]
+fn the_packaged_configuration_file_names_only_real_options() {
+    let dir = support::tempdir();
+    let packaged = Path::new(env!("CARGO_MANIFEST_DIR")).join("pkg/deb/xsendfiled.toml");
+    let text = std::fs::read_to_string(&packaged).expect("packaged file");
+    let mut taken = 0;
+    let all: String = text
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest)
+                if rest
+                    .split_once(" = ")
+                    .is_some_and(|(k, _)| k.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')) =>
+            {
+                taken += 1;
+                format!("{rest}\n")
+            }
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    assert!(taken >= 8, "only {taken} commented settings in {}", packaged.display());
+    let file = dir.path().join("all.toml");
+    write_config(&file, &all);
+    let out = check(dir.path(), &["--config", file.to_str().expect("utf8")], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let key_problem = format!("{}:", file.display());
+    let refused: Vec<&str> = stdout.lines().filter(|l| l.contains(&key_problem) && !l.contains(": --")).collect();
+    assert!(refused.is_empty(), "{refused:?}\n{stdout}");
+}
