@@ -19,6 +19,9 @@ _xsendfiled() {
             xsendfiled,check)
                 cmd="xsendfiled__subcmd__check"
                 ;;
+            xsendfiled,doctor)
+                cmd="xsendfiled__subcmd__doctor"
+                ;;
             xsendfiled,help)
                 cmd="xsendfiled__subcmd__help"
                 ;;
@@ -30,6 +33,9 @@ _xsendfiled() {
                 ;;
             xsendfiled__subcmd__help,check)
                 cmd="xsendfiled__subcmd__help__subcmd__check"
+                ;;
+            xsendfiled__subcmd__help,doctor)
+                cmd="xsendfiled__subcmd__help__subcmd__doctor"
                 ;;
             xsendfiled__subcmd__help,help)
                 cmd="xsendfiled__subcmd__help__subcmd__help"
@@ -47,7 +53,7 @@ _xsendfiled() {
 
     case "${cmd}" in
         xsendfiled)
-            opts="-v -q -h -V --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --threads --log-level --verbose --quiet --help --version serve sign check help"
+            opts="-v -q -h -V --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --threads --log-level --verbose --quiet --help --version serve sign check doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -141,6 +147,18 @@ _xsendfiled() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --metrics-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ping-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --status-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket-mode)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -205,7 +223,7 @@ _xsendfiled() {
             return 0
             ;;
         xsendfiled__subcmd__check)
-            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --threads --log-level --verbose --quiet --method --client --param --show-config --help"
+            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --threads --log-level --verbose --quiet --method --client --param --show-config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -296,6 +314,18 @@ _xsendfiled() {
                     return 0
                     ;;
                 --app-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ping-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --status-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -374,78 +404,8 @@ _xsendfiled() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        xsendfiled__subcmd__help)
-            opts="serve sign check help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        xsendfiled__subcmd__help__subcmd__check)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        xsendfiled__subcmd__help__subcmd__help)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        xsendfiled__subcmd__help__subcmd__serve)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        xsendfiled__subcmd__help__subcmd__sign)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        xsendfiled__subcmd__serve)
-            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --threads --log-level --verbose --quiet --help"
+        xsendfiled__subcmd__doctor)
+            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --threads --log-level --verbose --quiet --nginx-conf --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -536,6 +496,276 @@ _xsendfiled() {
                     return 0
                     ;;
                 --app-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ping-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --status-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket-mode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-params-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-params)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stdin-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drain-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-conf)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xsendfiled__subcmd__help)
+            opts="serve sign check doctor help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xsendfiled__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xsendfiled__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xsendfiled__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xsendfiled__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xsendfiled__subcmd__help__subcmd__sign)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xsendfiled__subcmd__serve)
+            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --threads --log-level --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "nginx apache lighttpd local-redirect caddy serve authorizer" -- "${cur}"))
+                    return 0
+                    ;;
+                --internal-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --strip-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --disposition)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-control)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --accel-expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --buffering)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --access-log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keys)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-link-lifetime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-scheme)
+                    COMPREPLY=($(compgen -W "sdl1 mod-auth-token wsgi-xsendfile secdownload secure-link secure-link-secret" -- "${cur}"))
+                    return 0
+                    ;;
+                --token-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-algorithm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secure-link-template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secdownload-path-segments)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ping-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --status-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

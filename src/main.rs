@@ -22,6 +22,7 @@ fn run() -> anyhow::Result<ExitCode> {
     match &layered.cli.command {
         Some(Command::Sign(args)) => cmd::sign::run(args),
         Some(Command::Check(_)) => cmd::check::run(layered),
+        Some(Command::Doctor(_)) => cmd::doctor::run(layered),
         _ => cmd::serve::run(layered),
     }
 }

@@ -127,12 +127,12 @@ fn every_problem_of_the_file_at_once_with_file_line_and_key() {
     let out = check(dir.path(), &["--config", file.to_str().expect("utf8")], &[]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout).replace(&dir.path().display().to_string(), "<DIR>");
-    crate::check::snapshot("config_file_problems.txt", &text);
+    support::snapshot("config_file_problems.txt", &text);
     // Not TOML at all: one problem, with its line.
     write_config(&file, "root = [\"/srv\"]\nbackend = nginx\n");
     let out = check(dir.path(), &["--config", file.to_str().expect("utf8")], &[]);
     let text = String::from_utf8_lossy(&out.stdout).replace(&dir.path().display().to_string(), "<DIR>");
-    crate::check::snapshot("config_file_syntax.txt", &text);
+    support::snapshot("config_file_syntax.txt", &text);
 }
 
 #[test]

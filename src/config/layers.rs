@@ -105,7 +105,7 @@ pub fn load(argv: impl IntoIterator<Item = OsString>) -> Result<Layered, clap::E
     let top = Cli::command().try_get_matches_from(&argv)?;
     let (sub, first) = match top.subcommand() {
         None => (None, &top),
-        Some((name @ ("serve" | "check"), m)) => (Some(name), m),
+        Some((name @ ("serve" | "check" | "doctor"), m)) => (Some(name), m),
         Some(_) => {
             let cli = Cli::from_arg_matches(&top)?;
             return Ok(Layered { cli, layer: FileLayer { argv, ..FileLayer::default() }, problems: Vec::new() });
