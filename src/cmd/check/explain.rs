@@ -55,7 +55,7 @@ pub(crate) fn explain(
         line(&mut s, "parameter", format_args!("{}={}", esc(k), esc(v)));
     }
     let mut narrator = Narrator(s);
-    let decision = decide_traced(&req, p, now, &mut narrator);
+    let decision = decide_traced(&req, p, now, crate::guard::store::Wait::Allowed, &mut narrator);
     let Narrator(mut s) = narrator;
     match decision {
         Ok(decision) => reply(decision, &req, c, &mut s),

@@ -19,6 +19,17 @@
 //! symlink over it cannot make the requests that follow resolve outside the configured root.
 //! 3. `fstat` on the opened handle: only regular files pass; directories and the root are 404.
 //!
+//! Asked not to wait ([`Wait::Never`], the shells' first try), only step 1 runs, and only on a root
+//! that lies on a local disk or memory file system ([`crate::sys::is_local_fast`], checked when the
+//! root is opened): `openat2` with `RESOLVE_CACHED | RESOLVE_NO_XDEV` answers from the dentry cache
+//! or fails at once, and the `fstat` of a file on such a file system reads the in-memory inode.
+//! Everything else is `WouldBlock` and runs on the shell's storage pool: a component not cached
+//! (`EAGAIN`), a path into another mount (`EXDEV`: a FUSE or NFS mount below the root), a symlink
+//! (`ELOOP`: `realpath` walks paths we do not control), and every lookup under a root on NFS,
+//! CephFS, CIFS, FUSE or an unknown file system, whose `open` and `fstat` may go over the network
+//! even for a cached name. On a kernel without `RESOLVE_CACHED` (before 5.12) the inline try is a
+//! plain `openat2` with `RESOLVE_NO_XDEV`: a cold lookup on a local disk, never a network wait.
+//!
 //! Outcomes: missing or not a directory on the way → [`Refusal::NotFound`]; not a regular file →
 //! [`Refusal::NotRegular`]; a symlink leading out of the root → [`Refusal::Escapes`]; a symlink
 //! leading to a hidden name → [`Refusal::Hidden`]; no read permission → [`Refusal::PermissionDenied`]
@@ -30,7 +41,7 @@
 //! `server.follow-symlink = "disable"` (see conf-examples/ and SECURITY.md).
 
 use super::walk::{c_path, classify, finish, walk_nofollow, CPath, C_PATH_STACK};
-use super::{Found, Refusal, Store};
+use super::{Found, Refusal, Store, Wait};
 use crate::sys;
 use std::borrow::Cow;
 use std::ffi::CString;
@@ -50,10 +61,36 @@ pub struct Root {
     id: (u64, u64),
     dir: OwnedFd,
     openat2: AtomicBool,
+    /// How a lookup that may not wait is tried (see the module docs).
+    inline: Inline,
     opened: std::time::Instant,
     /// Milliseconds after `opened` of the last identity check, and its result.
     checked_ms: std::sync::atomic::AtomicU64,
     current: AtomicBool,
+}
+
+/// How a lookup under [`Wait::Never`] is tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Inline {
+    /// `openat2(RESOLVE_CACHED | RESOLVE_NO_XDEV)`: a local root on Linux ≥ 5.12.
+    Cached,
+    /// `openat2(RESOLVE_NO_XDEV)`: a local root on a kernel without `RESOLVE_CACHED`.
+    Uncached,
+    /// Not at all: the root is not on a local disk or memory file system, or has no `openat2`.
+    Never,
+}
+
+impl Inline {
+    /// Probes the kernel on `dir` (`"."` opened both ways).
+    fn probe(dir: std::os::fd::BorrowedFd<'_>, openat2: bool) -> Inline {
+        if !openat2 || !sys::is_local_fast(dir) {
+            Inline::Never
+        } else if sys::openat2_cached_beneath(dir, c".").is_ok() {
+            Inline::Cached
+        } else {
+            Inline::Uncached
+        }
+    }
 }
 
 /// How long an identity check of the root is trusted (see [`Root::is_current`]).
@@ -80,12 +117,20 @@ impl Root {
             }
         };
         let md = std::fs::metadata(&canonical)?;
+        let inline = Inline::probe(dir.as_fd(), openat2);
+        if inline == Inline::Never {
+            log::info!(
+                "root {}: not on a local file system; every lookup runs on the storage pool",
+                canonical.display()
+            );
+        }
         Ok(Root {
             path: canonical,
             configured: path.to_owned(),
             id: (md.dev(), md.ino()),
             dir,
             openat2: AtomicBool::new(openat2),
+            inline,
             opened: std::time::Instant::now(),
             checked_ms: std::sync::atomic::AtomicU64::new(0),
             current: AtomicBool::new(true),
@@ -110,12 +155,17 @@ impl Root {
             return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
         }
         let path = holder.path.join(std::ffi::OsStr::from_bytes(inside));
+        let dir: OwnedFd = file.into();
+        // A narrowed root is opened on the storage pool and lives for one lookup there: it is
+        // never tried inline (its directory may be another mount, whose statfs could wait).
+        let inline = Inline::Never;
         Ok(Root {
             configured: path.clone(),
             path,
             id: (md.dev(), md.ino()),
-            dir: file.into(),
+            dir,
             openat2: AtomicBool::new(holder.uses_openat2()),
+            inline,
             opened: std::time::Instant::now(),
             checked_ms: std::sync::atomic::AtomicU64::new(0),
             current: AtomicBool::new(true),
@@ -185,6 +235,39 @@ impl Root {
     /// Only for faults (I/O errors other than the refusals listed in the module docs).
     fn resolve<'a>(&self, rel: &'a str, allow_hidden: bool) -> io::Result<Result<Found<'a>, Refusal>> {
         self.resolve_among(rel, allow_hidden, &[])
+    }
+
+    /// Step 1 only, without waiting for the file system (module docs): the found file, a refusal
+    /// the cache could give, or `WouldBlock`.
+    ///
+    /// # Errors
+    /// `WouldBlock` when the answer needs the file system; faults as [`Root::resolve_among`].
+    fn resolve_inline<'a>(&self, rel: &'a str) -> io::Result<Result<Found<'a>, Refusal>> {
+        let would_block = || Err(io::Error::from(io::ErrorKind::WouldBlock));
+        if rel.as_bytes().contains(&0) {
+            return Ok(Err(Refusal::NotFound));
+        }
+        if self.inline == Inline::Never || !self.uses_openat2() {
+            return would_block();
+        }
+        let mut stack = [0u8; C_PATH_STACK];
+        let open = |c: &std::ffi::CStr| match self.inline {
+            Inline::Cached => sys::openat2_cached_beneath(self.dir.as_fd(), c),
+            _ => sys::openat2_uncached_beneath(self.dir.as_fd(), c),
+        };
+        let opened = match c_path(rel.as_bytes(), &mut stack) {
+            Some(CPath::Stack(c)) => open(c),
+            Some(CPath::Heap(c)) => open(&c),
+            None => return Ok(Err(Refusal::NotFound)),
+        };
+        match opened {
+            Ok(fd) => Ok(finish(0, Cow::Borrowed(rel.as_bytes()), fd)),
+            Err(e) => match e.raw_os_error() {
+                Some(libc::EAGAIN) | Some(libc::ELOOP) | Some(libc::EXDEV) | Some(libc::ENOSYS)
+                | Some(libc::EINVAL) => would_block(),
+                _ => classify(e).map(Err),
+            },
+        }
     }
 
     /// Like [`Root::resolve`], but a symlink may also lead into one of `others` (the other
@@ -265,8 +348,17 @@ impl Root {
 }
 
 impl Store for Root {
-    fn lookup<'a>(&self, rel: &'a str, allow_hidden: bool, others: &[&Root]) -> io::Result<Result<Found<'a>, Refusal>> {
-        self.resolve_among(rel, allow_hidden, others)
+    fn lookup<'a>(
+        &self,
+        rel: &'a str,
+        allow_hidden: bool,
+        others: &[&Root],
+        wait: Wait,
+    ) -> io::Result<Result<Found<'a>, Refusal>> {
+        match wait {
+            Wait::Never => self.resolve_inline(rel),
+            Wait::Allowed => self.resolve_among(rel, allow_hidden, others),
+        }
     }
 
     fn narrow(&self, inside: &[u8]) -> io::Result<Root> {
