@@ -5,7 +5,8 @@
 //! and one log entry, a fault included (a 500); no path that carries a token, no signature and no
 //! credential reaches a log.
 
-use crate::guard::decide::{decide, Decision, Status};
+use crate::guard::decide::{decide_waiting, Decision, Reason, Status};
+use crate::guard::store::{Wait, WouldWait};
 use crate::guard::Policy;
 use crate::protocol::request::Request;
 use crate::reply::response::{render, render_error};
@@ -15,15 +16,48 @@ use crate::reply::sink::HeaderSink;
 /// The entry of the CGI program and the FastCGI shell: the meta-variables as the web server sent
 /// them in, the reply written to `out`. `authorizer` is the FastCGI Authorizer role; the answer
 /// says whether the request was answered in authorize mode.
-pub(crate) fn respond<'a, I>(params: I, authorizer: bool, policy: &Policy, out: &mut impl HeaderSink) -> Answer
+///
+/// `how` says whether the store may wait ([`How::Decide`]) or what the storage pool refused with
+/// ([`How::Refuse`]); under [`Wait::Never`] a lookup that would wait writes and logs nothing and
+/// is `Err(root)` (the shell decides again on its pool).
+pub(crate) fn respond<'a, I>(
+    params: I,
+    authorizer: bool,
+    policy: &Policy,
+    out: &mut impl HeaderSink,
+    how: How,
+) -> Result<Answer, usize>
 where
     I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
 {
-    trace_params(params.clone(), tokens_in_path(policy));
+    if how != How::Decide(Wait::Allowed) {
+        trace_params(params.clone(), tokens_in_path(policy));
+    }
     let mut req = Request::from_pairs(params);
     req.authorize |= authorizer;
-    let (status, body) = handle(&req, policy, out);
-    Answer { status, body, authorize: req.authorize }
+    let (status, body) = handle_how(&req, policy, out, None, how)?;
+    Ok(Answer { status, body, authorize: req.authorize })
+}
+
+/// [`respond`] with a store that may wait (the one-shot CGI program, a storage-pool thread).
+pub(crate) fn respond_waiting<'a, I>(params: I, authorizer: bool, policy: &Policy, out: &mut impl HeaderSink) -> Answer
+where
+    I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
+{
+    respond(params, authorizer, policy, out, How::Decide(Wait::Allowed)).unwrap_or_else(|_| {
+        // Only a lookup asked not to wait names a root to wait on.
+        render_error(Status::InternalServerError, false, out);
+        Answer { status: 500, body: None, authorize: authorizer }
+    })
+}
+
+/// How [`respond`] and [`handle_how`] come to a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum How {
+    /// Decide, the store asked with this [`Wait`].
+    Decide(Wait),
+    /// Do not decide: the storage pool refused (503) or timed out (504) for this reason.
+    Refuse(Status, crate::guard::decide::Storage),
 }
 
 /// What [`respond`] answered.
@@ -53,16 +87,31 @@ pub(crate) struct Note {
 /// decision, and returns the HTTP status answered (200 for an offload) and, for the `serve`
 /// backend, the bytes to stream.
 pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut impl HeaderSink) -> (u16, Option<Body>) {
-    handle_noting(req, policy, out, None)
+    match handle_how(req, policy, out, None, How::Decide(Wait::Allowed)) {
+        Ok(answered) => answered,
+        // Unreachable: only Wait::Never yields a root to wait on.
+        Err(_) => (500, None),
+    }
 }
 
-/// [`handle`], telling what was decided to `note` when given.
-pub(crate) fn handle_noting(
+/// [`handle`] as `how` says, telling what was decided to `note` when given; `Err(root)` when the
+/// decision would wait for root `root` under [`Wait::Never`] (nothing written or logged).
+pub(crate) fn handle_how(
     req: &Request<'_>,
     policy: &Policy,
     out: &mut impl HeaderSink,
     mut note: Option<&mut Note>,
-) -> (u16, Option<Body>) {
+    how: How,
+) -> Result<(u16, Option<Body>), usize> {
+    let decided = match how {
+        How::Decide(wait) => decide_waiting(req, policy, wait),
+        How::Refuse(status, why) => Ok(Decision::Refuse(status, Reason::Storage(why))),
+    };
+    if let (How::Decide(Wait::Never), Err(e)) = (how, &decided) {
+        if let Some(root) = WouldWait::of(e) {
+            return Err(root);
+        }
+    }
     let started = policy.access_log.as_ref().map(|_| std::time::Instant::now());
     let method = Lossy(req.method.unwrap_or_default());
     // Legacy schemes carry their token inside the path: such a path is never logged.
@@ -80,7 +129,7 @@ pub(crate) fn handle_noting(
     entry.uri = uri.as_deref();
     // Owned copies of what the log needs: the decision itself moves into the renderer.
     let mut sent: Option<(Vec<u8>, u64, Option<String>)> = None;
-    let (status, body) = match decide(req, policy) {
+    let (status, body) = match decided {
         Ok(decision) => {
             match &decision {
                 Decision::Send(send) => {
@@ -95,6 +144,9 @@ pub(crate) fn handle_noting(
                     }
                 }
                 Decision::Refuse(status, reason) => {
+                    if matches!(reason, Reason::Storage(_)) {
+                        log::warn!("{method} {path} -> {} ({reason})", status.code());
+                    }
                     log::debug!("{method} {path} -> {} ({reason})", status.code());
                     entry.decision = "refuse";
                     entry.reason = Some(reason.to_string());
@@ -126,7 +178,7 @@ pub(crate) fn handle_noting(
         entry.micros = started.map_or(0, |t| t.elapsed().as_micros() as u64);
         log.record(&entry);
     }
-    (status, body)
+    Ok((status, body))
 }
 
 /// Whether the configured link scheme puts its token in the path (mod_auth_token, wsgi-xsendfile,

@@ -35,8 +35,10 @@ where
         let _ = io::copy(&mut stdin.take(announced.min(max_stdin)), &mut io::sink());
     }
     let mut out = Vec::with_capacity(512);
-    let answer =
-        crate::handler::respond(vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice())), false, policy, &mut out);
+    // One request, one process: the lookup may simply wait (there is nothing else to keep
+    // answering); the web server's own CGI timeout bounds it.
+    let pairs = vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice()));
+    let answer = crate::handler::respond_waiting(pairs, false, policy, &mut out);
     let (status, body) = (answer.status, answer.body);
     stdout.write_all(&out)?;
     if let Some(body) = body {

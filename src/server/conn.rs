@@ -5,7 +5,11 @@
 //! after `--idle-timeout`, a request must arrive whole within `--request-timeout`; an offload
 //! to nginx or Caddy closes the connection after its reply (docs/servers.md, "Keep-alive").
 
+use super::storage::Ran;
 use super::Shared;
+use crate::guard::store::Wait;
+use crate::guard::Policy;
+use crate::handler::{respond, Answer, How};
 use crate::protocol::fcgi::{Connection, Event, Pairs, HEADER_LEN};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -66,6 +70,16 @@ where
 /// than this never needs to be buffered whole.
 pub(crate) const READ_BUF: usize = 16 * 1024;
 
+/// A request whose decision must wait for the file system: decided again on the storage pool
+/// ([`decide_on_pool`]); the codec still holds its parameters.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pending {
+    /// The configured root the lookup waits for.
+    pub(crate) root: usize,
+    /// The FastCGI Authorizer role.
+    authorizer: bool,
+}
+
 /// What one [`pass`] over received bytes leaves to the caller.
 pub(crate) struct Pass {
     /// Bytes of the input consumed.
@@ -75,6 +89,9 @@ pub(crate) struct Pass {
     pub(crate) body: Option<crate::reply::serve::Body>,
     /// The connection must close once `out` is written.
     pub(crate) close: bool,
+    /// A request to decide on the storage pool before anything else (its reply not begun); the
+    /// input after `consumed` waits until then.
+    pub(crate) pending: Option<Pending>,
 }
 
 /// Feeds `input` to the codec and answers every request it completes, appending all replies to
@@ -83,12 +100,13 @@ pub(crate) struct Pass {
 /// consumed, a body must be streamed, or the connection must close.
 pub(crate) fn pass(conn: &mut Connection, input: &[u8], out: &mut Vec<u8>, shared: &Shared) -> Pass {
     let mut off = 0;
+    let done = |consumed, close| Pass { consumed, body: None, close, pending: None };
     while off < input.len() {
         let feed = match conn.feed(&input[off..], out) {
             Ok(feed) => feed,
             Err(e) => {
                 log::debug!("closing connection: protocol error: {e}");
-                return Pass { consumed: off, body: None, close: true };
+                return done(off, true);
             }
         };
         off += feed.consumed;
@@ -97,30 +115,88 @@ pub(crate) fn pass(conn: &mut Connection, input: &[u8], out: &mut Vec<u8>, share
             let mark = conn.begin_response(out);
             let policy = shared.policy();
             let authorizer = role == crate::protocol::fcgi::Role::Authorizer;
-            let answer =
-                crate::handler::respond(Pairs::new(conn.params()).map_while(Result::ok), authorizer, &policy, out);
-            let (status, body) = (answer.status, answer.body);
-            // nginx (and Caddy) finalize the upstream as soon as they see X-Accel-Redirect and
-            // never reuse that connection: close after the reply instead of waiting to read their
-            // EOF (one read and one wake-up less per download).
-            close = !answer.authorize
-                && status == 200
-                && matches!(policy.backend, crate::guard::Backend::Nginx | crate::guard::Backend::Caddy);
-            conn.frame_stdout(out, mark);
-            if body.is_some() {
-                return Pass { consumed: off, body, close };
+            let params = Pairs::new(conn.params()).map_while(Result::ok);
+            let answer = match respond(params, authorizer, &policy, out, How::Decide(Wait::Never)) {
+                Ok(answer) => answer,
+                Err(root) => {
+                    out.truncate(mark);
+                    return Pass {
+                        consumed: off,
+                        body: None,
+                        close: false,
+                        pending: Some(Pending { root, authorizer }),
+                    };
+                }
+            };
+            close = frame(conn, out, mark, &answer, &policy);
+            if answer.body.is_some() {
+                return Pass { consumed: off, body: answer.body, close, pending: None };
             }
-            conn.end_response(out, 0);
         } else if feed.consumed == 0 {
             // Nothing more can be consumed (cannot happen with a well-behaved codec; guards
             // against a spin).
-            return Pass { consumed: off, body: None, close: true };
+            return done(off, true);
         }
         if close || conn.should_close() {
-            return Pass { consumed: off, body: None, close: true };
+            return done(off, true);
         }
     }
-    Pass { consumed: off, body: None, close: false }
+    done(off, false)
+}
+
+/// Frames the reply written to `out` since `mark` as STDOUT and, unless a body follows, ends the
+/// response. Returns whether the connection closes after it: nginx (and Caddy) finalize the
+/// upstream as soon as they see X-Accel-Redirect and never reuse that connection, so close after
+/// the reply instead of waiting to read their EOF (one read and one wake-up less per download).
+fn frame(conn: &mut Connection, out: &mut Vec<u8>, mark: usize, answer: &Answer, policy: &Policy) -> bool {
+    let close = !answer.authorize
+        && answer.status == 200
+        && matches!(policy.backend, crate::guard::Backend::Nginx | crate::guard::Backend::Caddy);
+    conn.frame_stdout(out, mark);
+    if answer.body.is_none() {
+        conn.end_response(out, 0);
+    }
+    close
+}
+
+/// Decides the `pending` request on the storage pool (the store may wait there, for at most
+/// `--storage-timeout`), or answers 503/504 when the pool refuses or times out, and appends the
+/// framed reply to `out`. Returns a body to stream (ended by the caller) and whether to close.
+pub(crate) async fn decide_on_pool(
+    conn: &mut Connection,
+    pending: Pending,
+    out: &mut Vec<u8>,
+    shared: &Shared,
+) -> (Option<crate::reply::serve::Body>, bool) {
+    let policy = shared.policy();
+    let root = policy.root_at(pending.root).map_or(policy.root.path(), |r| r.path()).to_owned();
+    let (params, on_pool) = (conn.params().to_vec(), policy.clone());
+    let ran = shared
+        .storage
+        .run(&root, move || {
+            let mut reply = Vec::with_capacity(512);
+            let pairs = Pairs::new(&params).map_while(Result::ok);
+            let answer = crate::handler::respond_waiting(pairs, pending.authorizer, &on_pool, &mut reply);
+            (reply, answer)
+        })
+        .await;
+    let mark = conn.begin_response(out);
+    let answer = match ran {
+        Ran::Done((reply, answer)) => {
+            out.extend_from_slice(&reply);
+            answer
+        }
+        Ran::Refused(status, why) => {
+            let pairs = Pairs::new(conn.params()).map_while(Result::ok);
+            let how = How::Refuse(status, why);
+            match respond(pairs, pending.authorizer, &policy, out, how) {
+                Ok(answer) => answer,
+                Err(_) => Answer { status: status.code(), body: None, authorize: pending.authorizer },
+            }
+        }
+    };
+    let close = frame(conn, out, mark, &answer, &policy);
+    (answer.body, close)
 }
 
 /// Where a connection starts: fresh, or handed over by the inline path with its codec state, a
@@ -132,6 +208,8 @@ pub(crate) struct Resume {
     pub(crate) close: bool,
     /// Bytes received but not yet fed to the codec.
     pub(crate) input: Vec<u8>,
+    /// A request to decide on the storage pool first.
+    pub(crate) pending: Option<Pending>,
 }
 
 impl Resume {
@@ -142,6 +220,7 @@ impl Resume {
             body: None,
             close: false,
             input: Vec::new(),
+            pending: None,
         }
     }
 }
@@ -175,9 +254,12 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let limits = shared.limits;
-    let Resume { mut conn, mut out, body, close, input } = start;
+    let Resume { mut conn, mut out, mut body, mut close, input, pending } = start;
     // Nothing received or answered yet (not handed over by the inline path mid-way).
-    let untouched = body.is_none() && out.is_empty() && input.is_empty();
+    let untouched = body.is_none() && out.is_empty() && input.is_empty() && pending.is_none();
+    if let Some(pending) = pending {
+        (body, close) = decide_on_pool(&mut conn, pending, &mut out, &shared).await;
+    }
     if let Some(body) = body {
         if let Err(e) = stream_body(&mut stream, &conn, body, &mut out, limits.idle_timeout).await {
             log::debug!("closing connection: while sending the file: {e}");
@@ -230,8 +312,11 @@ where
         }
         let mut off = 0;
         while off < buf.len() {
-            let step = pass(&mut conn, &buf[off..], &mut out, &shared);
+            let mut step = pass(&mut conn, &buf[off..], &mut out, &shared);
             off += step.consumed;
+            if let Some(pending) = step.pending {
+                (step.body, step.close) = decide_on_pool(&mut conn, pending, &mut out, &shared).await;
+            }
             if let Some(body) = step.body {
                 if let Err(e) = stream_body(&mut stream, &conn, body, &mut out, limits.idle_timeout).await {
                     log::debug!("closing connection: while sending the file: {e}");

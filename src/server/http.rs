@@ -32,8 +32,11 @@
 //! query is trusted there, a body is refused, and the answer carries the `Xsendfiled-*` fields
 //! and no body.
 
+use super::storage::Ran;
 use super::Shared;
 use crate::guard::decide::Status;
+use crate::guard::store::Wait;
+use crate::handler::How;
 use crate::protocol::request::Request;
 use crate::reply::sink::HeaderSink;
 use std::sync::Arc;
@@ -130,23 +133,58 @@ async fn answer(shared: &Shared, req: hyper::Request<hyper::body::Incoming>, app
         (b"DOCUMENT_URI", &path),
         (b"QUERY_STRING", query),
     ];
+    decided(shared, pairs, app).await.into_response(false)
+}
+
+/// The reply to a request given as its CGI meta-variables: decided at once when the store can
+/// answer from memory, else on the storage pool (`super::storage`), or 503/504 when the pool
+/// refuses or times out.
+async fn decided(shared: &Shared, pairs: [(&[u8], &[u8]); 4], app: bool) -> Head {
     let trusted = app.then_some(super::app::TRUSTED_QUERY);
     let request = Request::from_pairs(pairs.into_iter().chain(trusted));
     let policy = shared.policy();
     // An authorizer's answer is its status and header fields. nginx's auth_request reads no body
     // (its subrequest is header-only) and keeps the upstream connection only for a reply without
     // one: a denial goes out with Content-Length: 0 too. An ask's answer never has one.
-    let mut reply = Head::new(!app && policy.backend != crate::guard::Backend::Authorizer);
+    let keep_body = !app && policy.backend != crate::guard::Backend::Authorizer;
+    let mut reply = Head::new(keep_body);
     // The serve backend is refused with an HTTP listener and the app socket at start-up: no body
     // to stream.
-    if app {
-        let mut note = crate::handler::Note::default();
-        let _ = crate::handler::handle_noting(&request, &policy, &mut reply, Some(&mut note));
-        super::app::push_fields(&note, &mut reply);
-    } else {
-        let _ = crate::handler::handle(&request, &policy, &mut reply);
+    let mut note = app.then(crate::handler::Note::default);
+    let now = How::Decide(Wait::Never);
+    let Err(root) = crate::handler::handle_how(&request, &policy, &mut reply, note.as_mut(), now) else {
+        return with_fields(reply, note);
+    };
+    let owned: Vec<(Vec<u8>, Vec<u8>)> = pairs.iter().map(|(n, v)| (n.to_vec(), v.to_vec())).collect();
+    let root_path = policy.root_at(root).map_or(policy.root.path(), |r| r.path()).to_owned();
+    let on_pool = policy.clone();
+    let ran = shared
+        .storage
+        .run(&root_path, move || {
+            let pairs = owned.iter().map(|(n, v)| (n.as_slice(), v.as_slice())).chain(trusted);
+            let request = Request::from_pairs(pairs);
+            let (mut reply, mut note) = (Head::new(keep_body), app.then(crate::handler::Note::default));
+            let wait = How::Decide(Wait::Allowed);
+            let _ = crate::handler::handle_how(&request, &on_pool, &mut reply, note.as_mut(), wait);
+            (reply, note)
+        })
+        .await;
+    match ran {
+        Ran::Done((reply, note)) => with_fields(reply, note),
+        Ran::Refused(status, why) => {
+            let how = How::Refuse(status, why);
+            let _ = crate::handler::handle_how(&request, &policy, &mut reply, note.as_mut(), how);
+            with_fields(reply, note)
+        }
     }
-    reply.into_response(false)
+}
+
+/// `reply` with the `Xsendfiled-*` fields of an ask (`note`), if it is one.
+fn with_fields(mut reply: Head, note: Option<crate::handler::Note>) -> Head {
+    if let Some(note) = note {
+        super::app::push_fields(&note, &mut reply);
+    }
+    reply
 }
 
 /// How reading (and dropping) a request body ended.

@@ -55,11 +55,13 @@ pub(crate) fn try_serve<S: Read + Write>(stream: &mut S, shared: &Shared, scratc
     let mut conn = scratch.conn.take().unwrap_or_else(|| Connection::new(shared.limits).accept_authorizer(true));
     scratch.out.clear();
     let step = pass(&mut conn, &scratch.buf[..n], &mut scratch.out, shared);
-    if step.body.is_some() {
-        // The serve backend streams the file from a task; bytes after the request wait for it.
+    if step.body.is_some() || step.pending.is_some() {
+        // The serve backend streams the file from a task, and a lookup that would wait for the
+        // file system runs on the storage pool, awaited by a task; bytes after the request wait.
         let input = scratch.buf[step.consumed..n].to_vec();
         let out = std::mem::take(&mut scratch.out);
-        return Outcome::HandOver(Box::new(Resume { conn, out, body: step.body, close: step.close, input }));
+        let (body, close, pending) = (step.body, step.close, step.pending);
+        return Outcome::HandOver(Box::new(Resume { conn, out, body, close, input, pending }));
     }
     let close = step.close || conn.should_close();
     if !scratch.out.is_empty() {
@@ -68,11 +70,25 @@ pub(crate) fn try_serve<S: Read + Write>(stream: &mut S, shared: &Shared, scratc
             Ok(w) => {
                 scratch.out.drain(..w);
                 let out = std::mem::take(&mut scratch.out);
-                return Outcome::HandOver(Box::new(Resume { conn, out, body: None, close, input: Vec::new() }));
+                return Outcome::HandOver(Box::new(Resume {
+                    conn,
+                    out,
+                    body: None,
+                    close,
+                    input: Vec::new(),
+                    pending: None,
+                }));
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
                 let out = std::mem::take(&mut scratch.out);
-                return Outcome::HandOver(Box::new(Resume { conn, out, body: None, close, input: Vec::new() }));
+                return Outcome::HandOver(Box::new(Resume {
+                    conn,
+                    out,
+                    body: None,
+                    close,
+                    input: Vec::new(),
+                    pending: None,
+                }));
             }
             Err(e) => {
                 // nginx may close right after the headers of an X-Accel-Redirect: not an error.
@@ -95,6 +111,7 @@ pub(crate) fn try_serve<S: Read + Write>(stream: &mut S, shared: &Shared, scratc
         body: None,
         close: false,
         input: Vec::new(),
+        pending: None,
     }))
 }
 
@@ -167,7 +184,8 @@ mod tests {
         std::fs::write(dir.path().join("f.txt"), b"hello\n").expect("write");
         let prefix = backend.needs_internal_prefix().then_some("/_p");
         let policy = Policy::build(dir.path(), backend, prefix, None, false).expect("policy");
-        (dir, Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits: Limits::default() })
+        let pool = crate::server::storage::Pool::new(4, std::time::Duration::from_secs(5));
+        (dir, Shared::new(policy, Limits::default(), pool))
     }
 
     fn socket(input: Vec<u8>, room: usize) -> Socket {
@@ -222,12 +240,24 @@ mod tests {
     #[test]
     fn a_kept_connection_after_an_error_goes_to_a_task() {
         let (_dir, shared) = shared(Backend::Nginx);
-        let mut s = socket(request("/missing.txt", true), usize::MAX);
+        // A hidden name is refused by the path checks, before any lookup.
+        let mut s = socket(request("/.missing.txt", true), usize::MAX);
         let Outcome::HandOver(r) = try_serve(&mut s, &shared, &mut Scratch::new()) else {
             panic!("closed a connection the server keeps")
         };
         assert!(String::from_utf8_lossy(&s.written).contains("Status: 404"));
         assert!(!r.close && r.conn.is_idle() && r.out.is_empty());
+    }
+
+    #[test]
+    fn a_lookup_the_cache_cannot_answer_goes_to_a_task_undecided() {
+        let (_dir, shared) = shared(Backend::Nginx);
+        // A name never looked up has no dentry (not even a negative one): RESOLVE_CACHED says
+        // EAGAIN, so nothing is written and the request waits for the storage pool.
+        let mut s = socket(request("/never-seen.txt", false), usize::MAX);
+        let Outcome::HandOver(r) = try_serve(&mut s, &shared, &mut Scratch::new()) else { panic!("answered") };
+        assert!(s.written.is_empty() && r.out.is_empty());
+        assert_eq!(r.pending.map(|p| p.root), Some(0));
     }
 
     #[test]

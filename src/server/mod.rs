@@ -27,6 +27,7 @@ mod http;
 mod inline;
 pub(crate) mod listen;
 mod reactor;
+mod storage;
 
 use crate::config::ServerSettings;
 use crate::guard::Policy;
@@ -43,9 +44,15 @@ use tokio::sync::{watch, Semaphore};
 pub(crate) struct Shared {
     policy: std::sync::RwLock<Arc<Policy>>,
     pub(crate) limits: Limits,
+    /// The storage pool, with each root's health and the slots in use (`storage.rs`).
+    pub(crate) storage: Arc<storage::Pool>,
 }
 
 impl Shared {
+    pub(crate) fn new(policy: Policy, limits: Limits, storage: storage::Pool) -> Shared {
+        Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits, storage: Arc::new(storage) }
+    }
+
     /// The policy in force (a request keeps the one it started with).
     pub(crate) fn policy(&self) -> Arc<Policy> {
         match self.policy.read() {
@@ -76,7 +83,8 @@ pub(crate) fn run(policy: Policy, settings: &ServerSettings, bound: Vec<Bound>, 
     } else {
         tokio::runtime::Builder::new_multi_thread().worker_threads(settings.threads).enable_all().build()?
     };
-    let shared = Arc::new(Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits: settings.limits });
+    let pool = storage::Pool::new(settings.storage_threads, settings.storage_timeout);
+    let shared = Arc::new(Shared::new(policy, settings.limits, pool));
     let result = runtime.block_on(serve(shared, settings, bound, reloader));
     // Connection tasks still running after the drain timeout are dropped here.
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -123,7 +131,28 @@ async fn serve(
     }
     let _ = stop_tx.send(true);
     drain(listeners, slots, &ctx).await;
+    log_storage(&shared.storage);
     Ok(())
+}
+
+/// At exit: the roots whose storage timed out, and lookups still blocked (their threads end with
+/// the process).
+fn log_storage(pool: &storage::Pool) {
+    for (root, health) in pool.roots() {
+        let timeouts = health.timeouts.load(std::sync::atomic::Ordering::Acquire);
+        if timeouts > 0 {
+            let state =
+                if health.unhealthy.load(std::sync::atomic::Ordering::Acquire) { "unhealthy" } else { "healthy" };
+            let blocked = health.in_flight.load(std::sync::atomic::Ordering::Acquire);
+            log::warn!(
+                "storage of root {}: {timeouts} lookup(s) timed out, {blocked} still blocked, {state}",
+                root.display()
+            );
+        }
+    }
+    if pool.in_use() > 0 {
+        log::warn!("storage pool: {} lookup(s) still blocked at exit", pool.in_use());
+    }
 }
 
 /// The signals the accept loop listens to.

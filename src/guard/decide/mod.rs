@@ -38,7 +38,7 @@ use crate::guard::{Backend, Policy};
 use crate::protocol::request::Request;
 use file::check_file;
 pub(crate) use file::content_type_of;
-pub use outcome::{Decision, Reason, Send, Status};
+pub use outcome::{Decision, Reason, Send, Status, Storage};
 use std::borrow::Cow;
 use std::io;
 

@@ -25,6 +25,11 @@ pub enum Status {
     Gone,
     /// 500: a fault on our side.
     InternalServerError,
+    /// 503: refused for capacity (the root's share of the storage pool is in use, or the root is
+    /// marked unhealthy); nothing was waited for.
+    ServiceUnavailable,
+    /// 504: the store did not answer within `--storage-timeout`.
+    GatewayTimeout,
 }
 
 impl Status {
@@ -38,6 +43,8 @@ impl Status {
             Status::MethodNotAllowed => 405,
             Status::Gone => 410,
             Status::InternalServerError => 500,
+            Status::ServiceUnavailable => 503,
+            Status::GatewayTimeout => 504,
         }
     }
 
@@ -61,6 +68,8 @@ impl Status {
             Status::MethodNotAllowed => "405 Method Not Allowed",
             Status::Gone => "410 Gone",
             Status::InternalServerError => "500 Internal Server Error",
+            Status::ServiceUnavailable => "503 Service Unavailable",
+            Status::GatewayTimeout => "504 Gateway Timeout",
         }
     }
 }
@@ -92,6 +101,19 @@ pub enum Reason {
     RootParameter(&'static str),
     /// The root directory was removed or replaced since it was opened.
     RootUnavailable,
+    /// The store was not asked or did not answer in time (the shell's storage pool).
+    Storage(Storage),
+}
+
+/// Why the storage pool did not produce a decision (the shell's, `server/storage.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// No answer within `--storage-timeout` (this many milliseconds); 504.
+    TimedOut(u64),
+    /// The root's share of the pool is in use by lookups still waiting; 503.
+    ShareInUse,
+    /// The root kept timing out and is refused until a probe answers; 503.
+    Unhealthy,
 }
 
 impl std::fmt::Display for Reason {
@@ -109,6 +131,9 @@ impl std::fmt::Display for Reason {
             Reason::Legacy(why) => f.write_str(why),
             Reason::RootParameter(why) => write!(f, "XSENDFILED_ROOT {why}"),
             Reason::RootUnavailable => f.write_str("the root is gone or was replaced (SIGHUP reopens it)"),
+            Reason::Storage(Storage::TimedOut(ms)) => write!(f, "storage did not answer within {ms} ms"),
+            Reason::Storage(Storage::ShareInUse) => f.write_str("the root's share of the storage pool is in use"),
+            Reason::Storage(Storage::Unhealthy) => f.write_str("the root is unhealthy (its lookups time out)"),
         }
     }
 }
