@@ -92,6 +92,8 @@ pub(crate) struct Pass {
     /// A request to decide on the storage pool before anything else (its reply not begun); the
     /// input after `consumed` waits until then.
     pub(crate) pending: Option<Pending>,
+    /// A request arrived whole in this pass (management records alone leave this false).
+    pub(crate) began: bool,
 }
 
 /// Feeds `input` to the codec and answers every request it completes, appending all replies to
@@ -100,18 +102,20 @@ pub(crate) struct Pass {
 /// consumed, a body must be streamed, or the connection must close.
 pub(crate) fn pass(conn: &mut Connection, input: &[u8], out: &mut Vec<u8>, shared: &Shared) -> Pass {
     let mut off = 0;
-    let done = |consumed, close| Pass { consumed, body: None, close, pending: None };
+    let mut began = false;
+    let done = |consumed, close, began| Pass { consumed, body: None, close, pending: None, began };
     while off < input.len() {
         let feed = match conn.feed(&input[off..], out) {
             Ok(feed) => feed,
             Err(e) => {
                 log::debug!("closing connection: protocol error: {e}");
-                return done(off, true);
+                return done(off, true, began);
             }
         };
         off += feed.consumed;
         let mut close = false;
         if let Some(Event::Request { role, .. }) = feed.event {
+            began = true;
             let mark = conn.begin_response(out);
             let policy = shared.policy();
             let authorizer = role == crate::protocol::fcgi::Role::Authorizer;
@@ -120,28 +124,24 @@ pub(crate) fn pass(conn: &mut Connection, input: &[u8], out: &mut Vec<u8>, share
                 Ok(answer) => answer,
                 Err(root) => {
                     out.truncate(mark);
-                    return Pass {
-                        consumed: off,
-                        body: None,
-                        close: false,
-                        pending: Some(Pending { root, authorizer }),
-                    };
+                    let pending = Some(Pending { root, authorizer });
+                    return Pass { consumed: off, body: None, close: false, pending, began };
                 }
             };
             close = frame(conn, out, mark, &answer, &policy);
             if answer.body.is_some() {
-                return Pass { consumed: off, body: answer.body, close, pending: None };
+                return Pass { consumed: off, body: answer.body, close, pending: None, began };
             }
         } else if feed.consumed == 0 {
             // Nothing more can be consumed (cannot happen with a well-behaved codec; guards
             // against a spin).
-            return done(off, true);
+            return done(off, true, began);
         }
         if close || conn.should_close() {
-            return done(off, true);
+            return done(off, true, began);
         }
     }
-    done(off, false)
+    done(off, false, began)
 }
 
 /// Frames the reply written to `out` since `mark` as STDOUT and, unless a body follows, ends the
@@ -279,19 +279,28 @@ where
     // writes): shutdown closes only connections idle after a reply, so it waits for that first
     // request like any other (bounded by the idle timeout and the drain timeout).
     let mut fresh = untouched;
+    // Idle since it opened or since its last reply (`super::evict`): management records neither
+    // make it busy nor move this deadline, so GET_VALUES cannot keep a slot for ever.
+    let member = shared.conns.join();
+    let mut idle_deadline: Option<Instant> = None;
     loop {
         if buf.is_empty() {
             let idle = conn.is_idle();
-            let read = if idle && fresh {
+            let read = if idle {
                 request_deadline = None;
-                timeout(limits.idle_timeout, stream.read_buf(&mut buf)).await
-            } else if idle {
-                request_deadline = None;
+                let deadline = *idle_deadline.get_or_insert_with(|| {
+                    member.idle();
+                    Instant::now() + limits.idle_timeout
+                });
                 tokio::select! {
-                    // Bytes already waiting are read before a shutdown is noticed.
+                    // Bytes already waiting are read before an eviction or a shutdown is noticed.
                     biased;
-                    r = timeout(limits.idle_timeout, stream.read_buf(&mut buf)) => r,
-                    _ = shutdown.changed() => return,
+                    r = timeout_at(deadline, stream.read_buf(&mut buf)) => r,
+                    () = member.evicted() => {
+                        log::debug!("closing idle connection: evicted to admit a new one");
+                        return;
+                    }
+                    _ = shutdown.changed(), if !fresh => return,
                 }
             } else {
                 let deadline = *request_deadline.get_or_insert_with(|| Instant::now() + limits.request_timeout);
@@ -314,6 +323,10 @@ where
         while off < buf.len() {
             let mut step = pass(&mut conn, &buf[off..], &mut out, &shared);
             off += step.consumed;
+            if step.began || !conn.is_idle() {
+                member.busy();
+                idle_deadline = None;
+            }
             if let Some(pending) = step.pending {
                 (step.body, step.close) = decide_on_pool(&mut conn, pending, &mut out, &shared).await;
             }

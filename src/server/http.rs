@@ -64,9 +64,19 @@ where
 {
     log::debug!("http: connection opened");
     let limits = shared.limits;
+    // Idle (`super::evict`) but while a request is being answered; chosen for eviction at the
+    // cap, the connection shuts down gracefully: hyper closes it when idle and otherwise finishes
+    // the request in progress first.
+    let member = Arc::new(shared.conns.join());
+    let in_service = member.clone();
     let service = hyper::service::service_fn(move |req| {
-        let shared = shared.clone();
-        async move { Ok::<_, std::convert::Infallible>(answer(&shared, req, app).await) }
+        let (shared, member) = (shared.clone(), in_service.clone());
+        async move {
+            member.busy();
+            let reply = answer(&shared, req, app).await;
+            member.idle();
+            Ok::<_, std::convert::Infallible>(reply)
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
@@ -82,6 +92,11 @@ where
             }
         }
         _ = shutdown.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = timeout(limits.idle_timeout, conn).await;
+        }
+        () = member.evicted() => {
+            log::debug!("http: evicted to admit a new connection");
             conn.as_mut().graceful_shutdown();
             let _ = timeout(limits.idle_timeout, conn).await;
         }

@@ -23,6 +23,7 @@ mod accept;
 mod app;
 pub(crate) mod cgi;
 mod conn;
+mod evict;
 mod http;
 mod inline;
 pub(crate) mod listen;
@@ -46,11 +47,14 @@ pub(crate) struct Shared {
     pub(crate) limits: Limits,
     /// The storage pool, with each root's health and the slots in use (`storage.rs`).
     pub(crate) storage: Arc<storage::Pool>,
+    /// Idle connections, oldest first, and the count of evictions (`evict.rs`).
+    pub(crate) conns: Arc<evict::Registry>,
 }
 
 impl Shared {
     pub(crate) fn new(policy: Policy, limits: Limits, storage: storage::Pool) -> Shared {
-        Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits, storage: Arc::new(storage) }
+        let (storage, conns) = (Arc::new(storage), Arc::new(evict::Registry::default()));
+        Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits, storage, conns }
     }
 
     /// The policy in force (a request keeps the one it started with).
@@ -194,7 +198,7 @@ async fn accept_until_stopped(
     let mut scratch = inline::Scratch::new();
     loop {
         let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => match p {
+            p = slot(listeners, slots, &ctx.shared.conns) => match p {
                 Ok(p) => p,
                 Err(_) => return,
             },
@@ -231,6 +235,27 @@ async fn accept_until_stopped(
             }
         }
     }
+}
+
+/// A connection slot: at once when one is free. At the cap, once a new connection waits in a
+/// backlog, the connection idle the longest is asked to close (`evict.rs`: never one with a
+/// request in progress) and its slot is taken; with none idle, the first slot that frees.
+async fn slot(
+    listeners: &[Listener],
+    slots: &Arc<Semaphore>,
+    conns: &evict::Registry,
+) -> Result<tokio::sync::OwnedSemaphorePermit, tokio::sync::AcquireError> {
+    if let Ok(p) = slots.clone().try_acquire_owned() {
+        return Ok(p);
+    }
+    tokio::select! {
+        p = slots.clone().acquire_owned() => return p,
+        () = accept::readable(listeners) => {}
+    }
+    if conns.evict_oldest() {
+        log::debug!("at --max-connections: closing the oldest idle connection ({} idle left)", conns.idle_count());
+    }
+    slots.clone().acquire_owned().await
 }
 
 /// After the stop signal: the connections the kernel already queued are accepted and answered,
