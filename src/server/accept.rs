@@ -50,19 +50,6 @@ pub(super) async fn accept_any(listeners: &[Listener]) -> (&Listener, io::Result
     }
 }
 
-/// Waits until one of `listeners` has a connection waiting, without accepting it (the readiness
-/// stays set for the accept that follows).
-pub(super) async fn readable(listeners: &[Listener]) {
-    match listeners {
-        [one] => drop(one.fd.readable().await),
-        [a, b] => tokio::select! {
-            r = a.fd.readable() => drop(r),
-            r = b.fd.readable() => drop(r),
-        },
-        _ => std::future::pending().await,
-    }
-}
-
 /// Accept errors never end the loop: out of descriptors or memory pauses briefly (the queued
 /// connections wait in the backlog), anything else is logged.
 pub(super) async fn accept_failed(e: &io::Error) {

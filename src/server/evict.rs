@@ -45,11 +45,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Registry {
-    /// A new connection's membership, idle from now (it has sent nothing yet).
+    /// A new connection's membership, not idle until [`Membership::idle`] says so (a connection
+    /// may arrive with a request already half read).
     pub(crate) fn join(self: &Arc<Self>) -> Membership {
-        let m = Membership { registry: self.clone(), member: Arc::new(Member::default()) };
-        m.idle();
-        m
+        Membership { registry: self.clone(), member: Arc::new(Member::default()) }
     }
 
     /// Connections idle now.
@@ -107,6 +106,10 @@ mod tests {
     fn the_oldest_idle_goes_first_and_a_busy_one_never() {
         let reg = Arc::new(Registry::default());
         let (a, b, c) = (reg.join(), reg.join(), reg.join());
+        assert_eq!(reg.idle_count(), 0, "not idle until said");
+        a.idle();
+        b.idle();
+        c.idle();
         a.busy();
         // b became idle before c; a is busy. Idle again, a is the newest.
         a.idle();

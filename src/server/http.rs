@@ -68,6 +68,7 @@ where
     // cap, the connection shuts down gracefully: hyper closes it when idle and otherwise finishes
     // the request in progress first.
     let member = Arc::new(shared.conns.join());
+    member.idle();
     let in_service = member.clone();
     let service = hyper::service::service_fn(move |req| {
         let (shared, member) = (shared.clone(), in_service.clone());

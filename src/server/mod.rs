@@ -1,8 +1,11 @@
 //! The async shell: accept connections, run each through the codec and the decision, shut down
 //! cleanly. The only module that uses tokio.
 //!
-//! - Connections are capped by a semaphore (`--max-connections`); at the cap, new connections wait
-//!   in the kernel's listen backlog rather than being accepted and starved.
+//! - Connections are capped by a semaphore (`--max-connections`). At the cap, the next connection
+//!   is accepted and the connection idle the longest (silent, kept alive after a reply, or sending
+//!   only management records) is closed to make room (`evict.rs`); a connection with a request in
+//!   progress never is. With none idle, that one connection waits for a slot and the rest wait in
+//!   the kernel's listen backlog rather than being accepted and starved.
 //! - TCP peers are checked against `FCGI_WEB_SERVER_ADDRS` (FastCGI 1.0 §3.2) when it is set, and get
 //!   `TCP_NODELAY` (a reply is one write; Nagle would hold it back on kept-alive connections).
 //! - With the `nginx` and `caddy` backends a connection is closed right after an X-Accel-Redirect
@@ -197,14 +200,6 @@ async fn accept_until_stopped(
 ) {
     let mut scratch = inline::Scratch::new();
     loop {
-        let permit = tokio::select! {
-            p = slot(listeners, slots, &ctx.shared.conns) => match p {
-                Ok(p) => p,
-                Err(_) => return,
-            },
-            _ = signals.term.recv() => return,
-            _ = signals.int.recv() => return,
-        };
         let (listener, accepted) = tokio::select! {
             r = accept_any(listeners) => r,
             _ = signals.term.recv() => return,
@@ -214,13 +209,26 @@ async fn accept_until_stopped(
                 continue;
             }
         };
-        match accepted {
-            Ok(conn) => start_conn(conn, listener.speaks, permit, ctx, &mut scratch),
+        let conn = match accepted {
+            Ok(conn) => conn,
             Err(e) => {
                 accept_failed(&e).await;
                 continue;
             }
-        }
+        };
+        let permit = match slots.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => tokio::select! {
+                p = make_room(slots, &ctx.shared.conns) => match p {
+                    Ok(p) => p,
+                    Err(_) => return,
+                },
+                // The connection in hand was accepted: it is answered like the queued ones.
+                _ = signals.term.recv() => return spawn_conn(conn, None, listener.speaks, None, ctx, ctx.stop.clone()),
+                _ = signals.int.recv() => return spawn_conn(conn, None, listener.speaks, None, ctx, ctx.stop.clone()),
+            },
+        };
+        start_conn(conn, listener.speaks, permit, ctx, &mut scratch);
         // Connections already queued are taken straight away, without polling the signal streams
         // between them; the burst is bounded, so signals are still seen between bursts.
         for _ in 0..ACCEPT_BURST {
@@ -237,23 +245,25 @@ async fn accept_until_stopped(
     }
 }
 
-/// A connection slot: at once when one is free. At the cap, once a new connection waits in a
-/// backlog, the connection idle the longest is asked to close (`evict.rs`: never one with a
-/// request in progress) and its slot is taken; with none idle, the first slot that frees.
-async fn slot(
-    listeners: &[Listener],
+/// A slot for a connection accepted at the cap: the connections idle the longest are asked to
+/// close (`evict.rs`: never one with a request in progress) and the first slot they free is
+/// taken; with none idle, the first slot that frees. One connection at most is held so; the
+/// others wait in the backlog (and take the other freed slots in the accept burst).
+async fn make_room(
     slots: &Arc<Semaphore>,
     conns: &evict::Registry,
 ) -> Result<tokio::sync::OwnedSemaphorePermit, tokio::sync::AcquireError> {
+    // Connections asked to close before get to run (and give their slots back) first.
+    tokio::task::yield_now().await;
     if let Ok(p) = slots.clone().try_acquire_owned() {
         return Ok(p);
     }
-    tokio::select! {
-        p = slots.clone().acquire_owned() => return p,
-        () = accept::readable(listeners) => {}
-    }
-    if conns.evict_oldest() {
-        log::debug!("at --max-connections: closing the oldest idle connection ({} idle left)", conns.idle_count());
+    // As nginx drains its reusable connections: a few at once (an eighth of the idle ones, at
+    // most 32), so a backlog full of new connections is admitted in batches, not one wake-up each.
+    let batch = (conns.idle_count() / 8).clamp(1, 32);
+    let evicted = (0..batch).take_while(|_| conns.evict_oldest()).count();
+    if evicted > 0 {
+        log::debug!("at --max-connections: closing the {evicted} oldest idle connection(s)");
     }
     slots.clone().acquire_owned().await
 }
