@@ -21,7 +21,9 @@ struct Stage {
     sock: PathBuf,
 }
 
-fn stage(stalled_files: usize, extra: &[&str]) -> Option<Stage> {
+/// The stage; `behind_nginx` serves root A alone for nginx (`X-Accel-Redirect`), else both roots
+/// answer with Apache's `X-Sendfile` (absolute paths: no map from roots to URIs needed).
+fn stage(stalled_files: usize, behind_nginx: bool, extra: &[&str]) -> Option<Stage> {
     if !support::stallfs::require() {
         return None;
     }
@@ -41,18 +43,12 @@ fn stage(stalled_files: usize, extra: &[&str]) -> Option<Stage> {
     let sock = dir.path().join("x.sock");
     let listen = format!("unix:{}", sock.display());
     let (a, b) = (root_a.display().to_string(), root_b.display().to_string());
-    let mut args = vec![
-        "--root",
-        &a,
-        "--root",
-        &b,
-        "--internal-prefix",
-        "/_protected",
-        "--listen",
-        &listen,
-        "--log-level",
-        "warn",
-    ];
+    let mut args = vec!["--root", &a, "--listen", &listen, "--log-level", "warn"];
+    if behind_nginx {
+        args.extend(["--internal-prefix", "/_protected", "--strip-prefix", "/dl"]);
+    } else {
+        args.extend(["--root", &b, "--backend", "apache"]);
+    }
     args.extend_from_slice(extra);
     let mut daemon = support::daemon(dir.path(), "xsendfiled", &args, &[("RUST_LOG", "warn")]);
     wait_until("xsendfiled", Some(&mut daemon), || support::unix_up(&sock));
@@ -89,7 +85,7 @@ fn ask(c: &Client, uri: &str, on_b: bool) -> (u16, Duration, String) {
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
     let out = String::from_utf8_lossy(&stdout_of(&parse(&raw).0, 1)).into_owned();
-    let status = if out.contains("X-Accel-Redirect:") {
+    let status = if out.contains("X-Sendfile: /") {
         200
     } else {
         out.strip_prefix("Status: ").and_then(|r| r.get(..3)).and_then(|c| c.parse().ok()).unwrap_or(0)
@@ -126,7 +122,9 @@ fn pct(sorted: &[Duration], p: usize) -> Duration {
 
 fn stalled_lookups(stalled: usize, threads: usize) {
     let threads_arg = threads.to_string();
-    let Some(st) = stage(stalled, &["--storage-timeout", "1s", "--storage-threads", &threads_arg]) else { return };
+    let Some(st) = stage(stalled, false, &["--storage-timeout", "1s", "--storage-threads", &threads_arg]) else {
+        return;
+    };
     let (pid, c) = (st.daemon.pid(), st.client());
     // Warm: the healthy names are in the dentry cache, as on a server that has been running.
     let before = healthy_round(&c, 30);
@@ -200,7 +198,7 @@ fn sixty_four_stalled_lookups_hold_up_nothing_else() {
 
 #[test]
 fn delayed_lookups_are_answered_after_the_delay() {
-    let Some(st) = stage(4, &["--storage-timeout", "2s"]) else { return };
+    let Some(st) = stage(4, false, &["--storage-timeout", "2s"]) else { return };
     let c = st.client();
     healthy_round(&c, 30);
     st.fs.delay(Duration::from_millis(300));
@@ -226,7 +224,7 @@ fn behind_nginx_the_healthy_path_has_no_errors_while_the_mount_hangs() {
     if !support::require(&["nginx"]) {
         return;
     }
-    let Some(st) = stage(8, &["--storage-timeout", "1s", "--strip-prefix", "/dl"]) else { return };
+    let Some(st) = stage(8, true, &["--storage-timeout", "1s"]) else { return };
     let run = st.sock.parent().expect("dir").join("nginx");
     let port = support::free_port();
     let upstream = format!("unix:{}", st.sock.display());
