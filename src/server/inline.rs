@@ -120,7 +120,6 @@ mod tests {
     use super::*;
     use crate::guard::{Backend, Policy};
     use crate::limits::Limits;
-    use std::sync::Arc;
 
     /// A non-blocking socket stand-in: reads come from `input` (then `WouldBlock`), writes are
     /// taken up to `room` bytes (then `WouldBlock`).
