@@ -7,6 +7,8 @@
 #   bench/nginx-rps.sh            # RUNS=3 DURATION=10s CONNS=64 THREADS=1 (xsendfiled --threads)
 #   PERF=/tmp/x.perf bench/nginx-rps.sh   # also `perf record -g` xsendfiled during the X runs
 #   XSENDFILED_BIN=/other/xsendfiled bench/nginx-rps.sh   # another build (A/B of a change)
+#   BEFORE=/main/xsendfiled bench/nginx-rps.sh   # also row B: that build beside this one (X), in
+#                                  # the same run, and the median CPU per request of X/B
 # Everything listens on 127.0.0.1 or a Unix socket in a temp dir; every process started is
 # stopped by its PID. Correctness is checked with curl before any figure is taken.
 set -euo pipefail
@@ -33,44 +35,56 @@ sed -i "s#worker_processes auto;#worker_processes auto;\nworker_rlimit_nofile 65
 "${XSENDFILED_BIN:-./target/release/xsendfiled}" --root "$root" --internal-prefix /_protected --strip-prefix /dl \
     --listen "unix:$work/x.sock" --threads "$XTHREADS" --log-level warn 2>"$work/x.log" &
 xpid=$!
+bpid=
+if [ -n "${BEFORE:-}" ]; then
+  # Row B: the build to compare with, on its own socket and location (/db/).
+  "$BEFORE" --root "$root" --internal-prefix /_protected --strip-prefix /db \
+      --listen "unix:$work/b.sock" --threads "$XTHREADS" --log-level warn 2>"$work/b.log" &
+  bpid=$!
+  sed -i "s#    upstream xsendfiled {#    upstream before { server unix:$work/b.sock; keepalive 16; }\n\n    upstream xsendfiled {#" "$work/nginx.conf"
+  sed -i "s#        location /dl/ {#        location /db/ { include /etc/nginx/fastcgi_params; fastcgi_pass before; fastcgi_keep_conn on; }\n\n        location /dl/ {#" "$work/nginx.conf"
+fi
+rows="a dl${bpid:+ db}"
 nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;' &
 npid=$!
-cleanup() { kill "$npid" "$xpid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { kill "$npid" "$xpid" $bpid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/a/small/f00.bin" && break; sleep 0.1; done
 
 # Correctness first: both rows return the file's exact bytes.
-for p in a dl; do
+for p in $rows; do
   curl -sf "http://127.0.0.1:$PORT/$p/small/f42.bin" -o "$work/got.$p"
   cmp -s "$work/got.$p" "$root/small/f42.bin" || { echo "row $p returns wrong bytes" >&2; exit 1; }
 done
-for p in a dl; do
+for p in $rows; do
   for i in $(seq -w 0 99); do echo "/$p/small/f$i.bin"; done > "$work/urls.$p"
 done
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$xpid/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 printf "%-4s %-3s %10s %9s %9s %12s %7s\n" row run "req/s" "p50 ms" "p99 ms" "cpu us/req" errors
-declare -A rps
+declare -A rps cpus
 for run in $(seq "$RUNS"); do
-  for p in a dl; do
+  for p in $rows; do
+    pid=$([ "$p" = db ] && echo "$bpid" || echo "$xpid")
     wrk -t2 -c"$CONNS" -d2s -s bench/rotate.lua "http://127.0.0.1:$PORT" -- "$work/urls.$p" >/dev/null
-    before=$(cpu_ticks)
+    before=$(cpu_ticks "$pid")
     perf_pid=
     if [ -n "${PERF:-}" ] && [ "$p" = dl ]; then
       perf record -q -F 1999 -g -p "$xpid" -o "$PERF.$run" 2>/dev/null & perf_pid=$!
     fi
     line=$(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 5s -s bench/rotate.lua "http://127.0.0.1:$PORT" -- "$work/urls.$p" | grep '^RESULT')
-    after=$(cpu_ticks)
+    after=$(cpu_ticks "$pid")
     if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
     eval "$(echo "$line" | sed 's/^RESULT //; s/ /;/g')"
     r=$(awk -v n="$requests" -v s="$seconds" 'BEGIN{printf "%.0f", n/s}')
     cpu="-"
-    if [ "$p" = dl ]; then
+    if [ "$p" != a ]; then
       cpu=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$requests" 'BEGIN{printf "%.2f", t / hz * 1e6 / n}')
     fi
-    row=$([ "$p" = a ] && echo A || echo X)
+    row=$(case $p in a) echo A;; dl) echo X;; db) echo B;; esac)
     rps[$row]="${rps[$row]:-} $r"
+    cpus[$row]="${cpus[$row]:-} $cpu"
     printf "%-4s %-3s %10s %9.2f %9.2f %12s %7s\n" "$row" "$run" "$r" \
       "$(awk -v v="$p50_us" 'BEGIN{print v/1000}')" "$(awk -v v="$p99_us" 'BEGIN{print v/1000}')" "$cpu" "$((errors + non2xx))"
   done
@@ -79,5 +93,10 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[
 ma=$(echo "${rps[A]}" | median); mx=$(echo "${rps[X]}" | median)
 echo
 echo "median req/s: A (nginx direct) $ma, X (nginx -> xsendfiled) $mx, X/A = $(awk -v x="$mx" -v a="$ma" 'BEGIN{printf "%.3f", x/a}')"
+if [ -n "$bpid" ]; then
+  mb=$(echo "${rps[B]}" | median); cx=$(echo "${cpus[X]}" | median); cb=$(echo "${cpus[B]}" | median)
+  echo "median req/s: B (nginx -> $BEFORE) $mb, X/B = $(awk -v x="$mx" -v b="$mb" 'BEGIN{printf "%.3f", x/b}')"
+  echo "median cpu us/req: X $cx, B $cb, X/B = $(awk -v x="$cx" -v b="$cb" 'BEGIN{printf "%.3f", x/b}')"
+fi
 echo "xsendfiled peak RSS: $(awk '/VmHWM/{print $2, $3}' /proc/$xpid/status)"
 echo "machine: $(nproc) cores, $(uname -r), nginx $(nginx -v 2>&1 | sed 's#.*/##'), c=$CONNS, xsendfiled --threads $XTHREADS"

@@ -5,6 +5,7 @@
 //! a root that keeps timing out is refused fast (503), and everything recovers when the mount
 //! answers again. Behind nginx, load on the healthy path sees no error while the mount hangs.
 
+use super::status_kib;
 use crate::support::{self, fcgi_client::*, stallfs::StallFs, wait_until};
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -93,15 +94,6 @@ fn ask(c: &Client, uri: &str, on_b: bool) -> (u16, Duration, String) {
     (status, start.elapsed(), out)
 }
 
-fn proc_status(pid: i32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// `n` requests spread over the healthy files (root A local and in a subdirectory, root B): every
 /// one must be a send; returns the sorted latencies.
 fn healthy_round(c: &Client, n: usize) -> Vec<Duration> {
@@ -128,7 +120,7 @@ fn stalled_lookups(stalled: usize, threads: usize) {
     let (pid, c) = (st.daemon.pid(), st.client());
     // Warm: the healthy names are in the dentry cache, as on a server that has been running.
     let before = healthy_round(&c, 30);
-    let rss_before = proc_status(pid, "VmRSS:");
+    let rss_before = status_kib(pid, "VmRSS:");
     st.fs.hang();
     let stalled_at = Instant::now();
     let waiting: Vec<_> = (0..stalled)
@@ -138,10 +130,10 @@ fn stalled_lookups(stalled: usize, threads: usize) {
         })
         .collect();
     // Every stalled lookup has reached the mount (a pool thread each) before measuring.
-    wait_until("the stalled lookups on the pool", None, || proc_status(pid, "Threads:") as usize > stalled);
+    wait_until("the stalled lookups on the pool", None, || status_kib(pid, "Threads:") as usize > stalled);
     let during = healthy_round(&c, 300);
-    let threads_during = proc_status(pid, "Threads:");
-    let rss_during = proc_status(pid, "VmRSS:");
+    let threads_during = status_kib(pid, "Threads:");
+    let rss_during = status_kib(pid, "VmRSS:");
     let mut statuses = Vec::new();
     for w in waiting {
         let (status, took, out) = w.join().expect("client thread");
@@ -168,7 +160,7 @@ fn stalled_lookups(stalled: usize, threads: usize) {
         assert_eq!(status, 200, "after recovery: {out}");
     }
     let after = healthy_round(&c, 30);
-    let rss_after = proc_status(pid, "VmRSS:");
+    let rss_after = status_kib(pid, "VmRSS:");
     assert!(rss_after < rss_before + 32 * 1024, "VmRSS {rss_before} KiB before, {rss_after} KiB after");
     assert!(st.daemon.log_text().contains("storage did not answer within 1000 ms"));
     let p99 = pct(&during, 99);

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 /// The idle connections and how many were evicted.
 #[derive(Debug, Default)]
@@ -54,6 +54,30 @@ impl Registry {
     /// Connections idle now.
     pub(crate) fn idle_count(&self) -> usize {
         lock(&self.idle).len()
+    }
+
+    /// A slot for a connection accepted at the cap: the connections idle the longest are asked
+    /// to close (never one with a request in progress) and the first slot they free is taken;
+    /// with none idle, the first slot that frees. One connection at most is held so; the others
+    /// wait in the backlog (and take the other freed slots in the accept burst).
+    pub(crate) async fn make_room(
+        &self,
+        slots: &Arc<Semaphore>,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, tokio::sync::AcquireError> {
+        // Connections asked to close before get to run (and give their slots back) first.
+        tokio::task::yield_now().await;
+        if let Ok(p) = slots.clone().try_acquire_owned() {
+            return Ok(p);
+        }
+        // As nginx drains its reusable connections: a few at once (an eighth of the idle ones, at
+        // most 32), so a backlog full of new connections is admitted in batches, not one wake-up
+        // each.
+        let batch = (self.idle_count() / 8).clamp(1, 32);
+        let evicted = (0..batch).take_while(|_| self.evict_oldest()).count();
+        if evicted > 0 {
+            log::debug!("at --max-connections: closing the {evicted} oldest idle connection(s)");
+        }
+        slots.clone().acquire_owned().await
     }
 
     /// Asks the connection idle the longest to close; false when none is idle.

@@ -64,31 +64,19 @@ pub(crate) fn try_serve<S: Read + Write>(stream: &mut S, shared: &Shared, scratc
         return Outcome::HandOver(Box::new(Resume { conn, out, body, close, input, pending }));
     }
     let close = step.close || conn.should_close();
+    // The rest of a reply the socket would not take whole goes to a task.
+    let rest = |conn, out| {
+        Outcome::HandOver(Box::new(Resume { conn, out, body: None, close, input: Vec::new(), pending: None }))
+    };
     if !scratch.out.is_empty() {
         match stream.write(&scratch.out) {
             Ok(w) if w == scratch.out.len() => scratch.out.clear(),
             Ok(w) => {
                 scratch.out.drain(..w);
-                let out = std::mem::take(&mut scratch.out);
-                return Outcome::HandOver(Box::new(Resume {
-                    conn,
-                    out,
-                    body: None,
-                    close,
-                    input: Vec::new(),
-                    pending: None,
-                }));
+                return rest(conn, std::mem::take(&mut scratch.out));
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
-                let out = std::mem::take(&mut scratch.out);
-                return Outcome::HandOver(Box::new(Resume {
-                    conn,
-                    out,
-                    body: None,
-                    close,
-                    input: Vec::new(),
-                    pending: None,
-                }));
+                return rest(conn, std::mem::take(&mut scratch.out));
             }
             Err(e) => {
                 // nginx may close right after the headers of an X-Accel-Redirect: not an error.

@@ -138,28 +138,8 @@ async fn serve(
     }
     let _ = stop_tx.send(true);
     drain(listeners, slots, &ctx).await;
-    log_storage(&shared.storage);
+    shared.storage.log_at_exit();
     Ok(())
-}
-
-/// At exit: the roots whose storage timed out, and lookups still blocked (their threads end with
-/// the process).
-fn log_storage(pool: &storage::Pool) {
-    for (root, health) in pool.roots() {
-        let timeouts = health.timeouts.load(std::sync::atomic::Ordering::Acquire);
-        if timeouts > 0 {
-            let state =
-                if health.unhealthy.load(std::sync::atomic::Ordering::Acquire) { "unhealthy" } else { "healthy" };
-            let blocked = health.in_flight.load(std::sync::atomic::Ordering::Acquire);
-            log::warn!(
-                "storage of root {}: {timeouts} lookup(s) timed out, {blocked} still blocked, {state}",
-                root.display()
-            );
-        }
-    }
-    if pool.in_use() > 0 {
-        log::warn!("storage pool: {} lookup(s) still blocked at exit", pool.in_use());
-    }
 }
 
 /// The signals the accept loop listens to.
@@ -219,7 +199,7 @@ async fn accept_until_stopped(
         let permit = match slots.clone().try_acquire_owned() {
             Ok(p) => p,
             Err(_) => tokio::select! {
-                p = make_room(slots, &ctx.shared.conns) => match p {
+                p = ctx.shared.conns.make_room(slots) => match p {
                     Ok(p) => p,
                     Err(_) => return,
                 },
@@ -243,29 +223,6 @@ async fn accept_until_stopped(
             }
         }
     }
-}
-
-/// A slot for a connection accepted at the cap: the connections idle the longest are asked to
-/// close (`evict.rs`: never one with a request in progress) and the first slot they free is
-/// taken; with none idle, the first slot that frees. One connection at most is held so; the
-/// others wait in the backlog (and take the other freed slots in the accept burst).
-async fn make_room(
-    slots: &Arc<Semaphore>,
-    conns: &evict::Registry,
-) -> Result<tokio::sync::OwnedSemaphorePermit, tokio::sync::AcquireError> {
-    // Connections asked to close before get to run (and give their slots back) first.
-    tokio::task::yield_now().await;
-    if let Ok(p) = slots.clone().try_acquire_owned() {
-        return Ok(p);
-    }
-    // As nginx drains its reusable connections: a few at once (an eighth of the idle ones, at
-    // most 32), so a backlog full of new connections is admitted in batches, not one wake-up each.
-    let batch = (conns.idle_count() / 8).clamp(1, 32);
-    let evicted = (0..batch).take_while(|_| conns.evict_oldest()).count();
-    if evicted > 0 {
-        log::debug!("at --max-connections: closing the {evicted} oldest idle connection(s)");
-    }
-    slots.clone().acquire_owned().await
 }
 
 /// After the stop signal: the connections the kernel already queued are accepted and answered,

@@ -213,6 +213,25 @@ impl Pool {
         }
     }
 
+    /// At exit: the roots whose storage timed out, and lookups still blocked (their threads end
+    /// with the process).
+    pub(crate) fn log_at_exit(&self) {
+        for (root, health) in self.roots() {
+            let timeouts = health.timeouts.load(Ordering::Acquire);
+            if timeouts > 0 {
+                let state = if health.unhealthy.load(Ordering::Acquire) { "unhealthy" } else { "healthy" };
+                let blocked = health.in_flight.load(Ordering::Acquire);
+                log::warn!(
+                    "storage of root {}: {timeouts} lookup(s) timed out, {blocked} still blocked, {state}",
+                    root.display()
+                );
+            }
+        }
+        if self.in_use() > 0 {
+            log::warn!("storage pool: {} lookup(s) still blocked at exit", self.in_use());
+        }
+    }
+
     fn timed_out(&self, root: &Path, health: &RootHealth) {
         health.timeouts.fetch_add(1, Ordering::AcqRel);
         let row = health.consecutive.fetch_add(1, Ordering::AcqRel) + 1;

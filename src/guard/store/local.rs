@@ -40,9 +40,12 @@
 //! open. That window is closed in the server, not here: nginx `disable_symlinks on`, lighttpd
 //! `server.follow-symlink = "disable"` (see conf-examples/ and SECURITY.md).
 
+mod cached;
+
 use super::walk::{c_path, classify, finish, walk_nofollow, CPath, C_PATH_STACK};
 use super::{Found, Refusal, Store, Wait};
 use crate::sys;
+use cached::Inline;
 use std::borrow::Cow;
 use std::ffi::CString;
 use std::fs::File;
@@ -67,30 +70,6 @@ pub struct Root {
     /// Milliseconds after `opened` of the last identity check, and its result.
     checked_ms: std::sync::atomic::AtomicU64,
     current: AtomicBool,
-}
-
-/// How a lookup under [`Wait::Never`] is tried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Inline {
-    /// `openat2(RESOLVE_CACHED | RESOLVE_NO_XDEV)`: a local root on Linux ≥ 5.12.
-    Cached,
-    /// `openat2(RESOLVE_NO_XDEV)`: a local root on a kernel without `RESOLVE_CACHED`.
-    Uncached,
-    /// Not at all: the root is not on a local disk or memory file system, or has no `openat2`.
-    Never,
-}
-
-impl Inline {
-    /// Probes the kernel on `dir` (`"."` opened both ways).
-    fn probe(dir: std::os::fd::BorrowedFd<'_>, openat2: bool) -> Inline {
-        if !openat2 || !sys::is_local_fast(dir) {
-            Inline::Never
-        } else if sys::openat2_cached_beneath(dir, c".").is_ok() {
-            Inline::Cached
-        } else {
-            Inline::Uncached
-        }
-    }
 }
 
 /// How long an identity check of the root is trusted (see [`Root::is_current`]).
@@ -235,39 +214,6 @@ impl Root {
     /// Only for faults (I/O errors other than the refusals listed in the module docs).
     fn resolve<'a>(&self, rel: &'a str, allow_hidden: bool) -> io::Result<Result<Found<'a>, Refusal>> {
         self.resolve_among(rel, allow_hidden, &[])
-    }
-
-    /// Step 1 only, without waiting for the file system (module docs): the found file, a refusal
-    /// the cache could give, or `WouldBlock`.
-    ///
-    /// # Errors
-    /// `WouldBlock` when the answer needs the file system; faults as [`Root::resolve_among`].
-    fn resolve_inline<'a>(&self, rel: &'a str) -> io::Result<Result<Found<'a>, Refusal>> {
-        let would_block = || Err(io::Error::from(io::ErrorKind::WouldBlock));
-        if rel.as_bytes().contains(&0) {
-            return Ok(Err(Refusal::NotFound));
-        }
-        if self.inline == Inline::Never || !self.uses_openat2() {
-            return would_block();
-        }
-        let mut stack = [0u8; C_PATH_STACK];
-        let open = |c: &std::ffi::CStr| match self.inline {
-            Inline::Cached => sys::openat2_cached_beneath(self.dir.as_fd(), c),
-            _ => sys::openat2_uncached_beneath(self.dir.as_fd(), c),
-        };
-        let opened = match c_path(rel.as_bytes(), &mut stack) {
-            Some(CPath::Stack(c)) => open(c),
-            Some(CPath::Heap(c)) => open(&c),
-            None => return Ok(Err(Refusal::NotFound)),
-        };
-        match opened {
-            Ok(fd) => Ok(finish(0, Cow::Borrowed(rel.as_bytes()), fd)),
-            Err(e) => match e.raw_os_error() {
-                Some(libc::EAGAIN) | Some(libc::ELOOP) | Some(libc::EXDEV) | Some(libc::ENOSYS)
-                | Some(libc::EINVAL) => would_block(),
-                _ => classify(e).map(Err),
-            },
-        }
     }
 
     /// Like [`Root::resolve`], but a symlink may also lead into one of `others` (the other
