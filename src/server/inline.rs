@@ -172,7 +172,7 @@ mod tests {
         let prefix = backend.needs_internal_prefix().then_some("/_p");
         let policy = Policy::build(dir.path(), backend, prefix, None, false).expect("policy");
         let pool = crate::server::storage::Pool::new(4, std::time::Duration::from_secs(5));
-        (dir, Shared::new(policy, Limits::default(), pool))
+        (dir, Shared::new(policy, Limits::default(), Default::default(), pool))
     }
 
     fn socket(input: Vec<u8>, room: usize) -> Socket {
