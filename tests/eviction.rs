@@ -132,24 +132,33 @@ fn get_values_do_not_keep_a_connection_past_the_idle_timeout() {
     let dir = support::tempdir();
     let tree = Tree::create(dir.path());
     let (_d, sock) = daemon(dir.path(), &tree.root, &["--idle-timeout", "1s"]);
-    let mut s = UnixStream::connect(&sock).expect("connect");
-    let start = Instant::now();
-    // Every 300 ms, bounded: before, each record restarted the idle timeout.
-    let closed = loop {
-        assert!(start.elapsed() < Duration::from_secs(5), "GET_VALUES kept the connection for 5 s");
-        if s.write_all(&rec(GET_VALUES, 0, &nv(b"FCGI_MAX_CONNS", b""))).is_err() {
-            break start.elapsed();
-        }
-        s.set_read_timeout(Some(Duration::from_millis(300))).expect("timeout");
-        let mut b = [0u8; 256];
-        match s.read(&mut b) {
-            Ok(0) => break start.elapsed(),
-            Ok(_) => std::thread::sleep(Duration::from_millis(300)),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(_) => break start.elapsed(),
-        }
-    };
-    assert!(closed >= Duration::from_millis(900), "closed after {closed:?}, before the idle timeout");
+    let record = rec(GET_VALUES, 0, &nv(b"FCGI_MAX_CONNS", b""));
+    // Whole records every 300 ms, then records sent in two halves 150 ms apart: before, each
+    // record (or half of one) restarted a timeout.
+    for halves in [false, true] {
+        let mut s = UnixStream::connect(&sock).expect("connect");
+        let start = Instant::now();
+        let closed = loop {
+            assert!(start.elapsed() < Duration::from_secs(5), "GET_VALUES kept the connection for 5 s");
+            let parts: Vec<&[u8]> = if halves { vec![&record[..5], &record[5..]] } else { vec![&record] };
+            if parts.iter().any(|p| {
+                std::thread::sleep(Duration::from_millis(150));
+                s.write_all(p).is_err()
+            }) {
+                break start.elapsed();
+            }
+            s.set_read_timeout(Some(Duration::from_millis(150))).expect("timeout");
+            let mut b = [0u8; 256];
+            match s.read(&mut b) {
+                Ok(0) => break start.elapsed(),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => break start.elapsed(),
+            }
+        };
+        assert!(closed >= Duration::from_millis(900), "closed after {closed:?}, before the idle timeout");
+        assert!(closed < Duration::from_millis(2500), "halves {halves}: closed only after {closed:?}");
+    }
 }
 
 /// BEGIN_REQUEST and half the PARAMS of a GET for `/dl/plain.txt`: a request in progress.

@@ -295,7 +295,9 @@ where
     let mut idle_deadline: Option<Instant> = None;
     loop {
         if buf.is_empty() {
-            let idle = conn.is_idle();
+            // Evictable and under the idle deadline unless a request is in progress: management
+            // records, or half of one, neither make the connection busy nor move the deadline.
+            let idle = !conn.in_request();
             let read = if idle {
                 request_deadline = None;
                 let deadline = *idle_deadline.get_or_insert_with(|| {
@@ -310,7 +312,7 @@ where
                         log::debug!("closing idle connection: evicted to admit a new one");
                         return;
                     }
-                    _ = shutdown.changed(), if !fresh => return,
+                    _ = shutdown.changed(), if !fresh && conn.is_idle() => return,
                 }
             } else {
                 let deadline = *request_deadline.get_or_insert_with(|| Instant::now() + limits.request_timeout);
@@ -336,7 +338,7 @@ where
         while off < buf.len() {
             let mut step = pass(&mut conn, &buf[off..], &mut out, &shared);
             off += step.consumed;
-            if step.began || !conn.is_idle() {
+            if step.began || conn.in_request() {
                 member.busy();
                 idle_deadline = None;
             }

@@ -188,7 +188,9 @@ impl Pool {
             let _ = tx.send(answer);
         }));
         if !submitted {
-            health.probing.store(false, Ordering::Release);
+            if probe {
+                health.probing.store(false, Ordering::Release);
+            }
             return Ran::Refused(Status::ServiceUnavailable, Why::ShareInUse);
         }
         let answered = tokio::time::timeout(self.timeout, rx).await;
