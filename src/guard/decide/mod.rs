@@ -219,3 +219,35 @@ mod authorizer_path_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod wait_tests {
+    use super::*;
+    use crate::guard::store::{Root, WouldWait};
+
+    #[test]
+    fn a_lookup_that_would_wait_names_its_root_and_refusals_before_it_do_not_wait() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (t.path().join("a"), t.path().join("b"));
+        for d in [&a, &b] {
+            std::fs::create_dir_all(d).expect("mkdir");
+            std::os::unix::fs::symlink("elsewhere", d.join("link.txt")).expect("symlink");
+        }
+        let mut policy = Policy::build(&a, Backend::Apache, None, None, false).expect("policy");
+        policy.other_roots.push(Root::open(&b).expect("root b"));
+        let b_path = policy.root_at(1).expect("root b").path().as_os_str().as_encoded_bytes().to_vec();
+        let ask = |root: Option<&[u8]>, method: &'static [u8]| {
+            let mut pairs: Vec<(&[u8], &[u8])> = vec![(b"REQUEST_METHOD", method), (b"DOCUMENT_URI", b"/link.txt")];
+            if let Some(r) = root {
+                pairs.push((b"XSENDFILED_ROOT", r));
+            }
+            let req = Request::from_pairs(pairs.into_iter());
+            decide_waiting(&req, &policy, Wait::Never).map(|_| ()).map_err(|e| WouldWait::of(&e))
+        };
+        // A symlink needs realpath: the decision would wait, for the root the request names.
+        assert_eq!(ask(None, b"GET"), Err(Some(0)));
+        assert_eq!(ask(Some(&b_path), b"GET"), Err(Some(1)));
+        // A refusal that needs no lookup is answered at once.
+        assert_eq!(ask(None, b"POST"), Ok(()));
+    }
+}

@@ -71,3 +71,48 @@ impl Root {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::guard::store::{Store, Wait};
+
+    fn would_block<T>(r: io::Result<T>) -> bool {
+        matches!(r, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    #[test]
+    fn only_what_memory_can_answer_is_answered_without_waiting() {
+        let t = tempfile::tempdir().expect("tempdir");
+        std::fs::write(t.path().join("f.txt"), "f\n").expect("write");
+        std::os::unix::fs::symlink("f.txt", t.path().join("link.txt")).expect("symlink");
+        let root = Root::open(t.path()).expect("root");
+        if root.inline == Inline::Never {
+            // A temp dir on a network or FUSE file system: nothing is tried inline at all.
+            assert!(would_block(root.lookup("f.txt", false, &[], Wait::Never)));
+            return;
+        }
+        // Written just now: its dentry is cached.
+        let found = root.lookup("f.txt", false, &[], Wait::Never).expect("no fault").expect("found");
+        assert_eq!(&*found.rel, b"f.txt");
+        // A name never looked up has no dentry, not even a negative one (with RESOLVE_CACHED).
+        if root.inline == Inline::Cached {
+            assert!(would_block(root.lookup("never-seen.txt", false, &[], Wait::Never)));
+        }
+        // Once looked up by a lookup that may wait, its absence is known from memory.
+        assert_eq!(
+            root.lookup("never-seen.txt", false, &[], Wait::Allowed).expect("no fault").err(),
+            Some(Refusal::NotFound)
+        );
+        assert_eq!(
+            root.lookup("never-seen.txt", false, &[], Wait::Never).expect("no fault").err(),
+            Some(Refusal::NotFound)
+        );
+        // A symlink needs realpath: never inline, answered when waiting is allowed.
+        assert!(would_block(root.lookup("link.txt", false, &[], Wait::Never)));
+        assert!(root.lookup("link.txt", false, &[], Wait::Allowed).expect("no fault").is_ok());
+        // Without openat2 (old kernels, seccomp) nothing is tried inline either.
+        root.set_openat2(false);
+        assert!(would_block(root.lookup("f.txt", false, &[], Wait::Never)));
+    }
+}
