@@ -241,7 +241,7 @@ mod wait_tests {
             if let Some(r) = root {
                 pairs.push((b"XSENDFILED_ROOT", r));
             }
-            let req = Request::from_pairs(pairs.into_iter());
+            let req = Request::from_pairs(pairs);
             decide_waiting(&req, &policy, Wait::Never).map(|_| ()).map_err(|e| WouldWait::of(&e))
         };
         // A symlink needs realpath: the decision would wait, for the root the request names.
