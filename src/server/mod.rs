@@ -33,11 +33,13 @@ pub(crate) mod listen;
 mod metrics;
 mod probe;
 mod reactor;
+mod shared;
 mod storage;
+
+pub(crate) use shared::Shared;
 
 use crate::config::ServerSettings;
 use crate::guard::Policy;
-use crate::limits::Limits;
 use accept::{accept, accept_any, accept_failed, peer_allowed, try_accept, Accepted, Listener};
 use listen::{Bound, Speaks};
 use std::io;
@@ -45,40 +47,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{watch, Semaphore};
-
-/// What every connection task shares. The policy is swapped whole on SIGHUP.
-pub(crate) struct Shared {
-    policy: std::sync::RwLock<Arc<Policy>>,
-    pub(crate) limits: Limits,
-    /// `--ping-path`, `--status-path` (`probe.rs`).
-    pub(crate) probes: crate::config::Probes,
-    /// The storage pool, with each root's health and the slots in use (`storage.rs`).
-    pub(crate) storage: Arc<storage::Pool>,
-    /// Idle connections, oldest first, and the count of evictions (`evict.rs`).
-    pub(crate) conns: Arc<evict::Registry>,
-}
-
-impl Shared {
-    pub(crate) fn new(policy: Policy, limits: Limits, probes: crate::config::Probes, storage: storage::Pool) -> Shared {
-        let (storage, conns) = (Arc::new(storage), Arc::new(evict::Registry::default()));
-        Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits, probes, storage, conns }
-    }
-
-    /// The policy in force (a request keeps the one it started with).
-    pub(crate) fn policy(&self) -> Arc<Policy> {
-        match self.policy.read() {
-            Ok(p) => p.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    fn replace(&self, p: Policy) {
-        match self.policy.write() {
-            Ok(mut w) => *w = Arc::new(p),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(p),
-        }
-    }
-}
 
 /// Builds the policy again from the same options and environment (for SIGHUP).
 pub(crate) type Reloader = Box<dyn Fn() -> Result<Policy, Vec<crate::config::ConfigError>> + Send + Sync>;
