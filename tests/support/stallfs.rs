@@ -2,8 +2,9 @@
 //! a backing directory in which names starting with `slow` wait a configurable time
 //! ([`StallFs::delay`]) or hang until released ([`StallFs::hang`], [`StallFs::release`]).
 //!
-//! Mounting needs `/dev/fuse`, Debian's `python3-fusepy` (for `/usr/bin/python3`) and `fuse3`
-//! (`scripts/install-deps.sh`); as root it works in these containers. Missing or failing, the test
+//! Mounting needs `/dev/fuse`, Debian's `python3-fusepy` (for `/usr/bin/python3`, over libfuse2,
+//! which mounts by itself as root) and `fuse3` for `fusermount3` (`scripts/install-deps.sh`); as
+//! root it works in these containers. Missing or failing, the test
 //! fails (CI) — never skips, except a developer run with `XSENDFILED_ALLOW_SKIP=1`.
 //! Dropped, it releases every stalled lookup, unmounts its own mount point (lazily) and stops its
 //! process by PID.
@@ -26,7 +27,7 @@ pub struct StallFs {
 /// Whether the FUSE test file system can run here; panics (CI, or without
 /// `XSENDFILED_ALLOW_SKIP=1`) when it cannot.
 pub fn require() -> bool {
-    if !super::require(&[PYTHON, "fusermount", "/dev/fuse"]) {
+    if !super::require(&[PYTHON, "fusermount3", "/dev/fuse"]) {
         return false;
     }
     let fusepy = Command::new(PYTHON).args(["-c", "import fusepy"]).status().is_ok_and(|s| s.success());
@@ -89,7 +90,7 @@ impl Drop for StallFs {
         self.release();
         let _ = std::fs::remove_file(self.ctl.join("delay"));
         // Our own mount point only; lazily, so a file still open there cannot keep it.
-        let _ = Command::new("fusermount").arg("-u").arg("-z").arg(&self.mount).status();
+        let _ = Command::new("fusermount3").arg("-u").arg("-z").arg(&self.mount).status();
         drop(self.proc_.take());
     }
 }
