@@ -211,7 +211,8 @@ fn the_http_listener_evicts_idle_keepalive_connections_too() {
     let port = support::free_port();
     let listen = format!("http://127.0.0.1:{port}");
     let mut args = support::guard_args(&tree.root, Some(&listen));
-    args.extend(["--max-connections".into(), "2".into()]);
+    let metrics = format!("127.0.0.1:{}", support::free_port());
+    args.extend(["--max-connections".into(), "2".into(), "--metrics-listen".into(), metrics.clone()]);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut d = support::daemon(dir.path(), "xsendfiled", &argv, &[]);
     wait_until("xsendfiled", Some(&mut d), || support::tcp_up(port));
@@ -239,4 +240,8 @@ fn the_http_listener_evicts_idle_keepalive_connections_too() {
     let mut b = [0u8; 8];
     assert_eq!(kept[0].read(&mut b).ok(), Some(0), "the oldest idle keep-alive connection was closed");
     assert!(get(&mut kept[1]).contains("X-Accel-Redirect"), "the newer one still serves");
+    let series = support::curl(&format!("http://{metrics}/metrics"), &[]);
+    let series = String::from_utf8_lossy(&series.body).into_owned();
+    let evicted = "xsendfiled_connections_closed_total{cause=\"evicted\"} 1\n";
+    assert!(series.contains(evicted), "{evicted:?} in\n{series}");
 }

@@ -114,9 +114,12 @@ fn pct(sorted: &[Duration], p: usize) -> Duration {
 
 fn stalled_lookups(stalled: usize, threads: usize) {
     let threads_arg = threads.to_string();
-    let Some(st) = stage(stalled, false, &["--storage-timeout", "1s", "--storage-threads", &threads_arg]) else {
+    let metrics = format!("127.0.0.1:{}", support::free_port());
+    let extra = ["--storage-timeout", "1s", "--storage-threads", &threads_arg, "--metrics-listen", &metrics];
+    let Some(st) = stage(stalled, false, &extra) else {
         return;
     };
+    let scrape = |path: &str| support::curl(&format!("http://{metrics}{path}"), &[]);
     let (pid, c) = (st.daemon.pid(), st.client());
     // Warm: the healthy names are in the dentry cache, as on a server that has been running.
     let before = healthy_round(&c, 30);
@@ -147,6 +150,20 @@ fn stalled_lookups(stalled: usize, threads: usize) {
     let (status, took, _) = ask(&c, "/mnt/fast.txt", false);
     assert_eq!((status, took < Duration::from_millis(200)), (503, true), "unhealthy root refused fast ({took:?})");
     assert_eq!(healthy_round(&c, 30).len(), 30, "the cached files of that root still answer inline");
+    // The observer sees it: /readyz names the stalled root, the series count what happened.
+    let ready = scrape("/readyz");
+    let reason = String::from_utf8_lossy(&ready.body).into_owned();
+    assert_eq!(ready.status, 503, "{reason}");
+    assert!(reason.contains("root 0: its storage keeps timing out"), "{reason}");
+    let series = String::from_utf8_lossy(&scrape("/metrics").body).into_owned();
+    for line in [
+        format!("xsendfiled_storage_timeouts_total {stalled}\n"),
+        "xsendfiled_root_healthy{root=\"0\"} 0\n".to_owned(),
+        "xsendfiled_root_healthy{root=\"1\"} 1\n".to_owned(),
+        format!("xsendfiled_blocking_pool_in_use {stalled}\n"),
+    ] {
+        assert!(series.contains(&line), "{line:?} in\n{series}");
+    }
     // The bound: the runtime's thread, the pool's threads, nothing per stalled request beyond.
     let bound = threads as u64 + 4;
     assert!(threads_during <= bound, "{threads_during} threads with {stalled} stalled (bound {bound})");
@@ -155,6 +172,7 @@ fn stalled_lookups(stalled: usize, threads: usize) {
     let start = Instant::now();
     wait_until("the root to answer again", None, || ask(&c, "/mnt/fast.txt", false).0 == 200);
     let recovered = start.elapsed();
+    wait_until("/readyz 200 again", None, || scrape("/readyz").status == 200);
     for i in 0..stalled.min(8) {
         let (status, _, out) = ask(&c, &format!("/mnt/slow-{i}.txt"), false);
         assert_eq!(status, 200, "after recovery: {out}");

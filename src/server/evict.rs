@@ -86,6 +86,9 @@ impl Registry {
         *lock(&member.key) = 0;
         member.evicted.notify_one();
         self.evictions.fetch_add(1, Ordering::Relaxed);
+        if let Some(m) = crate::metrics::get() {
+            m.connections_evicted.inc();
+        }
         true
     }
 }

@@ -126,6 +126,11 @@ impl Pool {
         lock(&self.roots).iter().map(|(p, h)| (p.clone(), h.clone())).collect()
     }
 
+    /// Whether the root at `root` is marked unhealthy (a root never looked up on the pool is not).
+    pub(crate) fn is_unhealthy(&self, root: &Path) -> bool {
+        lock(&self.roots).get(root).is_some_and(|h| h.unhealthy.load(Ordering::Acquire))
+    }
+
     fn health(&self, root: &Path) -> Arc<RootHealth> {
         let mut roots = lock(&self.roots);
         if let Some(h) = roots.get(root) {
@@ -236,6 +241,9 @@ impl Pool {
 
     fn timed_out(&self, root: &Path, health: &RootHealth) {
         health.timeouts.fetch_add(1, Ordering::AcqRel);
+        if let Some(m) = crate::metrics::get() {
+            m.storage_timeouts.inc();
+        }
         let row = health.consecutive.fetch_add(1, Ordering::AcqRel) + 1;
         if row >= UNHEALTHY_AFTER && !health.unhealthy.swap(true, Ordering::AcqRel) {
             log::error!(
