@@ -9,6 +9,8 @@
 #   bench/nginx-rps.sh            # RUNS=3 DURATION=10s CONNS=64 THREADS=1 (xsendfiled --threads)
 #   PERF=/tmp/x.perf bench/nginx-rps.sh   # also `perf record -g` xsendfiled during the X runs
 #   XSENDFILED_BIN=/other/xsendfiled bench/nginx-rps.sh   # another build (A/B of a change)
+#   BEFORE=/main/xsendfiled bench/nginx-rps.sh   # also row B: that build beside this one (X), in
+#                                  # the same run, and the median CPU per request of X/B
 # Everything listens on 127.0.0.1 or a Unix socket in a temp dir; every process started is
 # stopped by its PID. Correctness is checked with curl before any figure is taken.
 set -euo pipefail
@@ -42,20 +44,30 @@ xpid=$!
     --listen "unix:$work/m.sock" --metrics-listen "unix:$work/metrics.sock" --threads "$XTHREADS" \
     --log-level warn 2>"$work/m.log" &
 mpid=$!
+bpid=
+if [ -n "${BEFORE:-}" ]; then
+  # Row B: the build to compare with, on its own socket and location (/db/).
+  "$BEFORE" --root "$root" --internal-prefix /_protected --strip-prefix /db \
+      --listen "unix:$work/b.sock" --threads "$XTHREADS" --log-level warn 2>"$work/b.log" &
+  bpid=$!
+  sed -i "s#    upstream xsendfiled {#    upstream before { server unix:$work/b.sock; keepalive 16; }\n\n    upstream xsendfiled {#" "$work/nginx.conf"
+  sed -i "s#        location /dl/ {#        location /db/ { include /etc/nginx/fastcgi_params; fastcgi_pass before; fastcgi_keep_conn on; }\n\n        location /dl/ {#" "$work/nginx.conf"
+fi
+rows="a dl dm${bpid:+ db}"
 nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;' &
 npid=$!
-cleanup() { kill "$npid" "$xpid" "$mpid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { kill "$npid" "$xpid" "$mpid" $bpid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/a/small/f00.bin" && break; sleep 0.1; done
 
 # Correctness first: both rows return the file's exact bytes.
-for p in a dl dm; do
+for p in $rows; do
   curl -sf "http://127.0.0.1:$PORT/$p/small/f42.bin" -o "$work/got.$p"
   cmp -s "$work/got.$p" "$root/small/f42.bin" || { echo "row $p returns wrong bytes" >&2; exit 1; }
 done
 curl -sf --unix-socket "$work/metrics.sock" http://m/metrics | grep -q 'xsendfiled_decisions_total{outcome="send"' \
   || { echo "row M counts nothing" >&2; exit 1; }
-for p in a dl dm; do
+for p in $rows; do
   for i in $(seq -w 0 99); do echo "/$p/small/f$i.bin"; done > "$work/urls.$p"
 done
 
@@ -64,8 +76,8 @@ hz=$(getconf CLK_TCK)
 printf "%-4s %-3s %10s %9s %9s %12s %7s\n" row run "req/s" "p50 ms" "p99 ms" "cpu us/req" errors
 declare -A rps cpus
 for run in $(seq "$RUNS"); do
-  for p in a dl dm; do
-    pid=$([ "$p" = dm ] && echo "$mpid" || echo "$xpid")
+  for p in $rows; do
+    pid=$(case $p in dm) echo "$mpid" ;; db) echo "$bpid" ;; *) echo "$xpid" ;; esac)
     wrk -t2 -c"$CONNS" -d2s -s bench/rotate.lua "http://127.0.0.1:$PORT" -- "$work/urls.$p" >/dev/null
     before=$(cpu_ticks "$pid")
     scraper=
@@ -86,7 +98,7 @@ for run in $(seq "$RUNS"); do
     if [ "$p" != a ]; then
       cpu=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$requests" 'BEGIN{printf "%.2f", t / hz * 1e6 / n}')
     fi
-    row=$(case $p in a) echo A ;; dl) echo X ;; *) echo M ;; esac)
+    row=$(case $p in a) echo A ;; dl) echo X ;; db) echo B ;; *) echo M ;; esac)
     rps[$row]="${rps[$row]:-} $r"
     cpus[$row]="${cpus[$row]:-} $cpu"
     printf "%-4s %-3s %10s %9.2f %9.2f %12s %7s\n" "$row" "$run" "$r" \
@@ -99,5 +111,10 @@ echo
 echo "median req/s: A (nginx direct) $ma, X (nginx -> xsendfiled) $mx, X/A = $(awk -v x="$mx" -v a="$ma" 'BEGIN{printf "%.3f", x/a}')"
 cx=$(echo "${cpus[X]}" | median); cm=$(echo "${cpus[M]}" | median)
 echo "median cpu us/req: X (metrics off) $cx, M (metrics on) $cm, M/X = $(awk -v m="$cm" -v x="$cx" 'BEGIN{printf "%.3f", m/x}') (target <= 1.03)"
+if [ -n "$bpid" ]; then
+  mb=$(echo "${rps[B]}" | median); cb=$(echo "${cpus[B]}" | median)
+  echo "median req/s: B (nginx -> $BEFORE) $mb, X/B = $(awk -v x="$mx" -v b="$mb" 'BEGIN{printf "%.3f", x/b}')"
+  echo "median cpu us/req: X $cx, B $cb, X/B = $(awk -v x="$cx" -v b="$cb" 'BEGIN{printf "%.3f", x/b}') (target <= 1.05)"
+fi
 echo "xsendfiled peak RSS: $(awk '/VmHWM/{print $2, $3}' /proc/$xpid/status)"
 echo "machine: $(nproc) cores, $(uname -r), nginx $(nginx -v 2>&1 | sed 's#.*/##'), c=$CONNS, xsendfiled --threads $XTHREADS"

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_xsendfiled_global_optspecs
-    string join \n config= root= map= backend= internal-prefix= strip-prefix= allow-hidden disposition= cache-control= expires= accel-expires= limit-rate= buffering= access-log= keys= allow-readable-keys require-signature max-link-lifetime= state= state-timeout= grant-window= token-scheme= token-timeout= token-algorithm= token-ip-binding secure-link-template= secdownload-path-segments= secdownload-hash-querystr listen= app-socket= metrics-listen= ping-path= status-path= socket-mode= socket-owner= socket-group= user= group= max-connections= max-params-bytes= max-params= max-stdin-bytes= idle-timeout= request-timeout= drain-timeout= threads= log-level= v/verbose q/quiet h/help V/version
+    string join \n config= root= map= backend= internal-prefix= strip-prefix= allow-hidden disposition= cache-control= expires= accel-expires= limit-rate= buffering= access-log= keys= allow-readable-keys require-signature max-link-lifetime= state= state-timeout= grant-window= token-scheme= token-timeout= token-algorithm= token-ip-binding secure-link-template= secdownload-path-segments= secdownload-hash-querystr listen= app-socket= metrics-listen= ping-path= status-path= socket-mode= socket-owner= socket-group= user= group= max-connections= max-params-bytes= max-params= max-stdin-bytes= idle-timeout= request-timeout= drain-timeout= storage-timeout= storage-threads= threads= log-level= v/verbose q/quiet h/help V/version
 end
 
 function __fish_xsendfiled_needs_command
@@ -75,6 +75,8 @@ complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l max-stdin-bytes -
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l idle-timeout -d 'Close a connection idle between requests for this long (e.g. 60s, 500ms, 2m)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l request-timeout -d 'Close a connection whose request is not complete this long after it began' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l drain-timeout -d 'On SIGTERM/SIGINT, wait this long for requests in progress before exiting' -r
+complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l storage-timeout -d 'Longest a file lookup may wait for storage (a hung NFS or FUSE mount): past it, 504. The default is far beyond a healthy disk or NFS lookup and well inside nginx\'s 60 s' -r
+complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l storage-threads -d 'Lookups that may wait for storage at once, a thread each (one root may use half of them)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l threads -d 'Worker threads (1 runs everything on one thread, the fastest on small machines)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l log-level -d 'Log level: error, warn, info, debug, trace (RUST_LOG, when set, takes precedence)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l allow-hidden -d 'Serve files and directories whose names start with a dot (refused with 404 by default)'
@@ -143,6 +145,8 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l max-stdi
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l idle-timeout -d 'Close a connection idle between requests for this long (e.g. 60s, 500ms, 2m)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l request-timeout -d 'Close a connection whose request is not complete this long after it began' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l drain-timeout -d 'On SIGTERM/SIGINT, wait this long for requests in progress before exiting' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l storage-timeout -d 'Longest a file lookup may wait for storage (a hung NFS or FUSE mount): past it, 504. The default is far beyond a healthy disk or NFS lookup and well inside nginx\'s 60 s' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l storage-threads -d 'Lookups that may wait for storage at once, a thread each (one root may use half of them)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l threads -d 'Worker threads (1 runs everything on one thread, the fastest on small machines)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l log-level -d 'Log level: error, warn, info, debug, trace (RUST_LOG, when set, takes precedence)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l allow-hidden -d 'Serve files and directories whose names start with a dot (refused with 404 by default)'
@@ -222,6 +226,8 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l max-stdi
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l idle-timeout -d 'Close a connection idle between requests for this long (e.g. 60s, 500ms, 2m)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l request-timeout -d 'Close a connection whose request is not complete this long after it began' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l drain-timeout -d 'On SIGTERM/SIGINT, wait this long for requests in progress before exiting' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l storage-timeout -d 'Longest a file lookup may wait for storage (a hung NFS or FUSE mount): past it, 504. The default is far beyond a healthy disk or NFS lookup and well inside nginx\'s 60 s' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l storage-threads -d 'Lookups that may wait for storage at once, a thread each (one root may use half of them)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l threads -d 'Worker threads (1 runs everything on one thread, the fastest on small machines)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l log-level -d 'Log level: error, warn, info, debug, trace (RUST_LOG, when set, takes precedence)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l method -d 'Request method of the explained URIs' -r
@@ -293,6 +299,8 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l max-std
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l idle-timeout -d 'Close a connection idle between requests for this long (e.g. 60s, 500ms, 2m)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l request-timeout -d 'Close a connection whose request is not complete this long after it began' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l drain-timeout -d 'On SIGTERM/SIGINT, wait this long for requests in progress before exiting' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l storage-timeout -d 'Longest a file lookup may wait for storage (a hung NFS or FUSE mount): past it, 504. The default is far beyond a healthy disk or NFS lookup and well inside nginx\'s 60 s' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l storage-threads -d 'Lookups that may wait for storage at once, a thread each (one root may use half of them)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l threads -d 'Worker threads (1 runs everything on one thread, the fastest on small machines)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l log-level -d 'Log level: error, warn, info, debug, trace (RUST_LOG, when set, takes precedence)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l nginx-conf -d 'Also read this nginx configuration (through `nginx -T` when nginx accepts it) and flag its location mistakes: an `alias` without the trailing slash of its location, no location for the internal URI, an internal URI\'s location that is not `internal`' -r -F

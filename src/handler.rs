@@ -5,7 +5,8 @@
 //! and one log entry, a fault included (a 500); no path that carries a token, no signature and no
 //! credential reaches a log.
 
-use crate::guard::decide::{decide, Decision, Status};
+use crate::guard::decide::{decide_waiting, Decision, Reason, Status};
+use crate::guard::store::{Wait, WouldWait};
 use crate::guard::token::limit::{Ask, Grant};
 use crate::guard::Policy;
 use crate::protocol::request::Request;
@@ -17,9 +18,36 @@ use crate::reply::sink::HeaderSink;
 /// them in, the reply written to `out`. `authorizer` is the FastCGI Authorizer role; the answer
 /// says whether the request was answered in authorize mode.
 ///
-/// A limited-use link first comes back as [`Answer::ask`] with nothing written: the shell asks its
-/// state store and calls again with the store's [`Grant`].
+/// `how` says whether the store may wait ([`How::Decide`]) or what the storage pool refused with
+/// ([`How::Refuse`]); under [`Wait::Never`] a lookup that would wait writes and logs nothing and
+/// is `Err(root)` (the shell decides again on its pool).
+///
+/// A limited-use link without a `grant` comes back as [`Answer::ask`] with nothing written: the
+/// shell asks its state store and calls again with the store's [`Grant`].
 pub(crate) fn respond<'a, I>(
+    params: I,
+    authorizer: bool,
+    policy: &Policy,
+    out: &mut impl HeaderSink,
+    how: How,
+    grant: Option<Grant>,
+) -> Result<Answer, usize>
+where
+    I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
+{
+    if how != How::Decide(Wait::Allowed) && grant.is_none() {
+        trace_params(params.clone(), tokens_in_path(policy));
+    }
+    let mut req = Request::from_pairs(params);
+    req.authorize |= authorizer;
+    Ok(match handle_how(&req, policy, out, None, how, grant)? {
+        Handled::Answered(status, body) => Answer { status, body, authorize: req.authorize, ask: None },
+        Handled::Ask(ask) => Answer { status: 0, body: None, authorize: req.authorize, ask: Some(ask) },
+    })
+}
+
+/// [`respond`] with a store that may wait (the one-shot CGI program, a storage-pool thread).
+pub(crate) fn respond_waiting<'a, I>(
     params: I,
     authorizer: bool,
     policy: &Policy,
@@ -29,15 +57,20 @@ pub(crate) fn respond<'a, I>(
 where
     I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
 {
-    if grant.is_none() {
-        trace_params(params.clone(), tokens_in_path(policy));
-    }
-    let mut req = Request::from_pairs(params);
-    req.authorize |= authorizer;
-    match handle_noting(&req, policy, out, None, grant) {
-        Handled::Answered(status, body) => Answer { status, body, authorize: req.authorize, ask: None },
-        Handled::Ask(ask) => Answer { status: 0, body: None, authorize: req.authorize, ask: Some(ask) },
-    }
+    respond(params, authorizer, policy, out, How::Decide(Wait::Allowed), grant).unwrap_or_else(|_| {
+        // Only a lookup asked not to wait names a root to wait on.
+        render_error(Status::InternalServerError, false, out);
+        Answer { status: 500, body: None, authorize: authorizer, ask: None }
+    })
+}
+
+/// How [`respond`] and [`handle_how`] come to a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum How {
+    /// Decide, the store asked with this [`Wait`].
+    Decide(Wait),
+    /// Do not decide: the storage pool refused (503) or timed out (504) for this reason.
+    Refuse(Status, crate::guard::decide::Storage),
 }
 
 /// What [`respond`] answered.
@@ -89,21 +122,33 @@ pub fn handle_granted(
     out: &mut impl HeaderSink,
     grant: Grant,
 ) -> (u16, Option<Body>) {
-    match handle_noting(req, policy, out, None, Some(grant)) {
-        Handled::Answered(status, body) => (status, body),
-        Handled::Ask(_) => unreachable!("a grant was given"),
+    match handle_how(req, policy, out, None, How::Decide(Wait::Allowed), Some(grant)) {
+        Ok(Handled::Answered(status, body)) => (status, body),
+        // Unreachable: only Wait::Never yields a root to wait on, and a grant was given.
+        Ok(Handled::Ask(_)) | Err(_) => (500, None),
     }
 }
 
-/// [`handle`], telling what was decided to `note` when given. A limited-use link without a
-/// `grant` comes back as [`Handled::Ask`], nothing written or logged.
-pub(crate) fn handle_noting(
+/// [`handle`] as `how` says, telling what was decided to `note` when given; `Err(root)` when the
+/// decision would wait for root `root` under [`Wait::Never`] (nothing written or logged). A
+/// limited-use link without a `grant` is [`Handled::Ask`], nothing written or logged either.
+pub(crate) fn handle_how(
     req: &Request<'_>,
     policy: &Policy,
     out: &mut impl HeaderSink,
     mut note: Option<&mut Note>,
+    how: How,
     grant: Option<Grant>,
-) -> Handled {
+) -> Result<Handled, usize> {
+    let decided = match how {
+        How::Decide(wait) => decide_waiting(req, policy, wait),
+        How::Refuse(status, why) => Ok(Decision::Refuse(status, Reason::Storage(why))),
+    };
+    if let (How::Decide(Wait::Never), Err(e)) = (how, &decided) {
+        if let Some(root) = WouldWait::of(e) {
+            return Err(root);
+        }
+    }
     let metrics = crate::metrics::get();
     let started = (policy.access_log.is_some() || metrics.is_some()).then(std::time::Instant::now);
     let method = Lossy(req.method.unwrap_or_default());
@@ -124,11 +169,11 @@ pub(crate) fn handle_noting(
     let mut sent: Option<(Vec<u8>, u64, Option<String>)> = None;
     let mut link: Option<(String, Option<u32>)> = None;
     let mut counted = crate::metrics::Outcome::Fault;
-    let (status, body) = match decide(req, policy) {
+    let (status, body) = match decided {
         Ok(decision) => {
             let decision = match (decision, grant) {
                 (Decision::Send(crate::guard::decide::Send { ask: Some(ask), .. }), None) => {
-                    return Handled::Ask(ask);
+                    return Ok(Handled::Ask(ask));
                 }
                 (decision, grant) => {
                     if let (Decision::Send(send), Some(_)) = (&decision, &policy.access_log) {
@@ -155,6 +200,9 @@ pub(crate) fn handle_noting(
                     }
                 }
                 Decision::Refuse(status, reason) => {
+                    if matches!(reason, Reason::Storage(_)) {
+                        log::warn!("{method} {path} -> {} ({reason})", status.code());
+                    }
                     log::debug!("{method} {path} -> {} ({reason})", status.code());
                     entry.decision = "refuse";
                     entry.reason = Some(reason.to_string());
@@ -193,7 +241,7 @@ pub(crate) fn handle_noting(
         entry.micros = started.map_or(0, |t| t.elapsed().as_micros() as u64);
         log.record(&entry);
     }
-    Handled::Answered(status, body)
+    Ok(Handled::Answered(status, body))
 }
 
 /// The decision once the state store answered: a limited-use link is sent only if granted.

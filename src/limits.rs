@@ -18,6 +18,8 @@ pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default time from the first byte of a request to its last (slow-client cut-off).
 pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default bound on lookups waiting for storage at once, a thread each (`--storage-threads`).
+pub(crate) const DEFAULT_STORAGE_THREADS: usize = 32;
 /// Largest content of a management record (FCGI_GET_VALUES) we buffer.
 pub(crate) const MAX_MANAGEMENT_RECORD_BYTES: usize = 8 * 1024;
 /// Longest request path accepted, in bytes (Linux `PATH_MAX`).

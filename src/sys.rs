@@ -16,7 +16,12 @@
 //! 6. [`accept_nonblocking`]: `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)`, a non-blocking connection in
 //!    one call (the standard library's `accept` needs a second call to clear blocking mode).
 //!
-//! 7. The user and group databases and dropping root ([`accounts`]): `getpwnam_r` and friends,
+//! 7. [`openat2_cached_beneath`]: the same `openat2` with `RESOLVE_CACHED | RESOLVE_NO_XDEV`, the
+//!    lookup that never waits for a file system (`EAGAIN` when the dentry cache cannot answer,
+//!    Linux ≥ 5.12), and [`is_local_fast`]: `fstatfs(2)` tells a disk or memory file system from a
+//!    network or FUSE one.
+//!
+//! 8. The user and group databases and dropping root ([`accounts`]): `getpwnam_r` and friends,
 //!    `getgrouplist`, `setgroups`/`setgid`/`setuid`.
 //!
 //! Invariants: every function checks the return value of its call and turns `-1` into
@@ -128,7 +133,50 @@ pub(crate) fn adopt_fd(fd: RawFd) -> io::Result<OwnedFd> {
 /// The raw OS error: `ENOENT`, `ENOTDIR`, `EACCES`, `ELOOP` (a symlink), `EXDEV` (escape), and
 /// `ENOSYS`/`EPERM`/`EINVAL` where the kernel or a seccomp filter lacks `openat2`.
 pub(crate) fn openat2_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> {
-    openat2_resolve_beneath(dir, path, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY)
+    openat2_resolve_beneath(dir, path, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY, 0)
+}
+
+/// [`openat2_beneath`] that never waits for a file system: `RESOLVE_CACHED` (every component must
+/// be in the dentry cache, else `EAGAIN`; openat2(2), Linux ≥ 5.12) and `RESOLVE_NO_XDEV` (a path
+/// that crosses into another mount — a FUSE or NFS mount below a local root — fails with `EXDEV`,
+/// so the open itself, which such a file system answers in user space or over the network, is
+/// never attempted here).
+///
+/// # Errors
+/// As [`openat2_beneath`], plus `EAGAIN` (not cached), `EXDEV` (another mount) and `EINVAL` on a
+/// kernel older than 5.12 (unknown resolve flag).
+pub(crate) fn openat2_cached_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> {
+    let extra = libc::RESOLVE_CACHED | libc::RESOLVE_NO_XDEV;
+    openat2_resolve_beneath(dir, path, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY, extra)
+}
+
+/// [`openat2_beneath`] with `RESOLVE_NO_XDEV`: the inline try on a kernel without
+/// `RESOLVE_CACHED` (a path into another mount fails with `EXDEV`).
+///
+/// # Errors
+/// As [`openat2_beneath`], plus `EXDEV` for another mount.
+pub(crate) fn openat2_uncached_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> {
+    openat2_resolve_beneath(dir, path, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY, libc::RESOLVE_NO_XDEV)
+}
+
+/// File systems whose lookups, opens and `fstat` of a cached entry never leave the machine or wait
+/// for a user-space server (statfs(2) `f_type` magic numbers, linux/magic.h): ext2/3/4, XFS, Btrfs,
+/// tmpfs, F2FS, ramfs, ZFS, bcachefs.
+const LOCAL_FAST: [u64; 8] =
+    [0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0xF2F5_2010, 0x8584_58F6, 0x2FC1_2FC1, 0xCA45_1A4E];
+
+/// Whether the directory `dir` lies on a file system of [`LOCAL_FAST`]. Anything else (NFS,
+/// CephFS, CIFS, FUSE, overlayfs, unknown) is not, and neither is a directory `fstatfs` fails on.
+pub(crate) fn is_local_fast(dir: BorrowedFd<'_>) -> bool {
+    // SAFETY: statfs is plain old data; fstatfs fills it and keeps no pointer.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `dir` is a valid descriptor and `st` is valid for writes for the call.
+    if unsafe { libc::fstatfs(dir.as_raw_fd(), &mut st) } != 0 {
+        return false;
+    }
+    #[allow(clippy::unnecessary_cast)]
+    let magic = st.f_type as u64;
+    LOCAL_FAST.contains(&magic)
 }
 
 /// Like [`openat2_beneath`], but opens a directory as `O_PATH | O_DIRECTORY | O_CLOEXEC`: a handle
@@ -137,14 +185,14 @@ pub(crate) fn openat2_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<Ow
 /// # Errors
 /// As [`openat2_beneath`]; `ENOTDIR` when the last component is not a directory.
 pub(crate) fn openat2_dir_beneath(dir: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> {
-    openat2_resolve_beneath(dir, path, libc::O_PATH | libc::O_DIRECTORY)
+    openat2_resolve_beneath(dir, path, libc::O_PATH | libc::O_DIRECTORY, 0)
 }
 
-fn openat2_resolve_beneath(dir: BorrowedFd<'_>, path: &CStr, flags: libc::c_int) -> io::Result<OwnedFd> {
+fn openat2_resolve_beneath(dir: BorrowedFd<'_>, path: &CStr, flags: libc::c_int, extra: u64) -> io::Result<OwnedFd> {
     // SAFETY: open_how is plain old data; all-zero is valid (and required for unused fields).
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
     how.flags = u64::try_from(flags | libc::O_CLOEXEC).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS | extra;
     loop {
         // SAFETY: `path` is NUL-terminated and `how` is a valid open_how of the size passed; the
         // kernel copies both before returning.

@@ -45,6 +45,10 @@ pub(crate) struct ServerSettings {
     pub(crate) threads: usize,
     /// Grace period on SIGTERM.
     pub(crate) drain_timeout: Duration,
+    /// `--storage-timeout`: deadline of a lookup on the storage pool.
+    pub(crate) storage_timeout: Duration,
+    /// `--storage-threads`: size of the storage pool.
+    pub(crate) storage_threads: usize,
     /// `FCGI_WEB_SERVER_ADDRS`: TCP peers allowed to connect (None: any).
     pub(crate) web_server_addrs: Option<Vec<IpAddr>>,
     pub(crate) log_level: log::LevelFilter,
@@ -137,6 +141,8 @@ pub(super) fn settings(
     let accounts = keep(e, accounts(args));
     let threads = keep(e, bounded("--threads", args.threads, 1, 1024));
     let drain_timeout = keep(e, parse_duration("--drain-timeout", &args.drain_timeout));
+    let storage_timeout = keep(e, parse_duration("--storage-timeout", &args.storage_timeout));
+    let storage_threads = keep(e, bounded("--storage-threads", args.storage_threads, 1, 4096));
     let web_server_addrs = keep(e, web_server_addrs.map(parse_web_server_addrs).transpose());
     let log_level = keep(e, parse_level(&args.log_level));
     let metrics_listen = keep(e, args.metrics_listen.as_deref().map(parse_metrics_listen).transpose());
@@ -163,6 +169,8 @@ pub(super) fn settings(
         },
         threads: threads?,
         drain_timeout: drain_timeout?,
+        storage_timeout: storage_timeout?,
+        storage_threads: storage_threads?,
         web_server_addrs: web_server_addrs?,
         log_level: adjust_level(log_level?, args.verbose, args.quiet),
         metrics_listen: metrics_listen?,

@@ -21,10 +21,11 @@
 //! `_total` on counters (added by the encoder), `_info` for build information.
 //!
 //! Where to add a series: a field here, its registration in [`Metrics::new`] (one line), and
-//! the count where the event happens (`crate::metrics::get()` then the field). The hooks defined
-//! for work that lands separately (they stay 0 until wired): `connections_evicted`,
-//! `root_healthy`, `storage_timeouts`, `blocking_in_use` (stalled storage); the `store` series
-//! (an object store). `link_uses` counts in `state::Store::grant` (limited-use links).
+//! the count where the event happens (`crate::metrics::get()` then the field). Stalled storage
+//! counts `connections_evicted` (`server/evict.rs`) and `storage_timeouts` (`server/storage.rs`);
+//! `root_healthy` and `blocking_in_use` are read from the pool at each scrape
+//! (`server/metrics.rs`). The hooks defined for work that lands separately (they stay 0 until
+//! wired): the `store` series (an object store). `link_uses` counts in `state::Store::grant`.
 
 mod decisions;
 pub(crate) mod status;
@@ -74,8 +75,7 @@ pub(crate) struct Metrics {
     pub(crate) connections_timed_out: Counter,
     /// Connections refused at once (a TCP peer outside `FCGI_WEB_SERVER_ADDRS`).
     pub(crate) connections_refused: Counter,
-    /// Connections closed to make room at the `--max-connections` cap (hook: stalled storage).
-    #[allow(dead_code, reason = "a hook: counted by work that lands separately (see the module doc)")]
+    /// Connections closed to make room at the `--max-connections` cap.
     pub(crate) connections_evicted: Counter,
     /// Configuration reloads (SIGHUP) that took effect.
     pub(crate) reloads_ok: Counter,
@@ -87,11 +87,11 @@ pub(crate) struct Metrics {
     pub(crate) keys: Gauge,
     /// Access-log lines that could not be written.
     pub(crate) access_log_lost: Counter,
-    /// Per root number: 1 healthy, 0 not (hook: stalled storage; set by [`Metrics::set_root_healthy`]).
+    /// Per root number: 1 healthy (open, current, not stalled), 0 not ([`Metrics::set_root_healthy`]).
     root_healthy: Vec<Gauge>,
-    /// Storage operations that timed out (hook: stalled storage).
+    /// Lookups on the storage pool that passed `--storage-timeout`.
     pub(crate) storage_timeouts: Counter,
-    /// Blocking-pool threads busy with file-system work (hook: stalled storage).
+    /// Storage-pool slots in use (lookups running, timed-out ones included).
     pub(crate) blocking_in_use: Gauge,
     /// Object-store series (hook: an object store).
     pub(crate) store: StoreSeries,

@@ -182,7 +182,8 @@ pub(crate) fn render_error(status: Status, head: bool, out: &mut impl HeaderSink
         Status::MethodNotAllowed => b"method not allowed\n",
         Status::Gone => b"this link has expired or its uses are spent\n",
         Status::InternalServerError => b"internal server error\n",
-        Status::ServiceUnavailable => b"this link cannot be checked right now; try again\n",
+        Status::ServiceUnavailable => b"service unavailable\n",
+        Status::GatewayTimeout => b"storage timed out\n",
     };
     let reason = status.line().split_once(' ').map_or("", |(_, r)| r);
     out.status(status.code(), reason);

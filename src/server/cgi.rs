@@ -42,20 +42,21 @@ where
         let _ = io::copy(&mut stdin.take(announced.min(max_stdin)), &mut io::sink());
     }
     let mut out = Vec::with_capacity(512);
+    // One request, one process: the lookup may simply wait (there is nothing else to keep
+    // answering); the web server's own CGI timeout bounds it.
     let pairs = || vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice()));
     if let (Some(store), Some(signing)) = (state, &policy.signing) {
         // One request, no refresher: the revocation list is read once, for a signed link only.
-        if crate::guard::token::sdl1::query_has_signature(
-            pairs().find(|(k, _)| *k == b"QUERY_STRING").map(|(_, v)| v).unwrap_or_default(),
-        ) {
+        let query = pairs().find(|(k, _)| *k == b"QUERY_STRING").map(|(_, v)| v).unwrap_or_default();
+        if crate::guard::token::sdl1::query_has_signature(query) {
             store.load_revocations(&signing.revocations);
         }
     }
-    let mut answer = crate::handler::respond(pairs(), false, policy, &mut out, None);
+    let mut answer = crate::handler::respond_waiting(pairs(), false, policy, &mut out, None);
     if let Some(ask) = answer.ask.take() {
-        // The one-shot program may wait for its grant: it serves nobody else.
+        // The one-shot program may wait for its grant too: it serves nobody else.
         let grant = state.map_or(crate::guard::token::limit::Grant::Unavailable, |s| s.grant_now(*ask));
-        answer = crate::handler::respond(pairs(), false, policy, &mut out, Some(grant));
+        answer = crate::handler::respond_waiting(pairs(), false, policy, &mut out, Some(grant));
     }
     let (status, body) = (answer.status, answer.body);
     stdout.write_all(&out)?;

@@ -5,7 +5,11 @@
 //! after `--idle-timeout`, a request must arrive whole within `--request-timeout`; an offload
 //! to nginx or Caddy closes the connection after its reply (docs/servers.md, "Keep-alive").
 
+use super::storage::Ran;
 use super::Shared;
+use crate::guard::store::Wait;
+use crate::guard::Policy;
+use crate::handler::{respond, Answer, How};
 use crate::protocol::fcgi::{Connection, Event, Pairs, HEADER_LEN};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -66,6 +70,26 @@ where
 /// than this never needs to be buffered whole.
 pub(crate) const READ_BUF: usize = 16 * 1024;
 
+/// A request whose decision must wait: for the file system (decided again on the storage pool),
+/// or for the state store's grant of a limited-use link ([`decide_on_pool`]); the codec still
+/// holds its parameters.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    /// What it waits for.
+    pub(crate) awaits: Awaits,
+    /// The FastCGI Authorizer role.
+    authorizer: bool,
+}
+
+/// What a [`Pending`] request waits for.
+#[derive(Debug)]
+pub(crate) enum Awaits {
+    /// The storage pool, for this configured root.
+    Root(usize),
+    /// The state store, for this grant.
+    Grant(Box<crate::guard::token::limit::Ask>),
+}
+
 /// What one [`pass`] over received bytes leaves to the caller.
 pub(crate) struct Pass {
     /// Bytes of the input consumed.
@@ -75,65 +99,11 @@ pub(crate) struct Pass {
     pub(crate) body: Option<crate::reply::serve::Body>,
     /// The connection must close once `out` is written.
     pub(crate) close: bool,
-    /// A limited-use link waits for its grant ([`granted`]); nothing of its reply is in `out`.
-    pub(crate) ask: Option<Pending>,
-}
-
-/// A request whose limited-use link waits for the state store.
-pub(crate) struct Pending {
-    ask: Box<crate::guard::token::limit::Ask>,
-    /// The request came in the Authorizer role.
-    authorizer: bool,
-}
-
-impl Pass {
-    fn done(consumed: usize, close: bool) -> Pass {
-        Pass { consumed, body: None, close, ask: None }
-    }
-}
-
-/// Asks the state store about the limited-use link of the request in progress, then answers it
-/// (as [`pass`] would have). Without a store the link is refused (503).
-pub(crate) async fn granted(conn: &mut Connection, out: &mut Vec<u8>, shared: &Shared, pending: Pending) -> Pass {
-    let grant = match &shared.state {
-        Some(store) => store.grant(*pending.ask).await,
-        None => crate::guard::token::limit::Grant::Unavailable,
-    };
-    let mut step = answer(conn, out, shared, pending.authorizer, Some(grant));
-    step.close |= conn.should_close();
-    step
-}
-
-/// Answers the request the codec announced; `grant` is the store's answer for a limited-use link.
-fn answer(
-    conn: &mut Connection,
-    out: &mut Vec<u8>,
-    shared: &Shared,
-    authorizer: bool,
-    grant: Option<crate::guard::token::limit::Grant>,
-) -> Pass {
-    let mark = conn.begin_response(out);
-    let policy = shared.policy();
-    let answer =
-        crate::handler::respond(Pairs::new(conn.params()).map_while(Result::ok), authorizer, &policy, out, grant);
-    if answer.ask.is_some() {
-        out.truncate(mark);
-        let ask = answer.ask.map(|ask| Pending { ask, authorizer });
-        return Pass { consumed: 0, body: None, close: false, ask };
-    }
-    let (status, body) = (answer.status, answer.body);
-    // nginx (and Caddy) finalize the upstream as soon as they see X-Accel-Redirect and
-    // never reuse that connection: close after the reply instead of waiting to read their
-    // EOF (one read and one wake-up less per download).
-    let close = !answer.authorize
-        && status == 200
-        && matches!(policy.backend, crate::guard::Backend::Nginx | crate::guard::Backend::Caddy);
-    conn.frame_stdout(out, mark);
-    if body.is_some() {
-        return Pass { consumed: 0, body, close, ask: None };
-    }
-    conn.end_response(out, 0);
-    Pass::done(0, close)
+    /// A request to decide on the storage pool before anything else (its reply not begun); the
+    /// input after `consumed` waits until then.
+    pub(crate) pending: Option<Pending>,
+    /// A request arrived whole in this pass (management records alone leave this false).
+    pub(crate) began: bool,
 }
 
 /// Feeds `input` to the codec and answers every request it completes, appending all replies to
@@ -142,44 +112,156 @@ fn answer(
 /// consumed, a body must be streamed, or the connection must close.
 pub(crate) fn pass(conn: &mut Connection, input: &[u8], out: &mut Vec<u8>, shared: &Shared) -> Pass {
     let mut off = 0;
+    let mut began = false;
+    let done = |consumed, close, began| Pass { consumed, body: None, close, pending: None, began };
     while off < input.len() {
         let feed = match conn.feed(&input[off..], out) {
             Ok(feed) => feed,
             Err(e) => {
                 log::debug!("closing connection: protocol error: {e}");
-                return Pass::done(off, true);
+                return done(off, true, began);
             }
         };
         off += feed.consumed;
         let mut close = false;
         if let Some(Event::Request { role, .. }) = feed.event {
-            if shared.probes.any() {
-                let mark = conn.begin_response(out);
-                if super::probe::answer(Pairs::new(conn.params()).map_while(Result::ok), &shared.probes, out) {
-                    conn.frame_stdout(out, mark);
-                    conn.end_response(out, 0);
-                    if conn.should_close() {
-                        return Pass::done(off, true);
-                    }
-                    continue;
+            began = true;
+            let mark = conn.begin_response(out);
+            if shared.probes.any()
+                && super::probe::answer(Pairs::new(conn.params()).map_while(Result::ok), &shared.probes, out)
+            {
+                conn.frame_stdout(out, mark);
+                conn.end_response(out, 0);
+                if conn.should_close() {
+                    return done(off, true, began);
                 }
-                out.truncate(mark);
+                continue;
             }
-            let step = answer(conn, out, shared, role == crate::protocol::fcgi::Role::Authorizer, None);
-            if step.body.is_some() || step.ask.is_some() {
-                return Pass { consumed: off, ..step };
+            let policy = shared.policy();
+            let authorizer = role == crate::protocol::fcgi::Role::Authorizer;
+            let params = Pairs::new(conn.params()).map_while(Result::ok);
+            let awaits = match respond(params, authorizer, &policy, out, How::Decide(Wait::Never), None) {
+                Ok(Answer { ask: Some(ask), .. }) => Err(Awaits::Grant(ask)),
+                Ok(answer) => Ok(answer),
+                Err(root) => Err(Awaits::Root(root)),
+            };
+            let answer = match awaits {
+                Ok(answer) => answer,
+                Err(awaits) => {
+                    out.truncate(mark);
+                    let pending = Some(Pending { awaits, authorizer });
+                    return Pass { consumed: off, body: None, close: false, pending, began };
+                }
+            };
+            close = frame(conn, out, mark, &answer, &policy);
+            if answer.body.is_some() {
+                return Pass { consumed: off, body: answer.body, close, pending: None, began };
             }
-            close = step.close;
         } else if feed.consumed == 0 {
             // Nothing more can be consumed (cannot happen with a well-behaved codec; guards
             // against a spin).
-            return Pass::done(off, true);
+            return done(off, true, began);
         }
         if close || conn.should_close() {
-            return Pass::done(off, true);
+            return done(off, true, began);
         }
     }
-    Pass::done(off, false)
+    done(off, false, began)
+}
+
+/// Frames the reply written to `out` since `mark` as STDOUT and, unless a body follows, ends the
+/// response. Returns whether the connection closes after it: nginx (and Caddy) finalize the
+/// upstream as soon as they see X-Accel-Redirect and never reuse that connection, so close after
+/// the reply instead of waiting to read their EOF (one read and one wake-up less per download).
+fn frame(conn: &mut Connection, out: &mut Vec<u8>, mark: usize, answer: &Answer, policy: &Policy) -> bool {
+    let close = !answer.authorize
+        && answer.status == 200
+        && matches!(policy.backend, crate::guard::Backend::Nginx | crate::guard::Backend::Caddy);
+    conn.frame_stdout(out, mark);
+    if answer.body.is_none() {
+        conn.end_response(out, 0);
+    }
+    close
+}
+
+/// Decides the `pending` request: asks the state store for its grant and decides again, or decides
+/// on the storage pool (the store may wait there, for at most `--storage-timeout`; 503/504 when
+/// the pool refuses or times out), as often as the request needs (at most: the pool, the grant,
+/// the pool again); appends the framed reply to `out`. Returns a body to stream (ended by the
+/// caller) and whether to close.
+pub(crate) async fn decide_on_pool(
+    conn: &mut Connection,
+    pending: Pending,
+    out: &mut Vec<u8>,
+    shared: &Shared,
+) -> (Option<crate::reply::serve::Body>, bool) {
+    let (mut awaits, authorizer) = (pending.awaits, pending.authorizer);
+    let policy = shared.policy();
+    let mut grant = None;
+    for _ in 0..4 {
+        let mark = conn.begin_response(out);
+        let answer = match awaits {
+            Awaits::Grant(ask) => {
+                let given = super::grant::ask(shared, *ask).await;
+                grant = Some(given);
+                let pairs = Pairs::new(conn.params()).map_while(Result::ok);
+                respond(pairs, authorizer, &policy, out, How::Decide(Wait::Never), grant).map_err(Awaits::Root)
+            }
+            Awaits::Root(root) => on_pool(conn, root, authorizer, grant, out, shared, &policy).await,
+        };
+        match answer {
+            Ok(Answer { ask: Some(ask), .. }) => awaits = Awaits::Grant(ask),
+            Ok(answer) => {
+                let close = frame(conn, out, mark, &answer, &policy);
+                return (answer.body, close);
+            }
+            Err(next) => awaits = next,
+        }
+        out.truncate(mark);
+    }
+    // Not reached: with a grant given, a decision never asks again, and the pool always answers.
+    let mark = conn.begin_response(out);
+    crate::reply::response::render_error(crate::guard::decide::Status::InternalServerError, false, out);
+    let answer = Answer { status: 500, body: None, authorize: authorizer, ask: None };
+    let close = frame(conn, out, mark, &answer, &policy);
+    (None, close)
+}
+
+/// The request decided on the storage pool, its reply (if any) appended to `out`.
+async fn on_pool(
+    conn: &Connection,
+    root: usize,
+    authorizer: bool,
+    grant: Option<crate::guard::token::limit::Grant>,
+    out: &mut Vec<u8>,
+    shared: &Shared,
+    policy: &Arc<Policy>,
+) -> Result<Answer, Awaits> {
+    let root = policy.root_at(root).map_or(policy.root.path(), |r| r.path()).to_owned();
+    let (params, on_pool) = (conn.params().to_vec(), policy.clone());
+    let ran = shared
+        .storage
+        .run(&root, move || {
+            let mut reply = Vec::with_capacity(512);
+            let pairs = Pairs::new(&params).map_while(Result::ok);
+            let answer = crate::handler::respond_waiting(pairs, authorizer, &on_pool, &mut reply, grant);
+            (reply, answer)
+        })
+        .await;
+    Ok(match ran {
+        Ran::Done((reply, answer)) => {
+            out.extend_from_slice(&reply);
+            answer
+        }
+        Ran::Refused(status, why) => {
+            let pairs = Pairs::new(conn.params()).map_while(Result::ok);
+            let how = How::Refuse(status, why);
+            match respond(pairs, authorizer, policy, out, how, grant) {
+                Ok(answer) => answer,
+                Err(_) => Answer { status: status.code(), body: None, authorize: authorizer, ask: None },
+            }
+        }
+    })
 }
 
 /// Where a connection starts: fresh, or handed over by the inline path with its codec state, a
@@ -191,16 +273,11 @@ pub(crate) struct Resume {
     pub(crate) close: bool,
     /// Bytes received but not yet fed to the codec.
     pub(crate) input: Vec<u8>,
-    /// A limited-use link waiting for its grant.
-    pub(crate) ask: Option<Pending>,
+    /// A request to decide on the storage pool first.
+    pub(crate) pending: Option<Pending>,
 }
 
 impl Resume {
-    /// A connection with (the rest of) a reply to write, nothing else pending.
-    pub(crate) fn writing(conn: Connection, out: Vec<u8>, close: bool) -> Resume {
-        Resume { conn, out, body: None, close, input: Vec::new(), ask: None }
-    }
-
     pub(crate) fn fresh(shared: &Shared) -> Resume {
         Resume {
             conn: Connection::new(shared.limits).accept_authorizer(true),
@@ -208,7 +285,7 @@ impl Resume {
             body: None,
             close: false,
             input: Vec::new(),
-            ask: None,
+            pending: None,
         }
     }
 }
@@ -242,13 +319,11 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let limits = shared.limits;
-    let Resume { mut conn, mut out, mut body, mut close, input, ask } = start;
+    let Resume { mut conn, mut out, mut body, mut close, input, pending } = start;
     // Nothing received or answered yet (not handed over by the inline path mid-way).
-    let untouched = body.is_none() && out.is_empty() && input.is_empty() && ask.is_none();
-    if let Some(ask) = ask {
-        let step = granted(&mut conn, &mut out, &shared, ask).await;
-        body = step.body;
-        close |= step.close;
+    let untouched = body.is_none() && out.is_empty() && input.is_empty() && pending.is_none();
+    if let Some(pending) = pending {
+        (body, close) = decide_on_pool(&mut conn, pending, &mut out, &shared).await;
     }
     if let Some(body) = body {
         if let Err(e) = stream_body(&mut stream, &conn, body, &mut out, limits.idle_timeout).await {
@@ -269,19 +344,30 @@ where
     // writes): shutdown closes only connections idle after a reply, so it waits for that first
     // request like any other (bounded by the idle timeout and the drain timeout).
     let mut fresh = untouched;
+    // Idle since it opened or since its last reply (`super::evict`): management records neither
+    // make it busy nor move this deadline, so GET_VALUES cannot keep a slot for ever.
+    let member = shared.conns.join();
+    let mut idle_deadline: Option<Instant> = None;
     loop {
         if buf.is_empty() {
-            let idle = conn.is_idle();
-            let read = if idle && fresh {
+            // Evictable and under the idle deadline unless a request is in progress: management
+            // records, or half of one, neither make the connection busy nor move the deadline.
+            let idle = !conn.in_request();
+            let read = if idle {
                 request_deadline = None;
-                timeout(limits.idle_timeout, stream.read_buf(&mut buf)).await
-            } else if idle {
-                request_deadline = None;
+                let deadline = *idle_deadline.get_or_insert_with(|| {
+                    member.idle();
+                    Instant::now() + limits.idle_timeout
+                });
                 tokio::select! {
-                    // Bytes already waiting are read before a shutdown is noticed.
+                    // Bytes already waiting are read before an eviction or a shutdown is noticed.
                     biased;
-                    r = timeout(limits.idle_timeout, stream.read_buf(&mut buf)) => r,
-                    _ = shutdown.changed() => return,
+                    r = timeout_at(deadline, stream.read_buf(&mut buf)) => r,
+                    () = member.evicted() => {
+                        log::debug!("closing idle connection: evicted to admit a new one");
+                        return;
+                    }
+                    _ = shutdown.changed(), if !fresh && conn.is_idle() => return,
                 }
             } else {
                 let deadline = *request_deadline.get_or_insert_with(|| Instant::now() + limits.request_timeout);
@@ -307,8 +393,12 @@ where
         while off < buf.len() {
             let mut step = pass(&mut conn, &buf[off..], &mut out, &shared);
             off += step.consumed;
-            if let Some(ask) = step.ask.take() {
-                step = granted(&mut conn, &mut out, &shared, ask).await;
+            if step.began || conn.in_request() {
+                member.busy();
+                idle_deadline = None;
+            }
+            if let Some(pending) = step.pending {
+                (step.body, step.close) = decide_on_pool(&mut conn, pending, &mut out, &shared).await;
             }
             if let Some(body) = step.body {
                 if let Err(e) = stream_body(&mut stream, &conn, body, &mut out, limits.idle_timeout).await {

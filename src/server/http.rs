@@ -32,8 +32,11 @@
 //! query is trusted there, a body is refused, and the answer carries the `Xsendfiled-*` fields
 //! and no body.
 
+use super::storage::Ran;
 use super::Shared;
 use crate::guard::decide::Status;
+use crate::guard::store::Wait;
+use crate::handler::How;
 use crate::protocol::request::Request;
 use crate::reply::sink::HeaderSink;
 use std::sync::Arc;
@@ -61,9 +64,20 @@ where
 {
     log::debug!("http: connection opened");
     let limits = shared.limits;
+    // Idle (`super::evict`) but while a request is being answered; chosen for eviction at the
+    // cap, the connection shuts down gracefully: hyper closes it when idle and otherwise finishes
+    // the request in progress first.
+    let member = Arc::new(shared.conns.join());
+    member.idle();
+    let in_service = member.clone();
     let service = hyper::service::service_fn(move |req| {
-        let shared = shared.clone();
-        async move { Ok::<_, std::convert::Infallible>(answer(&shared, req, app).await) }
+        let (shared, member) = (shared.clone(), in_service.clone());
+        async move {
+            member.busy();
+            let reply = answer(&shared, req, app).await;
+            member.idle();
+            Ok::<_, std::convert::Infallible>(reply)
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
@@ -79,6 +93,11 @@ where
             }
         }
         _ = shutdown.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = timeout(limits.idle_timeout, conn).await;
+        }
+        () = member.evicted() => {
+            log::debug!("http: evicted to admit a new connection");
             conn.as_mut().graceful_shutdown();
             let _ = timeout(limits.idle_timeout, conn).await;
         }
@@ -130,34 +149,62 @@ async fn answer(shared: &Shared, req: hyper::Request<hyper::body::Incoming>, app
         (b"DOCUMENT_URI", &path),
         (b"QUERY_STRING", query),
     ];
+    decided(shared, pairs, app).await.into_response(false)
+}
+
+/// The reply to a request given as its CGI meta-variables: decided at once when the store can
+/// answer from memory, else on the storage pool (`super::storage`), or 503/504 when the pool
+/// refuses or times out.
+async fn decided(shared: &Shared, pairs: [(&[u8], &[u8]); 4], app: bool) -> Head {
     let trusted = app.then_some(super::app::TRUSTED_QUERY);
     let request = Request::from_pairs(pairs.into_iter().chain(trusted));
     let policy = shared.policy();
     // An authorizer's answer is its status and header fields. nginx's auth_request reads no body
     // (its subrequest is header-only) and keeps the upstream connection only for a reply without
     // one: a denial goes out with Content-Length: 0 too. An ask's answer never has one.
-    let mut reply = Head::new(!app && policy.backend != crate::guard::Backend::Authorizer);
+    let keep_body = !app && policy.backend != crate::guard::Backend::Authorizer;
+    let mut reply = Head::new(keep_body);
     // The serve backend is refused with an HTTP listener and the app socket at start-up: no body
     // to stream.
-    let mut note = crate::handler::Note::default();
-    let mut grant = None;
-    // At most twice: a limited-use link asks the state store first (nothing is written then).
-    for _ in 0..2 {
-        let noting = app.then_some(&mut note);
-        match crate::handler::handle_noting(&request, &policy, &mut reply, noting, grant) {
-            crate::handler::Handled::Ask(ask) => {
-                grant = Some(match &shared.state {
-                    Some(store) => store.grant(*ask).await,
-                    None => crate::guard::token::limit::Grant::Unavailable,
-                });
-            }
-            crate::handler::Handled::Answered(..) => break,
+    let mut note = app.then(crate::handler::Note::default);
+    let now = How::Decide(Wait::Never);
+    let Err(root) = crate::handler::handle_how(&request, &policy, &mut reply, note.as_mut(), now, UNGRANTED) else {
+        return with_fields(reply, note);
+    };
+    let owned: Vec<(Vec<u8>, Vec<u8>)> = pairs.iter().map(|(n, v)| (n.to_vec(), v.to_vec())).collect();
+    let root_path = policy.root_at(root).map_or(policy.root.path(), |r| r.path()).to_owned();
+    let on_pool = policy.clone();
+    let ran = shared
+        .storage
+        .run(&root_path, move || {
+            let pairs = owned.iter().map(|(n, v)| (n.as_slice(), v.as_slice())).chain(trusted);
+            let request = Request::from_pairs(pairs);
+            let (mut reply, mut note) = (Head::new(keep_body), app.then(crate::handler::Note::default));
+            let wait = How::Decide(Wait::Allowed);
+            let _ = crate::handler::handle_how(&request, &on_pool, &mut reply, note.as_mut(), wait, UNGRANTED);
+            (reply, note)
+        })
+        .await;
+    match ran {
+        Ran::Done((reply, note)) => with_fields(reply, note),
+        Ran::Refused(status, why) => {
+            let how = How::Refuse(status, why);
+            let _ = crate::handler::handle_how(&request, &policy, &mut reply, note.as_mut(), how, UNGRANTED);
+            with_fields(reply, note)
         }
     }
-    if app {
+}
+
+/// The HTTP listener passes no client address, so a limited-use link is refused before any grant
+/// (403): one that ever got this far would fail closed (503), never be sent ungranted.
+const UNGRANTED: Option<crate::guard::token::limit::Grant> = Some(crate::guard::token::limit::Grant::Unavailable);
+
+/// `reply` with the `Xsendfiled-*` fields of an ask (`note`), if it is one.
+fn with_fields(mut reply: Head, note: Option<crate::handler::Note>) -> Head {
+    if let Some(note) = note {
         super::app::push_fields(&note, &mut reply);
     }
-    reply.into_response(false)
+    reply
 }
 
 /// How reading (and dropping) a request body ended.
@@ -292,74 +339,4 @@ impl HeaderSink for Head {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    /// A body that never sends anything (a client that announced one and stalls).
-    struct Stalled;
-
-    impl hyper::body::Body for Stalled {
-        type Data = hyper::body::Bytes;
-        type Error = std::convert::Infallible;
-        fn poll_frame(
-            self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
-            std::task::Poll::Pending
-        }
-    }
-
-    #[test]
-    fn bodies_are_bounded_in_bytes_and_time() {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
-        let full = |n: usize| http_body_util::Full::new(hyper::body::Bytes::from(vec![b'x'; n]));
-        let second = Duration::from_secs(1);
-        assert_eq!(rt.block_on(discard_body(full(10), 10, second)), BodyEnd::Read);
-        assert_eq!(rt.block_on(discard_body(full(11), 10, second)), BodyEnd::TooLarge);
-        let start = std::time::Instant::now();
-        assert_eq!(rt.block_on(discard_body(Stalled, 10, Duration::from_millis(50))), BodyEnd::TimedOut);
-        assert!(start.elapsed() < second);
-        let r = timed_out(false);
-        assert_eq!(r.status(), 408);
-        assert_eq!(r.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
-    }
-
-    #[test]
-    fn reply_becomes_http_without_cgi_text() {
-        let mut h = Head::new(true);
-        h.status(404, "Not Found");
-        h.header("Content-Type", b"text/plain");
-        h.header("Content-Length", b"10");
-        h.finish(b"not found\n");
-        let r = h.into_response(false);
-        assert_eq!(r.status(), 404);
-        assert_eq!(r.headers().get("content-type").map(|v| v.as_bytes()), Some(&b"text/plain"[..]));
-        assert!(r.headers().get("content-length").is_none(), "hyper sets it from the body");
-        let mut h = Head::new(true);
-        h.header_with("X-Accel-Redirect", |v| v.extend_from_slice(b"/_p/a%20b.txt"));
-        h.header("Content-Type", b"text/plain");
-        h.finish(b"");
-        let r = h.into_response(false);
-        assert_eq!(r.status(), 200);
-        assert_eq!(r.headers().get("x-accel-redirect").map(|v| v.as_bytes()), Some(&b"/_p/a%20b.txt"[..]));
-        let mut h = Head::new(true);
-        h.status(400, "Bad Request");
-        h.finish(b"");
-        let r = h.into_response(true);
-        assert_eq!(r.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
-    }
-
-    #[test]
-    fn an_authorizer_reply_has_no_body() {
-        use http_body_util::BodyExt;
-        let mut h = Head::new(false);
-        crate::reply::response::render_error(Status::Forbidden, false, &mut h);
-        let r = h.into_response(false);
-        assert_eq!(r.status(), 403);
-        assert_eq!(r.headers().get("cache-control").map(|v| v.as_bytes()), Some(&b"no-store"[..]));
-        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
-        let body = rt.block_on(r.into_body().collect()).expect("body").to_bytes();
-        assert!(body.is_empty());
-    }
-}
+mod tests;

@@ -55,30 +55,28 @@ pub(crate) fn try_serve<S: Read + Write>(stream: &mut S, shared: &Shared, scratc
     let mut conn = scratch.conn.take().unwrap_or_else(|| Connection::new(shared.limits).accept_authorizer(true));
     scratch.out.clear();
     let step = pass(&mut conn, &scratch.buf[..n], &mut scratch.out, shared);
-    if step.ask.is_some() {
-        // A limited-use link: the state store is asked from a task, never from the accept loop.
+    if step.body.is_some() || step.pending.is_some() {
+        // The serve backend streams the file from a task, and a lookup that would wait for the
+        // file system runs on the storage pool, awaited by a task; bytes after the request wait.
         let input = scratch.buf[step.consumed..n].to_vec();
         let out = std::mem::take(&mut scratch.out);
-        return Outcome::HandOver(Box::new(Resume { conn, out, body: None, close: false, input, ask: step.ask }));
-    }
-    if step.body.is_some() {
-        // The serve backend streams the file from a task; bytes after the request wait for it.
-        let input = scratch.buf[step.consumed..n].to_vec();
-        let out = std::mem::take(&mut scratch.out);
-        return Outcome::HandOver(Box::new(Resume { conn, out, body: step.body, close: step.close, input, ask: None }));
+        let (body, close, pending) = (step.body, step.close, step.pending);
+        return Outcome::HandOver(Box::new(Resume { conn, out, body, close, input, pending }));
     }
     let close = step.close || conn.should_close();
+    // The rest of a reply the socket would not take whole goes to a task.
+    let rest = |conn, out| {
+        Outcome::HandOver(Box::new(Resume { conn, out, body: None, close, input: Vec::new(), pending: None }))
+    };
     if !scratch.out.is_empty() {
         match stream.write(&scratch.out) {
             Ok(w) if w == scratch.out.len() => scratch.out.clear(),
             Ok(w) => {
                 scratch.out.drain(..w);
-                let out = std::mem::take(&mut scratch.out);
-                return Outcome::HandOver(Box::new(Resume::writing(conn, out, close)));
+                return rest(conn, std::mem::take(&mut scratch.out));
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
-                let out = std::mem::take(&mut scratch.out);
-                return Outcome::HandOver(Box::new(Resume::writing(conn, out, close)));
+                return rest(conn, std::mem::take(&mut scratch.out));
             }
             Err(e) => {
                 // nginx may close right after the headers of an X-Accel-Redirect: not an error.
@@ -95,7 +93,14 @@ pub(crate) fn try_serve<S: Read + Write>(stream: &mut S, shared: &Shared, scratc
         return Outcome::Done;
     }
     // Kept open by the web server (FCGI_KEEP_CONN), or a request still arriving.
-    Outcome::HandOver(Box::new(Resume::writing(conn, Vec::with_capacity(512), false)))
+    Outcome::HandOver(Box::new(Resume {
+        conn,
+        out: Vec::with_capacity(512),
+        body: None,
+        close: false,
+        input: Vec::new(),
+        pending: None,
+    }))
 }
 
 #[cfg(test)]
@@ -103,7 +108,6 @@ mod tests {
     use super::*;
     use crate::guard::{Backend, Policy};
     use crate::limits::Limits;
-    use std::sync::Arc;
 
     /// A non-blocking socket stand-in: reads come from `input` (then `WouldBlock`), writes are
     /// taken up to `room` bytes (then `WouldBlock`).
@@ -167,15 +171,8 @@ mod tests {
         std::fs::write(dir.path().join("f.txt"), b"hello\n").expect("write");
         let prefix = backend.needs_internal_prefix().then_some("/_p");
         let policy = Policy::build(dir.path(), backend, prefix, None, false).expect("policy");
-        (
-            dir,
-            Shared {
-                policy: std::sync::RwLock::new(Arc::new(policy)),
-                limits: Limits::default(),
-                probes: Default::default(),
-                state: None,
-            },
-        )
+        let pool = crate::server::storage::Pool::new(4, std::time::Duration::from_secs(5));
+        (dir, Shared::new(policy, Limits::default(), Default::default(), pool))
     }
 
     fn socket(input: Vec<u8>, room: usize) -> Socket {
@@ -230,12 +227,24 @@ mod tests {
     #[test]
     fn a_kept_connection_after_an_error_goes_to_a_task() {
         let (_dir, shared) = shared(Backend::Nginx);
-        let mut s = socket(request("/missing.txt", true), usize::MAX);
+        // A hidden name is refused by the path checks, before any lookup.
+        let mut s = socket(request("/.missing.txt", true), usize::MAX);
         let Outcome::HandOver(r) = try_serve(&mut s, &shared, &mut Scratch::new()) else {
             panic!("closed a connection the server keeps")
         };
         assert!(String::from_utf8_lossy(&s.written).contains("Status: 404"));
         assert!(!r.close && r.conn.is_idle() && r.out.is_empty());
+    }
+
+    #[test]
+    fn a_lookup_the_cache_cannot_answer_goes_to_a_task_undecided() {
+        let (_dir, shared) = shared(Backend::Nginx);
+        // A name never looked up has no dentry (not even a negative one): RESOLVE_CACHED says
+        // EAGAIN, so nothing is written and the request waits for the storage pool.
+        let mut s = socket(request("/never-seen.txt", false), usize::MAX);
+        let Outcome::HandOver(r) = try_serve(&mut s, &shared, &mut Scratch::new()) else { panic!("answered") };
+        assert!(s.written.is_empty() && r.out.is_empty());
+        assert!(matches!(r.pending.map(|p| p.awaits), Some(super::super::conn::Awaits::Root(0))));
     }
 
     #[test]

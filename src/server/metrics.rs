@@ -25,7 +25,7 @@ pub(crate) type Readiness = fn(&Shared) -> Option<String>;
 
 /// The checks `/readyz` runs, in order. A subsystem that can make the daemon unready adds one
 /// line here (root health from the storage watchdog, object-store reachability).
-pub(crate) const READINESS: &[Readiness] = &[roots_open, key_ring_loaded];
+pub(crate) const READINESS: &[Readiness] = &[roots_open, key_ring_loaded, storage_answers];
 
 /// Scrapes served at once; more wait in the backlog.
 const MAX_SCRAPES: usize = 8;
@@ -47,6 +47,13 @@ fn key_ring_loaded(shared: &Shared) -> Option<String> {
     signing.keys().kids().is_empty().then(|| "the signing key ring is empty".to_owned())
 }
 
+/// No root is marked unhealthy by the storage pool (its lookups kept timing out).
+fn storage_answers(shared: &Shared) -> Option<String> {
+    let policy = shared.policy();
+    let stalled = policy.roots().position(|r| shared.storage.is_unhealthy(r.path()))?;
+    Some(format!("root {stalled}: its storage keeps timing out (refused but for a probe each second)"))
+}
+
 /// The first reason the daemon is not ready, if any.
 fn unready(shared: &Shared) -> Option<String> {
     READINESS.iter().find_map(|check| check(shared))
@@ -56,8 +63,9 @@ fn unready(shared: &Shared) -> Option<String> {
 fn refresh(shared: &Shared, m: &Metrics) {
     let policy = shared.policy();
     for (i, root) in policy.roots().enumerate() {
-        m.set_root_healthy(i, root.is_current());
+        m.set_root_healthy(i, root.is_current() && !shared.storage.is_unhealthy(root.path()));
     }
+    m.blocking_in_use.set(i64::try_from(shared.storage.in_use()).unwrap_or(i64::MAX));
 }
 
 /// Serves the endpoint on `listener` until `stop` turns true.

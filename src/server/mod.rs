@@ -1,8 +1,11 @@
 //! The async shell: accept connections, run each through the codec and the decision, shut down
 //! cleanly. The only module that uses tokio.
 //!
-//! - Connections are capped by a semaphore (`--max-connections`); at the cap, new connections wait
-//!   in the kernel's listen backlog rather than being accepted and starved.
+//! - Connections are capped by a semaphore (`--max-connections`). At the cap, the next connection
+//!   is accepted and the connection idle the longest (silent, kept alive after a reply, or sending
+//!   only management records) is closed to make room (`evict.rs`); a connection with a request in
+//!   progress never is. With none idle, that one connection waits for a slot and the rest wait in
+//!   the kernel's listen backlog rather than being accepted and starved.
 //! - TCP peers are checked against `FCGI_WEB_SERVER_ADDRS` (FastCGI 1.0 §3.2) when it is set, and get
 //!   `TCP_NODELAY` (a reply is one write; Nagle would hold it back on kept-alive connections).
 //! - With the `nginx` and `caddy` backends a connection is closed right after an X-Accel-Redirect
@@ -23,16 +26,21 @@ mod accept;
 mod app;
 pub(crate) mod cgi;
 mod conn;
+mod evict;
+mod grant;
 mod http;
 mod inline;
 pub(crate) mod listen;
 mod metrics;
 mod probe;
 mod reactor;
+mod shared;
+mod storage;
+
+pub(crate) use shared::Shared;
 
 use crate::config::ServerSettings;
 use crate::guard::Policy;
-use crate::limits::Limits;
 use accept::{accept, accept_any, accept_failed, peer_allowed, try_accept, Accepted, Listener};
 use listen::{Bound, Speaks};
 use std::io;
@@ -40,33 +48,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{watch, Semaphore};
-
-/// What every connection task shares. The policy is swapped whole on SIGHUP.
-pub(crate) struct Shared {
-    policy: std::sync::RwLock<Arc<Policy>>,
-    pub(crate) limits: Limits,
-    /// `--ping-path`, `--status-path` (`probe.rs`).
-    pub(crate) probes: crate::config::Probes,
-    /// Where limited-use links are counted (`--state`).
-    pub(crate) state: Option<crate::state::Store>,
-}
-
-impl Shared {
-    /// The policy in force (a request keeps the one it started with).
-    pub(crate) fn policy(&self) -> Arc<Policy> {
-        match self.policy.read() {
-            Ok(p) => p.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    fn replace(&self, p: Policy) {
-        match self.policy.write() {
-            Ok(mut w) => *w = Arc::new(p),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(p),
-        }
-    }
-}
 
 /// Builds the policy again from the same options and environment (for SIGHUP).
 pub(crate) type Reloader = Box<dyn Fn() -> Result<Policy, Vec<crate::config::ConfigError>> + Send + Sync>;
@@ -90,16 +71,14 @@ pub(crate) fn run(
     } else {
         tokio::runtime::Builder::new_multi_thread().worker_threads(settings.threads).enable_all().build()?
     };
+    let pool = storage::Pool::new(settings.storage_threads, settings.storage_timeout);
     // Every policy (SIGHUP included) holds the one revocation list the store's refresher updates.
     if let (Some(store), Some(signing)) = (&state, &policy.signing) {
         runtime.spawn(store.clone().refresh(signing.revocations.clone()));
     }
-    let shared = Arc::new(Shared {
-        policy: std::sync::RwLock::new(Arc::new(policy)),
-        limits: settings.limits,
-        probes: settings.probes.clone(),
-        state,
-    });
+    let mut shared = Shared::new(policy, settings.limits, settings.probes.clone(), pool);
+    shared.state = state;
+    let shared = Arc::new(shared);
     let result = runtime.block_on(serve(shared, settings, bound, metrics, reloader));
     // Connection tasks still running after the drain timeout are dropped here.
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -153,6 +132,7 @@ async fn serve(
     }
     let _ = stop_tx.send(true);
     drain(listeners, slots, &ctx).await;
+    shared.storage.log_at_exit();
     Ok(())
 }
 
@@ -194,14 +174,6 @@ async fn accept_until_stopped(
 ) {
     let mut scratch = inline::Scratch::new();
     loop {
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => return,
-            },
-            _ = signals.term.recv() => return,
-            _ = signals.int.recv() => return,
-        };
         let (listener, accepted) = tokio::select! {
             r = accept_any(listeners) => r,
             _ = signals.term.recv() => return,
@@ -211,13 +183,26 @@ async fn accept_until_stopped(
                 continue;
             }
         };
-        match accepted {
-            Ok(conn) => start_conn(conn, listener.speaks, permit, ctx, &mut scratch),
+        let conn = match accepted {
+            Ok(conn) => conn,
             Err(e) => {
                 accept_failed(&e).await;
                 continue;
             }
-        }
+        };
+        let permit = match slots.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => tokio::select! {
+                p = ctx.shared.conns.make_room(slots) => match p {
+                    Ok(p) => p,
+                    Err(_) => return,
+                },
+                // The connection in hand was accepted: it is answered like the queued ones.
+                _ = signals.term.recv() => return spawn_conn(conn, None, listener.speaks, None, ctx, ctx.stop.clone()),
+                _ = signals.int.recv() => return spawn_conn(conn, None, listener.speaks, None, ctx, ctx.stop.clone()),
+            },
+        };
+        start_conn(conn, listener.speaks, permit, ctx, &mut scratch);
         // Connections already queued are taken straight away, without polling the signal streams
         // between them; the burst is bounded, so signals are still seen between bursts.
         for _ in 0..ACCEPT_BURST {

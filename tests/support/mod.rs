@@ -7,6 +7,7 @@ pub mod app;
 pub mod fcgi_client;
 pub mod limited;
 pub mod matrix;
+pub mod stallfs;
 
 use std::io::Read;
 use std::net::TcpListener;

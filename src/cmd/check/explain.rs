@@ -72,7 +72,7 @@ pub(crate) fn explain_expecting(
         line(&mut s, "parameter", format_args!("{}={}", esc(k), esc(v)));
     }
     let mut narrator = Narrator(s);
-    let decision = decide_traced(&req, p, now, &mut narrator);
+    let decision = decide_traced(&req, p, now, crate::guard::store::Wait::Allowed, &mut narrator);
     let Narrator(mut s) = narrator;
     match decision {
         Ok(decision) => reply(decision, &req, c, &mut s, &mut expected),

@@ -242,6 +242,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "10s", env = "XSENDFILED_DRAIN_TIMEOUT")]
     pub(crate) drain_timeout: String,
 
+    /// Longest a file lookup may wait for storage (a hung NFS or FUSE mount): past it, 504. The
+    /// default is far beyond a healthy disk or NFS lookup and well inside nginx's 60 s.
+    #[arg(long, value_name = "DURATION", default_value = "5s", env = "XSENDFILED_STORAGE_TIMEOUT")]
+    pub(crate) storage_timeout: String,
+
+    /// Lookups that may wait for storage at once, a thread each (one root may use half of them).
+    #[arg(long, value_name = "N", default_value_t = crate::limits::DEFAULT_STORAGE_THREADS, env = "XSENDFILED_STORAGE_THREADS")]
+    pub(crate) storage_threads: usize,
+
     /// Worker threads (1 runs everything on one thread, the fastest on small machines).
     #[arg(long, value_name = "N", default_value_t = 1, env = "XSENDFILED_THREADS")]
     pub(crate) threads: usize,

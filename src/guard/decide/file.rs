@@ -7,7 +7,7 @@
 
 use super::{Reason, Status};
 use crate::guard::path::{self, RelPath};
-use crate::guard::store::{Found, Refusal, Root, Store};
+use crate::guard::store::{Found, Refusal, Root, Store, Wait, WouldWait};
 use crate::guard::target::Target;
 use crate::guard::trace::{Looked, PrefixFrom, RootChoice, RootFrom, Step, Trace};
 use crate::guard::Policy;
@@ -39,8 +39,10 @@ impl Base {
 }
 
 /// The server's `XSENDFILED_ROOT` (or `root=` in a trusted query), as a [`Base`]; anything but a
-/// configured root or a directory inside one is refused.
-fn base(req: &Request<'_>, policy: &Policy) -> Result<Base, (Status, Reason)> {
+/// configured root or a directory inside one is refused. Under [`Wait::Never`] only a value that
+/// names a configured root exactly is taken; any other needs `canonicalize` and opens, which may
+/// wait: `Err(Ok(WouldBlock))` naming the root it lies under (by its name, else root 0).
+fn base(req: &Request<'_>, policy: &Policy, wait: Wait) -> Result<Base, Result<io::Error, (Status, Reason)>> {
     let from_query = match crate::guard::token::policy_query(req) {
         Some(query) => crate::guard::percent::query_value(query, b"root"),
         None => Ok(None),
@@ -49,22 +51,30 @@ fn base(req: &Request<'_>, policy: &Policy) -> Result<Base, (Status, Reason)> {
         Ok(Some(v)) => (Some(v), RootFrom::Query),
         Ok(None) => (req.trusted.root.map(|r| r.to_vec()), RootFrom::Param),
         // A root that cannot be read must not silently widen to the default.
-        Err(_) => return Err((Status::NotFound, Reason::RootParameter("is malformed in the trusted query"))),
+        Err(_) => return Err(Err((Status::NotFound, Reason::RootParameter("is malformed in the trusted query")))),
     };
     let Some(asked) = asked else { return Ok(Base::Configured(0, RootFrom::Default)) };
+    if wait == Wait::Never {
+        let named = Path::new(OsStr::from_bytes(&asked));
+        if let Some(i) = policy.roots().position(|r| Store::path(r) == named) {
+            return Ok(Base::Configured(i, from));
+        }
+        let under = policy.roots().position(|r| named.starts_with(Store::path(r))).unwrap_or(0);
+        return Err(Ok(WouldWait::error(under)));
+    }
     let refused = |why: &'static str| {
         log::error!("XSENDFILED_ROOT {:?}: {why}", String::from_utf8_lossy(&asked));
         (Status::NotFound, Reason::RootParameter(why))
     };
     let Ok(canonical) = std::fs::canonicalize(OsStr::from_bytes(&asked)) else {
-        return Err(refused("does not exist"));
+        return Err(Err(refused("does not exist")));
     };
     let holder = policy
         .roots()
         .enumerate()
         .filter(|(_, r)| canonical.starts_with(Store::path(*r)))
         .max_by_key(|(_, r)| Store::path(*r).components().count());
-    let Some((i, root)) = holder else { return Err(refused("is not inside a configured --root")) };
+    let Some((i, root)) = holder else { return Err(Err(refused("is not inside a configured --root"))) };
     let inside =
         canonical.strip_prefix(Store::path(root)).map(|p| p.as_os_str().as_bytes().to_vec()).unwrap_or_default();
     if inside.is_empty() {
@@ -73,23 +83,25 @@ fn base(req: &Request<'_>, policy: &Policy) -> Result<Base, (Status, Reason)> {
     // The narrowing is part of the path the file is named by: a hidden segment in it is refused as
     // one in the request path is.
     if !policy.allow_hidden && inside.split(|&b| b == b'/').any(|s| s.first() == Some(&b'.')) {
-        return Err(refused("names a hidden directory"));
+        return Err(Err(refused("names a hidden directory")));
     }
     // Opened beneath the holder's handle, never by the canonical name: the name may have been
     // swapped for a symlink to a directory outside since `canonicalize` (SECURITY.md).
     match root.narrow(&inside) {
         Ok(dir) => Ok(Base::Narrowed { dir, holder: i, prefix: inside, from }),
-        Err(_) => Err(refused("cannot be opened")),
+        Err(_) => Err(Err(refused("cannot be opened"))),
     }
 }
 
 /// Steps 4–6 for the decoded request path `raw`: string checks, confinement under the selected
-/// root, and whether the backend can name the file.
+/// root, and whether the backend can name the file. Under [`Wait::Never`] a lookup that would wait
+/// is `Err` of kind `WouldBlock` naming the root ([`WouldWait`]).
 pub(super) fn check_file<'p, T: Trace>(
     raw: &'p [u8],
     strip: Option<(&[u8], PrefixFrom)>,
     req: &Request<'_>,
     policy: &Policy,
+    wait: Wait,
     trace: &mut T,
 ) -> io::Result<Checked<'p>> {
     let verdict = path::validate(raw, strip.map(|(p, _)| p), policy.allow_hidden);
@@ -98,14 +110,21 @@ pub(super) fn check_file<'p, T: Trace>(
         Ok(rel) => rel,
         Err(why) => return Ok(Err((Status::NotFound, Reason::Path(why)))),
     };
-    let base = match base(req, policy) {
+    let base = match base(req, policy, wait) {
         Ok(b) => b,
-        Err(refusal) => return Ok(Err(refusal)),
+        Err(Ok(would_block)) => return Err(would_block),
+        Err(Err(refusal)) => return Ok(Err(refusal)),
     };
     let Some(root) = policy.root_at(base.holder()) else {
         return Ok(Err((Status::NotFound, Reason::RootUnavailable)));
     };
     tell_root(&base, root, trace);
+    // The lookup comes first: under Wait::Never it returns at once where the identity check (a
+    // stat of the configured path, once a second) could wait for a hung mount.
+    let found = match lookup(&base, root, rel, policy, wait, trace) {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Err(WouldWait::error(base.holder())),
+        other => other?,
+    };
     if !Store::is_current(root) {
         log::error!(
             "root {} is gone or was replaced: refusing until it is back or SIGHUP reopens it",
@@ -113,7 +132,7 @@ pub(super) fn check_file<'p, T: Trace>(
         );
         return Ok(Err((Status::NotFound, Reason::RootUnavailable)));
     }
-    let file = match lookup(&base, root, rel, policy, trace)? {
+    let file = match found {
         Ok(file) => file,
         Err(Refusal::PermissionDenied) => {
             return Ok(Err((Status::Forbidden, Reason::File(Refusal::PermissionDenied))));
@@ -154,6 +173,7 @@ fn lookup<'p, T: Trace>(
     root: &Root,
     rel: RelPath<'p>,
     policy: &Policy,
+    wait: Wait,
     trace: &mut T,
 ) -> io::Result<Result<Found<'p>, Refusal>> {
     let found = match base {
@@ -161,7 +181,7 @@ fn lookup<'p, T: Trace>(
             // A symlink may lead into another configured root; the result names it globally.
             // (With one root, `others` is empty and allocates nothing.)
             let others: Vec<&Root> = policy.roots().enumerate().filter(|(j, _)| j != i).map(|(_, r)| r).collect();
-            root.lookup(rel.as_str(), policy.allow_hidden, &others)?.map(|mut f| {
+            root.lookup(rel.as_str(), policy.allow_hidden, &others, wait)?.map(|mut f| {
                 f.root = match f.root {
                     0 => *i,
                     k => (0..policy.root_count()).filter(|j| j != i).nth(k - 1).unwrap_or(*i),
@@ -169,10 +189,12 @@ fn lookup<'p, T: Trace>(
                 f
             })
         }
-        Base::Narrowed { dir, holder, prefix, .. } => dir.lookup(rel.as_str(), policy.allow_hidden, &[])?.map(|f| {
-            let full = [prefix.as_slice(), b"/", &f.rel].concat();
-            Found { root: *holder, rel: Cow::Owned(full), ..f }
-        }),
+        Base::Narrowed { dir, holder, prefix, .. } => {
+            dir.lookup(rel.as_str(), policy.allow_hidden, &[], wait)?.map(|f| {
+                let full = [prefix.as_slice(), b"/", &f.rel].concat();
+                Found { root: *holder, rel: Cow::Owned(full), ..f }
+            })
+        }
     };
     if trace.enabled() {
         let told = found.as_ref().map(|f| {

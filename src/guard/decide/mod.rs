@@ -31,13 +31,14 @@ mod file;
 mod link;
 mod outcome;
 
+use crate::guard::store::Wait;
 use crate::guard::token::{sdl1, Scheme};
 use crate::guard::trace::{PrefixFrom, Silent, Source, Step, Trace};
 use crate::guard::{Backend, Policy};
 use crate::protocol::request::Request;
 use file::check_file;
 pub(crate) use file::content_type_of;
-pub use outcome::{Decision, Reason, Send, Status};
+pub use outcome::{Decision, Reason, Send, Status, Storage};
 use std::borrow::Cow;
 use std::io;
 
@@ -46,13 +47,24 @@ use std::io;
 /// # Errors
 /// Only for faults while resolving (see [`crate::guard::store::Store::lookup`]).
 pub fn decide<'a>(req: &Request<'a>, policy: &Policy) -> io::Result<Decision<'a>> {
+    decide_waiting(req, policy, Wait::Allowed)
+}
+
+/// [`decide`], the store asked with `wait`: under [`Wait::Never`] a lookup that would wait for the
+/// file system makes this `Err` of kind `WouldBlock`, naming the root
+/// ([`crate::guard::store::WouldWait`]); the shell then decides again with [`Wait::Allowed`] on
+/// its storage pool. Nothing else differs: every refusal before the lookup is the same.
+///
+/// # Errors
+/// Faults while resolving, and `WouldBlock` as said.
+pub(crate) fn decide_waiting<'a>(req: &Request<'a>, policy: &Policy, wait: Wait) -> io::Result<Decision<'a>> {
     // The clock matters only to signed links.
     let now = if needs_signature(req, policy) || carries_signature(req, policy) {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
     } else {
         0
     };
-    decide_at(req, policy, now)
+    decide_traced(req, policy, now, wait, &mut Silent)
 }
 
 /// Whether this request needs a signed link: the server's `XSENDFILED_AUTH` decides when set
@@ -80,7 +92,7 @@ pub(crate) fn carries_signature(req: &Request<'_>, policy: &Policy) -> bool {
 /// # Errors
 /// Only for faults while resolving.
 pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result<Decision<'a>> {
-    decide_traced(req, policy, now, &mut Silent)
+    decide_traced(req, policy, now, Wait::Allowed, &mut Silent)
 }
 
 /// [`decide_at`], telling each step to `trace` as it is taken.
@@ -91,6 +103,7 @@ pub(crate) fn decide_traced<'a, T: Trace>(
     req: &Request<'a>,
     policy: &Policy,
     now: u64,
+    wait: Wait,
     trace: &mut T,
 ) -> io::Result<Decision<'a>> {
     match req.method {
@@ -136,7 +149,7 @@ pub(crate) fn decide_traced<'a, T: Trace>(
     };
     if let Some((p, strip, source)) = owned {
         trace.step(Step::Path { source, path: &p });
-        return Ok(match check_file(&p, strip, req, policy, trace)? {
+        return Ok(match check_file(&p, strip, req, policy, wait, trace)? {
             Ok((file, target)) => {
                 let file = crate::guard::store::Found { rel: Cow::Owned(file.rel.into_owned()), ..file };
                 let content_type = content_type_of(&file.rel);
@@ -149,7 +162,7 @@ pub(crate) fn decide_traced<'a, T: Trace>(
         return Ok(Decision::Refuse(Status::BadRequest, Reason::MissingPath));
     };
     trace.step(Step::Path { source, path: raw });
-    Ok(match check_file(raw, strip, req, policy, trace)? {
+    Ok(match check_file(raw, strip, req, policy, wait, trace)? {
         Ok((file, target)) => {
             let content_type = content_type_of(&file.rel);
             Decision::Send(Send { file, content_type, kid, claims, target, link_id, ask })
@@ -205,5 +218,37 @@ mod authorizer_path_tests {
         for bad in [&b"/f/report.pdf#1?sig=x"[..], b"/f/report.pdf#", b"/f/#/x", b"/f/a%2Fb", b"/f/../x"] {
             assert!(authorizer_path(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+}
+
+#[cfg(test)]
+mod wait_tests {
+    use super::*;
+    use crate::guard::store::{Root, WouldWait};
+
+    #[test]
+    fn a_lookup_that_would_wait_names_its_root_and_refusals_before_it_do_not_wait() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (t.path().join("a"), t.path().join("b"));
+        for d in [&a, &b] {
+            std::fs::create_dir_all(d).expect("mkdir");
+            std::os::unix::fs::symlink("elsewhere", d.join("link.txt")).expect("symlink");
+        }
+        let mut policy = Policy::build(&a, Backend::Apache, None, None, false).expect("policy");
+        policy.other_roots.push(Root::open(&b).expect("root b"));
+        let b_path = policy.root_at(1).expect("root b").path().as_os_str().as_encoded_bytes().to_vec();
+        let ask = |root: Option<&[u8]>, method: &'static [u8]| {
+            let mut pairs: Vec<(&[u8], &[u8])> = vec![(b"REQUEST_METHOD", method), (b"DOCUMENT_URI", b"/link.txt")];
+            if let Some(r) = root {
+                pairs.push((b"XSENDFILED_ROOT", r));
+            }
+            let req = Request::from_pairs(pairs);
+            decide_waiting(&req, &policy, Wait::Never).map(|_| ()).map_err(|e| WouldWait::of(&e))
+        };
+        // A symlink needs realpath: the decision would wait, for the root the request names.
+        assert_eq!(ask(None, b"GET"), Err(Some(0)));
+        assert_eq!(ask(Some(&b_path), b"GET"), Err(Some(1)));
+        // A refusal that needs no lookup is answered at once.
+        assert_eq!(ask(None, b"POST"), Ok(()));
     }
 }

@@ -25,8 +25,12 @@ pub enum Status {
     Gone,
     /// 500: a fault on our side.
     InternalServerError,
-    /// 503: the state store of limited-use links did not answer (fail closed).
+    /// 503: refused for capacity (the root's share of the storage pool is in use, or the root is
+    /// marked unhealthy); nothing was waited for. Or the state store of limited-use links did not
+    /// answer (fail closed).
     ServiceUnavailable,
+    /// 504: the store did not answer within `--storage-timeout`.
+    GatewayTimeout,
 }
 
 impl Status {
@@ -41,6 +45,7 @@ impl Status {
             Status::Gone => 410,
             Status::InternalServerError => 500,
             Status::ServiceUnavailable => 503,
+            Status::GatewayTimeout => 504,
         }
     }
 
@@ -65,6 +70,7 @@ impl Status {
             Status::Gone => "410 Gone",
             Status::InternalServerError => "500 Internal Server Error",
             Status::ServiceUnavailable => "503 Service Unavailable",
+            Status::GatewayTimeout => "504 Gateway Timeout",
         }
     }
 }
@@ -96,6 +102,8 @@ pub enum Reason {
     RootParameter(&'static str),
     /// The root directory was removed or replaced since it was opened.
     RootUnavailable,
+    /// The store was not asked or did not answer in time (the shell's storage pool).
+    Storage(Storage),
     /// The signed link, or its key, is revoked.
     Revoked,
     /// Every use of a limited-use link is spent.
@@ -104,6 +112,17 @@ pub enum Reason {
     StateUnavailable,
     /// A limited-use link needs the client's address (`REMOTE_ADDR`) to tell its uses apart.
     NoClientAddress,
+}
+
+/// Why the storage pool did not produce a decision (the shell's, `server/storage.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// No answer within `--storage-timeout` (this many milliseconds); 504.
+    TimedOut(u64),
+    /// The root's share of the pool is in use by lookups still waiting; 503.
+    ShareInUse,
+    /// The root kept timing out and is refused until a probe answers; 503.
+    Unhealthy,
 }
 
 impl std::fmt::Display for Reason {
@@ -121,6 +140,9 @@ impl std::fmt::Display for Reason {
             Reason::Legacy(why) => f.write_str(why),
             Reason::RootParameter(why) => write!(f, "XSENDFILED_ROOT {why}"),
             Reason::RootUnavailable => f.write_str("the root is gone or was replaced (SIGHUP reopens it)"),
+            Reason::Storage(Storage::TimedOut(ms)) => write!(f, "storage did not answer within {ms} ms"),
+            Reason::Storage(Storage::ShareInUse) => f.write_str("the root's share of the storage pool is in use"),
+            Reason::Storage(Storage::Unhealthy) => f.write_str("the root is unhealthy (its lookups time out)"),
             Reason::Revoked => f.write_str("signed link: revoked"),
             Reason::UsesSpent => f.write_str("signed link: every use is spent"),
             Reason::StateUnavailable => f.write_str("signed link: the state store did not answer (--state)"),
@@ -132,7 +154,7 @@ impl std::fmt::Display for Reason {
 impl Reason {
     /// The metric label of every reason, indexed by [`Reason::label_index`]: a bounded set of
     /// `snake_case` words (never a path or a value from the request), for the decision counter.
-    pub const LABELS: [&'static str; 28] = [
+    pub const LABELS: [&'static str; 31] = [
         "missing_method",
         "method_not_allowed",
         "missing_path",
@@ -157,6 +179,9 @@ impl Reason {
         "legacy_link",
         "root_parameter",
         "root_unavailable",
+        "storage_timed_out",
+        "storage_share_in_use",
+        "storage_unhealthy",
         "link_revoked",
         "link_uses_spent",
         "state_unavailable",
@@ -191,10 +216,13 @@ impl Reason {
             Reason::Legacy(_) => 21,
             Reason::RootParameter(_) => 22,
             Reason::RootUnavailable => 23,
-            Reason::Revoked => 24,
-            Reason::UsesSpent => 25,
-            Reason::StateUnavailable => 26,
-            Reason::NoClientAddress => 27,
+            Reason::Storage(Storage::TimedOut(_)) => 24,
+            Reason::Storage(Storage::ShareInUse) => 25,
+            Reason::Storage(Storage::Unhealthy) => 26,
+            Reason::Revoked => 27,
+            Reason::UsesSpent => 28,
+            Reason::StateUnavailable => 29,
+            Reason::NoClientAddress => 30,
         }
     }
 

@@ -19,6 +19,17 @@
 //! symlink over it cannot make the requests that follow resolve outside the configured root.
 //! 3. `fstat` on the opened handle: only regular files pass; directories and the root are 404.
 //!
+//! Asked not to wait ([`Wait::Never`], the shells' first try), only step 1 runs, and only on a root
+//! that lies on a local disk or memory file system ([`crate::sys::is_local_fast`], checked when the
+//! root is opened): `openat2` with `RESOLVE_CACHED | RESOLVE_NO_XDEV` answers from the dentry cache
+//! or fails at once, and the `fstat` of a file on such a file system reads the in-memory inode.
+//! Everything else is `WouldBlock` and runs on the shell's storage pool: a component not cached
+//! (`EAGAIN`), a path into another mount (`EXDEV`: a FUSE or NFS mount below the root), a symlink
+//! (`ELOOP`: `realpath` walks paths we do not control), and every lookup under a root on NFS,
+//! CephFS, CIFS, FUSE or an unknown file system, whose `open` and `fstat` may go over the network
+//! even for a cached name. On a kernel without `RESOLVE_CACHED` (before 5.12) the inline try is a
+//! plain `openat2` with `RESOLVE_NO_XDEV`: a cold lookup on a local disk, never a network wait.
+//!
 //! Outcomes: missing or not a directory on the way → [`Refusal::NotFound`]; not a regular file →
 //! [`Refusal::NotRegular`]; a symlink leading out of the root → [`Refusal::Escapes`]; a symlink
 //! leading to a hidden name → [`Refusal::Hidden`]; no read permission → [`Refusal::PermissionDenied`]
@@ -29,9 +40,12 @@
 //! open. That window is closed in the server, not here: nginx `disable_symlinks on`, lighttpd
 //! `server.follow-symlink = "disable"` (see conf-examples/ and SECURITY.md).
 
+mod cached;
+
 use super::walk::{c_path, classify, finish, walk_nofollow, CPath, C_PATH_STACK};
-use super::{Found, Refusal, Store};
+use super::{Found, Refusal, Store, Wait};
 use crate::sys;
+use cached::Inline;
 use std::borrow::Cow;
 use std::ffi::CString;
 use std::fs::File;
@@ -50,6 +64,8 @@ pub struct Root {
     id: (u64, u64),
     dir: OwnedFd,
     openat2: AtomicBool,
+    /// How a lookup that may not wait is tried (see the module docs).
+    inline: Inline,
     opened: std::time::Instant,
     /// Milliseconds after `opened` of the last identity check, and its result.
     checked_ms: std::sync::atomic::AtomicU64,
@@ -80,12 +96,20 @@ impl Root {
             }
         };
         let md = std::fs::metadata(&canonical)?;
+        let inline = Inline::probe(dir.as_fd(), openat2);
+        if inline == Inline::Never {
+            log::info!(
+                "root {}: not on a local file system; every lookup runs on the storage pool",
+                canonical.display()
+            );
+        }
         Ok(Root {
             path: canonical,
             configured: path.to_owned(),
             id: (md.dev(), md.ino()),
             dir,
             openat2: AtomicBool::new(openat2),
+            inline,
             opened: std::time::Instant::now(),
             checked_ms: std::sync::atomic::AtomicU64::new(0),
             current: AtomicBool::new(true),
@@ -110,12 +134,17 @@ impl Root {
             return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
         }
         let path = holder.path.join(std::ffi::OsStr::from_bytes(inside));
+        let dir: OwnedFd = file.into();
+        // A narrowed root is opened on the storage pool and lives for one lookup there: it is
+        // never tried inline (its directory may be another mount, whose statfs could wait).
+        let inline = Inline::Never;
         Ok(Root {
             configured: path.clone(),
             path,
             id: (md.dev(), md.ino()),
-            dir: file.into(),
+            dir,
             openat2: AtomicBool::new(holder.uses_openat2()),
+            inline,
             opened: std::time::Instant::now(),
             checked_ms: std::sync::atomic::AtomicU64::new(0),
             current: AtomicBool::new(true),
@@ -265,8 +294,17 @@ impl Root {
 }
 
 impl Store for Root {
-    fn lookup<'a>(&self, rel: &'a str, allow_hidden: bool, others: &[&Root]) -> io::Result<Result<Found<'a>, Refusal>> {
-        self.resolve_among(rel, allow_hidden, others)
+    fn lookup<'a>(
+        &self,
+        rel: &'a str,
+        allow_hidden: bool,
+        others: &[&Root],
+        wait: Wait,
+    ) -> io::Result<Result<Found<'a>, Refusal>> {
+        match wait {
+            Wait::Never => self.resolve_inline(rel),
+            Wait::Allowed => self.resolve_among(rel, allow_hidden, others),
+        }
     }
 
     fn narrow(&self, inside: &[u8]) -> io::Result<Root> {

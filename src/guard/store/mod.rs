@@ -9,6 +9,17 @@
 //! Invariants: only regular files are found; a found name is canonical (`/`-separated, no leading
 //! `/`, no `.`/`..`, no symlink) and relative to the store that found it; refusals are values and
 //! only faults (EIO, EMFILE) are `Err`.
+//!
+//! Waiting ([`Wait`]): a lookup asked with [`Wait::Never`] answers from what is already in memory
+//! or returns an `Err` whose `kind()` is [`io::ErrorKind::WouldBlock`] at once — it never waits
+//! for a disk, a network or a FUSE server (the local store: `openat2` with `RESOLVE_CACHED`
+//! found a component outside the dentry cache, the path crosses into another mount, follows a
+//! symlink, or the root is not on a local disk or memory file system; an object store: its cache
+//! has no fresh entry). With [`Wait::Allowed`] it may block; the shells then run it on their
+//! bounded storage pool under `--storage-timeout` (`server/storage.rs`), and the CGI program,
+//! which answers one request, asks with it directly. The decision passes `wait` through and never
+//! waits itself; it names the configured root a blocked lookup was for ([`WouldWait`]), so the
+//! shell can count the root's share of the pool and its health.
 
 mod local;
 mod walk;
@@ -19,6 +30,40 @@ use std::path::Path;
 use thiserror::Error;
 
 pub use local::Root;
+
+/// Whether a lookup may wait for the file system (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// Answer from memory, or fail with [`io::ErrorKind::WouldBlock`].
+    Never,
+    /// Block if need be (on the storage pool, or in the one-shot CGI program).
+    Allowed,
+}
+
+/// The error of a decision whose lookup would have waited: its `kind()` is
+/// [`io::ErrorKind::WouldBlock`], and it names the configured root (0 is the first `--root`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("the lookup would wait for the file system of root {root}")]
+pub(crate) struct WouldWait {
+    /// The configured root the lookup was for.
+    pub(crate) root: usize,
+}
+
+impl WouldWait {
+    /// As an `io::Error` of kind `WouldBlock`.
+    pub(crate) fn error(root: usize) -> io::Error {
+        io::Error::new(io::ErrorKind::WouldBlock, WouldWait { root })
+    }
+
+    /// The root a decision's `WouldBlock` error names (root 0 when it names none); `None` for
+    /// any other error.
+    pub(crate) fn of(e: &io::Error) -> Option<usize> {
+        if e.kind() != io::ErrorKind::WouldBlock {
+            return None;
+        }
+        Some(e.get_ref().and_then(|inner| inner.downcast_ref::<WouldWait>()).map_or(0, |w| w.root))
+    }
+}
 
 /// Why an existing-looking path is not served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
@@ -80,9 +125,19 @@ pub(crate) trait Store: Sized {
     /// and what it is. A name may lead into one of `others` (a local symlink into another
     /// configured root); [`Found::root`] then says which.
     ///
+    /// With [`Wait::Never`] it must not block: it answers from memory or fails with
+    /// [`io::ErrorKind::WouldBlock`] (module docs).
+    ///
     /// # Errors
-    /// Only faults; every answer about the file is a [`Refusal`].
-    fn lookup<'a>(&self, rel: &'a str, allow_hidden: bool, others: &[&Self]) -> io::Result<Result<Found<'a>, Refusal>>;
+    /// Only faults, and `WouldBlock` under [`Wait::Never`]; every answer about the file is a
+    /// [`Refusal`].
+    fn lookup<'a>(
+        &self,
+        rel: &'a str,
+        allow_hidden: bool,
+        others: &[&Self],
+        wait: Wait,
+    ) -> io::Result<Result<Found<'a>, Refusal>>;
 
     /// The part of this store below `inside` (canonical, relative), as a store of its own that
     /// can never reach outside it (the server's `XSENDFILED_ROOT`).

@@ -143,6 +143,12 @@ impl Connection {
         self.req == Req::Idle && matches!(self.rec, Rec::Header { have: 0, .. })
     }
 
+    /// True from a complete BEGIN_REQUEST until its reply is ended: a request is in progress.
+    /// Management records, and a record still arriving outside a request, are not one.
+    pub fn in_request(&self) -> bool {
+        self.req != Req::Idle
+    }
+
     /// True once the connection must be closed (after writing any pending output).
     pub fn should_close(&self) -> bool {
         self.closed
