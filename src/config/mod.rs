@@ -9,6 +9,7 @@
 mod accounts;
 pub mod cli;
 mod error;
+mod object;
 mod policy;
 mod server;
 mod signing;

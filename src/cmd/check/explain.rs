@@ -55,7 +55,7 @@ pub(crate) fn explain(
         line(&mut s, "parameter", format_args!("{}={}", esc(k), esc(v)));
     }
     let mut narrator = Narrator(s);
-    let decision = decide_traced(&req, p, now, &mut narrator);
+    let decision = decide_traced(&req, p, now, crate::guard::store::Wait::Allowed, &mut narrator);
     let Narrator(mut s) = narrator;
     match decision {
         Ok(decision) => reply(decision, &req, c, &mut s),
@@ -180,5 +180,10 @@ fn named(naming: &Naming<'_>) -> String {
         Naming::AbsolutePath => "by its absolute path (X-Sendfile)".to_owned(),
         Naming::Streamed => "not named: xsendfiled streams the file itself".to_owned(),
         Naming::Allowed => "not named: authorize mode allows, the server sends what it parsed".to_owned(),
+        Naming::Presigned { prefix, store } => format!(
+            "by a presigned GET of {} handed to the internal location {} (X-Xsendfiled-Url; signature not shown)",
+            esc(store),
+            esc(prefix)
+        ),
     }
 }

@@ -7,7 +7,7 @@
 
 use super::{Reason, Status};
 use crate::guard::path::{self, RelPath};
-use crate::guard::store::{Found, Refusal, Root, Store};
+use crate::guard::store::{Found, Refusal, Root, Store, Wait};
 use crate::guard::target::Target;
 use crate::guard::trace::{Looked, PrefixFrom, RootChoice, RootFrom, Step, Trace};
 use crate::guard::Policy;
@@ -90,6 +90,7 @@ pub(super) fn check_file<'p, T: Trace>(
     strip: Option<(&[u8], PrefixFrom)>,
     req: &Request<'_>,
     policy: &Policy,
+    wait: Wait,
     trace: &mut T,
 ) -> io::Result<Checked<'p>> {
     let verdict = path::validate(raw, strip.map(|(p, _)| p), policy.allow_hidden);
@@ -113,7 +114,7 @@ pub(super) fn check_file<'p, T: Trace>(
         );
         return Ok(Err((Status::NotFound, Reason::RootUnavailable)));
     }
-    let file = match lookup(&base, root, rel, policy, trace)? {
+    let file = match lookup(&base, root, rel, policy, wait, trace)? {
         Ok(file) => file,
         Err(Refusal::PermissionDenied) => {
             return Ok(Err((Status::Forbidden, Reason::File(Refusal::PermissionDenied))));
@@ -154,6 +155,7 @@ fn lookup<'p, T: Trace>(
     root: &Root,
     rel: RelPath<'p>,
     policy: &Policy,
+    wait: Wait,
     trace: &mut T,
 ) -> io::Result<Result<Found<'p>, Refusal>> {
     let found = match base {
@@ -161,7 +163,7 @@ fn lookup<'p, T: Trace>(
             // A symlink may lead into another configured root; the result names it globally.
             // (With one root, `others` is empty and allocates nothing.)
             let others: Vec<&Root> = policy.roots().enumerate().filter(|(j, _)| j != i).map(|(_, r)| r).collect();
-            root.lookup(rel.as_str(), policy.allow_hidden, &others)?.map(|mut f| {
+            root.lookup(rel.as_str(), policy.allow_hidden, &others, wait)?.map(|mut f| {
                 f.root = match f.root {
                     0 => *i,
                     k => (0..policy.root_count()).filter(|j| j != i).nth(k - 1).unwrap_or(*i),
@@ -169,7 +171,7 @@ fn lookup<'p, T: Trace>(
                 f
             })
         }
-        Base::Narrowed { dir, holder, prefix, .. } => dir.lookup(rel.as_str(), policy.allow_hidden, &[])?.map(|f| {
+        Base::Narrowed { dir, holder, prefix, .. } => dir.lookup(rel.as_str(), policy.allow_hidden, &[], wait)?.map(|f| {
             let full = [prefix.as_slice(), b"/", &f.rel].concat();
             Found { root: *holder, rel: Cow::Owned(full), ..f }
         }),

@@ -33,6 +33,7 @@ mod outcome;
 
 use crate::guard::token::{sdl1, Scheme};
 use crate::guard::trace::{PrefixFrom, Silent, Source, Step, Trace};
+use crate::guard::store::Wait;
 use crate::guard::{Backend, Policy};
 use crate::protocol::request::Request;
 use file::check_file;
@@ -46,13 +47,24 @@ use std::io;
 /// # Errors
 /// Only for faults while resolving (see [`crate::guard::store::Store::lookup`]).
 pub fn decide<'a>(req: &Request<'a>, policy: &Policy) -> io::Result<Decision<'a>> {
+    // INTEGRATION(#13): the shells are to decide with `Wait::Never` first and, on `WouldBlock`,
+    // again with `Wait::Allowed` on the bounded blocking pool. Until that pool lands, every
+    // decision may wait (an object store's HEAD blocks this thread, under `--s3-timeout`).
+    decide_waiting(req, policy, Wait::Allowed)
+}
+
+/// [`decide`], telling the store whether it may block ([`Wait`]).
+///
+/// # Errors
+/// Faults while resolving, and `WouldBlock` when a store would have to wait but may not.
+pub(crate) fn decide_waiting<'a>(req: &Request<'a>, policy: &Policy, wait: Wait) -> io::Result<Decision<'a>> {
     // The clock matters only to signed links.
     let now = if needs_signature(req, policy) || carries_signature(req, policy) {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
     } else {
         0
     };
-    decide_at(req, policy, now)
+    decide_traced(req, policy, now, wait, &mut Silent)
 }
 
 /// Whether this request needs a signed link: the server's `XSENDFILED_AUTH` decides when set
@@ -80,7 +92,7 @@ pub(crate) fn carries_signature(req: &Request<'_>, policy: &Policy) -> bool {
 /// # Errors
 /// Only for faults while resolving.
 pub fn decide_at<'a>(req: &Request<'a>, policy: &Policy, now: u64) -> io::Result<Decision<'a>> {
-    decide_traced(req, policy, now, &mut Silent)
+    decide_traced(req, policy, now, Wait::Allowed, &mut Silent)
 }
 
 /// [`decide_at`], telling each step to `trace` as it is taken.
@@ -91,6 +103,7 @@ pub(crate) fn decide_traced<'a, T: Trace>(
     req: &Request<'a>,
     policy: &Policy,
     now: u64,
+    wait: Wait,
     trace: &mut T,
 ) -> io::Result<Decision<'a>> {
     match req.method {
@@ -135,7 +148,7 @@ pub(crate) fn decide_traced<'a, T: Trace>(
     };
     if let Some((p, strip, source)) = owned {
         trace.step(Step::Path { source, path: &p });
-        return Ok(match check_file(&p, strip, req, policy, trace)? {
+        return Ok(match check_file(&p, strip, req, policy, wait, trace)? {
             Ok((file, target)) => {
                 let file = crate::guard::store::Found { rel: Cow::Owned(file.rel.into_owned()), ..file };
                 let content_type = content_type_of(&file.rel);
@@ -148,7 +161,7 @@ pub(crate) fn decide_traced<'a, T: Trace>(
         return Ok(Decision::Refuse(Status::BadRequest, Reason::MissingPath));
     };
     trace.step(Step::Path { source, path: raw });
-    Ok(match check_file(raw, strip, req, policy, trace)? {
+    Ok(match check_file(raw, strip, req, policy, wait, trace)? {
         Ok((file, target)) => {
             let content_type = content_type_of(&file.rel);
             Decision::Send(Send { file, content_type, kid, claims, target })

@@ -25,6 +25,10 @@ pub enum Status {
     Gone,
     /// 500: a fault on our side.
     InternalServerError,
+    /// 502: the object store failed or could not be reached.
+    BadGateway,
+    /// 504: the object store did not answer within `--s3-timeout`.
+    GatewayTimeout,
 }
 
 impl Status {
@@ -38,6 +42,8 @@ impl Status {
             Status::MethodNotAllowed => 405,
             Status::Gone => 410,
             Status::InternalServerError => 500,
+            Status::BadGateway => 502,
+            Status::GatewayTimeout => 504,
         }
     }
 
@@ -61,6 +67,8 @@ impl Status {
             Status::MethodNotAllowed => "405 Method Not Allowed",
             Status::Gone => "410 Gone",
             Status::InternalServerError => "500 Internal Server Error",
+            Status::BadGateway => "502 Bad Gateway",
+            Status::GatewayTimeout => "504 Gateway Timeout",
         }
     }
 }

@@ -2,15 +2,24 @@
 //!
 //! The decision asks a [`Store`] and gets a [`Found`] file or a [`Refusal`]; the reply reads only
 //! what a [`Found`] carries (its canonical name, [`FileMeta`] for validators, [`Content`] for the
-//! bytes `serve` streams). The one store today is the local file system ([`local::Root`]: a
-//! directory opened once, files opened beneath it with `openat2`). Another store (object storage)
-//! is a new file beside `local.rs` implementing [`Store`], plus a [`Content`] variant.
+//! bytes `serve` streams). Two stores: the local file system ([`LocalRoot`]: a directory opened
+//! once, files opened beneath it with `openat2`) and an S3-compatible bucket ([`ObjectRoot`]:
+//! `object.rs`, a SigV4-signed HEAD behind a bounded cache). [`Root`] (`root.rs`) is either one:
+//! what the policy holds for each `--root`.
+//!
+//! Blocking: [`Store::lookup`] takes a [`Wait`]. With [`Wait::Never`] a store answers without
+//! blocking or fails with [`io::ErrorKind::WouldBlock`]; with [`Wait::Allowed`] it may block (a
+//! local `openat2`, an object store's HEAD under its own timeout). The guard itself does no
+//! network I/O: an object root asks the HEAD of an [`object::ObjectStore`] the configuration
+//! hands it (`src/objstore/`, shell side).
 //!
 //! Invariants: only regular files are found; a found name is canonical (`/`-separated, no leading
 //! `/`, no `.`/`..`, no symlink) and relative to the store that found it; refusals are values and
 //! only faults (EIO, EMFILE) are `Err`.
 
 mod local;
+pub(crate) mod object;
+mod root;
 mod walk;
 
 use std::borrow::Cow;
@@ -18,7 +27,18 @@ use std::io;
 use std::path::Path;
 use thiserror::Error;
 
-pub use local::Root;
+pub use local::Root as LocalRoot;
+pub use object::ObjectRoot;
+pub use root::Root;
+
+/// Whether a [`Store::lookup`] may block the calling thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// Answer now (from memory) or fail with [`io::ErrorKind::WouldBlock`].
+    Never,
+    /// Block if needed (a HEAD to the object store, under the store's own timeout).
+    Allowed,
+}
 
 /// Why an existing-looking path is not served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
@@ -58,6 +78,8 @@ pub struct FileMeta {
 pub(crate) enum Content {
     /// The local file, opened read-only: the very handle the checks were made on.
     Local(std::fs::File),
+    /// An object in a bucket: the web server (or `serve`) fetches it by its key.
+    Object(object::ObjectInfo),
 }
 
 /// A regular file a store found.
@@ -82,7 +104,15 @@ pub(crate) trait Store: Sized {
     ///
     /// # Errors
     /// Only faults; every answer about the file is a [`Refusal`].
-    fn lookup<'a>(&self, rel: &'a str, allow_hidden: bool, others: &[&Self]) -> io::Result<Result<Found<'a>, Refusal>>;
+    /// With [`Wait::Never`] it answers without blocking or fails with
+    /// [`io::ErrorKind::WouldBlock`] (the shell then asks again where it may wait).
+    fn lookup<'a>(
+        &self,
+        rel: &'a str,
+        allow_hidden: bool,
+        others: &[&Self],
+        wait: Wait,
+    ) -> io::Result<Result<Found<'a>, Refusal>>;
 
     /// The part of this store below `inside` (canonical, relative), as a store of its own that
     /// can never reach outside it (the server's `XSENDFILED_ROOT`).
