@@ -110,7 +110,9 @@ pub fn check_resolution(root: &std::path::Path, policy: &crate::guard::Policy, d
     assert!(real.starts_with(&canonical_root), "{real:?} is outside {canonical_root:?}");
     assert_eq!(real, path, "the name sent is canonical (no symlink, no dot segment)");
     assert!(std::fs::symlink_metadata(&real).expect("stat").file_type().is_file());
-    let crate::guard::store::Content::Local(file) = &send.file.content;
+    let crate::guard::store::Content::Local(file) = &send.file.content else {
+        panic!("a local root found an object");
+    };
     assert!(file.metadata().expect("fstat").is_file());
 }
 

@@ -23,6 +23,7 @@ mod clients_python;
 mod dates;
 mod e2e_haproxy;
 mod e2e_nginx;
+mod e2e_s3;
 mod e2e_servers;
 mod faults;
 mod fcgi_wire;

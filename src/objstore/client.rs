@@ -37,7 +37,8 @@ impl HeadClient {
                 let _guard = rt.enter();
                 let mut http = HttpConnector::new();
                 http.set_nodelay(true);
-                let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(http);
+                let client =
+                    Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(http);
                 let _ = tx.send(client);
                 rt.block_on(std::future::pending::<()>());
             })

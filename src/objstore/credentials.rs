@@ -85,20 +85,22 @@ mod tests {
         let f = file.display().to_string();
         let with = |vars: &'static [(&'static str, &'static str)], extra: Option<(&'static str, String)>| {
             move |k: &str| {
-                vars.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned()).or_else(|| {
-                    extra.as_ref().filter(|(n, _)| *n == k).map(|(_, v)| v.clone())
-                })
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_owned())
+                    .or_else(|| extra.as_ref().filter(|(n, _)| *n == k).map(|(_, v)| v.clone()))
             }
         };
         let (c, _) = find_in(&with(&[("AWS_ACCESS_KEY_ID", "E"), ("AWS_SECRET_ACCESS_KEY", "ES")], None)).expect("env");
         assert_eq!((c.key(), c.secret(), c.token()), ("E", "ES", None));
         let (c, _) = find_in(&with(&[], Some(("AWS_SHARED_CREDENTIALS_FILE", f.clone())))).expect("file");
         assert_eq!((c.key(), c.secret()), ("D", "DS"));
-        let (c, from) =
-            find_in(&with(&[("AWS_PROFILE", "ci")], Some(("AWS_SHARED_CREDENTIALS_FILE", f.clone())))).expect("profile");
+        let (c, from) = find_in(&with(&[("AWS_PROFILE", "ci")], Some(("AWS_SHARED_CREDENTIALS_FILE", f.clone()))))
+            .expect("profile");
         assert_eq!((c.key(), c.secret(), c.token()), ("C", "CS", Some("T")));
         assert!(from.ends_with("[ci]"));
-        let e = find_in(&with(&[("AWS_PROFILE", "none")], Some(("AWS_SHARED_CREDENTIALS_FILE", f)))).expect_err("no such");
+        let e =
+            find_in(&with(&[("AWS_PROFILE", "none")], Some(("AWS_SHARED_CREDENTIALS_FILE", f)))).expect_err("no such");
         assert!(!e.contains("DS") && !e.contains("CS"), "{e}");
         assert!(find_in(&with(&[("AWS_ACCESS_KEY_ID", "E")], None)).is_err());
     }

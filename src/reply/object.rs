@@ -56,8 +56,12 @@ pub(crate) fn offload(
         crate::reply::response::render_error(crate::guard::decide::Status::InternalServerError, req.is_head(), out);
         return;
     };
-    let facts =
-        FileFacts { rel: &send.file.rel, content_type: send.content_type, claims: &send.claims, signed: send.kid.is_some() };
+    let facts = FileFacts {
+        rel: &send.file.rel,
+        content_type: send.content_type,
+        claims: &send.claims,
+        signed: send.kid.is_some(),
+    };
     let mut kept = Kept::default();
     push_headers(&facts, req, &policy.presentation, policy.backend, &mut kept);
     let mut overrides: Vec<(&str, &str)> = vec![("response-content-type", send.content_type)];

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod fcgi_client;
 pub mod matrix;
+pub mod s3;
 
 use std::io::Read;
 use std::net::TcpListener;

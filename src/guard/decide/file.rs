@@ -171,10 +171,12 @@ fn lookup<'p, T: Trace>(
                 f
             })
         }
-        Base::Narrowed { dir, holder, prefix, .. } => dir.lookup(rel.as_str(), policy.allow_hidden, &[], wait)?.map(|f| {
-            let full = [prefix.as_slice(), b"/", &f.rel].concat();
-            Found { root: *holder, rel: Cow::Owned(full), ..f }
-        }),
+        Base::Narrowed { dir, holder, prefix, .. } => {
+            dir.lookup(rel.as_str(), policy.allow_hidden, &[], wait)?.map(|f| {
+                let full = [prefix.as_slice(), b"/", &f.rel].concat();
+                Found { root: *holder, rel: Cow::Owned(full), ..f }
+            })
+        }
     };
     if trace.enabled() {
         let told = found.as_ref().map(|f| {

@@ -31,9 +31,9 @@ mod file;
 mod link;
 mod outcome;
 
+use crate::guard::store::Wait;
 use crate::guard::token::{sdl1, Scheme};
 use crate::guard::trace::{PrefixFrom, Silent, Source, Step, Trace};
-use crate::guard::store::Wait;
 use crate::guard::{Backend, Policy};
 use crate::protocol::request::Request;
 use file::check_file;

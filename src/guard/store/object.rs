@@ -295,7 +295,10 @@ mod tests {
         assert!(matches!(f.content, Content::Object(ObjectInfo { ref key, .. }) if key == "p/a.txt"));
         assert!(r.lookup("a.txt", false, &[], Wait::Never).expect("cached").is_ok());
         assert_eq!(r.lookup("missing", false, &[], Wait::Allowed).expect("no fault").err(), Some(Refusal::NotFound));
-        assert_eq!(r.lookup("missing", false, &[], Wait::Never).expect("negative entry").err(), Some(Refusal::NotFound));
+        assert_eq!(
+            r.lookup("missing", false, &[], Wait::Never).expect("negative entry").err(),
+            Some(Refusal::NotFound)
+        );
         assert_eq!(store.heads.load(Ordering::Relaxed), 2);
         std::thread::sleep(Duration::from_millis(250));
         let e = r.lookup("a.txt", false, &[], Wait::Never).expect_err("expired");
