@@ -24,7 +24,7 @@ struct Stack {
 fn node(store: &Store, run: &Path, extra: &[&str]) -> (Proc, Proc, String) {
     std::fs::create_dir_all(run).expect("run dir");
     let xport = support::free_port();
-    let mut args = s3::guard_args(store, BUCKET, &format!("127.0.0.1:{xport}"));
+    let mut args = s3::guard_args(&store.endpoint(), BUCKET, &format!("127.0.0.1:{xport}"));
     args.extend(extra.iter().map(|s| s.to_string()));
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut env = s3::credentials();
@@ -114,4 +114,81 @@ fn tricky_names_byte_exact_through_nginx_and_a_real_store() {
     let log = s.guard.log_text();
     assert!(log.contains("send a b.txt"), "{log}");
     assert!(!log.contains(s3::SECRET_KEY) && !log.contains("X-Amz-Signature"), "{log}");
+}
+
+/// xsendfiled's own HTTP listener over `store`: the reply headers as nginx would get them.
+fn http_guard(endpoint: &str, run: &Path, extra: &[&str]) -> (Proc, String) {
+    std::fs::create_dir_all(run).expect("run dir");
+    let port = support::free_port();
+    let mut args = s3::guard_args(endpoint, BUCKET, &format!("http://127.0.0.1:{port}"));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut guard = support::daemon(run, &format!("xsendfiled-http-{port}"), &argv, &s3::credentials());
+    wait_until("xsendfiled http", Some(&mut guard), || support::tcp_up(port));
+    (guard, format!("http://127.0.0.1:{port}"))
+}
+
+#[test]
+fn the_store_checks_signatures_a_tampered_presigned_url_is_refused() {
+    if !support::require(&["curl"]) {
+        return;
+    }
+    let dir = support::tempdir();
+    let Some(store) = s3::start(&dir.path().join("store"), &[BUCKET]) else { return };
+    store.put(BUCKET, "a b+(1).txt", b"first\n");
+    store.put(BUCKET, "other.txt", b"other\n");
+    let (_g, base) = http_guard(&store.endpoint(), &dir.path().join("run"), &["--s3-presign-lifetime", "1m"]);
+    let r = curl(&format!("{base}/dl/a%20b%2B%281%29.txt"), &[]);
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.header("X-Accel-Redirect"), Some("/_s3/a%20b%2B%281%29.txt"));
+    let url = r.header("X-Xsendfiled-Url").expect("a presigned URL").to_owned();
+    assert!(url.starts_with(&format!("http://{}/{BUCKET}/", store.endpoint())), "{url}");
+    assert!(url.contains("X-Amz-Expires=60&") && url.contains("response-content-type=text%2Fplain"), "{url}");
+    // As signed: the store serves it, with xsendfiled's headers.
+    let ok = curl(&url, &[]);
+    assert_eq!((ok.status, ok.body.as_slice(), ok.header("Content-Type")), (200, &b"first\n"[..], Some("text/plain")));
+    // Another key, a longer lifetime, another type, another signature: each is refused.
+    let (path, query) = url.split_once('?').expect("query");
+    let sig_at = query.find("X-Amz-Signature=").expect("signature") + "X-Amz-Signature=".len();
+    let flipped = if query.as_bytes()[sig_at] == b'0' { "1" } else { "0" };
+    let forged_sig = format!("{path}?{}{flipped}{}", &query[..sig_at], &query[sig_at + 1..]);
+    for tampered in [
+        url.replace("a%20b%2B%281%29.txt", "other.txt"),
+        url.replace("X-Amz-Expires=60&", "X-Amz-Expires=6000&"),
+        url.replace("response-content-type=text%2Fplain", "response-content-type=text%2Fhtml"),
+        forged_sig,
+    ] {
+        assert_ne!(tampered, url);
+        let r = curl(&tampered, &[]);
+        assert_eq!(r.status, 403, "{tampered}: {r:?}");
+        assert!(!r.body.starts_with(b"first") && !r.body.starts_with(b"other"));
+    }
+}
+
+#[test]
+fn a_store_that_is_down_is_502_and_a_silent_one_504_within_the_timeout() {
+    let Some(mut s) = stack(&["--s3-timeout", "1s"]) else { return };
+    let warm = curl(&format!("{}/dl/plain.txt", s.base), &[]);
+    assert_eq!(warm.status, 200);
+    s.store.proc.signal(15);
+    assert!(s.store.proc.wait_exit(Duration::from_secs(5)).is_some(), "s3s-fs stopped");
+    // Not cached: xsendfiled's HEAD fails at once.
+    let started = Instant::now();
+    let r = curl(&format!("{}/dl/a%20b.txt", s.base), &[]);
+    assert_eq!((r.status, r.header("Cache-Control")), (502, Some("no-store")), "{r:?}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert_nothing_of_the_store(&r, "down, cold");
+    // Cached: nginx cannot reach the store either, and says so the same way.
+    let r = curl(&format!("{}/dl/plain.txt", s.base), &[]);
+    assert_eq!((r.status, r.header("Cache-Control")), (502, Some("no-store")), "{r:?}");
+    assert_nothing_of_the_store(&r, "down, warm");
+    // A store that accepts and never answers: 504 once --s3-timeout has passed.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = silent.local_addr().expect("addr").to_string();
+    let (_g, base) = http_guard(&endpoint, &s.run.join("silent"), &["--s3-timeout", "1s"]);
+    let started = Instant::now();
+    let r = curl(&format!("{base}/dl/plain.txt"), &[]);
+    let took = started.elapsed();
+    assert_eq!((r.status, r.header("Cache-Control")), (504, Some("no-store")), "{r:?}");
+    assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(3), "{took:?}");
 }

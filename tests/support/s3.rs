@@ -92,9 +92,10 @@ pub fn nginx_s3(run_dir: &Path, upstream: &str, port: u16, store: &Store, bucket
     nginx(run_dir, &conf, port)
 }
 
-/// The daemon options `conf-examples/nginx-s3.conf` names for `bucket` of `store`.
-pub fn guard_args(store: &Store, bucket: &str, listen: &str) -> Vec<String> {
+/// The daemon options `conf-examples/nginx-s3.conf` names for `bucket` of the store at `endpoint`
+/// (`host:port`).
+pub fn guard_args(endpoint: &str, bucket: &str, listen: &str) -> Vec<String> {
     let mut v = super::guard_args(Path::new(&format!("s3://{bucket}")), Some(listen));
-    v.extend(["--s3-endpoint".into(), format!("http://{}", store.endpoint()), "--s3-path-style".into()]);
+    v.extend(["--s3-endpoint".into(), format!("http://{endpoint}"), "--s3-path-style".into()]);
     v
 }
