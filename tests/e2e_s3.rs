@@ -192,3 +192,47 @@ fn a_store_that_is_down_is_502_and_a_silent_one_504_within_the_timeout() {
     assert_eq!((r.status, r.header("Cache-Control")), (504, Some("no-store")), "{r:?}");
     assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(3), "{took:?}");
 }
+
+/// Bytes nginx keeps in its temp directories under `run`.
+fn temp_bytes(run: &Path) -> u64 {
+    fn walk(p: &Path) -> u64 {
+        std::fs::read_dir(p).map_or(0, |entries| {
+            entries
+                .flatten()
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => walk(&e.path()),
+                    _ => e.metadata().map_or(0, |m| m.len()),
+                })
+                .sum()
+        })
+    }
+    ["proxy", "fastcgi", "client_body"].iter().map(|d| walk(&run.join(d))).sum()
+}
+
+#[test]
+fn a_1_gib_object_streams_without_filling_nginx_temp() {
+    let Some(s) = stack(&[]) else { return };
+    // Sparse: 1 GiB of zeros that takes no disk and seconds to read.
+    let big = s.store.dir.join(BUCKET).join("big.bin");
+    std::fs::File::create(&big).expect("create").set_len(1 << 30).expect("sparse 1 GiB");
+    let mut child = std::process::Command::new("curl")
+        .args(["-sS", "--max-time", "120", "-o", "/dev/null", "-w", "%{http_code} %{size_download}"])
+        .arg(format!("{}/dl/big.bin", s.base))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("curl");
+    // nginx's temp use, sampled while the download runs (curl's --max-time bounds the loop).
+    let mut most = 0;
+    while child.try_wait().expect("curl").is_none() {
+        most = most.max(temp_bytes(&s.run));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("curl");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout, format!("200 {}", 1u64 << 30), "{stderr}");
+    assert!(most < 1 << 20, "nginx buffered {most} bytes on disk");
+    // The tail of it, by Range.
+    let r = curl(&format!("{}/dl/big.bin", s.base), &["-H", "Range: bytes=-4"]);
+    assert_eq!((r.status, r.body.as_slice()), (206, &[0u8; 4][..]), "{r:?}");
+}
