@@ -237,3 +237,61 @@ fn a_1_gib_object_streams_without_filling_nginx_temp() {
     let r = curl(&format!("{}/dl/big.bin", s.base), &["-H", "Range: bytes=-4"]);
     assert_eq!((r.status, r.body.as_slice()), (206, &[0u8; 4][..]), "{r:?}");
 }
+
+fn sign(keys: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(support::bin()).arg("sign").arg("--keys").arg(keys).args(args).output();
+    let out = out.expect("xsendfiled sign");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf8").trim().to_owned()
+}
+
+fn write_keys(path: &Path, text: &str) {
+    std::fs::write(path, text).expect("write keys");
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
+}
+
+#[test]
+fn two_nodes_share_a_bucket_and_a_key_ring_signed_links_and_rotation() {
+    if !support::require(&["nginx", "curl"]) {
+        return;
+    }
+    let dir = support::tempdir();
+    let Some(store) = s3::start(&dir.path().join("store"), &[BUCKET]) else { return };
+    store.put(BUCKET, "dir with space/ä ö.txt", b"nested unicode\n");
+    store.put(BUCKET, "plain.txt", b"plain\n");
+    let keys = dir.path().join("keys");
+    write_keys(&keys, &format!("old hex:{}\nnew b64:{}\n", "11".repeat(32), "A".repeat(43)));
+    let k = keys.display().to_string();
+    let extra = ["--keys", k.as_str(), "--require-signature"];
+    let mut nodes: Vec<(Proc, Proc, String)> =
+        ["a", "b"].iter().map(|n| node(&store, &dir.path().join(format!("run-{n}")), &extra)).collect();
+    let link = sign(&keys, &["--filename", "Bericht für Q3.txt", "/dl/dir with space/ä ö.txt"]);
+    for (_, _, base) in &nodes {
+        let r = curl(&format!("{base}{link}"), &[]);
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"nested unicode\n"[..]), "{base}{link}: {r:?}");
+        assert_eq!(
+            r.header("Content-Disposition"),
+            Some("inline; filename=\"Bericht f_r Q3.txt\"; filename*=UTF-8''Bericht%20f%C3%BCr%20Q3.txt"),
+            "the signed name, carried by the presigned URL"
+        );
+        assert_eq!(r.header("Cache-Control"), Some("private"), "a signed download is private");
+        assert_eq!(curl(&format!("{base}/dl/plain.txt"), &[]).status, 403, "unsigned");
+        assert_eq!(curl(&format!("{base}{}", link.replace("exp=", "exp=1")), &[]).status, 403, "tampered");
+    }
+    let old = sign(&keys, &["--kid", "old", "/dl/plain.txt"]);
+    let new = sign(&keys, &["--kid", "new", "/dl/plain.txt"]);
+    write_keys(&keys, &format!("new b64:{}\n", "A".repeat(43)));
+    for (guard, _, base) in &mut nodes {
+        assert_eq!(curl(&format!("{base}{old}"), &[]).status, 200);
+        guard.signal(1);
+        let log = guard.log.clone().expect("log");
+        wait_until("SIGHUP reload", Some(guard), || {
+            std::fs::read_to_string(&log).unwrap_or_default().contains("key ring reloaded, 1 key(s) active")
+        });
+    }
+    for (_, _, base) in &nodes {
+        assert_eq!(curl(&format!("{base}{old}"), &[]).status, 403, "{base}: the old key is gone");
+        let r = curl(&format!("{base}{new}"), &[]);
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"plain\n"[..]), "{base}");
+    }
+}

@@ -20,14 +20,17 @@ use std::io;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+/// The runtime the HEADs run on, and hyper's pooled client.
+type Started = (tokio::runtime::Handle, Client<HttpConnector, Empty<Bytes>>);
+
 /// The shared client: its runtime and pool, started on first use.
 #[derive(Debug, Default)]
 pub(crate) struct HeadClient {
-    started: OnceLock<Option<(tokio::runtime::Handle, Client<HttpConnector, Empty<Bytes>>)>>,
+    started: OnceLock<Option<Started>>,
 }
 
 impl HeadClient {
-    fn start() -> Option<(tokio::runtime::Handle, Client<HttpConnector, Empty<Bytes>>)> {
+    fn start() -> Option<Started> {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
         let handle = rt.handle().clone();
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
