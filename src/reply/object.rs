@@ -43,19 +43,16 @@ impl HeaderSink for Kept {
 }
 
 /// Writes the offload of `object` for `send`: the internal redirect and the presigned URL whose
-/// `response-*` parameters carry the presentation headers.
+/// `response-*` parameters carry the presentation headers. `Err` (nothing written) when the
+/// found root is not an object root, which the decision never produces.
 pub(crate) fn offload(
     send: &Send<'_>,
     object: &ObjectInfo,
     req: &Request<'_>,
     policy: &Policy,
     out: &mut impl HeaderSink,
-) {
-    let Some(root) = policy.root_at(send.file.root).and_then(|r| r.as_object()) else {
-        // decide() found this object in an object root; nothing else can hold one.
-        crate::reply::response::render_error(crate::guard::decide::Status::InternalServerError, req.is_head(), out);
-        return;
-    };
+) -> Result<(), ()> {
+    let root = policy.root_at(send.file.root).and_then(|r| r.as_object()).ok_or(())?;
     let facts = FileFacts {
         rel: &send.file.rel,
         content_type: send.content_type,
@@ -92,4 +89,5 @@ pub(crate) fn offload(
     for (name, value) in passed {
         out.header(name, value);
     }
+    Ok(())
 }

@@ -86,7 +86,10 @@ pub fn render(
     let present = |out: &mut _| push_headers(&facts, req, &policy.presentation, policy.backend, out);
     if let crate::guard::store::Content::Object(object) = &send.file.content {
         // An object in a bucket: the web server fetches it (reply/object.rs).
-        crate::reply::object::offload(&send, object, req, policy, out);
+        if crate::reply::object::offload(&send, object, req, policy, out).is_err() {
+            render_error(Status::InternalServerError, head, out);
+            return (500, None);
+        }
         out.finish(b"");
         return (200, None);
     }

@@ -115,7 +115,7 @@ impl HeadCache {
         map.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, meta)| meta.clone())
     }
 
-    fn put(&self, key: &str, asked_at: Instant, meta: Option<ObjectMeta>) {
+    pub(crate) fn put(&self, key: &str, asked_at: Instant, meta: Option<ObjectMeta>) {
         if self.ttl.is_zero() || self.capacity == 0 {
             return;
         }
