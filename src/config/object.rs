@@ -75,7 +75,11 @@ pub(super) fn settings(args: &ServeArgs, backend: Backend) -> Result<ObjectSetti
     Ok(ObjectSettings {
         endpoint: Endpoint { url, region, path_style: args.s3_path_style, presign, timeout },
         credentials,
-        head_ttl: parse_duration("--s3-head-ttl", &args.s3_head_ttl)?,
+        head_ttl: match args.s3_head_ttl.as_str() {
+            // No caching: every lookup HEADs.
+            "0" | "0s" => Duration::ZERO,
+            ttl => parse_duration("--s3-head-ttl", ttl)?,
+        },
         head_cache: args.s3_head_cache,
     })
 }
