@@ -18,7 +18,7 @@ fn policy(keys: &[(&str, u64)]) -> (tempfile::TempDir, Policy) {
 fn answer(p: &Policy, path: &str, extra: &[(&str, &str)]) -> (u16, String) {
     let mut pairs: Vec<(&[u8], &[u8])> = vec![(b"REQUEST_METHOD", b"GET"), (b"DOCUMENT_URI", path.as_bytes())];
     pairs.extend(extra.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())));
-    let req = Request::from_pairs(pairs.into_iter());
+    let req = Request::from_pairs(pairs);
     let mut out = Vec::new();
     let (status, _) = xsendfiled::handler::handle(&req, p, &mut out);
     (status, String::from_utf8(out).expect("headers are ASCII"))
