@@ -295,3 +295,33 @@ fn two_nodes_share_a_bucket_and_a_key_ring_signed_links_and_rotation() {
         assert_eq!((r.status, r.body.as_slice()), (200, &b"plain\n"[..]), "{base}");
     }
 }
+
+#[test]
+fn check_probes_the_bucket_and_explains_an_object_with_the_signature_redacted() {
+    let dir = support::tempdir();
+    let Some(store) = s3::start(&dir.path().join("store"), &[BUCKET]) else { return };
+    store.put(BUCKET, "a b.txt", b"space\n");
+    let check = |secret: &str, bucket: &str, uri: Option<&str>| {
+        let endpoint = format!("http://{}", store.endpoint());
+        let mut cmd = std::process::Command::new(support::bin());
+        cmd.args(["check", "--root", &format!("s3://{bucket}"), "--s3-endpoint", &endpoint, "--s3-path-style"])
+            .args(["--internal-prefix", "/_protected", "--strip-prefix", "/dl"])
+            .env("AWS_ACCESS_KEY_ID", s3::ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env_remove("GATEWAY_INTERFACE");
+        cmd.args(uri);
+        let out = cmd.output().expect("check");
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    };
+    let report = check(s3::SECRET_KEY, BUCKET, Some("/dl/a b.txt"));
+    assert!(report.contains("HEAD bucket ok"), "{report}");
+    assert!(report.contains("resolve        s3://files/a b.txt: regular file, 6 bytes"), "{report}");
+    assert!(report.contains("X-Accel-Redirect: /_s3/a%20b.txt"), "{report}");
+    assert!(report.contains("&X-Amz-Signature=<redacted>"), "{report}");
+    assert_eq!(report.matches("X-Amz-Signature=").count(), 1, "{report}");
+    assert!(!report.contains(s3::SECRET_KEY), "{report}");
+    let refused = check("not-the-secret", BUCKET, None);
+    assert!(refused.contains("HEAD bucket failed") && refused.contains("403"), "{refused}");
+    assert!(!refused.contains("not-the-secret"), "{refused}");
+    assert!(check(s3::SECRET_KEY, "nobucket", None).contains("404, no such bucket"));
+}

@@ -50,8 +50,8 @@ impl HeadClient {
         Some((handle, client))
     }
 
-    /// HEAD `url` (presigned), waiting at most `timeout`.
-    pub(crate) fn head(&self, url: &str, timeout: Duration) -> io::Result<Option<ObjectMeta>> {
+    /// HEAD `url` (presigned), waiting at most `timeout`: the status and headers.
+    fn send(&self, url: &str, timeout: Duration) -> io::Result<(u16, hyper::HeaderMap)> {
         let Some((rt, client)) = self.started.get_or_init(HeadClient::start) else {
             return Err(StoreFault::error(io::ErrorKind::Other, "could not start the object-store client"));
         };
@@ -65,13 +65,21 @@ impl HeadClient {
             let _ = tx.send(answer);
         });
         let timed_out = || StoreFault::error(io::ErrorKind::TimedOut, format!("no answer within {timeout:?}"));
-        let response = match rx.recv_timeout(timeout + Duration::from_millis(100)) {
-            Ok(Ok(Ok(r))) => r,
-            Ok(Ok(Err(e))) => return Err(StoreFault::error(io::ErrorKind::ConnectionRefused, format!("HEAD: {e}"))),
-            Ok(Err(_)) | Err(_) => return Err(timed_out()),
-        };
-        let status = response.status().as_u16();
-        let headers = response.headers();
+        match rx.recv_timeout(timeout + Duration::from_millis(100)) {
+            Ok(Ok(Ok(r))) => Ok((r.status().as_u16(), r.headers().clone())),
+            Ok(Ok(Err(e))) => Err(StoreFault::error(io::ErrorKind::ConnectionRefused, format!("HEAD: {e}"))),
+            Ok(Err(_)) | Err(_) => Err(timed_out()),
+        }
+    }
+
+    /// The status of a HEAD of `url` (presigned), waiting at most `timeout` (`check`'s probe).
+    pub(crate) fn status(&self, url: &str, timeout: Duration) -> io::Result<u16> {
+        self.send(url, timeout).map(|(status, _)| status)
+    }
+
+    /// HEAD `url` (presigned) of an object, waiting at most `timeout`.
+    pub(crate) fn head(&self, url: &str, timeout: Duration) -> io::Result<Option<ObjectMeta>> {
+        let (status, headers) = self.send(url, timeout)?;
         match status {
             200 => {
                 let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());

@@ -14,7 +14,7 @@ mod client;
 pub(crate) mod credentials;
 
 use crate::guard::store::object::{ObjectMeta, ObjectStore};
-use rusty_s3::actions::{GetObject, HeadObject, S3Action};
+use rusty_s3::actions::{GetObject, HeadBucket, HeadObject, S3Action};
 use rusty_s3::{Credentials, UrlStyle};
 use std::io;
 use std::sync::Arc;
@@ -104,6 +104,16 @@ impl ObjectStore for Bucket {
             }
         };
         url.into()
+    }
+
+    fn probe(&self) -> io::Result<()> {
+        let url = HeadBucket::new(&self.bucket, Some(&self.credentials)).sign(HEAD_SIGNATURE);
+        match self.client.status(url.as_str(), self.timeout)? {
+            200 => Ok(()),
+            403 => Err(io::Error::other("HEAD bucket: 403, the credentials are refused or may not read it")),
+            404 => Err(io::Error::other("HEAD bucket: 404, no such bucket")),
+            other => Err(io::Error::other(format!("HEAD bucket: status {other}"))),
+        }
     }
 
     fn describe(&self) -> String {

@@ -78,6 +78,11 @@ fn reply(decision: Decision<'_>, req: &Request<'_>, c: &Config, s: &mut String) 
     let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let _ = writeln!(s, "  reply ({status})");
     for header in head.split("\r\n") {
+        // A presigned URL would work for anyone who reads this report until it expires.
+        let header = match header.split_once("X-Amz-Signature=") {
+            Some((before, _)) => format!("{before}X-Amz-Signature=<redacted>"),
+            None => header.to_owned(),
+        };
         let _ = writeln!(s, "    {}", esc(header));
     }
     if !rest.is_empty() {

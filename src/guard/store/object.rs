@@ -57,6 +57,12 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     /// parameters), valid for the configured lifetime from now.
     fn presign(&self, method: &str, key: &str, overrides: &[(&str, &str)]) -> String;
 
+    /// Whether the credentials can HEAD the bucket (`check` without a URI).
+    ///
+    /// # Errors
+    /// What the store answered instead, or why it could not be asked.
+    fn probe(&self) -> io::Result<()>;
+
     /// `endpoint, bucket` for messages and `check` (never a credential).
     fn describe(&self) -> String;
 }
@@ -272,6 +278,9 @@ mod tests {
         }
         fn presign(&self, _method: &str, key: &str, _overrides: &[(&str, &str)]) -> String {
             key.to_owned()
+        }
+        fn probe(&self) -> io::Result<()> {
+            Ok(())
         }
         fn describe(&self) -> String {
             "memory".into()
