@@ -6,7 +6,7 @@ use crate::support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use support::s3::{self, Store};
-use support::{curl, url_path, wait_until, Proc, SERVABLE};
+use support::{curl, sign_cli as sign, url_path, wait_until, write_keys, Proc, SERVABLE};
 
 const BUCKET: &str = "files";
 
@@ -236,18 +236,6 @@ fn a_1_gib_object_streams_without_filling_nginx_temp() {
     // The tail of it, by Range.
     let r = curl(&format!("{}/dl/big.bin", s.base), &["-H", "Range: bytes=-4"]);
     assert_eq!((r.status, r.body.as_slice()), (206, &[0u8; 4][..]), "{r:?}");
-}
-
-fn sign(keys: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new(support::bin()).arg("sign").arg("--keys").arg(keys).args(args).output();
-    let out = out.expect("xsendfiled sign");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf8").trim().to_owned()
-}
-
-fn write_keys(path: &Path, text: &str) {
-    std::fs::write(path, text).expect("write keys");
-    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
 }
 
 #[test]
