@@ -7,7 +7,10 @@
 # puma and gunicorn (PyPI, into target/pyenv) for app delegation through proxy_pass, faketime for the
 # SDL1 vectors; for the client packages and their migration guides ruby-rack, ruby-sinatra,
 # composer, symfony/http-foundation, Express (npm, into target/clients/node), Django,
-# django-sendfile2 and pytest (PyPI, into target/pyclients). Idempotent; quiet when all are there.
+# django-sendfile2 and pytest (PyPI, into target/pyclients); python3-fusepy and fuse3 for a FUSE file
+# system that stalls, Prometheus and promtool, redis-server, aria2 and wget, lintian and logrotate;
+# s3s-fs and cargo-deb (crates.io, built once into a cache outside the clone). Idempotent; quiet
+# when all are there.
 set -euo pipefail
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
@@ -39,6 +42,20 @@ command -v composer >/dev/null 2>&1 || need+=(composer)
 [ -f /usr/share/php/Symfony/Component/Mime/autoload.php ] || need+=(php-symfony-mime)
 # libfaketime runs the daemon at the time of each SDL1 vector (tests/sdl1_vectors.rs).
 command -v faketime >/dev/null 2>&1 || need+=(faketime)
+# A FUSE file system whose lookups stall (tests of stalled storage): fusepy over libfuse (Debian's
+# /usr/bin/python3: a python3 earlier on PATH may not see it), fusermount3.
+/usr/bin/python3 -c 'import fusepy' >/dev/null 2>&1 || need+=(python3-fusepy)
+command -v fusermount3 >/dev/null 2>&1 || need+=(fuse3)
+# Prometheus scrapes the metrics endpoint; promtool checks the exposition.
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# Redis holds the state of limited-use links shared by several nodes; aria2c, wget and curl download them.
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v aria2c >/dev/null 2>&1 || need+=(aria2)
+command -v wget >/dev/null 2>&1 || need+=(wget)
+# The Debian package: lintian checks it, logrotate rotates its access log.
+command -v lintian >/dev/null 2>&1 || need+=(lintian)
+[ -x /usr/sbin/logrotate ] || need+=(logrotate)
 if [ "${#need[@]}" -gt 0 ]; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then
@@ -47,6 +64,18 @@ if [ "${#need[@]}" -gt 0 ]; then
     echo "installing: ${need[*]}" >&2
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+# Built tools (cargo install) live outside the clone so that a fresh clone on the same machine reuses
+# them: s3s-fs (an S3 server that verifies signatures) and cargo-deb. XSENDFILED_TOOLS overrides.
+tools="${XSENDFILED_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/xsendfiled/tools}"
+mkdir -p "$tools"
+if [ ! -x "$tools/bin/s3s-fs" ]; then
+    echo "building s3s-fs 0.14.1 (crates.io) into $tools (about 3 minutes, once)" >&2
+    cargo install --quiet --root "$tools" s3s-fs --version 0.14.1 --features binary --locked >&2
+fi
+if [ ! -x "$tools/bin/cargo-deb" ]; then
+    echo "building cargo-deb (crates.io) into $tools (once)" >&2
+    cargo install --quiet --root "$tools" cargo-deb --version '^3' --locked >&2
 fi
 # playwright-core drives Debian's Chromium in tests/browser.rs (it downloads no browser of its own).
 here="$(cd "$(dirname "$0")/.." && pwd)"

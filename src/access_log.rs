@@ -121,6 +121,9 @@ impl AccessLog {
         };
         if let Err(err) = result {
             let n = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(m) = crate::metrics::get() {
+                m.access_log_lost.inc();
+            }
             if n == 1 || n % 1000 == 0 {
                 log::warn!("access log: {n} line(s) lost so far: {err}");
             }

@@ -291,3 +291,14 @@ pub fn use_object_root(
     let root = crate::guard::store::ObjectRoot::new(bucket, "", std::sync::Arc::new(store), cache);
     policy.root = crate::guard::store::Root::Object(root);
 }
+
+/// Turns the daemon's metrics on in this process, as `--metrics-listen` does (for the allocation
+/// test: counting must not allocate).
+pub fn enable_metrics() {
+    crate::metrics::enable(&crate::guard::decide::Reason::LABELS, 1);
+}
+
+/// Decisions counted as sent so far (0 while metrics are off).
+pub fn metrics_sent() -> u64 {
+    crate::metrics::get().map_or(0, |m| m.decisions_total(crate::metrics::Outcome::Send))
+}

@@ -63,7 +63,8 @@ pub(crate) fn handle_noting(
     out: &mut impl HeaderSink,
     mut note: Option<&mut Note>,
 ) -> (u16, Option<Body>) {
-    let started = policy.access_log.as_ref().map(|_| std::time::Instant::now());
+    let metrics = crate::metrics::get();
+    let started = (policy.access_log.is_some() || metrics.is_some()).then(std::time::Instant::now);
     let method = Lossy(req.method.unwrap_or_default());
     // Legacy schemes carry their token inside the path: such a path is never logged.
     let hide_path = tokens_in_path(policy);
@@ -80,8 +81,13 @@ pub(crate) fn handle_noting(
     entry.uri = uri.as_deref();
     // Owned copies of what the log needs: the decision itself moves into the renderer.
     let mut sent: Option<(Vec<u8>, u64, Option<String>)> = None;
+    let mut counted = crate::metrics::Outcome::Fault;
     let (status, body) = match decide(req, policy) {
         Ok(decision) => {
+            counted = match &decision {
+                Decision::Send(_) => crate::metrics::Outcome::Send,
+                Decision::Refuse(_, reason) => crate::metrics::Outcome::Refuse(reason.label_index()),
+            };
             match &decision {
                 Decision::Send(send) => {
                     log::debug!("{method} {path} -> send {} ({} bytes)", Lossy(&send.file.rel), send.file.meta.len);
@@ -122,6 +128,9 @@ pub(crate) fn handle_noting(
             (status.code(), None)
         }
     };
+    if let (Some(m), Some(t)) = (metrics, started) {
+        m.decided(counted, status, t.elapsed());
+    }
     if let Some(log) = &policy.access_log {
         if let Some((rel, size, kid)) = &sent {
             entry.file = Some(rel);

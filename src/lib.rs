@@ -13,6 +13,7 @@ pub mod fuzzing;
 pub mod guard;
 pub mod handler;
 pub mod limits;
+pub(crate) mod metrics;
 pub(crate) mod objstore;
 pub mod protocol;
 pub mod reply;

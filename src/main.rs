@@ -21,6 +21,7 @@ fn run() -> anyhow::Result<ExitCode> {
     match &cli.command {
         Some(Command::Sign(args)) => cmd::sign::run(args),
         Some(Command::Check(args)) => cmd::check::run(args),
+        Some(Command::Doctor(args)) => cmd::doctor::run(args),
         _ => cmd::serve::run(cli.serve_args()),
     }
 }

@@ -1,6 +1,6 @@
 //! "No allocation per request on the hot path", as a test: a download that nginx offloads — the
 //! FastCGI records decoded, the decision made, the reply rendered and framed — allocates nothing
-//! once the connection's buffers exist. One test in this binary, so no other test's allocations
+//! once the connection's buffers exist, with metrics off or on. One test in this binary, so no other test's allocations
 //! are counted.
 
 mod support;
@@ -94,6 +94,15 @@ fn an_offloaded_download_allocates_nothing() {
     }
     let allocations = common::counting_alloc::allocations() - before;
     assert_eq!(allocations, 0, "{allocations} allocations in 100 offloaded downloads");
+    // With metrics on (--metrics-listen), counting the decision and its latency allocates nothing.
+    xsendfiled::fuzzing::enable_metrics();
+    let before = common::counting_alloc::allocations();
+    for _ in 0..100 {
+        assert_eq!(one_request(&mut conn, &mut out), 200);
+    }
+    let allocations = common::counting_alloc::allocations() - before;
+    assert_eq!(allocations, 0, "{allocations} allocations in 100 offloaded downloads with metrics on");
+    assert_eq!(xsendfiled::fuzzing::metrics_sent(), 100, "the decisions were counted");
     // The counter does count.
     let control = common::counting_alloc::allocations();
     drop(std::hint::black_box(vec![0u8; 16]));

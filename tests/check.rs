@@ -6,19 +6,7 @@ use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
-use support::Tree;
-
-fn snapshot(name: &str, actual: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
-    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
-        std::fs::write(&path, actual).expect("write snapshot");
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        expected == actual,
-        "{name} differs from the snapshot (SNAPSHOTS=overwrite to accept):\n--- expected\n{expected}\n--- actual\n{actual}"
-    );
-}
+use support::{snapshot, Tree};
 
 fn run(args: &[&str], root: &std::path::Path) -> (i32, String) {
     let out = Command::new(support::bin())

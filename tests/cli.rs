@@ -32,7 +32,7 @@ fn every_option_reads_an_env_var_named_after_it() {
 }
 
 /// The man pages: `xsendfiled.1` and one page per subcommand (`xsendfiled-serve.1`,
-/// `xsendfiled-sign.1`, `xsendfiled-check.1`), generated from the clap definition and committed.
+/// `xsendfiled-sign.1`, `xsendfiled-check.1`, `xsendfiled-doctor.1`), generated from the clap definition and committed.
 /// Every `xsendfiled-NAME(1)` a page refers to exists.
 #[test]
 fn man_pages_are_current() {
@@ -49,7 +49,10 @@ fn man_pages_are_current() {
         v
     };
     let generated = names(fresh.path());
-    assert_eq!(generated, ["xsendfiled-check.1", "xsendfiled-serve.1", "xsendfiled-sign.1", "xsendfiled.1"]);
+    assert_eq!(
+        generated,
+        ["xsendfiled-check.1", "xsendfiled-doctor.1", "xsendfiled-serve.1", "xsendfiled-sign.1", "xsendfiled.1"]
+    );
     let update = std::env::var("XSENDFILED_UPDATE_MAN").as_deref() == Ok("1");
     for name in &generated {
         let page = std::fs::read(fresh.path().join(name)).expect("generated page");

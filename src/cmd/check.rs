@@ -2,13 +2,13 @@
 //! one, and, per URI, the decision's own trace and the exact header block that would be sent
 //! (`explain.rs`). The tool to reach for when the web server answers 404 and nobody knows why.
 
-mod explain;
+pub(crate) mod explain;
 
 use crate::config::cli::CheckArgs;
 use crate::config::{Config, ConfigError};
 use crate::guard::token::Scheme;
 use crate::guard::Backend;
-use explain::explain;
+use explain::explain_expecting;
 use std::fmt::Write;
 
 /// The report for a configuration that failed validation.
@@ -81,6 +81,13 @@ pub(crate) fn summary(c: &Config) -> String {
         let _ =
             writeln!(s, "  app socket     {} (HTTP/1.1 for applications that ask; trusted query)", esc(app.display()));
     }
+    if let Some(m) = &c.server.metrics_listen {
+        let _ = writeln!(s, "  metrics        {} (/metrics, /healthz, /readyz)", esc(format!("{m:?}")));
+    }
+    let probes = [("ping", &c.server.probes.ping), ("status page", &c.server.probes.status)];
+    for (what, path) in probes.iter().filter_map(|(w, p)| Some((w, p.as_deref()?))) {
+        let _ = writeln!(s, "  {what:<14} {} (FastCGI)", esc(path));
+    }
     if let Some(warning) = socket_warning(c) {
         let _ = writeln!(s, "  warning        {}", esc(warning));
     }
@@ -106,7 +113,7 @@ fn object_root(s: &mut String, o: &crate::guard::store::ObjectRoot, which: &str)
 
 /// `v` with every control character (C0, DEL, C1: ESC, BEL, CR, LF…) written as an escape, so a
 /// file or symlink name cannot forge a line of the report or drive the operator's terminal.
-fn esc(v: impl std::fmt::Display) -> String {
+pub(crate) fn esc(v: impl std::fmt::Display) -> String {
     let v = v.to_string();
     if !v.chars().any(char::is_control) {
         return v;
@@ -170,7 +177,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<std::process::ExitCode> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
     for uri in &args.uris {
         println!();
-        print!("{}", explain(&config, uri, &args.method, &args.client, &params, now));
+        print!("{}", explain_expecting(&config, uri, &args.method, &args.client, &params, now).0);
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

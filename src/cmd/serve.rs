@@ -41,9 +41,26 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         (listen::Launch::Cgi, Some(_)) => {
             anyhow::bail!("--app-socket needs the daemon: a CGI program answers one request and exits")
         }
+        (listen::Launch::Cgi, _) if config.server.metrics_listen.is_some() => {
+            anyhow::bail!("--metrics-listen needs the daemon: a CGI program answers one request and exits")
+        }
         (_, Some(path)) => Some(listen::bind_app(path, &config.server).context("cannot listen")?),
         (_, None) => None,
     };
+    let metrics = match &config.server.metrics_listen {
+        Some(spec) => Some(listen::bind_metrics(spec, &config.server).context("cannot listen")?),
+        None => None,
+    };
+    if metrics.is_some() || config.server.probes.status.is_some() {
+        let m = crate::metrics::enable(&crate::guard::decide::Reason::LABELS, config.policy.root_count());
+        let keys = config.policy.signing.as_ref().map_or(0, |s| s.keys().kids().len());
+        m.keys.set(i64::try_from(keys).unwrap_or(i64::MAX));
+    }
+    if let Some(crate::config::MetricsListen::Tcp(addr)) = &config.server.metrics_listen {
+        if !addr.ip().is_loopback() {
+            log::warn!("--metrics-listen {addr} is not a loopback address: anyone who reaches it sees the counts");
+        }
+    }
     // Everything that needs root is done: the socket is bound and given away, the root, key file
     // and access log are open. Still one thread, so the ids change for the whole process.
     if let Some(r) = run_as {
@@ -78,7 +95,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             let reloader: server::Reloader = Box::new(move || {
                 Config::validate(&reload_args, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref()).map(|c| c.policy)
             });
-            server::run(config.policy, &config.server, bound, reloader).context("server failed")?;
+            server::run(config.policy, &config.server, bound, metrics, reloader).context("server failed")?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -41,6 +41,12 @@ pub enum ConfigError {
     /// The app socket path is empty or names no file.
     #[error("--app-socket {0:?}: expected the path of a Unix socket to create")]
     BadAppSocket(PathBuf),
+    /// `--metrics-listen` is neither HOST:PORT nor unix:PATH.
+    #[error("--metrics-listen {0:?}: expected HOST:PORT, [V6]:PORT or unix:PATH")]
+    BadMetricsListen(String),
+    /// `--ping-path` or `--status-path` is not an absolute path of printable ASCII.
+    #[error("{0} {1:?}: expected an absolute URI path such as /ping (printable ASCII, no query)")]
+    BadProbePath(&'static str, String),
     #[error("--listen {0:?}: expected HOST:PORT, [V6]:PORT, unix:PATH, fd:N or http://HOST:PORT")]
     BadListen(String),
     #[error("--socket-mode {0:?}: expected an octal mode such as 0660")]

@@ -16,7 +16,7 @@ mod signing;
 mod values;
 
 pub(crate) use error::ConfigError;
-pub(crate) use server::{ListenSpec, ServerSettings};
+pub(crate) use server::{ListenSpec, MetricsListen, Probes, ServerSettings};
 pub(crate) use values::{parse_duration_str, parse_network, parse_time, parse_time_in, parse_when};
 
 use crate::config::cli::ServeArgs;

@@ -48,6 +48,35 @@ pub(crate) struct ServerSettings {
     /// `FCGI_WEB_SERVER_ADDRS`: TCP peers allowed to connect (None: any).
     pub(crate) web_server_addrs: Option<Vec<IpAddr>>,
     pub(crate) log_level: log::LevelFilter,
+    /// `--metrics-listen`: where `/metrics`, `/healthz` and `/readyz` are served.
+    pub(crate) metrics_listen: Option<MetricsListen>,
+    /// `--ping-path` and `--status-path`, answered through the FastCGI socket.
+    pub(crate) probes: Probes,
+}
+
+/// Where the metrics endpoint listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MetricsListen {
+    /// A TCP address (loopback in every example).
+    Tcp(SocketAddr),
+    /// A Unix socket we create at this path (removed on exit).
+    Unix(PathBuf),
+}
+
+/// The php-fpm-style paths answered on the FastCGI socket instead of a decision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Probes {
+    /// `--ping-path`: answered `pong`.
+    pub(crate) ping: Option<String>,
+    /// `--status-path`: the status page.
+    pub(crate) status: Option<String>,
+}
+
+impl Probes {
+    /// Whether either path is set (counting is on when the status page is).
+    pub(crate) fn any(&self) -> bool {
+        self.ping.is_some() || self.status.is_some()
+    }
 }
 
 /// The server settings of `args`, recording every problem in `e` (in option order); `None` only
@@ -76,6 +105,9 @@ pub(super) fn settings(
     let drain_timeout = keep(e, parse_duration("--drain-timeout", &args.drain_timeout));
     let web_server_addrs = keep(e, web_server_addrs.map(parse_web_server_addrs).transpose());
     let log_level = keep(e, parse_level(&args.log_level));
+    let metrics_listen = keep(e, args.metrics_listen.as_deref().map(parse_metrics_listen).transpose());
+    let ping = keep(e, probe_path("--ping-path", args.ping_path.as_deref()));
+    let status = keep(e, probe_path("--status-path", args.status_path.as_deref()));
     let (Some(max_params_bytes), Some(max_params_count), Some(max_connections), Some(idle), Some(request)) = limits
     else {
         return None;
@@ -97,6 +129,8 @@ pub(super) fn settings(
         drain_timeout: drain_timeout?,
         web_server_addrs: web_server_addrs?,
         log_level: adjust_level(log_level?, args.verbose, args.quiet),
+        metrics_listen: metrics_listen?,
+        probes: Probes { ping: ping?, status: status? },
     })
 }
 
@@ -110,4 +144,26 @@ fn app_socket(path: Option<&std::path::Path>, backend: Backend) -> Result<Option
         return Err(ConfigError::AppSocketServe);
     }
     Ok(Some(path.to_owned()))
+}
+
+/// `--metrics-listen`: `unix:PATH` or `HOST:PORT`.
+fn parse_metrics_listen(v: &str) -> Result<MetricsListen, ConfigError> {
+    let bad = || ConfigError::BadMetricsListen(v.to_owned());
+    if let Some(path) = v.strip_prefix("unix:") {
+        let path = PathBuf::from(path);
+        if path.file_name().is_none() {
+            return Err(bad());
+        }
+        return Ok(MetricsListen::Unix(path));
+    }
+    v.parse::<SocketAddr>().map(MetricsListen::Tcp).map_err(|_| bad())
+}
+
+/// `--ping-path`, `--status-path`: an absolute URI path of printable ASCII, not `/` alone.
+fn probe_path(option: &'static str, v: Option<&str>) -> Result<Option<String>, ConfigError> {
+    let Some(v) = v else { return Ok(None) };
+    if !v.starts_with('/') || v.len() < 2 || !v.bytes().all(|b| b.is_ascii_graphic()) || v.contains('?') {
+        return Err(ConfigError::BadProbePath(option, v.to_owned()));
+    }
+    Ok(Some(v.to_owned()))
 }

@@ -68,6 +68,9 @@ pub(super) fn peer_allowed(stream: &std::net::TcpStream, settings: &ServerSettin
         Ok(peer) if allowed.contains(&peer.ip().to_canonical()) => true,
         Ok(peer) => {
             log::warn!("refusing connection from {peer}: not in FCGI_WEB_SERVER_ADDRS");
+            if let Some(m) = crate::metrics::get() {
+                m.connections_refused.inc();
+            }
             false
         }
         Err(e) => {

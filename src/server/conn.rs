@@ -95,6 +95,16 @@ pub(crate) fn pass(conn: &mut Connection, input: &[u8], out: &mut Vec<u8>, share
         let mut close = false;
         if let Some(Event::Request { role, .. }) = feed.event {
             let mark = conn.begin_response(out);
+            if shared.probes.any()
+                && super::probe::answer(Pairs::new(conn.params()).map_while(Result::ok), &shared.probes, out)
+            {
+                conn.frame_stdout(out, mark);
+                conn.end_response(out, 0);
+                if conn.should_close() {
+                    return Pass { consumed: off, body: None, close: true };
+                }
+                continue;
+            }
             let policy = shared.policy();
             let authorizer = role == crate::protocol::fcgi::Role::Authorizer;
             let answer =
@@ -218,6 +228,9 @@ where
             match read {
                 Err(_) => {
                     log::debug!("closing connection: {} timeout", if idle { "idle" } else { "request" });
+                    if let Some(m) = crate::metrics::get() {
+                        m.connections_timed_out.inc();
+                    }
                     return;
                 }
                 Ok(Err(e)) => {

@@ -167,7 +167,14 @@ mod tests {
         std::fs::write(dir.path().join("f.txt"), b"hello\n").expect("write");
         let prefix = backend.needs_internal_prefix().then_some("/_p");
         let policy = Policy::build(dir.path(), backend, prefix, None, false).expect("policy");
-        (dir, Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits: Limits::default() })
+        (
+            dir,
+            Shared {
+                policy: std::sync::RwLock::new(Arc::new(policy)),
+                limits: Limits::default(),
+                probes: Default::default(),
+            },
+        )
     }
 
     fn socket(input: Vec<u8>, room: usize) -> Socket {

@@ -162,6 +162,27 @@ pub(crate) fn bind_app(path: &Path, settings: &ServerSettings) -> io::Result<Bou
     })
 }
 
+/// Binds the metrics endpoint (`--metrics-listen`): TCP, or a Unix socket created like the app
+/// socket and removed on exit.
+///
+/// # Errors
+/// As for `--listen`, the message naming the metrics endpoint.
+pub(crate) fn bind_metrics(spec: &crate::config::MetricsListen, settings: &ServerSettings) -> io::Result<Bound> {
+    let (listener, created_path, description) = match spec {
+        crate::config::MetricsListen::Tcp(addr) => {
+            let description = format!("metrics http {addr}");
+            let l = std::net::TcpListener::bind(addr).map_err(|e| about(&description, e))?;
+            (StdListener::Tcp(l), None, description)
+        }
+        crate::config::MetricsListen::Unix(path) => {
+            let description = format!("metrics unix {}", path.display());
+            let l = bind_unix(path, settings).map_err(|e| about(&description, e))?;
+            (StdListener::Unix(l), Some(path.clone()), description)
+        }
+    };
+    Ok(Bound { listener, created_path, description, speaks: Speaks::Http })
+}
+
 /// Takes over an inherited listening socket.
 fn adopt(fd: RawFd) -> io::Result<Bound> {
     let family = match sys::inspect_socket(fd) {

@@ -26,6 +26,8 @@ mod conn;
 mod http;
 mod inline;
 pub(crate) mod listen;
+mod metrics;
+mod probe;
 mod reactor;
 
 use crate::config::ServerSettings;
@@ -43,6 +45,8 @@ use tokio::sync::{watch, Semaphore};
 pub(crate) struct Shared {
     policy: std::sync::RwLock<Arc<Policy>>,
     pub(crate) limits: Limits,
+    /// `--ping-path`, `--status-path` (`probe.rs`).
+    pub(crate) probes: crate::config::Probes,
 }
 
 impl Shared {
@@ -70,14 +74,25 @@ pub(crate) type Reloader = Box<dyn Fn() -> Result<Policy, Vec<crate::config::Con
 ///
 /// # Errors
 /// When the runtime or the signal handlers cannot be set up, or a socket cannot be registered.
-pub(crate) fn run(policy: Policy, settings: &ServerSettings, bound: Vec<Bound>, reloader: Reloader) -> io::Result<()> {
+/// `metrics` is the `--metrics-listen` endpoint, served beside them (`metrics.rs`).
+pub(crate) fn run(
+    policy: Policy,
+    settings: &ServerSettings,
+    bound: Vec<Bound>,
+    metrics: Option<Bound>,
+    reloader: Reloader,
+) -> io::Result<()> {
     let runtime = if settings.threads <= 1 {
         tokio::runtime::Builder::new_current_thread().enable_all().build()?
     } else {
         tokio::runtime::Builder::new_multi_thread().worker_threads(settings.threads).enable_all().build()?
     };
-    let shared = Arc::new(Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits: settings.limits });
-    let result = runtime.block_on(serve(shared, settings, bound, reloader));
+    let shared = Arc::new(Shared {
+        policy: std::sync::RwLock::new(Arc::new(policy)),
+        limits: settings.limits,
+        probes: settings.probes.clone(),
+    });
+    let result = runtime.block_on(serve(shared, settings, bound, metrics, reloader));
     // Connection tasks still running after the drain timeout are dropped here.
     runtime.shutdown_timeout(Duration::from_millis(100));
     result
@@ -87,6 +102,7 @@ async fn serve(
     shared: Arc<Shared>,
     settings: &ServerSettings,
     bound: Vec<Bound>,
+    metrics: Option<Bound>,
     reloader: Reloader,
 ) -> io::Result<()> {
     let mut listeners = Vec::with_capacity(bound.len());
@@ -111,6 +127,12 @@ async fn serve(
         shared.policy().root.path().display(),
         described.join(" and ")
     );
+    if let Some(b) = metrics {
+        let listener = Listener::register(b.listener, b.speaks)?;
+        created.extend(b.created_path);
+        log::info!("serving /metrics, /healthz and /readyz on {}", b.description);
+        tokio::spawn(metrics::serve(listener, shared.clone(), stop_rx.clone()));
+    }
     let ctx = Ctx { shared: &shared, settings, stop: &stop_rx };
     accept_until_stopped(&listeners, &slots, &ctx, &mut signals, &reloader).await;
 
@@ -224,6 +246,9 @@ async fn drain(listeners: Vec<Listener>, slots: Arc<Semaphore>, ctx: &Ctx<'_>) {
                     rx.borrow_and_update();
                     spawn_conn(conn, None, listener.speaks, slots.clone().try_acquire_owned().ok(), ctx, rx);
                     drained += 1;
+                    if let Some(m) = crate::metrics::get() {
+                        m.connections_accepted.inc();
+                    }
                 }
                 _ if tokio::time::Instant::now() < settle => {}
                 _ => break,
@@ -260,12 +285,14 @@ fn reload(shared: &Shared, reloader: &Reloader) {
         Ok(policy) => {
             let keys = policy.signing.as_ref().map_or(0, |s| s.keys().kids().len());
             shared.replace(policy);
+            metrics::reloaded(Some(keys));
             log::info!("SIGHUP: configuration reloaded (key ring reloaded, {keys} key(s) active; access log reopened)");
         }
         Err(errors) => {
             for e in &errors {
                 log::error!("SIGHUP: {e}");
             }
+            metrics::reloaded(None);
             log::error!("SIGHUP: keeping the running configuration ({} problem(s) in the new one)", errors.len());
         }
     }
@@ -281,6 +308,9 @@ fn start_conn(
     scratch: &mut inline::Scratch,
 ) {
     let (shared, settings) = (ctx.shared, ctx.settings);
+    if let Some(m) = crate::metrics::get() {
+        m.connections_accepted.inc();
+    }
     let resume = match &conn {
         _ if speaks != Speaks::FastCgi => None,
         Accepted::Tcp(stream) => {
@@ -311,6 +341,7 @@ fn spawn_conn(
     stop: watch::Receiver<bool>,
 ) {
     let (shared, settings) = (ctx.shared.clone(), ctx.settings);
+    let open = metrics::Open::new();
     match conn {
         Accepted::Tcp(stream) => {
             // A connection handed over by the inline path was checked before it was read.
@@ -324,10 +355,10 @@ fn spawn_conn(
             if speaks == Speaks::Http {
                 tokio::spawn(async move {
                     http::serve(stream, shared, stop, false).await;
-                    drop(permit);
+                    drop((permit, open));
                 });
             } else {
-                spawn_fastcgi(stream, shared, stop, resume, permit);
+                spawn_fastcgi(stream, shared, stop, resume, (permit, open));
             }
         }
         Accepted::Unix(stream) => {
@@ -335,10 +366,10 @@ fn spawn_conn(
             if speaks == Speaks::App {
                 tokio::spawn(async move {
                     http::serve(stream, shared, stop, true).await;
-                    drop(permit);
+                    drop((permit, open));
                 });
             } else {
-                spawn_fastcgi(stream, shared, stop, resume, permit);
+                spawn_fastcgi(stream, shared, stop, resume, (permit, open));
             }
         }
     }
@@ -355,7 +386,7 @@ fn spawn_fastcgi<S>(
     shared: Arc<Shared>,
     stop: watch::Receiver<bool>,
     resume: Option<conn::Resume>,
-    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    permit: (Option<tokio::sync::OwnedSemaphorePermit>, metrics::Open),
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {

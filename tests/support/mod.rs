@@ -426,3 +426,16 @@ pub fn civil(t: u64) -> (i64, u32, u32, u64, u64, u64) {
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
 }
+
+/// Compares `actual` with `tests/snapshots/NAME`; `SNAPSHOTS=overwrite` rewrites the file first.
+pub fn snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
+    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
+        std::fs::write(&path, actual).expect("write snapshot");
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        expected == actual,
+        "{name} differs from the snapshot (SNAPSHOTS=overwrite to accept):\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}

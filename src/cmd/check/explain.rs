@@ -12,6 +12,7 @@ use crate::guard::decide::{decide_traced, Decision};
 use crate::guard::trace::{Looked, NamedBy, Naming, PrefixFrom, RootChoice, RootFrom, Signature, Source, Step, Trace};
 use crate::protocol::request::Request;
 use std::fmt::Write;
+use std::os::unix::ffi::OsStrExt;
 
 fn show(b: &[u8]) -> String {
     format!("{:?}", String::from_utf8_lossy(b))
@@ -22,23 +23,39 @@ fn line(s: &mut String, label: &str, text: impl std::fmt::Display) {
     let _ = writeln!(s, "  {label:<15}{text}");
 }
 
+/// What xsendfiled answers for a URI, for `doctor` to hold the web server's answer against: taken
+/// from the same decision and reply the report describes.
+#[derive(Debug, Default)]
+pub(crate) struct Expected {
+    /// The status xsendfiled answers (200 for an offload); 0 when the URI cannot be asked.
+    pub(crate) status: u16,
+    /// The refusal reason's label (`Reason::LABELS`) and text, for a refusal.
+    pub(crate) refusal: Option<(&'static str, String)>,
+    /// For a send: the file (its absolute path under its configured root) and its size.
+    pub(crate) file: Option<(std::path::PathBuf, u64)>,
+    /// The reply's header fields, in order.
+    pub(crate) headers: Vec<(String, String)>,
+}
+
 /// Explains what would be answered for `uri` (as a browser requests it) at time `now`. `params`
 /// are the server's meta-variables; they come before the ones derived from the URI, so a
 /// `--param SCRIPT_NAME=… --param PATH_INFO=…` describes a server that split the path.
-pub(crate) fn explain(
+/// Returns the report and what was expected.
+pub(crate) fn explain_expecting(
     c: &Config,
     uri: &str,
     method: &str,
     client: &str,
     params: &[(String, String)],
     now: u64,
-) -> String {
+) -> (String, Expected) {
     let p = &c.policy;
+    let mut expected = Expected::default();
     let mut s = format!("{} {}\n", esc(method), esc(uri));
     let (raw_path, query) = uri.split_once('?').unwrap_or((uri, ""));
     let Some(decoded) = crate::guard::percent::decode_once(raw_path.as_bytes()) else {
         line(&mut s, "path", "malformed percent-escape: the web server would answer 400 itself\n");
-        return s;
+        return (s, expected);
     };
     line(&mut s, "path", format_args!("{} (decoded once, as the server passes DOCUMENT_URI)", show(&decoded)));
     let mut pairs: Vec<(&[u8], &[u8])> = params.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())).collect();
@@ -58,18 +75,27 @@ pub(crate) fn explain(
     let decision = decide_traced(&req, p, now, crate::guard::store::Wait::Allowed, &mut narrator);
     let Narrator(mut s) = narrator;
     match decision {
-        Ok(decision) => reply(decision, &req, c, &mut s),
-        Err(e) => line(&mut s, "decision", format_args!("fault (500): {}\n", esc(e))),
+        Ok(decision) => reply(decision, &req, c, &mut s, &mut expected),
+        Err(e) => {
+            expected.status = 500;
+            line(&mut s, "decision", format_args!("fault (500): {}\n", esc(e)));
+        }
     }
-    s
+    (s, expected)
 }
 
 /// The decision's verdict and the header block the web server would get.
-fn reply(decision: Decision<'_>, req: &Request<'_>, c: &Config, s: &mut String) {
+fn reply(decision: Decision<'_>, req: &Request<'_>, c: &Config, s: &mut String, expected: &mut Expected) {
     match &decision {
-        Decision::Send(_) => line(s, "decision", "send"),
+        Decision::Send(send) => {
+            line(s, "decision", "send");
+            let root = c.policy.root_at(send.file.root).map(|r| r.path().to_owned()).unwrap_or_default();
+            let rel = std::ffi::OsStr::from_bytes(&send.file.rel);
+            expected.file = Some((root.join(rel), send.file.meta.len));
+        }
         Decision::Refuse(status, reason) => {
-            line(s, "decision", format_args!("refuse {}: {}", status.code(), esc(reason)))
+            line(s, "decision", format_args!("refuse {}: {}", status.code(), esc(reason)));
+            expected.refusal = Some((reason.label(), reason.to_string()));
         }
     }
     let mut out = Vec::new();
@@ -77,13 +103,17 @@ fn reply(decision: Decision<'_>, req: &Request<'_>, c: &Config, s: &mut String) 
     let text = String::from_utf8_lossy(&out);
     let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let _ = writeln!(s, "  reply ({status})");
+    expected.status = status;
     for header in head.split("\r\n") {
         // A presigned URL would work for anyone who reads this report until it expires.
         let header = match header.split_once("X-Amz-Signature=") {
             Some((before, _)) => format!("{before}X-Amz-Signature=<redacted>"),
             None => header.to_owned(),
         };
-        let _ = writeln!(s, "    {}", esc(header));
+        let _ = writeln!(s, "    {}", esc(&header));
+        if let Some((name, value)) = header.split_once(": ") {
+            expected.headers.push((name.to_owned(), value.to_owned()));
+        }
     }
     if !rest.is_empty() {
         let _ = writeln!(s, "    (body: {} bytes)", rest.len());

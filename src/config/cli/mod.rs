@@ -78,6 +78,26 @@ pub enum Command {
     /// Validate the configuration (every problem at once), and explain, step by step, what would
     /// be answered for each URI given.
     Check(Box<CheckArgs>),
+    /// Ask the live web server for URL like a client, compare with what xsendfiled decides for
+    /// the same path, and name the likely cause of a difference (exit 1) and its fix.
+    Doctor(Box<DoctorArgs>),
+}
+
+/// Options of `doctor`.
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// The daemon's options, exactly as for `serve`.
+    #[command(flatten)]
+    pub(crate) serve: ServeArgs,
+
+    /// Also read this nginx configuration (through `nginx -T` when nginx accepts it) and flag
+    /// its location mistakes: an `alias` without the trailing slash of its location, no location
+    /// for the internal URI, an internal URI's location that is not `internal`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) nginx_conf: Option<PathBuf>,
+
+    /// The public URL of a real file, as a browser requests it: http://HOST[:PORT]/PATH.
+    pub(crate) url: String,
 }
 
 /// Options of `check`.

@@ -153,6 +153,21 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PATH", env = "XSENDFILED_APP_SOCKET")]
     pub(crate) app_socket: Option<PathBuf>,
 
+    /// Serve GET /metrics (Prometheus text, or OpenMetrics when asked), /healthz and /readyz on
+    /// HOST:PORT or unix:PATH (off by default; keep it on loopback or a Unix socket). The series
+    /// carry counts, never paths.
+    #[arg(long, value_name = "ADDR", env = "XSENDFILED_METRICS_LISTEN")]
+    pub(crate) metrics_listen: Option<String>,
+
+    /// Answer `pong` to a FastCGI request for this path (php-fpm's ping.path), e.g. /ping.
+    #[arg(long, value_name = "URI", env = "XSENDFILED_PING_PATH")]
+    pub(crate) ping_path: Option<String>,
+
+    /// Answer the status page to a FastCGI request for this path (php-fpm's pm.status_path), e.g.
+    /// /status: plain text, `?json` or `?openmetrics`. Expose it only to trusted clients.
+    #[arg(long, value_name = "URI", env = "XSENDFILED_STATUS_PATH")]
+    pub(crate) status_path: Option<String>,
+
     /// Permissions of the Unix sockets created by --listen unix:PATH and --app-socket (octal).
     #[arg(long, value_name = "MODE", default_value = "0660", env = "XSENDFILED_SOCKET_MODE")]
     pub(crate) socket_mode: String,

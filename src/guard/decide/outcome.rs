@@ -121,6 +121,73 @@ impl std::fmt::Display for Reason {
     }
 }
 
+impl Reason {
+    /// The metric label of every reason, indexed by [`Reason::label_index`]: a bounded set of
+    /// `snake_case` words (never a path or a value from the request), for the decision counter.
+    pub const LABELS: [&'static str; 24] = [
+        "missing_method",
+        "method_not_allowed",
+        "missing_path",
+        "path_outside_prefix",
+        "path_hidden",
+        "path_invalid",
+        "file_not_found",
+        "file_not_regular",
+        "file_symlink_escapes",
+        "file_symlink_hidden",
+        "file_permission_denied",
+        "unexpressible",
+        "link_expired",
+        "link_not_yet_valid",
+        "link_bad_signature",
+        "link_unknown_key",
+        "link_lifetime_too_long",
+        "link_scope",
+        "link_malformed",
+        "no_keys",
+        "signed_path_mismatch",
+        "legacy_link",
+        "root_parameter",
+        "root_unavailable",
+    ];
+
+    /// This reason's position in [`Reason::LABELS`].
+    pub fn label_index(&self) -> usize {
+        use crate::guard::token::sdl1::Failure;
+        match self {
+            Reason::MissingMethod => 0,
+            Reason::MethodNotAllowed => 1,
+            Reason::MissingPath => 2,
+            Reason::Path(PathRejection::OutsidePrefix) => 3,
+            Reason::Path(PathRejection::Hidden) => 4,
+            Reason::Path(_) => 5,
+            Reason::File(Refusal::NotFound) => 6,
+            Reason::File(Refusal::NotRegular) => 7,
+            Reason::File(Refusal::Escapes) => 8,
+            Reason::File(Refusal::Hidden) => 9,
+            Reason::File(Refusal::PermissionDenied) => 10,
+            Reason::Unexpressible => 11,
+            Reason::Token(Failure::Expired) => 12,
+            Reason::Token(Failure::NotYetValid) => 13,
+            Reason::Token(Failure::BadSignature) => 14,
+            Reason::Token(Failure::UnknownKey) => 15,
+            Reason::Token(Failure::TooLong) => 16,
+            Reason::Token(Failure::Prefix | Failure::Network) => 17,
+            Reason::Token(Failure::NoRequestUri | Failure::Path(_) | Failure::Param(_)) => 18,
+            Reason::NoKeys => 19,
+            Reason::SignedPathMismatch => 20,
+            Reason::Legacy(_) => 21,
+            Reason::RootParameter(_) => 22,
+            Reason::RootUnavailable => 23,
+        }
+    }
+
+    /// The metric label of this reason.
+    pub fn label(&self) -> &'static str {
+        Reason::LABELS[self.label_index()]
+    }
+}
+
 /// A file to hand to the web server.
 #[derive(Debug)]
 pub struct Send<'a> {

@@ -39,6 +39,12 @@ impl Root {
         Store::path(self)
     }
 
+    /// Whether the root is still the one that was opened (see [`Store::is_current`]; an object
+    /// root always is: whether its store answers is `ObjectStats::reachable`).
+    pub(crate) fn is_current(&self) -> bool {
+        Store::is_current(self)
+    }
+
     /// Whether the race-free `openat2` fast path is in use (true for an object root: no paths).
     pub fn uses_openat2(&self) -> bool {
         match self {
