@@ -22,6 +22,11 @@ struct Stack {
 
 /// A node: xsendfiled with `extra` options and nginx in front of it, in `run` (created).
 fn node(store: &Store, run: &Path, extra: &[&str]) -> (Proc, Proc, String) {
+    node_with_app(store, run, extra, "")
+}
+
+/// [`node`], with the locations `app` of an application in nginx's server block.
+fn node_with_app(store: &Store, run: &Path, extra: &[&str], app: &str) -> (Proc, Proc, String) {
     std::fs::create_dir_all(run).expect("run dir");
     let xport = support::free_port();
     let mut args = s3::guard_args(&store.endpoint(), BUCKET, &format!("127.0.0.1:{xport}"));
@@ -32,7 +37,7 @@ fn node(store: &Store, run: &Path, extra: &[&str]) -> (Proc, Proc, String) {
     let mut guard = support::daemon(run, "xsendfiled", &argv, &env);
     wait_until("xsendfiled", Some(&mut guard), || support::tcp_up(xport));
     let port = support::free_port();
-    let nginx = s3::nginx_s3(run, &format!("127.0.0.1:{xport}"), port, store, BUCKET);
+    let nginx = s3::nginx_s3(run, &format!("127.0.0.1:{xport}"), port, store, BUCKET, app);
     (guard, nginx, format!("http://127.0.0.1:{port}"))
 }
 
@@ -312,4 +317,53 @@ fn check_probes_the_bucket_and_explains_an_object_with_the_signature_redacted() 
     assert!(refused.contains("HEAD bucket failed") && refused.contains("403"), "{refused}");
     assert!(!refused.contains("not-the-secret"), "{refused}");
     assert!(check(s3::SECRET_KEY, "nobucket", None).contains("404, no such bucket"));
+}
+
+/// An application behind `proxy_pass` that hands every download of /download?f=KEY to xsendfiled
+/// (`X-Accel-Redirect: /_xsendfiled/KEY?filename=...&disposition=attachment`).
+const DELEGATING_APP: &str = r#"
+import http.server, sys, urllib.parse
+class App(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        key = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)["f"][0]
+        target = "/_xsendfiled/" + urllib.parse.quote(key) + "?" + urllib.parse.urlencode(
+            {"filename": "Bericht für Q3.txt", "disposition": "attachment"})
+        self.send_response(200)
+        self.send_header("X-Accel-Redirect", target)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), App).serve_forever()
+"#;
+
+#[test]
+fn an_application_delegates_an_object_with_its_own_download_name() {
+    if !support::require(&["nginx", "curl", "python3"]) {
+        return;
+    }
+    let dir = support::tempdir();
+    let Some(store) = s3::start(&dir.path().join("store"), &[BUCKET]) else { return };
+    store.put(BUCKET, "dir with space/ä ö.txt", b"nested unicode\n");
+    let app_port = support::free_port();
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg("-c").arg(DELEGATING_APP).arg(app_port.to_string());
+    let mut app = support::spawn(cmd, "app", &dir.path().join("app.log"));
+    wait_until("the application", Some(&mut app), || support::tcp_up(app_port));
+    let locations =
+        format!("        location = /download {{\n            proxy_pass http://127.0.0.1:{app_port};\n        }}\n");
+    let (_g, _n, base) = node_with_app(&store, &dir.path().join("run"), &[], &locations);
+    let r = curl(&format!("{base}/download?f=dir%20with%20space%2F%C3%A4%20%C3%B6.txt"), &[]);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"nested unicode\n"[..]), "{r:?}");
+    assert_eq!(
+        r.header("Content-Disposition"),
+        Some("attachment; filename=\"Bericht f_r Q3.txt\"; filename*=UTF-8''Bericht%20f%C3%BCr%20Q3.txt"),
+        "the application's name, carried by the presigned URL"
+    );
+    assert_eq!(r.header("Content-Type"), Some("text/plain"));
+    assert_nothing_of_the_store(&r, "delegated");
+    // The delegation location is internal: a client cannot hand itself a download name.
+    assert_eq!(curl(&format!("{base}/_xsendfiled/dir%20with%20space/%C3%A4%20%C3%B6.txt"), &[]).status, 404);
+    let r = curl(&format!("{base}/download?f=missing.txt"), &[]);
+    assert_eq!((r.status, r.header("Cache-Control")), (404, Some("no-store")), "{r:?}");
 }

@@ -76,8 +76,9 @@ pub fn start(dir: &Path, buckets: &[&str]) -> Option<Store> {
     Some(Store { proc, port, dir: dir.to_owned() })
 }
 
-/// nginx from `conf-examples/nginx-s3.conf` for `store`'s `bucket` and xsendfiled at `upstream`.
-pub fn nginx_s3(run_dir: &Path, upstream: &str, port: u16, store: &Store, bucket: &str) -> Proc {
+/// nginx from `conf-examples/nginx-s3.conf` for `store`'s `bucket` and xsendfiled at `upstream`;
+/// `app` (locations of the site's own application) is added to its server block.
+pub fn nginx_s3(run_dir: &Path, upstream: &str, port: u16, store: &Store, bucket: &str, app: &str) -> Proc {
     let conf = super::fill_template(
         &super::conf_example("nginx-s3.conf"),
         &[
@@ -89,6 +90,9 @@ pub fn nginx_s3(run_dir: &Path, upstream: &str, port: u16, store: &Store, bucket
             ("BUCKET", bucket.to_owned()),
         ],
     );
+    let marker = "        # Public download URLs";
+    assert!(conf.contains(marker), "nginx-s3.conf changed its layout");
+    let conf = conf.replacen(marker, &format!("{app}\n{marker}"), 1);
     nginx(run_dir, &conf, port)
 }
 
