@@ -33,6 +33,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do kill -9 -- "-$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  sleep 0.1
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -54,8 +55,9 @@ start s3s-fs "$s3s" --host 127.0.0.1 --port "$s3port" --access-key "$AWS_ACCESS_
   --secret-key "$AWS_SECRET_ACCESS_KEY" "$work/store"
 wait_port "$s3port"
 
-# One xsendfiled per setup, each behind nginx from conf-examples/nginx-s3.conf.
-guarded() {  # name ttl -> starts xsendfiled + nginx, prints the nginx port
+# One xsendfiled per setup, each behind nginx from conf-examples/nginx-s3.conf. Not called in
+# $(...): a subshell's `pids` would not reach cleanup.
+guarded() {  # name ttl -> starts xsendfiled + nginx, sets guarded_port
   local name=$1 ttl=$2 port sock run
   port=$(free_port); sock="$work/$name.sock"; run="$work/run-$name"; mkdir -p "$run"
   start "xsendfiled-$name" "$bin" --root "s3://$bucket" --s3-endpoint "http://127.0.0.1:$s3port" --s3-path-style \
@@ -66,10 +68,10 @@ guarded() {  # name ttl -> starts xsendfiled + nginx, prints the nginx port
       conf-examples/nginx-s3.conf > "$run/nginx.conf"
   start "nginx-$name" nginx -p "$run" -c "$run/nginx.conf" -g "daemon off;"
   wait_port "$port"
-  echo "$port"
+  guarded_port=$port
 }
-w_port=$(guarded S3W 1h)
-c_port=$(guarded S3C 0s)
+guarded S3W 1h; w_port=$guarded_port
+guarded S3C 0s; c_port=$guarded_port
 
 # Unguarded: nginx proxies /raw/<key>?<presigned query> to the store as it is; the presigned
 # queries (1 h) come from xsendfiled's own HTTP listener.
@@ -88,14 +90,12 @@ http {
     access_log off;
     proxy_temp_path $run/proxy; client_body_temp_path $run/body;
     fastcgi_temp_path $run/fcgi; uwsgi_temp_path $run/uwsgi; scgi_temp_path $run/scgi;
-    upstream store { server 127.0.0.1:$s3port; keepalive 16; }
     server {
         listen 127.0.0.1:$u_port;
         location /raw/ {
-            proxy_pass http://store/$bucket/;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host 127.0.0.1:$s3port;
+            # A connection per request, as the guarded path's variable proxy_pass makes (with
+            # keepalive, s3s-fs answers small objects 40 ms late: delayed ACKs).
+            proxy_pass http://127.0.0.1:$s3port/$bucket/;
             proxy_buffering off;
         }
     }
