@@ -1,9 +1,9 @@
 //! The `xsendfiled` binary: parse, validate, pick the launch mode, run. Errors leave by one door.
 
-use clap::Parser;
 use std::process::ExitCode;
 use xsendfiled::cmd;
-use xsendfiled::config::cli::{Cli, Command};
+use xsendfiled::config::cli::Command;
+use xsendfiled::config::layers;
 
 fn main() -> ExitCode {
     match run() {
@@ -17,11 +17,12 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
-    match &cli.command {
+    // The command line over the configuration file; usage errors, --help and --version exit here.
+    let layered = layers::load(std::env::args_os()).unwrap_or_else(|e| e.exit());
+    match &layered.cli.command {
         Some(Command::Sign(args)) => cmd::sign::run(args),
-        Some(Command::Check(args)) => cmd::check::run(args),
-        Some(Command::Doctor(args)) => cmd::doctor::run(args),
-        _ => cmd::serve::run(cli.serve_args()),
+        Some(Command::Check(_)) => cmd::check::run(layered),
+        Some(Command::Doctor(_)) => cmd::doctor::run(layered),
+        _ => cmd::serve::run(layered),
     }
 }

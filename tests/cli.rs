@@ -53,17 +53,9 @@ fn man_pages_are_current() {
         generated,
         ["xsendfiled-check.1", "xsendfiled-doctor.1", "xsendfiled-serve.1", "xsendfiled-sign.1", "xsendfiled.1"]
     );
-    let update = std::env::var("XSENDFILED_UPDATE_MAN").as_deref() == Ok("1");
     for name in &generated {
         let page = std::fs::read(fresh.path().join(name)).expect("generated page");
-        if update {
-            std::fs::write(man.join(name), &page).expect("write man page");
-        }
-        let committed = std::fs::read(man.join(name)).unwrap_or_default();
-        assert!(
-            committed == page,
-            "man/{name} is stale: run `XSENDFILED_UPDATE_MAN=1 cargo test --test e2e cli::man_pages` and commit it"
-        );
+        committed_is_current(&man.join(name), &page);
         // Every page named in SUBCOMMANDS (roff escapes the dash) is one of ours.
         let text = String::from_utf8_lossy(&page).replace("\\-", "-");
         for line in text.lines().filter(|l| l.starts_with("xsendfiled-") && l.ends_with("(1)")) {
@@ -72,6 +64,39 @@ fn man_pages_are_current() {
         }
     }
     assert_eq!(names(&man), generated, "man/ holds exactly the generated pages");
+}
+
+/// `path` (committed) holds exactly `generated`; `XSENDFILED_UPDATE_MAN=1` writes it first.
+fn committed_is_current(path: &std::path::Path, generated: &[u8]) {
+    if std::env::var("XSENDFILED_UPDATE_MAN").as_deref() == Ok("1") {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, generated).expect("write generated file");
+    }
+    let committed = std::fs::read(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{} is stale: run `XSENDFILED_UPDATE_MAN=1 cargo test --test e2e cli::` and commit it",
+        path.display()
+    );
+}
+
+/// Shell completions for bash, zsh and fish, generated from the clap definition (clap_complete)
+/// and committed under `completions/`, where the Debian package takes them from;
+/// `XSENDFILED_UPDATE_MAN=1` rewrites them with the man pages.
+#[test]
+fn shell_completions_are_current() {
+    use clap_complete::Shell;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    for (shell, name) in
+        [(Shell::Bash, "xsendfiled.bash"), (Shell::Zsh, "_xsendfiled"), (Shell::Fish, "xsendfiled.fish")]
+    {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "xsendfiled", &mut script);
+        committed_is_current(&dir.join(name), &script);
+        // Fish spells a long option `-l NAME`.
+        let text = String::from_utf8_lossy(&script).replace("-l ", "--");
+        assert!(text.contains("--config") && text.contains("--show-config"), "{name} lacks the options");
+    }
 }
 
 fn run(args: &[&str], envs: &[(&str, &str)]) -> Output {

@@ -92,27 +92,8 @@ fn systemd_units_are_hardened_and_their_exec_start_serves() {
     std::fs::create_dir_all(&units).expect("mkdir");
     std::fs::write(units.join("xsendfiled.service"), &service).expect("write");
     std::fs::write(units.join("xsendfiled.socket"), &socket).expect("write");
-    let verify = Command::new("systemd-analyze")
-        .arg("verify")
-        .arg(units.join("xsendfiled.socket"))
-        .arg(units.join("xsendfiled.service"))
-        .output()
-        .expect("systemd-analyze verify");
-    assert!(verify.status.success() && verify.stderr.is_empty(), "{}", String::from_utf8_lossy(&verify.stderr));
-    let security = Command::new("systemd-analyze")
-        .args(["security", "--offline=true", "--no-pager"])
-        .arg(units.join("xsendfiled.service"))
-        .output()
-        .expect("systemd-analyze security");
-    let text = String::from_utf8_lossy(&security.stdout);
-    let level: f64 = text
-        .lines()
-        .find_map(|l| l.split("xsendfiled.service: ").nth(1))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no exposure level in:\n{text}"));
-    eprintln!("systemd-analyze security exposure level: {level}");
-    assert!(level <= 1.0, "exposure {level} > 1.0:\n{text}");
+    let (socket_unit, service_unit) = (units.join("xsendfiled.socket"), units.join("xsendfiled.service"));
+    support::systemd_units_are_hardened(&[&socket_unit, &service_unit], &service_unit);
 
     // Run ExecStart as systemd would: socket bound and listening, passed as fd 3 with
     // LISTEN_FDS=1 and LISTEN_PID set to the service's own pid.

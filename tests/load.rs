@@ -319,3 +319,55 @@ fn sigterm_waits_for_the_first_request_of_an_accepted_connection() {
     let st = d.wait_exit(Duration::from_secs(12)).expect("exited");
     assert!(st.success());
 }
+
+/// The configuration file changed and SIGHUP sent, again and again, while four clients hammer:
+/// every request is answered, each good file is taken (its Cache-Control is what the next
+/// request gets), a broken one keeps the running configuration and says why, and a changed
+/// setting that only a start applies (threads) is named as such.
+#[test]
+fn sighup_rereads_a_changed_configuration_file_under_load_and_loses_nothing() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let sock = dir.path().join("x.sock");
+    let file = dir.path().join("xsendfiled.toml");
+    let base = format!(
+        "root = [{:?}]\ninternal-prefix = \"/_protected\"\nstrip-prefix = \"/dl\"\nlisten = \"unix:{}\"\n",
+        tree.root.display(),
+        sock.display()
+    );
+    // Written beside and renamed over, as editors and configuration managers do.
+    let write = |extra: &str| {
+        let tmp = dir.path().join("xsendfiled.toml.new");
+        std::fs::write(&tmp, format!("{base}{extra}")).expect("write");
+        std::fs::rename(&tmp, &file).expect("rename");
+    };
+    write("cache-control = \"max-age=0\"\n");
+    let mut cmd = Command::new(support::bin());
+    cmd.arg("--config").arg(&file).env_remove("GATEWAY_INTERFACE").env("RUST_LOG", "info");
+    let mut d = support::spawn(cmd, "xsendfiled", &dir.path().join("xsendfiled.log"));
+    wait_until("xsendfiled", Some(&mut d), || support::unix_up(&sock));
+    let (ok, lost, refused) = hammer(&sock, Duration::from_secs(3), || {
+        for i in 0..15 {
+            match i % 3 {
+                0 => write(&format!("cache-control = \"max-age={i}\"\n")),
+                1 => write("cache-control = 7\nintenal-prefix = \"/x\"\n"),
+                _ => write(&format!("cache-control = \"max-age={i}\"\nthreads = 2\n")),
+            }
+            d.signal(1);
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    });
+    eprintln!("SIGHUP x15 with a changing file under load: {ok} answered, {lost} lost, {refused} refused");
+    assert_eq!((lost, refused), (0, 0));
+    assert!(ok > 100);
+    let log = d.log_text();
+    assert!(log.contains("configuration reloaded"), "{log}");
+    assert!(log.contains("intenal-prefix: unknown key; did you mean internal-prefix?"), "{log}");
+    assert!(log.contains("keeping the running configuration"), "{log}");
+    assert!(log.contains("threads or log level changed: they apply at the next start"), "{log}");
+    // The last file written (i = 14) is a good one: its value is in force.
+    let mut s = UnixStream::connect(&sock).expect("connect");
+    let out = exchange(&mut s, b"/dl/plain.txt", false).expect("answer");
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("Cache-Control: max-age=14\r\n"), "{text}");
+}

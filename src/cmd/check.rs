@@ -3,8 +3,10 @@
 //! (`explain.rs`). The tool to reach for when the web server answers 404 and nobody knows why.
 
 pub(crate) mod explain;
+mod origins;
 
-use crate::config::cli::CheckArgs;
+use crate::config::cli::Command;
+use crate::config::layers::Layered;
 use crate::config::{Config, ConfigError};
 use crate::guard::token::Scheme;
 use crate::guard::Backend;
@@ -155,19 +157,25 @@ pub(crate) fn socket_warning(c: &Config) -> Option<String> {
 }
 
 /// Every configuration problem at once (exit 1), else a summary and, per URI,
-/// the decision explained step by step (on stdout).
+/// the decision explained step by step (on stdout); with `--show-config`, first the effective
+/// options and their origins.
 ///
 /// # Errors
 /// A malformed `--param`.
-pub fn run(args: &CheckArgs) -> anyhow::Result<std::process::ExitCode> {
-    let config =
-        match crate::config::Config::validate(&args.serve, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref()) {
-            Ok(c) => c,
-            Err(errors) => {
-                print!("{}", problems(&errors));
-                return Ok(std::process::ExitCode::from(1));
-            }
-        };
+pub fn run(layered: Layered) -> anyhow::Result<std::process::ExitCode> {
+    let Layered { cli, layer, problems: file_problems } = layered;
+    let Some(Command::Check(args)) = &cli.command else { anyhow::bail!("not the check command") };
+    if args.show_config {
+        println!("{}", origins::show_config(&layer.settings));
+    }
+    let addrs = std::env::var_os("FCGI_WEB_SERVER_ADDRS");
+    let config = match crate::config::Config::load(&args.serve, &layer, file_problems, addrs.as_deref()) {
+        Ok(c) => c,
+        Err(errors) => {
+            print!("{}", problems(&errors));
+            return Ok(std::process::ExitCode::from(1));
+        }
+    };
     print!("{}", summary(&config));
     let mut params = Vec::new();
     for p in &args.params {

@@ -12,7 +12,8 @@ mod fetch;
 mod nginx_conf;
 
 use crate::cmd::check::explain::{explain_expecting, Expected};
-use crate::config::cli::DoctorArgs;
+use crate::config::cli::Command;
+use crate::config::layers::Layered;
 use fetch::{Fetched, Url, ENDS};
 use std::fmt::Write;
 use std::io::{Read, Seek, SeekFrom};
@@ -192,8 +193,10 @@ fn describe(status: u16, size: u64, headers: &[(String, String)]) -> String {
 ///
 /// # Errors
 /// An invalid configuration or URL, or a web server that cannot be reached.
-pub fn run(args: &DoctorArgs) -> anyhow::Result<std::process::ExitCode> {
-    let config = crate::config::Config::validate(&args.serve, None).map_err(|errors| {
+pub fn run(layered: Layered) -> anyhow::Result<std::process::ExitCode> {
+    let Layered { cli, layer, problems } = layered;
+    let Some(Command::Doctor(args)) = &cli.command else { anyhow::bail!("not the doctor command") };
+    let config = crate::config::Config::load(&args.serve, &layer, problems, None).map_err(|errors| {
         anyhow::anyhow!("{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
     })?;
     let url =

@@ -2,24 +2,31 @@
 //! answer one CGI request; drop privileges, run. Everything that needs root happens before the ids
 //! change.
 
-use crate::config::cli::ServeArgs;
-use crate::config::Config;
+use crate::config::layers::{self, Layered};
+use crate::config::{Config, ConfigError};
 use crate::server::{self, listen};
 use anyhow::Context;
 use std::process::ExitCode;
 
-/// Runs the daemon (or the CGI program) with `args`.
+/// Runs the daemon (or the CGI program) with the options in `layered`.
 ///
 /// # Errors
 /// An invalid configuration, a socket that cannot be bound, privileges that cannot be dropped, or
 /// a server that fails.
-pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let config = Config::from_args(args, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref())?;
+pub fn run(layered: Layered) -> anyhow::Result<ExitCode> {
+    let Layered { cli, layer, problems } = layered;
+    let args = cli.serve_args();
+    let config = Config::load(args, &layer, problems, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref())
+        .map_err(first_problem)?;
     env_logger::Builder::new()
         .filter_level(config.server.log_level)
         .parse_env("RUST_LOG")
         .target(env_logger::Target::Stderr)
         .init();
+    if let Some(path) = &layer.path {
+        let from_file = layer.from_file.len();
+        log::info!("configuration file {}: {from_file} option(s) from it", path.display());
+    }
     if config.policy.signing.as_ref().is_some_and(|s| s.scheme != crate::guard::token::Scheme::Sdl1) {
         log::warn!(
             "signed links use the compatibility scheme {:?} (MD5 or a secret prefix): prefer sdl1 for new links",
@@ -91,12 +98,36 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         }
         listen::Launch::Daemon(main) => {
             let bound = main.into_iter().chain(app).collect();
-            let reload_args = args.clone();
+            // SIGHUP: the same arguments over the file as it is now, validated whole.
+            // Listening, limits, threads and log level stay as started: a change to them says so.
+            let argv = layer.argv.clone();
+            let started = format!("{:?}", config.server);
             let reloader: server::Reloader = Box::new(move || {
-                Config::validate(&reload_args, std::env::var_os("FCGI_WEB_SERVER_ADDRS").as_deref()).map(|c| c.policy)
+                let Layered { cli, layer, problems } =
+                    layers::load(argv.clone()).map_err(|e| vec![ConfigError::Arguments(e.render().to_string())])?;
+                let addrs = std::env::var_os("FCGI_WEB_SERVER_ADDRS");
+                let fresh = Config::load(cli.serve_args(), &layer, problems, addrs.as_deref())?;
+                if format!("{:?}", fresh.server) != started {
+                    log::warn!("SIGHUP: listening, limits, timeouts, threads or log level changed: they apply at the next start");
+                }
+                Ok(fresh.policy)
             });
             server::run(config.policy, &config.server, bound, metrics, reloader).context("server failed")?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// The first problem, and how many more there are (`check` lists them all).
+fn first_problem(mut errors: Vec<ConfigError>) -> anyhow::Error {
+    if errors.is_empty() {
+        return anyhow::anyhow!("the configuration is invalid");
+    }
+    let more = errors.len() - 1;
+    let first = errors.remove(0);
+    if more == 0 {
+        anyhow::Error::new(first)
+    } else {
+        anyhow::anyhow!("{first} (and {more} more problem(s): `xsendfiled check` with the same options lists them all)")
     }
 }

@@ -76,4 +76,34 @@ pub enum ConfigError {
     /// `FCGI_WEB_SERVER_ADDRS` holds something that is not an IP address.
     #[error("FCGI_WEB_SERVER_ADDRS: {0:?} is not an IPv4 or IPv6 address (comma-separated list expected)")]
     BadWebServerAddr(String),
+    /// `--config FILE` cannot be read.
+    #[error("--config {path:?}: {source}")]
+    ConfigFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `--config FILE` is refused as it stands (who may write or read it, size, encoding).
+    #[error("--config {path:?}: {why}")]
+    ConfigFileRefused { path: PathBuf, why: String },
+    /// The file is not TOML.
+    #[error("{}:{line}: {why}", path.display())]
+    ConfigSyntax { path: PathBuf, line: usize, why: String },
+    /// A key of the file: unknown, of the wrong type, or a value its option refuses. `at` is
+    /// `FILE:LINE`.
+    #[error("{at}: {key}: {why}")]
+    ConfigKey { at: String, key: String, why: String },
+    /// A problem with a value that came from the file (`at` is `FILE:LINE`).
+    #[error("{at}: {problem}")]
+    InFile { at: String, problem: Box<ConfigError> },
+    #[error(
+        "no root directory: set root = [\"DIR\"] in {} (or pass --root DIR, or set XSENDFILED_ROOT); \
+         nothing is served until a root is set",
+        .0.display()
+    )]
+    MissingRootInFile(PathBuf),
+    /// The options with the file's values no longer parse together (e.g. a conflict between a
+    /// flag and a key of the file).
+    #[error("{0}")]
+    Arguments(String),
 }

@@ -4,11 +4,15 @@
 //! are normalised, durations and modes are parsed. Every error says which option (and which
 //! environment variable) is wrong and how to fix it; `check` gets every problem at once, in option
 //! order. By concern: `policy.rs` (prefixes, roots, map, presentation), `signing.rs` (scheme and
-//! keys), `server.rs` (listening, limits, accounts), `values.rs` (single values), `cli/` (clap).
+//! keys), `server.rs` (listening, limits, accounts), `values.rs` (single values), `cli/` (clap),
+//! `file.rs` (the TOML configuration file) and `layers.rs` (the file under the environment and the
+//! command line, option by option).
 
 mod accounts;
 pub mod cli;
 mod error;
+mod file;
+pub mod layers;
 mod object;
 mod policy;
 mod server;
@@ -20,6 +24,7 @@ pub(crate) use server::{ListenSpec, MetricsListen, Probes, ServerSettings};
 pub(crate) use values::{parse_duration_str, parse_network, parse_time, parse_time_in, parse_when};
 
 use crate::config::cli::ServeArgs;
+use crate::config::layers::FileLayer;
 use crate::guard::Policy;
 use std::ffi::OsStr;
 
@@ -39,6 +44,43 @@ impl Config {
     /// The first problem found.
     pub fn from_args(args: &ServeArgs, web_server_addrs: Option<&OsStr>) -> Result<Config, ConfigError> {
         Config::validate(args, web_server_addrs).map_err(|mut errors| errors.remove(0))
+    }
+
+    /// Validates `args`, the options layered over the configuration file (`layer`, whose own
+    /// problems are `file_problems`): every problem, the file's first; a problem with a value that
+    /// came from the file names the file and line.
+    ///
+    /// # Errors
+    /// All problems found; never an empty list.
+    pub(crate) fn load(
+        args: &ServeArgs,
+        layer: &FileLayer,
+        file_problems: Vec<ConfigError>,
+        web_server_addrs: Option<&OsStr>,
+    ) -> Result<Config, Vec<ConfigError>> {
+        let mut errors = file_problems;
+        // A file that could not be read whole: the options without it would only add noise.
+        let unread = |e: &ConfigError| {
+            matches!(
+                e,
+                ConfigError::ConfigFile { .. }
+                    | ConfigError::ConfigFileRefused { .. }
+                    | ConfigError::ConfigSyntax { .. }
+            )
+        };
+        if errors.iter().any(unread) {
+            return Err(errors);
+        }
+        match Config::validate(args, web_server_addrs) {
+            Ok(config) if errors.is_empty() => Ok(config),
+            Ok(_) => Err(errors),
+            Err(found) => {
+                errors.extend(found.into_iter().map(|e| in_file(layer, e)));
+                // A file that sets no root yet (as packaged) is told so first.
+                errors.sort_by_key(|e| !matches!(e, ConfigError::MissingRootInFile(_)));
+                Err(errors)
+            }
+        }
     }
 
     /// Validates `args`, reporting every problem rather than the first (for `xsendfiled check`).
@@ -86,5 +128,20 @@ pub(super) fn keep<T>(errors: &mut Vec<ConfigError>, r: Result<T, ConfigError>) 
             errors.push(err);
             None
         }
+    }
+}
+
+/// `e`, with the file and line of the value it is about when that value came from the file (the
+/// message of an option's problem starts with the option, `--NAME`).
+fn in_file(layer: &FileLayer, e: ConfigError) -> ConfigError {
+    if let (ConfigError::MissingRoot, Some(path)) = (&e, &layer.path) {
+        return ConfigError::MissingRootInFile(path.clone());
+    }
+    let text = e.to_string();
+    let Some(rest) = text.strip_prefix("--") else { return e };
+    let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    match layer.from_file.iter().find(|(key, _)| *key == name) {
+        Some((_, at)) => ConfigError::InFile { at: at.clone(), problem: Box::new(e) },
+        None => e,
     }
 }

@@ -127,6 +127,28 @@ os.execv(sys.argv[2], sys.argv[2:])
     cmd
 }
 
+/// `systemd-analyze verify` on `units` (no complaint at all), then `security --offline=true` on
+/// `service`: its exposure level, printed, and at most 1.0.
+pub fn systemd_units_are_hardened(units: &[&Path], service: &Path) -> f64 {
+    let verify = Command::new("systemd-analyze").arg("verify").args(units).output().expect("systemd-analyze verify");
+    assert!(verify.status.success() && verify.stderr.is_empty(), "{}", String::from_utf8_lossy(&verify.stderr));
+    let security = Command::new("systemd-analyze")
+        .args(["security", "--offline=true", "--no-pager"])
+        .arg(service)
+        .output()
+        .expect("systemd-analyze security");
+    let text = String::from_utf8_lossy(&security.stdout);
+    let level: f64 = text
+        .lines()
+        .find_map(|l| l.split("xsendfiled.service: ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure level in:\n{text}"));
+    eprintln!("systemd-analyze security {}: exposure level {level}", service.display());
+    assert!(level <= 1.0, "exposure {level} > 1.0:\n{text}");
+    level
+}
+
 /// Starts `cmd` with stdout/stderr to `log` (stdin closed).
 pub fn spawn(mut cmd: Command, name: &str, log: &Path) -> Proc {
     let f = std::fs::File::create(log).expect("log file");

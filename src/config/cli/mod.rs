@@ -38,9 +38,14 @@ setenv.set-environment), never read from client headers (HTTP_*):
   XSENDFILED_TRUST_QUERY=1           the query keys root, filename, disposition, cache_control,
                                      expires, limit_rate, buffering, accel_expires are trusted too
                                      (only on an internal location)
-Signals: SIGTERM/SIGINT drain and exit. SIGHUP validates the options given at start again and
-swaps in the result for new requests: roots reopened (a replaced root is picked up), maps, the key
-ring file re-read, the access log reopened; one with any problem keeps the running configuration.
+Configuration file (--config, XSENDFILED_CONFIG): TOML, one key per option, named as the long option
+(internal-prefix = \"/_protected\", root = [\"/srv/a\"], allow-hidden = true). Precedence: file <
+environment < command line; `xsendfiled check --show-config` shows where each value came from.
+The Debian package's service reads /etc/xsendfiled/xsendfiled.toml.
+Signals: SIGTERM/SIGINT drain and exit. SIGHUP re-reads the configuration file, validates the
+options again and swaps in the result for new requests: roots reopened (a replaced root is picked
+up), maps, the key ring file re-read, the access log reopened; one with any problem keeps the
+running configuration and logs why.
 Listening, limits, timeouts, threads and log level stay as started; the environment is not read
 again.";
 
@@ -118,6 +123,11 @@ pub struct CheckArgs {
     /// A parameter the web server would set, NAME=VALUE (repeatable), e.g. XSENDFILED_AUTH=signed.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub(crate) params: Vec<String>,
+
+    /// Print every option of `serve` with its effective value and where it came from (default,
+    /// file, environment, flag); secrets are hidden.
+    #[arg(long)]
+    pub(crate) show_config: bool,
 
     /// URIs as a browser requests them (path and query, percent-encoded), e.g. '/dl/a%20b.txt'.
     pub(crate) uris: Vec<String>,

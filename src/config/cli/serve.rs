@@ -28,6 +28,13 @@ pub(crate) enum TokenSchemeArg {
 /// Options of the responder.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
+    /// Configuration file (TOML): one key per option, named as the long option without its
+    /// dashes (`internal-prefix = "/_protected"`), a flag as true or false, a repeatable option as
+    /// an array (`root = ["/srv/a", "/srv/b"]`). Precedence: file < environment < command line;
+    /// `check --show-config` shows where each value came from. Re-read on SIGHUP.
+    #[arg(long, value_name = "FILE", env = "XSENDFILED_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+
     /// Directory whose regular files may be sent; nothing outside the roots ever is. Repeat for
     /// several roots (the first is the default; the environment variable separates them with `:`).
     #[arg(long, value_name = "DIR", env = "XSENDFILED_ROOT", value_delimiter = ':')]
