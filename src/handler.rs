@@ -170,8 +170,14 @@ pub(crate) fn handle_how(
             if let Some(n) = note {
                 n.reason = Some(format!("fault: {e}"));
             }
-            render_error(Status::InternalServerError, req.is_head(), out);
-            (500, None)
+            // An object store that failed is the gateway's fault (502), or slow (504).
+            let status = match crate::guard::store::object::fault_kind(&e) {
+                Some(true) => Status::GatewayTimeout,
+                Some(false) => Status::BadGateway,
+                None => Status::InternalServerError,
+            };
+            render_error(status, req.is_head(), out);
+            (status.code(), None)
         }
     };
     if let (Some(m), Some(t)) = (metrics, started) {

@@ -25,10 +25,13 @@ pub enum Status {
     Gone,
     /// 500: a fault on our side.
     InternalServerError,
+    /// 502: the object store failed or could not be reached.
+    BadGateway,
     /// 503: refused for capacity (the root's share of the storage pool is in use, or the root is
     /// marked unhealthy); nothing was waited for.
     ServiceUnavailable,
-    /// 504: the store did not answer within `--storage-timeout`.
+    /// 504: the store did not answer in time (`--storage-timeout`; an object store's HEAD:
+    /// `--s3-timeout`).
     GatewayTimeout,
 }
 
@@ -43,6 +46,7 @@ impl Status {
             Status::MethodNotAllowed => 405,
             Status::Gone => 410,
             Status::InternalServerError => 500,
+            Status::BadGateway => 502,
             Status::ServiceUnavailable => 503,
             Status::GatewayTimeout => 504,
         }
@@ -68,6 +72,7 @@ impl Status {
             Status::MethodNotAllowed => "405 Method Not Allowed",
             Status::Gone => "410 Gone",
             Status::InternalServerError => "500 Internal Server Error",
+            Status::BadGateway => "502 Bad Gateway",
             Status::ServiceUnavailable => "503 Service Unavailable",
             Status::GatewayTimeout => "504 Gateway Timeout",
         }
