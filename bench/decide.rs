@@ -202,5 +202,26 @@ fn growth(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench, growth);
+/// An object-store root with the HEAD cache warm: the decision, the presigned URL (SigV4) and the
+/// reply, without network I/O. Target: at most 20 µs (issue #14).
+fn object(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut policy = Policy::build(dir.path(), Backend::Nginx, Some("/_protected"), Some("/dl"), false).expect("p");
+    let keys = [("reports/2026/q3 final (v2).pdf", 1 << 20), ("small.txt", 1024)];
+    let hour = Duration::from_secs(3600);
+    xsendfiled::fuzzing::use_object_root(&mut policy, "http://127.0.0.1:9000", "bench", &keys, hour);
+    let mut out = Vec::with_capacity(1024);
+    let mut group = c.benchmark_group("object");
+    for (name, path) in
+        [("cache-hit", &b"/dl/reports/2026/q3 final (v2).pdf"[..]), ("cache-hit-small", b"/dl/small.txt")]
+    {
+        let pairs: Vec<(&[u8], &[u8])> =
+            vec![(b"REQUEST_METHOD", b"GET"), (b"DOCUMENT_URI", path), (b"REMOTE_ADDR", b"127.0.0.1")];
+        assert_eq!(run(&policy, &pairs, &mut out), 200, "{}", String::from_utf8_lossy(&out));
+        group.bench_function(name, |b| b.iter(|| run(&policy, &pairs, &mut out)));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, growth, object);
 criterion_main!(benches);

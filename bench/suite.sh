@@ -25,7 +25,7 @@
 # BENCHMARKS.md and bench/requests.svg. Everything listens on 127.0.0.1 or Unix sockets in a temp
 # dir; every process started is stopped by its PID; every load run is bounded (wrk -d).
 #
-#   bench/suite.sh                       # RUNS=2 DURATION=8s SIZES="1k 1m" CONNS="8 64" C512=1
+#   bench/suite.sh                       # RUNS=2 DURATION=8s SIZES="1k 1m" CONNS="8 64" C512=1 S3=1
 #   SETUPS="X XS XLS XLSN XLR XLRN" SIZES=1k CONNS=64 C512=0 REPORT=0 bench/suite.sh
 #                                        # only the use-limit rows beside X and XS, medians and
 #                                        # ratios printed, BENCHMARKS.md left alone
@@ -338,3 +338,9 @@ echo "$versions" > bench/last-run/versions
 echo "RUNS=$RUNS DURATION=$DURATION" > bench/last-run/settings
 python3 bench/report.py "$results" "$work/syscalls.tsv" "$versions" "RUNS=$RUNS DURATION=$DURATION" bench/last-run/growth.tsv bench/last-run/exec.tsv > BENCHMARKS.md
 log "wrote BENCHMARKS.md and bench/requests.svg"
+# Object-store roots (issue #14): nginx straight to an S3 store vs through xsendfiled, cache warm
+# and cold, in a run of their own (bench/s3.sh; its table is printed, medians and ratios).
+if [ "${S3:-1}" = 1 ]; then
+  log "object-store rows (bench/s3.sh)"
+  bench/s3.sh | tee bench/last-run/s3.txt
+fi

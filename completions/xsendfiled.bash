@@ -59,7 +59,7 @@ _xsendfiled() {
 
     case "${cmd}" in
         xsendfiled)
-            opts="-v -q -h -V --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --state --state-timeout --grant-window --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --threads --log-level --verbose --quiet --help --version serve sign check revoke doctor help"
+            opts="-v -q -h -V --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --state --state-timeout --grant-window --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --s3-endpoint --s3-region --s3-path-style --s3-internal-prefix --s3-presign-lifetime --s3-head-ttl --s3-head-cache --s3-timeout --threads --log-level --verbose --quiet --help --version serve sign check revoke doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -233,6 +233,34 @@ _xsendfiled() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-internal-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-presign-lifetime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-head-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-head-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --threads)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -249,7 +277,7 @@ _xsendfiled() {
             return 0
             ;;
         xsendfiled__subcmd__check)
-            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --state --state-timeout --grant-window --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --threads --log-level --verbose --quiet --method --client --param --show-config --help"
+            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --state --state-timeout --grant-window --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --s3-endpoint --s3-region --s3-path-style --s3-internal-prefix --s3-presign-lifetime --s3-head-ttl --s3-head-cache --s3-timeout --threads --log-level --verbose --quiet --method --client --param --show-config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -420,6 +448,34 @@ _xsendfiled() {
                     return 0
                     ;;
                 --storage-threads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-internal-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-presign-lifetime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-head-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-head-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -451,7 +507,7 @@ _xsendfiled() {
             return 0
             ;;
         xsendfiled__subcmd__doctor)
-            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --state --state-timeout --grant-window --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --threads --log-level --verbose --quiet --nginx-conf --help"
+            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --state --state-timeout --grant-window --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --s3-endpoint --s3-region --s3-path-style --s3-internal-prefix --s3-presign-lifetime --s3-head-ttl --s3-head-cache --s3-timeout --threads --log-level --verbose --quiet --nginx-conf --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -622,6 +678,34 @@ _xsendfiled() {
                     return 0
                     ;;
                 --storage-threads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-internal-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-presign-lifetime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-head-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-head-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -777,7 +861,7 @@ _xsendfiled() {
             return 0
             ;;
         xsendfiled__subcmd__serve)
-            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --state --state-timeout --grant-window --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --threads --log-level --verbose --quiet --help"
+            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --state --state-timeout --grant-window --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --s3-endpoint --s3-region --s3-path-style --s3-internal-prefix --s3-presign-lifetime --s3-head-ttl --s3-head-cache --s3-timeout --threads --log-level --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -948,6 +1032,34 @@ _xsendfiled() {
                     return 0
                     ;;
                 --storage-threads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-internal-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-presign-lifetime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-head-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-head-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_xsendfiled_global_optspecs
-    string join \n config= root= map= backend= internal-prefix= strip-prefix= allow-hidden disposition= cache-control= expires= accel-expires= limit-rate= buffering= access-log= keys= allow-readable-keys require-signature max-link-lifetime= state= state-timeout= grant-window= token-scheme= token-timeout= token-algorithm= token-ip-binding secure-link-template= secdownload-path-segments= secdownload-hash-querystr listen= app-socket= metrics-listen= ping-path= status-path= socket-mode= socket-owner= socket-group= user= group= max-connections= max-params-bytes= max-params= max-stdin-bytes= idle-timeout= request-timeout= drain-timeout= storage-timeout= storage-threads= threads= log-level= v/verbose q/quiet h/help V/version
+    string join \n config= root= map= backend= internal-prefix= strip-prefix= allow-hidden disposition= cache-control= expires= accel-expires= limit-rate= buffering= access-log= keys= allow-readable-keys require-signature max-link-lifetime= state= state-timeout= grant-window= token-scheme= token-timeout= token-algorithm= token-ip-binding secure-link-template= secdownload-path-segments= secdownload-hash-querystr listen= app-socket= metrics-listen= ping-path= status-path= socket-mode= socket-owner= socket-group= user= group= max-connections= max-params-bytes= max-params= max-stdin-bytes= idle-timeout= request-timeout= drain-timeout= storage-timeout= storage-threads= s3-endpoint= s3-region= s3-path-style s3-internal-prefix= s3-presign-lifetime= s3-head-ttl= s3-head-cache= s3-timeout= threads= log-level= v/verbose q/quiet h/help V/version
 end
 
 function __fish_xsendfiled_needs_command
@@ -77,6 +77,13 @@ complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l request-timeout -
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l drain-timeout -d 'On SIGTERM/SIGINT, wait this long for requests in progress before exiting' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l storage-timeout -d 'Longest a file lookup may wait for storage (a hung NFS or FUSE mount): past it, 504. The default is far beyond a healthy disk or NFS lookup and well inside nginx\'s 60 s' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l storage-threads -d 'Lookups that may wait for storage at once, a thread each (one root may use half of them)' -r
+complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l s3-endpoint -d 'Object-store roots (`--root s3://BUCKET[/PREFIX]`): the S3 endpoint, e.g. http://127.0.0.1:9000 (MinIO, Ceph RGW, Garage) or https://s3.eu-west-1.amazonaws.com. Default: AWS for --s3-region. Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials) with AWS_PROFILE; never from the command line' -r
+complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l s3-region -d 'The region requests to the object store are signed for' -r
+complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l s3-internal-prefix -d 'The web server\'s internal location that fetches an object from the presigned URL in `X-Xsendfiled-Url` (nginx: conf-examples/nginx-s3.conf)' -r
+complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l s3-presign-lifetime -d 'How long a presigned URL handed to the web server stays valid (1s to 1h)' -r
+complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l s3-head-ttl -d 'How long the answer of a HEAD (an object and its size, or "no such key") is trusted; 0 asks the store on every request' -r
+complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l s3-head-cache -d 'At most this many keys in the HEAD cache of each bucket' -r
+complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l s3-timeout -d 'A HEAD to the object store that takes longer fails with 504 (connection refused: 502). The HEAD runs on the storage pool, whose --storage-timeout bounds it too: raise both' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l threads -d 'Worker threads (1 runs everything on one thread, the fastest on small machines)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l log-level -d 'Log level: error, warn, info, debug, trace (RUST_LOG, when set, takes precedence)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l allow-hidden -d 'Serve files and directories whose names start with a dot (refused with 404 by default)'
@@ -84,6 +91,7 @@ complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l allow-readable-ke
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l require-signature -d 'Every download needs a valid signed link (the server may decide per location with the trusted parameter XSENDFILED_AUTH=signed|none)'
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l token-ip-binding -d 'mod-auth-token: the client address is part of the token (AuthTokenLimitByIp)'
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l secdownload-hash-querystr -d 'secdownload: the query string is part of the MAC (secdownload.hash-querystr)'
+complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l s3-path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY (MinIO and most self-hosted stores) rather than BUCKET.ENDPOINT/KEY'
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -s v -l verbose -d 'More log output (repeatable); added to --log-level'
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -s q -l quiet -d 'Less log output (repeatable)'
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -147,6 +155,13 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l request-
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l drain-timeout -d 'On SIGTERM/SIGINT, wait this long for requests in progress before exiting' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l storage-timeout -d 'Longest a file lookup may wait for storage (a hung NFS or FUSE mount): past it, 504. The default is far beyond a healthy disk or NFS lookup and well inside nginx\'s 60 s' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l storage-threads -d 'Lookups that may wait for storage at once, a thread each (one root may use half of them)' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l s3-endpoint -d 'Object-store roots (`--root s3://BUCKET[/PREFIX]`): the S3 endpoint, e.g. http://127.0.0.1:9000 (MinIO, Ceph RGW, Garage) or https://s3.eu-west-1.amazonaws.com. Default: AWS for --s3-region. Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials) with AWS_PROFILE; never from the command line' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l s3-region -d 'The region requests to the object store are signed for' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l s3-internal-prefix -d 'The web server\'s internal location that fetches an object from the presigned URL in `X-Xsendfiled-Url` (nginx: conf-examples/nginx-s3.conf)' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l s3-presign-lifetime -d 'How long a presigned URL handed to the web server stays valid (1s to 1h)' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l s3-head-ttl -d 'How long the answer of a HEAD (an object and its size, or "no such key") is trusted; 0 asks the store on every request' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l s3-head-cache -d 'At most this many keys in the HEAD cache of each bucket' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l s3-timeout -d 'A HEAD to the object store that takes longer fails with 504 (connection refused: 502). The HEAD runs on the storage pool, whose --storage-timeout bounds it too: raise both' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l threads -d 'Worker threads (1 runs everything on one thread, the fastest on small machines)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l log-level -d 'Log level: error, warn, info, debug, trace (RUST_LOG, when set, takes precedence)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l allow-hidden -d 'Serve files and directories whose names start with a dot (refused with 404 by default)'
@@ -154,6 +169,7 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l allow-re
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l require-signature -d 'Every download needs a valid signed link (the server may decide per location with the trusted parameter XSENDFILED_AUTH=signed|none)'
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l token-ip-binding -d 'mod-auth-token: the client address is part of the token (AuthTokenLimitByIp)'
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l secdownload-hash-querystr -d 'secdownload: the query string is part of the MAC (secdownload.hash-querystr)'
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l s3-path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY (MinIO and most self-hosted stores) rather than BUCKET.ENDPOINT/KEY'
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -s v -l verbose -d 'More log output (repeatable); added to --log-level'
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -s q -l quiet -d 'Less log output (repeatable)'
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -228,6 +244,13 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l request-
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l drain-timeout -d 'On SIGTERM/SIGINT, wait this long for requests in progress before exiting' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l storage-timeout -d 'Longest a file lookup may wait for storage (a hung NFS or FUSE mount): past it, 504. The default is far beyond a healthy disk or NFS lookup and well inside nginx\'s 60 s' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l storage-threads -d 'Lookups that may wait for storage at once, a thread each (one root may use half of them)' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l s3-endpoint -d 'Object-store roots (`--root s3://BUCKET[/PREFIX]`): the S3 endpoint, e.g. http://127.0.0.1:9000 (MinIO, Ceph RGW, Garage) or https://s3.eu-west-1.amazonaws.com. Default: AWS for --s3-region. Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials) with AWS_PROFILE; never from the command line' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l s3-region -d 'The region requests to the object store are signed for' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l s3-internal-prefix -d 'The web server\'s internal location that fetches an object from the presigned URL in `X-Xsendfiled-Url` (nginx: conf-examples/nginx-s3.conf)' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l s3-presign-lifetime -d 'How long a presigned URL handed to the web server stays valid (1s to 1h)' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l s3-head-ttl -d 'How long the answer of a HEAD (an object and its size, or "no such key") is trusted; 0 asks the store on every request' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l s3-head-cache -d 'At most this many keys in the HEAD cache of each bucket' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l s3-timeout -d 'A HEAD to the object store that takes longer fails with 504 (connection refused: 502). The HEAD runs on the storage pool, whose --storage-timeout bounds it too: raise both' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l threads -d 'Worker threads (1 runs everything on one thread, the fastest on small machines)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l log-level -d 'Log level: error, warn, info, debug, trace (RUST_LOG, when set, takes precedence)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l method -d 'Request method of the explained URIs' -r
@@ -238,6 +261,7 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l allow-re
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l require-signature -d 'Every download needs a valid signed link (the server may decide per location with the trusted parameter XSENDFILED_AUTH=signed|none)'
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l token-ip-binding -d 'mod-auth-token: the client address is part of the token (AuthTokenLimitByIp)'
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l secdownload-hash-querystr -d 'secdownload: the query string is part of the MAC (secdownload.hash-querystr)'
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l s3-path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY (MinIO and most self-hosted stores) rather than BUCKET.ENDPOINT/KEY'
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -s v -l verbose -d 'More log output (repeatable); added to --log-level'
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -s q -l quiet -d 'Less log output (repeatable)'
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l show-config -d 'Print every option of `serve` with its effective value and where it came from (default, file, environment, flag); secrets are hidden'
@@ -301,6 +325,13 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l request
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l drain-timeout -d 'On SIGTERM/SIGINT, wait this long for requests in progress before exiting' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l storage-timeout -d 'Longest a file lookup may wait for storage (a hung NFS or FUSE mount): past it, 504. The default is far beyond a healthy disk or NFS lookup and well inside nginx\'s 60 s' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l storage-threads -d 'Lookups that may wait for storage at once, a thread each (one root may use half of them)' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l s3-endpoint -d 'Object-store roots (`--root s3://BUCKET[/PREFIX]`): the S3 endpoint, e.g. http://127.0.0.1:9000 (MinIO, Ceph RGW, Garage) or https://s3.eu-west-1.amazonaws.com. Default: AWS for --s3-region. Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials) with AWS_PROFILE; never from the command line' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l s3-region -d 'The region requests to the object store are signed for' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l s3-internal-prefix -d 'The web server\'s internal location that fetches an object from the presigned URL in `X-Xsendfiled-Url` (nginx: conf-examples/nginx-s3.conf)' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l s3-presign-lifetime -d 'How long a presigned URL handed to the web server stays valid (1s to 1h)' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l s3-head-ttl -d 'How long the answer of a HEAD (an object and its size, or "no such key") is trusted; 0 asks the store on every request' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l s3-head-cache -d 'At most this many keys in the HEAD cache of each bucket' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l s3-timeout -d 'A HEAD to the object store that takes longer fails with 504 (connection refused: 502). The HEAD runs on the storage pool, whose --storage-timeout bounds it too: raise both' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l threads -d 'Worker threads (1 runs everything on one thread, the fastest on small machines)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l log-level -d 'Log level: error, warn, info, debug, trace (RUST_LOG, when set, takes precedence)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l nginx-conf -d 'Also read this nginx configuration (through `nginx -T` when nginx accepts it) and flag its location mistakes: an `alias` without the trailing slash of its location, no location for the internal URI, an internal URI\'s location that is not `internal`' -r -F
@@ -309,6 +340,7 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l allow-r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l require-signature -d 'Every download needs a valid signed link (the server may decide per location with the trusted parameter XSENDFILED_AUTH=signed|none)'
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l token-ip-binding -d 'mod-auth-token: the client address is part of the token (AuthTokenLimitByIp)'
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l secdownload-hash-querystr -d 'secdownload: the query string is part of the MAC (secdownload.hash-querystr)'
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l s3-path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY (MinIO and most self-hosted stores) rather than BUCKET.ENDPOINT/KEY'
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -s v -l verbose -d 'More log output (repeatable); added to --log-level'
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -s q -l quiet -d 'Less log output (repeatable)'
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'

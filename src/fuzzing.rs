@@ -110,7 +110,9 @@ pub fn check_resolution(root: &std::path::Path, policy: &crate::guard::Policy, d
     assert!(real.starts_with(&canonical_root), "{real:?} is outside {canonical_root:?}");
     assert_eq!(real, path, "the name sent is canonical (no symlink, no dot segment)");
     assert!(std::fs::symlink_metadata(&real).expect("stat").file_type().is_file());
-    let crate::guard::store::Content::Local(file) = &send.file.content;
+    let crate::guard::store::Content::Local(file) = &send.file.content else {
+        panic!("a local root found an object");
+    };
     assert!(file.metadata().expect("fstat").is_file());
 }
 
@@ -259,6 +261,36 @@ pub fn check_range(data: &[u8]) {
     if let crate::reply::serve::Plan::Partial { start, end } = crate::reply::serve::plan(&c, &meta, "\"1-a-0\"") {
         assert!(start <= end && end < len, "{start}-{end} of {len}");
     }
+}
+
+/// For benchmarks of object-store roots: makes `policy`'s first root the bucket `bucket` at
+/// `endpoint` (`http://host:port`, path-style, region us-east-1, fixed test credentials, 30 s
+/// presigned URLs), with `keys` (`len` bytes each) already in its HEAD cache for `ttl`, so a
+/// decision over them is a cache hit and touches no network.
+pub fn use_object_root(
+    policy: &mut crate::guard::Policy,
+    endpoint: &str,
+    bucket: &str,
+    keys: &[(&str, u64)],
+    ttl: std::time::Duration,
+) {
+    use crate::guard::store::object::{HeadCache, ObjectMeta};
+    let at = crate::objstore::Endpoint {
+        url: endpoint.to_owned(),
+        region: "us-east-1".into(),
+        path_style: true,
+        presign: std::time::Duration::from_secs(30),
+        timeout: std::time::Duration::from_secs(5),
+    };
+    let credentials = rusty_s3::Credentials::new("BENCHACCESSKEY", "bench-secret-key");
+    let store = crate::objstore::Bucket::new(&at, bucket, credentials).expect("an http:// endpoint");
+    let cache = std::sync::Arc::new(HeadCache::new(ttl, keys.len().max(1)));
+    for (key, len) in keys {
+        let meta = ObjectMeta { len: *len, mtime: 1_767_225_600, etag: Some("\"bench\"".into()) };
+        cache.put(key, std::time::Instant::now(), Some(meta));
+    }
+    let root = crate::guard::store::ObjectRoot::new(bucket, "", std::sync::Arc::new(store), cache);
+    policy.root = crate::guard::store::Root::Object(root);
 }
 
 /// Turns the daemon's metrics on in this process, as `--metrics-listen` does (for the allocation

@@ -172,17 +172,20 @@ pub(crate) fn handle_how(
     let (status, body) = match decided {
         Ok(decision) => {
             let decision = match (decision, grant) {
-                (Decision::Send(crate::guard::decide::Send { ask: Some(ask), .. }), None) => {
-                    return Ok(Handled::Ask(ask));
-                }
-                (decision, grant) => {
-                    if let (Decision::Send(send), Some(_)) = (&decision, &policy.access_log) {
-                        let use_no = grant.filter(|_| send.ask.is_some()).and_then(Grant::use_number);
-                        link = send.link_id.clone().map(|id| (id, use_no));
+                (Decision::Send(mut send), None) => {
+                    if let Some(ask) = send.link.as_mut().and_then(|l| l.ask.take()) {
+                        return Ok(Handled::Ask(Box::new(ask)));
                     }
-                    apply_grant(decision, grant)
+                    Decision::Send(send)
                 }
+                (decision, _) => decision,
             };
+            if let (Decision::Send(send), Some(_)) = (&decision, &policy.access_log) {
+                let limited = send.link.as_ref().is_some_and(|l| l.ask.is_some());
+                let use_no = grant.filter(|_| limited).and_then(Grant::use_number);
+                link = send.link.as_ref().map(|l| (l.id.clone(), use_no));
+            }
+            let decision = apply_grant(decision, grant);
             counted = match &decision {
                 Decision::Send(_) => crate::metrics::Outcome::Send,
                 Decision::Refuse(_, reason) => crate::metrics::Outcome::Refuse(reason.label_index()),
@@ -220,8 +223,14 @@ pub(crate) fn handle_how(
             if let Some(n) = note {
                 n.reason = Some(format!("fault: {e}"));
             }
-            render_error(Status::InternalServerError, req.is_head(), out);
-            (500, None)
+            // An object store that failed is the gateway's fault (502), or slow (504).
+            let status = match crate::guard::store::object::fault_kind(&e) {
+                Some(true) => Status::GatewayTimeout,
+                Some(false) => Status::BadGateway,
+                None => Status::InternalServerError,
+            };
+            render_error(status, req.is_head(), out);
+            (status.code(), None)
         }
     };
     if let (Some(m), Some(t)) = (metrics, started) {
@@ -247,7 +256,9 @@ pub(crate) fn handle_how(
 /// The decision once the state store answered: a limited-use link is sent only if granted.
 fn apply_grant(decision: Decision<'_>, grant: Option<Grant>) -> Decision<'_> {
     match (decision, grant.and_then(Grant::refusal)) {
-        (Decision::Send(send), Some((status, reason))) if send.ask.is_some() => Decision::Refuse(status, reason),
+        (Decision::Send(send), Some((status, reason))) if send.link.as_ref().is_some_and(|l| l.ask.is_some()) => {
+            Decision::Refuse(status, reason)
+        }
         (decision, _) => decision,
     }
 }

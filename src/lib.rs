@@ -14,6 +14,7 @@ pub mod guard;
 pub mod handler;
 pub mod limits;
 pub(crate) mod metrics;
+pub(crate) mod objstore;
 pub mod protocol;
 pub mod reply;
 pub(crate) mod server;

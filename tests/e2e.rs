@@ -25,6 +25,7 @@ mod dates;
 mod doctor;
 mod e2e_haproxy;
 mod e2e_nginx;
+mod e2e_s3;
 mod e2e_servers;
 mod faults;
 mod fcgi_wire;

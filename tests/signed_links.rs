@@ -4,7 +4,6 @@
 
 use crate::support;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use support::{curl, wait_until, Tree};
@@ -141,20 +140,7 @@ fn the_decision_with_signed_links() {
     );
 }
 
-fn write_keys(path: &Path, text: &str) {
-    std::fs::write(path, text).expect("write keys");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-}
-
-fn sign_cli(keys: &Path, args: &[&str]) -> String {
-    let out = sign_out(keys, args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf8").trim().to_owned()
-}
-
-fn sign_out(keys: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(support::bin()).arg("sign").arg("--keys").arg(keys).args(args).output().expect("sign")
-}
+use support::{sign_cli, sign_out, write_keys};
 
 #[test]
 fn signed_links_through_nginx_and_key_rotation() {

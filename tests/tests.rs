@@ -10,6 +10,7 @@ mod fcgi_codec;
 mod fuzz_properties;
 mod layout;
 mod legacy_tokens;
+mod object_roots;
 mod paths;
 mod presentation;
 mod roots;

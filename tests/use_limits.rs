@@ -92,24 +92,25 @@ fn a_link_with_uses_asks_the_store_and_head_only_looks() {
     let Decision::Send(send) = decide_at(&request("GET", &url, Some("10.0.0.1")), &p, NOW).expect("no fault") else {
         panic!("refused")
     };
-    let ask = send.ask.expect("asks the store");
+    let ask = send.link.and_then(|l| l.ask).expect("asks the store");
     assert_eq!((ask.id.as_str(), ask.uses, ask.window, ask.client.as_str()), ("L1", 2, 90, "10.0.0.1"));
     assert!(ask.open && ask.expires == NOW + 3600);
     let Decision::Send(head) = decide_at(&request("HEAD", &url, Some("10.0.0.1")), &p, NOW).expect("no fault") else {
         panic!("refused")
     };
-    assert!(!head.ask.expect("asks the store").open, "HEAD never opens a use");
+    assert!(!head.link.and_then(|l| l.ask).expect("asks the store").open, "HEAD never opens a use");
     // Without the window claim, --grant-window; without uses, nothing to ask.
     let url = link(limit("L2", Some(1), None)).expect("sign");
     let Decision::Send(send) = decide_at(&request("GET", &url, Some("10.0.0.1")), &p, NOW).expect("no fault") else {
         panic!("refused")
     };
-    assert_eq!(send.ask.expect("asks").window, 600);
+    assert_eq!(send.link.and_then(|l| l.ask).expect("asks").window, 600);
     let url = link(limit("L3", None, None)).expect("sign");
     let Decision::Send(send) = decide_at(&request("GET", &url, Some("10.0.0.1")), &p, NOW).expect("no fault") else {
         panic!("refused")
     };
-    assert!(send.ask.is_none() && send.link_id.as_deref() == Some("L3"), "an id alone is stateless");
+    let linked = send.link.expect("the link id");
+    assert!(linked.ask.is_none() && linked.id == "L3", "an id alone is stateless");
     // Uses are per client address: a request without one is refused.
     let url = link(limit("L4", Some(1), None)).expect("sign");
     let d = decide_at(&request("GET", &url, None), &p, NOW).expect("no fault");

@@ -27,9 +27,19 @@ pub(crate) fn summary(c: &Config) -> String {
     let p = &c.policy;
     let mut s = String::from("configuration ok\n");
     let resolution = if p.root.uses_openat2() { "openat2" } else { "realpath (no openat2 here)" };
-    let _ = writeln!(s, "  root           {} (resolved with {resolution})", esc(p.root.path().display()));
+    match p.root.as_object() {
+        Some(o) => object_root(&mut s, o, "first root"),
+        None => {
+            let _ = writeln!(s, "  root           {} (resolved with {resolution})", esc(p.root.path().display()));
+        }
+    }
     for r in &p.other_roots {
-        let _ = writeln!(s, "  root           {} (further root)", esc(r.path().display()));
+        match r.as_object() {
+            Some(o) => object_root(&mut s, o, "further root"),
+            None => {
+                let _ = writeln!(s, "  root           {} (further root)", esc(r.path().display()));
+            }
+        }
     }
     for m in p.map.entries() {
         let _ = writeln!(s, "  map            {} -> {}/", esc(String::from_utf8_lossy(&m.fs)), esc(&m.uri));
@@ -92,6 +102,23 @@ pub(crate) fn summary(c: &Config) -> String {
         let _ = writeln!(s, "  warning        {}", esc(warning));
     }
     s
+}
+
+/// An object-store root: where it is, and whether the credentials can HEAD its bucket (one
+/// signed request, under `--s3-timeout`).
+fn object_root(s: &mut String, o: &crate::guard::store::ObjectRoot, which: &str) {
+    let store = o.store();
+    let verdict = match store.probe() {
+        Ok(()) => "HEAD bucket ok: reachable, credentials accepted".to_owned(),
+        Err(e) => format!("HEAD bucket failed: {e}"),
+    };
+    let _ = writeln!(
+        s,
+        "  root           {} ({which}, object store {})",
+        esc(crate::guard::store::Store::path(o).display()),
+        esc(store.describe())
+    );
+    let _ = writeln!(s, "  bucket         {}", esc(verdict));
 }
 
 /// `v` with every control character (C0, DEL, C1: ESC, BEL, CR, LF…) written as an escape, so a

@@ -13,6 +13,7 @@ pub mod cli;
 mod error;
 mod file;
 pub mod layers;
+mod object;
 mod policy;
 mod server;
 mod signing;

@@ -59,7 +59,19 @@ pub(super) fn open_root(path: &Path) -> Result<Root, ConfigError> {
 /// known to be bad, `prefixes_ok`), the further roots opened, `--map` parsed. Records every problem
 /// in `e`; `None` only when it recorded one (or the prefixes did).
 pub(super) fn roots(e: &mut Vec<ConfigError>, args: &ServeArgs, backend: Backend, prefixes_ok: bool) -> Option<Policy> {
-    let other_roots: Vec<Root> = args.root.iter().skip(1).filter_map(|r| keep(e, open_root(r))).collect();
+    let given = super::object::root_list(&args.root);
+    // The --s3-* options matter (and credentials are looked up) only with an s3:// root.
+    let objects = match given.iter().any(|r| super::object::is_object(r)) {
+        true => keep(e, super::object::settings(args, backend)),
+        false => None,
+    };
+    let object_prefix = keep(e, normalize_prefix("--s3-internal-prefix", &args.s3_internal_prefix));
+    let open_any = |e: &mut Vec<ConfigError>, r: &Path| match super::object::is_object(r) {
+        // Without settings, their error is recorded already.
+        true => objects.as_ref().and_then(|s| keep(e, super::object::open(r, s))),
+        false => keep(e, open_root(r)),
+    };
+    let other_roots: Vec<Root> = given.iter().skip(1).filter_map(|r| open_any(e, r)).collect();
     let map = keep(
         e,
         args.map
@@ -67,21 +79,23 @@ pub(super) fn roots(e: &mut Vec<ConfigError>, args: &ServeArgs, backend: Backend
             .map(|m| parse_map(m, true).map_err(|why| ConfigError::Scheme { option: "--map", why }))
             .transpose(),
     );
-    let policy = match (args.root.first(), prefixes_ok) {
+    let policy = match (given.first(), prefixes_ok) {
         (None, _) => keep(e, Err(ConfigError::MissingRoot)),
-        (Some(root), true) => keep(
-            e,
-            Policy::build(
-                root,
-                backend,
-                args.internal_prefix.as_deref(),
-                args.strip_prefix.as_deref(),
-                args.allow_hidden,
-            ),
-        ),
+        (Some(root), true) => open_any(e, root).and_then(|root| {
+            keep(
+                e,
+                Policy::with_root(
+                    root,
+                    backend,
+                    args.internal_prefix.as_deref(),
+                    args.strip_prefix.as_deref(),
+                    args.allow_hidden,
+                ),
+            )
+        }),
         (Some(root), false) => {
             // Report a bad root too, without building anything.
-            if let Err(err) = std::fs::metadata(root) {
+            if let (false, Err(err)) = (super::object::is_object(root), std::fs::metadata(root)) {
                 e.push(ConfigError::Root { path: root.to_owned(), source: err });
             }
             None
@@ -90,6 +104,7 @@ pub(super) fn roots(e: &mut Vec<ConfigError>, args: &ServeArgs, backend: Backend
     let mut policy = policy?;
     policy.other_roots = other_roots;
     policy.map = map?.unwrap_or_default();
+    policy.object_prefix = object_prefix?;
     Some(policy)
 }
 
@@ -100,7 +115,8 @@ pub(super) fn map_covers_roots(policy: &Policy) -> Result<(), ConfigError> {
     {
         return Ok(());
     }
-    for r in &policy.other_roots {
+    // An object root is named by its presigned URL, not by a URI under a map entry.
+    for r in policy.other_roots.iter().filter(|r| r.as_object().is_none()) {
         let abs = r.path().as_os_str().as_encoded_bytes();
         let covered = policy
             .map
@@ -132,10 +148,24 @@ impl Policy {
         strip_prefix: Option<&str>,
         allow_hidden: bool,
     ) -> Result<Policy, ConfigError> {
-        let root = open_root(root)?;
+        Policy::with_root(open_root(root)?, backend, internal_prefix, strip_prefix, allow_hidden)
+    }
+
+    /// [`Policy::build`] with the first root already opened (a local or an object-store root).
+    ///
+    /// # Errors
+    /// A missing or malformed prefix.
+    pub(super) fn with_root(
+        root: Root,
+        backend: Backend,
+        internal_prefix: Option<&str>,
+        strip_prefix: Option<&str>,
+        allow_hidden: bool,
+    ) -> Result<Policy, ConfigError> {
         let (internal_prefix, strip_prefix) = prefixes(backend, internal_prefix, strip_prefix)?;
         Ok(Policy {
             root,
+            object_prefix: "/_s3".to_owned(),
             backend,
             internal_prefix,
             strip_prefix,

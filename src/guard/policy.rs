@@ -42,6 +42,9 @@ pub struct Policy {
     /// Internal location prefix, starting with `/`, no trailing `/`, only URI-safe characters;
     /// empty for backends that name files by path.
     pub(crate) internal_prefix: String,
+    /// `--s3-internal-prefix`: the web server's internal location that fetches an object from
+    /// its presigned URL (like `internal_prefix`, validated).
+    pub(crate) object_prefix: String,
     /// Public prefix removed before resolving: starts with `/`, no trailing `/`.
     pub(crate) strip_prefix: Option<Vec<u8>>,
     /// Whether dot-files may be served.

@@ -65,6 +65,13 @@ pub(crate) fn target<T: Trace>(
     file: &Found<'_>,
     trace: &mut T,
 ) -> Result<Option<Target>, ()> {
+    if let Some(object) = policy.root_at(file.root).and_then(|r| r.as_object()) {
+        // Named by its key in a presigned URL (reply/object.rs), never by a map or a prefix.
+        if trace.enabled() {
+            tell(trace, req, Naming::Presigned { prefix: &policy.object_prefix, store: object.store().describe() });
+        }
+        return Ok(None);
+    }
     let uri_named = matches!(policy.backend, Backend::Nginx | Backend::LocalRedirect | Backend::Caddy);
     if !uri_named || policy.internal_prefix.starts_with('@') {
         let naming = match policy.backend {

@@ -170,6 +170,13 @@ pub(crate) enum Naming<'a> {
     Streamed,
     /// Not named: authorize mode allows, and the server sends what it parsed.
     Allowed,
+    /// An object in a bucket: a presigned GET handed to the internal location `prefix`.
+    Presigned {
+        /// `--s3-internal-prefix`.
+        prefix: &'a str,
+        /// The bucket (`endpoint (bucket name)`).
+        store: String,
+    },
 }
 
 /// Where an internal URI prefix came from.

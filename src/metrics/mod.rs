@@ -23,9 +23,10 @@
 //! Where to add a series: a field here, its registration in [`Metrics::new`] (one line), and
 //! the count where the event happens (`crate::metrics::get()` then the field). Stalled storage
 //! counts `connections_evicted` (`server/evict.rs`) and `storage_timeouts` (`server/storage.rs`);
-//! `root_healthy` and `blocking_in_use` are read from the pool at each scrape
-//! (`server/metrics.rs`). The hooks defined for work that lands separately (they stay 0 until
-//! wired): the `store` series (an object store). `link_uses` counts in `state::Store::grant`.
+//! `root_healthy` and `blocking_in_use` are read from the pool at each scrape, and the `store`
+//! series from the buckets' process-wide counts (`guard::store::object::TOTALS`), in
+//! `server/metrics.rs`. `link_uses` counts in `state::Store::grant`
+//! (limited-use links).
 
 mod decisions;
 pub(crate) mod status;

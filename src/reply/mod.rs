@@ -4,6 +4,7 @@
 //!
 //! Invariant: no header value written here can contain CR or LF.
 pub mod disposition;
+pub(crate) mod object;
 pub(crate) mod presentation;
 pub mod response;
 pub(crate) mod serve;

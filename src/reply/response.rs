@@ -84,8 +84,20 @@ pub fn render(
         signed: send.kid.is_some(),
     };
     let present = |out: &mut _| push_headers(&facts, req, &policy.presentation, policy.backend, out);
+    if let crate::guard::store::Content::Object(object) = &send.file.content {
+        // An object in a bucket: the web server fetches it (reply/object.rs).
+        if crate::reply::object::offload(&send, object, req, policy, out).is_err() {
+            render_error(Status::InternalServerError, head, out);
+            return (500, None);
+        }
+        out.finish(b"");
+        return (200, None);
+    }
     if policy.backend == Backend::Serve {
-        let crate::guard::store::Content::Local(file) = send.file.content;
+        let crate::guard::store::Content::Local(file) = send.file.content else {
+            render_error(Status::InternalServerError, head, out);
+            return (500, None);
+        };
         let (status, body, presented) =
             serve::respond(&req.conditions, file, &send.file.meta, send.content_type, head, out);
         if presented {
@@ -182,8 +194,9 @@ pub(crate) fn render_error(status: Status, head: bool, out: &mut impl HeaderSink
         Status::MethodNotAllowed => b"method not allowed\n",
         Status::Gone => b"this link has expired or its uses are spent\n",
         Status::InternalServerError => b"internal server error\n",
+        Status::BadGateway => b"the file store failed\n",
         Status::ServiceUnavailable => b"service unavailable\n",
-        Status::GatewayTimeout => b"storage timed out\n",
+        Status::GatewayTimeout => b"the file store did not answer in time\n",
     };
     let reason = status.line().split_once(' ').map_or("", |(_, r)| r);
     out.status(status.code(), reason);

@@ -16,6 +16,7 @@ use super::Shared;
 use crate::metrics::{Format, Metrics};
 use http_body_util::Full;
 use hyper::body::Bytes;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Semaphore};
@@ -25,7 +26,7 @@ pub(crate) type Readiness = fn(&Shared) -> Option<String>;
 
 /// The checks `/readyz` runs, in order. A subsystem that can make the daemon unready adds one
 /// line here (root health from the storage watchdog, object-store reachability).
-pub(crate) const READINESS: &[Readiness] = &[roots_open, key_ring_loaded, storage_answers];
+pub(crate) const READINESS: &[Readiness] = &[roots_open, key_ring_loaded, storage_answers, stores_answer];
 
 /// Scrapes served at once; more wait in the backlog.
 const MAX_SCRAPES: usize = 8;
@@ -54,6 +55,27 @@ fn storage_answers(shared: &Shared) -> Option<String> {
     Some(format!("root {stalled}: its storage keeps timing out (refused but for a probe each second)"))
 }
 
+/// Every object store answered its last HEAD. One that did not is probed on a thread of its own
+/// (one probe at a time, never on the runtime), so `/readyz` turns 200 again once it answers even
+/// when no request comes in meanwhile.
+fn stores_answer(shared: &Shared) -> Option<String> {
+    static PROBING: AtomicBool = AtomicBool::new(false);
+    let policy = shared.policy();
+    let (i, root) =
+        policy.roots().enumerate().find_map(|(i, r)| r.as_object().filter(|o| !o.answered()).map(|o| (i, o)))?;
+    if !PROBING.swap(true, Ordering::AcqRel) {
+        let (store, cache) = root.handles();
+        let spawned = std::thread::Builder::new().name("store-probe".into()).spawn(move || {
+            cache.stats.reached(store.probe().is_ok());
+            PROBING.store(false, Ordering::Release);
+        });
+        if spawned.is_err() {
+            PROBING.store(false, Ordering::Release);
+        }
+    }
+    Some(format!("root {i}: the object store did not answer its last request"))
+}
+
 /// The first reason the daemon is not ready, if any.
 fn unready(shared: &Shared) -> Option<String> {
     READINESS.iter().find_map(|check| check(shared))
@@ -66,6 +88,21 @@ fn refresh(shared: &Shared, m: &Metrics) {
         m.set_root_healthy(i, root.is_current() && !shared.storage.is_unhealthy(root.path()));
     }
     m.blocking_in_use.set(i64::try_from(shared.storage.in_use()).unwrap_or(i64::MAX));
+    // The object stores' counts live with the buckets (`guard/store/object.rs`), added up over the
+    // life of the process: monotonic, so the counters take their values.
+    let totals = &crate::guard::store::object::TOTALS;
+    for (counter, total) in [
+        (&m.store.heads, &totals.heads),
+        (&m.store.cache_hits, &totals.hits),
+        (&m.store.cache_misses, &totals.misses),
+        (&m.store.errors, &totals.errors),
+    ] {
+        counter.inner().store(total.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+    let objects: Vec<_> = policy.roots().filter_map(|r| r.as_object()).collect();
+    if !objects.is_empty() {
+        m.store.reachable.set(i64::from(objects.iter().all(|o| o.answered())));
+    }
 }
 
 /// Serves the endpoint on `listener` until `stop` turns true.

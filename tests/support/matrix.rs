@@ -27,7 +27,7 @@ pub const STRICT: Profile = Profile {
     refuses_symlinked: false,
 };
 
-fn expected_type(name: &str) -> Option<&'static str> {
+pub fn expected_type(name: &str) -> Option<&'static str> {
     match name.rsplit_once('.').map(|(_, e)| e) {
         Some("txt") => Some("text/plain"),
         Some("html") => Some("text/html"),

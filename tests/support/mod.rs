@@ -7,6 +7,7 @@ pub mod app;
 pub mod fcgi_client;
 pub mod limited;
 pub mod matrix;
+pub mod s3;
 pub mod stallfs;
 
 use std::io::Read;
@@ -397,6 +398,24 @@ impl Tree {
         assert!(st.success());
         Tree { base: base.to_owned(), root }
     }
+}
+
+/// Writes a key file (mode 0600, as the daemon requires).
+pub fn write_keys(path: &Path, text: &str) {
+    std::fs::write(path, text).expect("write keys");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+}
+
+/// `xsendfiled sign --keys KEYS ARGS…`: the link it prints (it must succeed).
+pub fn sign_cli(keys: &Path, args: &[&str]) -> String {
+    let out = sign_out(keys, args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf8").trim().to_owned()
+}
+
+/// `xsendfiled sign --keys KEYS ARGS…` as it ran.
+pub fn sign_out(keys: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin()).arg("sign").arg("--keys").arg(keys).args(args).output().expect("sign")
 }
 
 /// Reads all of a stream until EOF or `limit`.

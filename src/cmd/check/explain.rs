@@ -88,7 +88,7 @@ pub(crate) fn explain_expecting(
 fn reply(decision: Decision<'_>, req: &Request<'_>, c: &Config, s: &mut String, expected: &mut Expected) {
     match &decision {
         Decision::Send(send) => {
-            match &send.ask {
+            match send.link.as_ref().and_then(|l| l.ask.as_ref()) {
                 Some(ask) => line(
                     s,
                     "decision",
@@ -115,7 +115,12 @@ fn reply(decision: Decision<'_>, req: &Request<'_>, c: &Config, s: &mut String, 
     let _ = writeln!(s, "  reply ({status})");
     expected.status = status;
     for header in head.split("\r\n") {
-        let _ = writeln!(s, "    {}", esc(header));
+        // A presigned URL would work for anyone who reads this report until it expires.
+        let header = match header.split_once("X-Amz-Signature=") {
+            Some((before, _)) => format!("{before}X-Amz-Signature=<redacted>"),
+            None => header.to_owned(),
+        };
+        let _ = writeln!(s, "    {}", esc(&header));
         if let Some((name, value)) = header.split_once(": ") {
             expected.headers.push((name.to_owned(), value.to_owned()));
         }
@@ -220,5 +225,10 @@ fn named(naming: &Naming<'_>) -> String {
         Naming::AbsolutePath => "by its absolute path (X-Sendfile)".to_owned(),
         Naming::Streamed => "not named: xsendfiled streams the file itself".to_owned(),
         Naming::Allowed => "not named: authorize mode allows, the server sends what it parsed".to_owned(),
+        Naming::Presigned { prefix, store } => format!(
+            "by a presigned GET of {} handed to the internal location {} (X-Xsendfiled-Url; signature not shown)",
+            esc(store),
+            esc(prefix)
+        ),
     }
 }

@@ -251,6 +251,46 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = crate::limits::DEFAULT_STORAGE_THREADS, env = "XSENDFILED_STORAGE_THREADS")]
     pub(crate) storage_threads: usize,
 
+    /// Object-store roots (`--root s3://BUCKET[/PREFIX]`): the S3 endpoint, e.g.
+    /// http://127.0.0.1:9000 (MinIO, Ceph RGW, Garage) or https://s3.eu-west-1.amazonaws.com.
+    /// Default: AWS for --s3-region. Credentials come from AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else AWS_SHARED_CREDENTIALS_FILE (default
+    /// ~/.aws/credentials) with AWS_PROFILE; never from the command line.
+    #[arg(long, value_name = "URL", env = "XSENDFILED_S3_ENDPOINT")]
+    pub(crate) s3_endpoint: Option<String>,
+
+    /// The region requests to the object store are signed for.
+    #[arg(long, value_name = "REGION", default_value = "us-east-1", env = "XSENDFILED_S3_REGION")]
+    pub(crate) s3_region: String,
+
+    /// Address buckets as ENDPOINT/BUCKET/KEY (MinIO and most self-hosted stores) rather than
+    /// BUCKET.ENDPOINT/KEY.
+    #[arg(long, env = "XSENDFILED_S3_PATH_STYLE", value_parser = clap::builder::FalseyValueParser::new(), num_args = 0, default_missing_value = "true")]
+    pub(crate) s3_path_style: bool,
+
+    /// The web server's internal location that fetches an object from the presigned URL in
+    /// `X-Xsendfiled-Url` (nginx: conf-examples/nginx-s3.conf).
+    #[arg(long, value_name = "URI", default_value = "/_s3", env = "XSENDFILED_S3_INTERNAL_PREFIX")]
+    pub(crate) s3_internal_prefix: String,
+
+    /// How long a presigned URL handed to the web server stays valid (1s to 1h).
+    #[arg(long, value_name = "DURATION", default_value = "30s", env = "XSENDFILED_S3_PRESIGN_LIFETIME")]
+    pub(crate) s3_presign_lifetime: String,
+
+    /// How long the answer of a HEAD (an object and its size, or "no such key") is trusted; 0
+    /// asks the store on every request.
+    #[arg(long, value_name = "DURATION", default_value = "5s", env = "XSENDFILED_S3_HEAD_TTL")]
+    pub(crate) s3_head_ttl: String,
+
+    /// At most this many keys in the HEAD cache of each bucket.
+    #[arg(long, value_name = "N", default_value_t = 10_000, env = "XSENDFILED_S3_HEAD_CACHE")]
+    pub(crate) s3_head_cache: usize,
+
+    /// A HEAD to the object store that takes longer fails with 504 (connection refused: 502).
+    /// The HEAD runs on the storage pool, whose --storage-timeout bounds it too: raise both.
+    #[arg(long, value_name = "DURATION", default_value = "5s", env = "XSENDFILED_S3_TIMEOUT")]
+    pub(crate) s3_timeout: String,
+
     /// Worker threads (1 runs everything on one thread, the fastest on small machines).
     #[arg(long, value_name = "N", default_value_t = 1, env = "XSENDFILED_THREADS")]
     pub(crate) threads: usize,

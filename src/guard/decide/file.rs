@@ -66,6 +66,9 @@ fn base(req: &Request<'_>, policy: &Policy, wait: Wait) -> Result<Base, Result<i
         log::error!("XSENDFILED_ROOT {:?}: {why}", String::from_utf8_lossy(&asked));
         (Status::NotFound, Reason::RootParameter(why))
     };
+    if asked.starts_with(b"s3://") {
+        return object_base(policy, &asked, from).map_err(|why| Err(refused(why)));
+    }
     let Ok(canonical) = std::fs::canonicalize(OsStr::from_bytes(&asked)) else {
         return Err(Err(refused("does not exist")));
     };
@@ -90,6 +93,31 @@ fn base(req: &Request<'_>, policy: &Policy, wait: Wait) -> Result<Base, Result<i
     match root.narrow(&inside) {
         Ok(dir) => Ok(Base::Narrowed { dir, holder: i, prefix: inside, from }),
         Err(_) => Err(Err(refused("cannot be opened"))),
+    }
+}
+
+/// `XSENDFILED_ROOT=s3://BUCKET/PREFIX/…`: an object root, or a prefix inside one (whole
+/// segments; a bucket has no symlinks, so the name is the canonical one).
+fn object_base(policy: &Policy, asked: &[u8], from: RootFrom) -> Result<Base, &'static str> {
+    let asked = asked.strip_suffix(b"/").unwrap_or(asked);
+    let holder = policy.roots().enumerate().filter(|(_, r)| r.as_object().is_some()).find_map(|(i, r)| {
+        let root = r.path().as_os_str().as_bytes();
+        match asked.strip_prefix(root) {
+            Some([]) => Some((i, r, &[][..])),
+            Some([b'/', inside @ ..]) => Some((i, r, inside)),
+            _ => None,
+        }
+    });
+    let Some((i, root, inside)) = holder else { return Err("is not inside a configured --root") };
+    if inside.is_empty() {
+        return Ok(Base::Configured(i, from));
+    }
+    if !policy.allow_hidden && inside.split(|&b| b == b'/').any(|s| s.first() == Some(&b'.')) {
+        return Err("names a hidden directory");
+    }
+    match root.narrow(inside) {
+        Ok(dir) => Ok(Base::Narrowed { dir, holder: i, prefix: inside.to_vec(), from }),
+        Err(_) => Err("cannot be opened"),
     }
 }
 

@@ -6,7 +6,7 @@
 //! valid one contributes its key id, its claims and (legacy schemes) the file path it covers.
 
 use super::{carries_signature, needs_signature, strip_prefix, Reason, Status};
-use crate::guard::token::limit::{Ask, Limit};
+use crate::guard::token::limit::{Ask, Limit, Linked};
 use crate::guard::token::{compat, sdl1, Claims, Scheme, Signing};
 use crate::guard::trace::{Signature, Step, Trace};
 use crate::guard::Policy;
@@ -19,10 +19,8 @@ pub(super) struct Link {
     pub(super) claims: Claims,
     /// The file path a legacy link carries in its own layout (relative to the mount).
     pub(super) file_path: Option<Vec<u8>>,
-    /// The link id (SDL1 `id`).
-    pub(super) id: Option<String>,
-    /// What the state store must grant (SDL1 `uses`).
-    pub(super) ask: Option<Box<Ask>>,
+    /// The link id (SDL1 `id`) and what the state store must grant (SDL1 `uses`).
+    pub(super) link: Option<Box<Linked>>,
 }
 
 /// Verifies the link where one is needed or carried (else an empty [`Link`]) and tells the trace.
@@ -116,7 +114,7 @@ fn limited(req: &Request<'_>, signing: &Signing, v: sdl1::Verified, now: u64) ->
         Some(Limit { id, uses: Some(uses), window }) => {
             let client = req.remote_addr.and_then(|a| std::str::from_utf8(a).ok()).filter(|a| !a.is_empty());
             let Some(client) = client else { return Err((Status::Forbidden, Reason::NoClientAddress)) };
-            Some(Box::new(Ask {
+            Some(Ask {
                 id: id.clone(),
                 kid: v.kid.clone(),
                 uses: *uses,
@@ -125,9 +123,10 @@ fn limited(req: &Request<'_>, signing: &Signing, v: sdl1::Verified, now: u64) ->
                 client: client.to_owned(),
                 open: !req.is_head(),
                 now,
-            }))
+            })
         }
         _ => None,
     };
-    Ok(Link { kid: Some(v.kid), claims: v.claims, file_path: None, id: v.limit.map(|l| l.id), ask })
+    let link = v.limit.map(|l| Box::new(Linked { id: l.id, ask }));
+    Ok(Link { kid: Some(v.kid), claims: v.claims, file_path: None, link })
 }

@@ -128,11 +128,11 @@ pub(crate) fn decide_traced<'a, T: Trace>(
         Some(p) => Some(Cow::Borrowed(p.as_slice())),
         None => req.full_path(),
     };
-    let link::Link { kid, claims, file_path, id: link_id, ask } =
-        match link::signature(req, policy, served.as_deref(), now, trace) {
-            Ok(l) => l,
-            Err(refusal) => return Ok(Decision::Refuse(refusal.0, refusal.1)),
-        };
+    let link::Link { kid, claims, file_path, link } = match link::signature(req, policy, served.as_deref(), now, trace)
+    {
+        Ok(l) => l,
+        Err(refusal) => return Ok(Decision::Refuse(refusal.0, refusal.1)),
+    };
     // Which path names the file: one a legacy link carries, the decoded REQUEST_URI of an
     // authorizer, or the path the server passed.
     // A server that split the path (SCRIPT_NAME=/dl, PATH_INFO=/x) gave the mount point
@@ -153,7 +153,7 @@ pub(crate) fn decide_traced<'a, T: Trace>(
             Ok((file, target)) => {
                 let file = crate::guard::store::Found { rel: Cow::Owned(file.rel.into_owned()), ..file };
                 let content_type = content_type_of(&file.rel);
-                Decision::Send(Send { file, content_type, kid, claims, target, link_id, ask })
+                Decision::Send(Send { file, content_type, kid, claims, target, link })
             }
             Err((status, reason)) => Decision::Refuse(status, reason),
         });
@@ -165,7 +165,7 @@ pub(crate) fn decide_traced<'a, T: Trace>(
     Ok(match check_file(raw, strip, req, policy, wait, trace)? {
         Ok((file, target)) => {
             let content_type = content_type_of(&file.rel);
-            Decision::Send(Send { file, content_type, kid, claims, target, link_id, ask })
+            Decision::Send(Send { file, content_type, kid, claims, target, link })
         }
         Err((status, reason)) => Decision::Refuse(status, reason),
     })

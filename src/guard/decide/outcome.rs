@@ -25,11 +25,14 @@ pub enum Status {
     Gone,
     /// 500: a fault on our side.
     InternalServerError,
+    /// 502: the object store failed or could not be reached.
+    BadGateway,
     /// 503: refused for capacity (the root's share of the storage pool is in use, or the root is
     /// marked unhealthy); nothing was waited for. Or the state store of limited-use links did not
     /// answer (fail closed).
     ServiceUnavailable,
-    /// 504: the store did not answer within `--storage-timeout`.
+    /// 504: the store did not answer in time (`--storage-timeout`; an object store's HEAD:
+    /// `--s3-timeout`).
     GatewayTimeout,
 }
 
@@ -44,6 +47,7 @@ impl Status {
             Status::MethodNotAllowed => 405,
             Status::Gone => 410,
             Status::InternalServerError => 500,
+            Status::BadGateway => 502,
             Status::ServiceUnavailable => 503,
             Status::GatewayTimeout => 504,
         }
@@ -69,6 +73,7 @@ impl Status {
             Status::MethodNotAllowed => "405 Method Not Allowed",
             Status::Gone => "410 Gone",
             Status::InternalServerError => "500 Internal Server Error",
+            Status::BadGateway => "502 Bad Gateway",
             Status::ServiceUnavailable => "503 Service Unavailable",
             Status::GatewayTimeout => "504 Gateway Timeout",
         }
@@ -243,10 +248,9 @@ pub struct Send<'a> {
     pub kid: Option<String>,
     /// Response claims from the signed link.
     pub(crate) claims: Claims,
-    /// The signed link's id, when it has one (logged).
-    pub link_id: Option<String>,
-    /// A limited-use link: sent only if the state store grants this [`Ask`].
-    pub ask: Option<Box<crate::guard::token::limit::Ask>>,
+    /// The signed link's id, when it has one (logged); for a limited-use link, the
+    /// [`crate::guard::token::limit::Ask`] the state store must grant before it is sent.
+    pub link: Option<Box<crate::guard::token::limit::Linked>>,
     /// For URI-based backends (nginx, local-redirect, caddy): the internal URI prefix and the rest
     /// of the canonical path after it, from the redirect map or `--internal-prefix`.
     pub(crate) target: Option<Target>,

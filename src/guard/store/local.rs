@@ -347,8 +347,10 @@ mod tests {
     }
 
     fn content(found: &mut Found<'_>) -> String {
-        let super::super::Content::Local(f) = &mut found.content;
-        read(f)
+        match &mut found.content {
+            super::super::Content::Local(f) => read(f),
+            super::super::Content::Object(_) => panic!("a local root finds local files"),
+        }
     }
 
     #[test]

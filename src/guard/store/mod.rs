@@ -2,9 +2,13 @@
 //!
 //! The decision asks a [`Store`] and gets a [`Found`] file or a [`Refusal`]; the reply reads only
 //! what a [`Found`] carries (its canonical name, [`FileMeta`] for validators, [`Content`] for the
-//! bytes `serve` streams). The one store today is the local file system ([`local::Root`]: a
-//! directory opened once, files opened beneath it with `openat2`). Another store (object storage)
-//! is a new file beside `local.rs` implementing [`Store`], plus a [`Content`] variant.
+//! bytes `serve` streams). Two stores: the local file system ([`LocalRoot`]: a directory opened
+//! once, files opened beneath it with `openat2`) and an S3-compatible bucket ([`ObjectRoot`]:
+//! `object.rs`, a SigV4-signed HEAD behind a bounded cache). [`Root`] (`root.rs`) is either one:
+//! what the policy holds for each `--root`.
+//!
+//! The guard itself does no network I/O: an object root asks the HEAD of an
+//! [`object::ObjectStore`] the configuration hands it (`src/objstore/`, shell side).
 //!
 //! Invariants: only regular files are found; a found name is canonical (`/`-separated, no leading
 //! `/`, no `.`/`..`, no symlink) and relative to the store that found it; refusals are values and
@@ -22,6 +26,8 @@
 //! shell can count the root's share of the pool and its health.
 
 mod local;
+pub(crate) mod object;
+mod root;
 mod walk;
 
 use std::borrow::Cow;
@@ -29,7 +35,9 @@ use std::io;
 use std::path::Path;
 use thiserror::Error;
 
-pub use local::Root;
+pub use local::Root as LocalRoot;
+pub use object::ObjectRoot;
+pub use root::Root;
 
 /// Whether a lookup may wait for the file system (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +111,8 @@ pub struct FileMeta {
 pub(crate) enum Content {
     /// The local file, opened read-only: the very handle the checks were made on.
     Local(std::fs::File),
+    /// An object in a bucket: the web server (or `serve`) fetches it by its key.
+    Object(object::ObjectInfo),
 }
 
 /// A regular file a store found.

@@ -39,6 +39,15 @@ pub fn valid_link_id(id: &str) -> bool {
     (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// A verified link's id, and what the state store must grant when the link has `uses`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Linked {
+    /// The link id (logged).
+    pub id: String,
+    /// For a link with `uses`: what to ask the store.
+    pub ask: Option<Ask>,
+}
+
 /// What the store must decide for a link with `uses`: may this client have (or continue) a use?
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ask {

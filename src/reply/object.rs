@@ -1,0 +1,93 @@
+//! The reply for an object in a bucket (`--root s3://…`): the web server streams it from the store
+//! with a short-lived presigned GET; xsendfiled never holds the bytes.
+//!
+//! nginx: `X-Accel-Redirect: <--s3-internal-prefix>/<key, encoded>` and
+//! `X-Xsendfiled-Url: <presigned URL>`. The internal location copies that header into a variable
+//! and `proxy_pass`es it (`conf-examples/nginx-s3.conf`). nginx sends a URL from a variable
+//! without re-encoding its path or query, so the path and the signature that covers it reach the
+//! store byte for byte, whatever the key holds; the header itself is never passed to the client
+//! (nginx passes on only a fixed set of headers across an `X-Accel-Redirect`).
+//!
+//! The presentation headers (`Content-Type`, `Content-Disposition`, `Cache-Control`, `Expires`)
+//! travel *inside the signature* as the `response-*` query parameters of `GetObject` (AWS S3 API
+//! reference, GetObject "Overriding response header values"): the store answers with exactly
+//! xsendfiled's values, and no copy of them in this reply could duplicate or contradict its
+//! headers. nginx's own `X-Accel-*` controls stay in this reply, where nginx reads them.
+//!
+//! Invariant: no header value written here can contain CR or LF (the URL is percent-encoded by
+//! the signer; the prefix is validated at start-up; the key is encoded with [`push_uri_path`]).
+
+use crate::guard::decide::Send;
+use crate::guard::store::object::ObjectInfo;
+use crate::guard::target::push_uri_path;
+use crate::guard::Policy;
+use crate::protocol::request::Request;
+use crate::reply::presentation::{push_headers, FileFacts};
+use crate::reply::sink::HeaderSink;
+
+/// The header that carries the presigned URL to the web server's internal location.
+pub(crate) const URL_HEADER: &str = "X-Xsendfiled-Url";
+
+/// A sink that keeps the headers it is given (the presentation headers to sign).
+#[derive(Debug, Default)]
+struct Kept(Vec<(String, Vec<u8>)>);
+
+impl HeaderSink for Kept {
+    fn status(&mut self, _: u16, _: &str) {}
+    fn header_with(&mut self, name: &str, value: impl FnOnce(&mut Vec<u8>)) {
+        let mut v = Vec::new();
+        value(&mut v);
+        self.0.push((name.to_owned(), v));
+    }
+    fn finish(&mut self, _: &[u8]) {}
+}
+
+/// Writes the offload of `object` for `send`: the internal redirect and the presigned URL whose
+/// `response-*` parameters carry the presentation headers. `Err` (nothing written) when the
+/// found root is not an object root, which the decision never produces.
+pub(crate) fn offload(
+    send: &Send<'_>,
+    object: &ObjectInfo,
+    req: &Request<'_>,
+    policy: &Policy,
+    out: &mut impl HeaderSink,
+) -> Result<(), ()> {
+    let root = policy.root_at(send.file.root).and_then(|r| r.as_object()).ok_or(())?;
+    let facts = FileFacts {
+        rel: &send.file.rel,
+        content_type: send.content_type,
+        claims: &send.claims,
+        signed: send.kid.is_some(),
+    };
+    let mut kept = Kept::default();
+    push_headers(&facts, req, &policy.presentation, policy.backend, &mut kept);
+    let mut overrides: Vec<(&str, &str)> = vec![("response-content-type", send.content_type)];
+    let mut passed = Vec::new();
+    for (name, value) in &kept.0 {
+        let param = match name.as_str() {
+            "Content-Disposition" => "response-content-disposition",
+            "Cache-Control" => "response-cache-control",
+            "Expires" => "response-expires",
+            _ => {
+                passed.push((name.as_str(), value.as_slice()));
+                continue;
+            }
+        };
+        // push_headers writes UTF-8 (non-ASCII names go in RFC 8187 `filename*`).
+        if let Ok(v) = std::str::from_utf8(value) {
+            overrides.push((param, v));
+        }
+    }
+    let url = root.store().presign("GET", &object.key, &overrides);
+    out.header_with("X-Accel-Redirect", |v| {
+        v.extend_from_slice(policy.object_prefix.as_bytes());
+        v.push(b'/');
+        push_uri_path(v, object.key.as_bytes());
+    });
+    out.header(URL_HEADER, url.as_bytes());
+    // nginx's own controls (X-Accel-Limit-Rate, X-Accel-Buffering, X-Accel-Expires).
+    for (name, value) in passed {
+        out.header(name, value);
+    }
+    Ok(())
+}
