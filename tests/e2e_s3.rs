@@ -318,7 +318,7 @@ fn check_probes_the_bucket_and_explains_an_object_with_the_signature_redacted() 
     let dir = support::tempdir();
     let Some(store) = s3::start(&dir.path().join("store"), &[BUCKET]) else { return };
     store.put(BUCKET, "a b.txt", b"space\n");
-    let check = |secret: &str, bucket: &str, uri: Option<&str>| {
+    let check_with = |secret: &str, bucket: &str, uri: Option<&str>, token: Option<&str>| {
         let endpoint = format!("http://{}", store.endpoint());
         let mut cmd = std::process::Command::new(support::bin());
         cmd.args(["check", "--root", &format!("s3://{bucket}"), "--s3-endpoint", &endpoint, "--s3-path-style"])
@@ -326,10 +326,15 @@ fn check_probes_the_bucket_and_explains_an_object_with_the_signature_redacted() 
             .env("AWS_ACCESS_KEY_ID", s3::ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", secret)
             .env_remove("GATEWAY_INTERFACE");
+        match token {
+            Some(t) => cmd.env("AWS_SESSION_TOKEN", t),
+            None => cmd.env_remove("AWS_SESSION_TOKEN"),
+        };
         cmd.args(uri);
         let out = cmd.output().expect("check");
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
     };
+    let check = |secret: &str, bucket: &str, uri: Option<&str>| check_with(secret, bucket, uri, None);
     let report = check(s3::SECRET_KEY, BUCKET, Some("/dl/a b.txt"));
     assert!(report.contains("HEAD bucket ok"), "{report}");
     assert!(report.contains("resolve        s3://files/a b.txt: regular file, 6 bytes"), "{report}");
@@ -341,6 +346,11 @@ fn check_probes_the_bucket_and_explains_an_object_with_the_signature_redacted() 
     assert!(refused.contains("HEAD bucket failed") && refused.contains("403"), "{refused}");
     assert!(!refused.contains("not-the-secret"), "{refused}");
     assert!(check(s3::SECRET_KEY, "nobucket", None).contains("404, no such bucket"));
+    // Temporary credentials: the session token rides in the presigned query; it is redacted too.
+    let token = "FwoGZXIvYXdzEXAMPLEsessiontoken";
+    let report = check_with(s3::SECRET_KEY, BUCKET, Some("/dl/a b.txt"), Some(token));
+    assert!(report.contains("X-Amz-Security-Token=<redacted>"), "{report}");
+    assert!(!report.contains(token), "{report}");
 }
 
 /// An application behind `proxy_pass` that hands every download of /download?f=KEY to xsendfiled

@@ -115,11 +115,7 @@ fn reply(decision: Decision<'_>, req: &Request<'_>, c: &Config, s: &mut String, 
     let _ = writeln!(s, "  reply ({status})");
     expected.status = status;
     for header in head.split("\r\n") {
-        // A presigned URL would work for anyone who reads this report until it expires.
-        let header = match header.split_once("X-Amz-Signature=") {
-            Some((before, _)) => format!("{before}X-Amz-Signature=<redacted>"),
-            None => header.to_owned(),
-        };
+        let header = redact_presigned(header);
         let _ = writeln!(s, "    {}", esc(&header));
         if let Some((name, value)) = header.split_once(": ") {
             expected.headers.push((name.to_owned(), value.to_owned()));
@@ -231,4 +227,18 @@ fn named(naming: &Naming<'_>) -> String {
             esc(prefix)
         ),
     }
+}
+
+/// `header` with the values of a presigned URL's secrets replaced: the signature (the URL works
+/// for anyone who reads this report until it expires) and a session token (a credential).
+fn redact_presigned(header: &str) -> String {
+    let mut out = header.to_owned();
+    for param in ["X-Amz-Security-Token=", "X-Amz-Signature="] {
+        if let Some(at) = out.find(param) {
+            let start = at + param.len();
+            let end = out[start..].find('&').map_or(out.len(), |n| start + n);
+            out.replace_range(start..end, "<redacted>");
+        }
+    }
+    out
 }
