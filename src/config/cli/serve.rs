@@ -239,7 +239,8 @@ pub struct ServeArgs {
     /// http://127.0.0.1:9000 (MinIO, Ceph RGW, Garage) or https://s3.eu-west-1.amazonaws.com.
     /// Default: AWS for --s3-region. Credentials come from AWS_ACCESS_KEY_ID,
     /// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else AWS_SHARED_CREDENTIALS_FILE (default
-    /// ~/.aws/credentials) with AWS_PROFILE; never from the command line.
+    /// ~/.aws/credentials) with AWS_PROFILE; never from the command line. An https:// endpoint
+    /// is verified against the system's CA store, or SSL_CERT_FILE / SSL_CERT_DIR when set.
     #[arg(long, value_name = "URL", env = "XSENDFILED_S3_ENDPOINT")]
     pub(crate) s3_endpoint: Option<String>,
 
