@@ -97,16 +97,21 @@ impl HeadClient {
         Some((handle, client))
     }
 
+    /// The runtime and the pooled client, started on first use.
+    pub(super) fn started(&self) -> io::Result<(tokio::runtime::Handle, Pooled)> {
+        match self.started.get_or_init(HeadClient::start) {
+            Some((rt, client)) => Ok((rt.clone(), client.clone())),
+            None => Err(StoreFault::error(io::ErrorKind::Other, "could not start the object-store client")),
+        }
+    }
+
     /// HEAD `url` (presigned), waiting at most `timeout`: the status and headers.
     fn send(&self, url: &str, timeout: Duration) -> io::Result<(u16, hyper::HeaderMap)> {
-        let Some((rt, client)) = self.started.get_or_init(HeadClient::start) else {
-            return Err(StoreFault::error(io::ErrorKind::Other, "could not start the object-store client"));
-        };
+        let (rt, client) = self.started()?;
         let request = hyper::Request::head(url)
             .body(Empty::<Bytes>::new())
             .map_err(|e| StoreFault::error(io::ErrorKind::InvalidInput, format!("request: {e}")))?;
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let client = client.clone();
         rt.spawn(async move {
             let answer = tokio::time::timeout(timeout, client.request(request)).await;
             let _ = tx.send(answer);

@@ -12,6 +12,7 @@
 
 mod client;
 pub(crate) mod credentials;
+pub(crate) mod get;
 
 use crate::guard::store::object::{ObjectMeta, ObjectStore};
 use rusty_s3::actions::{GetObject, HeadBucket, HeadObject, S3Action};
@@ -109,6 +110,10 @@ impl ObjectStore for Bucket {
             404 => Err(io::Error::other("HEAD bucket: 404, no such bucket")),
             other => Err(io::Error::other(format!("HEAD bucket: status {other}"))),
         }
+    }
+
+    fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     fn describe(&self) -> String {

@@ -14,6 +14,9 @@
 //! xsendfiled's values, and no copy of them in this reply could duplicate or contradict its
 //! headers. nginx's own `X-Accel-*` controls stay in this reply, where nginx reads them.
 //!
+//! With `--backend serve` xsendfiled streams the object itself ([`get`]: the shell's GET of
+//! `objstore::get`, behind `reply/serve.rs`'s plan for ranges and conditionals).
+//!
 //! Invariant: no header value written here can contain CR or LF (the URL is percent-encoded by
 //! the signer; the prefix is validated at start-up; the key is encoded with [`push_uri_path`]).
 
@@ -90,4 +93,22 @@ pub(crate) fn offload(
         out.header(name, value);
     }
     Ok(())
+}
+
+/// The GET `serve` streams `object` (of root `root`, `size` bytes) with: presigned with no
+/// `response-*` parameter, since the reply's headers are xsendfiled's own. `None` when the root is
+/// not an object root, which the decision never produces.
+pub(crate) fn get(
+    root: usize,
+    object: &ObjectInfo,
+    size: u64,
+    policy: &Policy,
+) -> Option<crate::reply::serve::ObjectGet> {
+    let store = policy.root_at(root).and_then(|r| r.as_object())?.store();
+    Some(crate::reply::serve::ObjectGet {
+        url: store.presign("GET", &object.key, &[]),
+        etag: object.etag.clone(),
+        size,
+        timeout: store.timeout(),
+    })
 }
