@@ -26,6 +26,7 @@ mod doctor;
 mod e2e_haproxy;
 mod e2e_nginx;
 mod e2e_s3;
+mod e2e_s3_apache;
 mod e2e_s3_serve;
 mod e2e_s3_tls;
 mod e2e_servers;
