@@ -30,9 +30,9 @@ complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l map -d 'Redirect 
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l backend -d 'Offload mechanism of the web server in front' -r -f -a "nginx\t'`X-Accel-Redirect` to an `internal` location that aliases the root'
 apache\t'`X-Sendfile` with the absolute path as raw bytes, for Apache mod_xsendfile (0.12, or 1.0 with `XSendFileUnescape Off`)'
 lighttpd\t'`X-Sendfile` with the absolute path percent-encoded, for lighttpd'
-local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi'
+local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi; for an s3:// object, to the presigned path under --s3-internal-prefix'
 caddy\t'`X-Accel-Redirect: /<path>` for Caddy\'s `handle_response` + `rewrite` + `file_server`'
-serve\t'xsendfiled sends the bytes itself, with Range and conditional requests (servers without offload, development)'
+serve\t'xsendfiled sends the bytes itself, with Range and conditional requests, from a local file or an s3:// object (servers without offload, development)'
 authorizer\t'Only allow or deny (200/403), for servers that send the file themselves after asking (nginx auth_request, FastCGI authorizers)'"
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l internal-prefix -d 'URI of the location that aliases --root: nginx `internal` location, or the Apache `Alias` target of a local redirect (e.g. /_protected)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l strip-prefix -d 'Public URL prefix removed from the request path before resolving (must match whole segments)' -r
@@ -104,9 +104,9 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l map -d '
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l backend -d 'Offload mechanism of the web server in front' -r -f -a "nginx\t'`X-Accel-Redirect` to an `internal` location that aliases the root'
 apache\t'`X-Sendfile` with the absolute path as raw bytes, for Apache mod_xsendfile (0.12, or 1.0 with `XSendFileUnescape Off`)'
 lighttpd\t'`X-Sendfile` with the absolute path percent-encoded, for lighttpd'
-local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi'
+local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi; for an s3:// object, to the presigned path under --s3-internal-prefix'
 caddy\t'`X-Accel-Redirect: /<path>` for Caddy\'s `handle_response` + `rewrite` + `file_server`'
-serve\t'xsendfiled sends the bytes itself, with Range and conditional requests (servers without offload, development)'
+serve\t'xsendfiled sends the bytes itself, with Range and conditional requests, from a local file or an s3:// object (servers without offload, development)'
 authorizer\t'Only allow or deny (200/403), for servers that send the file themselves after asking (nginx auth_request, FastCGI authorizers)'"
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l internal-prefix -d 'URI of the location that aliases --root: nginx `internal` location, or the Apache `Alias` target of a local redirect (e.g. /_protected)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l strip-prefix -d 'Public URL prefix removed from the request path before resolving (must match whole segments)' -r
@@ -187,9 +187,9 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l map -d '
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l backend -d 'Offload mechanism of the web server in front' -r -f -a "nginx\t'`X-Accel-Redirect` to an `internal` location that aliases the root'
 apache\t'`X-Sendfile` with the absolute path as raw bytes, for Apache mod_xsendfile (0.12, or 1.0 with `XSendFileUnescape Off`)'
 lighttpd\t'`X-Sendfile` with the absolute path percent-encoded, for lighttpd'
-local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi'
+local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi; for an s3:// object, to the presigned path under --s3-internal-prefix'
 caddy\t'`X-Accel-Redirect: /<path>` for Caddy\'s `handle_response` + `rewrite` + `file_server`'
-serve\t'xsendfiled sends the bytes itself, with Range and conditional requests (servers without offload, development)'
+serve\t'xsendfiled sends the bytes itself, with Range and conditional requests, from a local file or an s3:// object (servers without offload, development)'
 authorizer\t'Only allow or deny (200/403), for servers that send the file themselves after asking (nginx auth_request, FastCGI authorizers)'"
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l internal-prefix -d 'URI of the location that aliases --root: nginx `internal` location, or the Apache `Alias` target of a local redirect (e.g. /_protected)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l strip-prefix -d 'Public URL prefix removed from the request path before resolving (must match whole segments)' -r
@@ -259,9 +259,9 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l map -d 
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l backend -d 'Offload mechanism of the web server in front' -r -f -a "nginx\t'`X-Accel-Redirect` to an `internal` location that aliases the root'
 apache\t'`X-Sendfile` with the absolute path as raw bytes, for Apache mod_xsendfile (0.12, or 1.0 with `XSendFileUnescape Off`)'
 lighttpd\t'`X-Sendfile` with the absolute path percent-encoded, for lighttpd'
-local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi'
+local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi; for an s3:// object, to the presigned path under --s3-internal-prefix'
 caddy\t'`X-Accel-Redirect: /<path>` for Caddy\'s `handle_response` + `rewrite` + `file_server`'
-serve\t'xsendfiled sends the bytes itself, with Range and conditional requests (servers without offload, development)'
+serve\t'xsendfiled sends the bytes itself, with Range and conditional requests, from a local file or an s3:// object (servers without offload, development)'
 authorizer\t'Only allow or deny (200/403), for servers that send the file themselves after asking (nginx auth_request, FastCGI authorizers)'"
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l internal-prefix -d 'URI of the location that aliases --root: nginx `internal` location, or the Apache `Alias` target of a local redirect (e.g. /_protected)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l strip-prefix -d 'Public URL prefix removed from the request path before resolving (must match whole segments)' -r

@@ -92,7 +92,7 @@ fn backend_name(backend: Backend) -> &'static str {
         Backend::Apache => "apache (mod_xsendfile sends local files only)",
         Backend::Lighttpd => "lighttpd (X-Sendfile sends local files only)",
         Backend::LocalRedirect => "local-redirect",
-        Backend::Caddy => "caddy (its reverse_proxy re-encodes the presigned path: docs/servers.md)",
+        Backend::Caddy => "caddy (its reverse_proxy and rewrite change the presigned URL: docs/servers.md)",
         Backend::Serve => "serve",
         Backend::Authorizer => "authorizer",
     }

@@ -320,15 +320,15 @@ impl ValueEnum for Backend {
             Backend::LocalRedirect => (
                 "local-redirect",
                 "An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and \
-                 mod_cgi",
+                 mod_cgi; for an s3:// object, to the presigned path under --s3-internal-prefix",
             ),
             Backend::Caddy => {
                 ("caddy", "`X-Accel-Redirect: /<path>` for Caddy's `handle_response` + `rewrite` + `file_server`")
             }
             Backend::Serve => (
                 "serve",
-                "xsendfiled sends the bytes itself, with Range and conditional requests (servers without offload, \
-                 development)",
+                "xsendfiled sends the bytes itself, with Range and conditional requests, from a local file or an \
+                 s3:// object (servers without offload, development)",
             ),
             Backend::Authorizer => (
                 "authorizer",
