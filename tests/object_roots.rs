@@ -77,3 +77,51 @@ fn a_store_that_cannot_be_reached_is_a_502_never_cached() {
         assert_eq!(header(&reply, "Cache-Control"), Some("no-store"));
     }
 }
+
+#[test]
+fn apache_gets_a_local_redirect_to_the_presigned_path_and_nothing_else() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut p =
+        Policy::build(dir.path(), Backend::LocalRedirect, Some("/_protected"), Some("/dl"), false).expect("policy");
+    xsendfiled::fuzzing::use_object_root(
+        &mut p,
+        "http://127.0.0.1:9",
+        "bench",
+        &[("a b+(1)%41.txt", 3)],
+        Duration::from_secs(3600),
+    );
+    let (status, reply) = answer(&p, "/dl/a b+(1)%41.txt", &[]);
+    assert_eq!(status, 200, "{reply}");
+    let location = header(&reply, "Location").expect("a local redirect");
+    assert!(
+        location.starts_with("/_s3/bench/a%20b%2B%281%29%2541.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&"),
+        "{location}"
+    );
+    assert!(
+        location.contains("&response-content-type=text%2Fplain") && location.contains("X-Amz-Signature="),
+        "{location}"
+    );
+    // RFC 3875 §6.2.2: the Location alone (mod_cgi and lighttpd turn anything more into a 302).
+    assert_eq!(reply.split("\r\n").filter(|l| !l.is_empty()).count(), 1, "{reply}");
+}
+
+#[test]
+fn serve_plans_an_object_like_a_file_from_its_head() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut p = Policy::build(dir.path(), Backend::Serve, None, Some("/dl"), false).expect("policy");
+    xsendfiled::fuzzing::use_object_root(
+        &mut p,
+        "http://127.0.0.1:9",
+        "bench",
+        &[("big.bin", 1000)],
+        Duration::from_secs(3600),
+    );
+    let (status, reply) = answer(&p, "/dl/big.bin", &[]);
+    assert_eq!((status, header(&reply, "Content-Length")), (200, Some("1000")), "{reply}");
+    assert!(header(&reply, "X-Accel-Redirect").is_none() && header(&reply, "X-Xsendfiled-Url").is_none(), "{reply}");
+    let etag = header(&reply, "ETag").expect("an ETag").to_owned();
+    let (status, reply) = answer(&p, "/dl/big.bin", &[("HTTP_RANGE", "bytes=10-19")]);
+    assert_eq!((status, header(&reply, "Content-Range")), (206, Some("bytes 10-19/1000")), "{reply}");
+    assert_eq!(answer(&p, "/dl/big.bin", &[("HTTP_IF_NONE_MATCH", &etag)]).0, 304);
+    assert_eq!(answer(&p, "/dl/big.bin", &[("HTTP_RANGE", "bytes=1000-")]).0, 416);
+}
