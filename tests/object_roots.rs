@@ -9,8 +9,14 @@ use xsendfiled::protocol::request::Request;
 /// A policy whose first root is `s3://bench` at a loopback port where nothing listens (port 9,
 /// discard), with `keys` in its HEAD cache.
 fn policy(keys: &[(&str, u64)]) -> (tempfile::TempDir, Policy) {
+    policy_for(Backend::Nginx, keys)
+}
+
+/// [`policy`] with `backend`.
+fn policy_for(backend: Backend, keys: &[(&str, u64)]) -> (tempfile::TempDir, Policy) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut p = Policy::build(dir.path(), Backend::Nginx, Some("/_protected"), Some("/dl"), false).expect("policy");
+    let internal = (backend != Backend::Serve).then_some("/_protected");
+    let mut p = Policy::build(dir.path(), backend, internal, Some("/dl"), false).expect("policy");
     xsendfiled::fuzzing::use_object_root(&mut p, "http://127.0.0.1:9", "bench", keys, Duration::from_secs(3600));
     (dir, p)
 }
@@ -80,16 +86,7 @@ fn a_store_that_cannot_be_reached_is_a_502_never_cached() {
 
 #[test]
 fn apache_gets_a_local_redirect_to_the_presigned_path_and_nothing_else() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut p =
-        Policy::build(dir.path(), Backend::LocalRedirect, Some("/_protected"), Some("/dl"), false).expect("policy");
-    xsendfiled::fuzzing::use_object_root(
-        &mut p,
-        "http://127.0.0.1:9",
-        "bench",
-        &[("a b+(1)%41.txt", 3)],
-        Duration::from_secs(3600),
-    );
+    let (_d, p) = policy_for(Backend::LocalRedirect, &[("a b+(1)%41.txt", 3)]);
     let (status, reply) = answer(&p, "/dl/a b+(1)%41.txt", &[]);
     assert_eq!(status, 200, "{reply}");
     let location = header(&reply, "Location").expect("a local redirect");
@@ -107,15 +104,7 @@ fn apache_gets_a_local_redirect_to_the_presigned_path_and_nothing_else() {
 
 #[test]
 fn serve_plans_an_object_like_a_file_from_its_head() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut p = Policy::build(dir.path(), Backend::Serve, None, Some("/dl"), false).expect("policy");
-    xsendfiled::fuzzing::use_object_root(
-        &mut p,
-        "http://127.0.0.1:9",
-        "bench",
-        &[("big.bin", 1000)],
-        Duration::from_secs(3600),
-    );
+    let (_d, p) = policy_for(Backend::Serve, &[("big.bin", 1000)]);
     let (status, reply) = answer(&p, "/dl/big.bin", &[]);
     assert_eq!((status, header(&reply, "Content-Length")), (200, Some("1000")), "{reply}");
     assert!(header(&reply, "X-Accel-Redirect").is_none() && header(&reply, "X-Xsendfiled-Url").is_none(), "{reply}");
