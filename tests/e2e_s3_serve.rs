@@ -180,3 +180,32 @@ fn a_store_stopped_mid_stream_leaves_the_client_a_short_body_not_a_complete_one(
     let r = curl(&format!("{}/plain.txt", s.base), &[]);
     assert_eq!(r.status, 200, "back once the store is: {r:?}");
 }
+
+#[test]
+fn the_cgi_program_streams_an_object_range_too() {
+    let dir = support::tempdir();
+    let Some(store) = s3::start(&dir.path().join("store"), &[BUCKET]) else { return };
+    store.put(BUCKET, "a b+(1).txt", b"0123456789");
+    let endpoint = format!("http://{}", store.endpoint());
+    let cgi = |range: Option<&str>| {
+        let mut cmd = Command::new(support::bin());
+        cmd.env_clear()
+            .envs(s3::credentials())
+            .envs([("GATEWAY_INTERFACE", "CGI/1.1"), ("REQUEST_METHOD", "GET"), ("PATH_INFO", "/a b+(1).txt")])
+            .envs([("SCRIPT_NAME", "/cgi-bin/xsendfiled"), ("XSENDFILED_BACKEND", "serve")])
+            .envs([("XSENDFILED_ROOT", "s3://files"), ("XSENDFILED_S3_ENDPOINT", endpoint.as_str())])
+            .env("XSENDFILED_S3_PATH_STYLE", "1");
+        if let Some(r) = range {
+            cmd.env("HTTP_RANGE", r);
+        }
+        let out = cmd.output().expect("xsendfiled as CGI");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("text")
+    };
+    let whole = cgi(None);
+    assert!(whole.starts_with("Status: 200") && whole.ends_with("\r\n\r\n0123456789"), "{whole:?}");
+    assert!(whole.contains("Content-Length: 10\r\n") && !whole.to_ascii_lowercase().contains("x-amz"), "{whole:?}");
+    let part = cgi(Some("bytes=3-5"));
+    assert!(part.starts_with("Status: 206") && part.ends_with("\r\n\r\n345"), "{part:?}");
+    assert!(part.contains("Content-Range: bytes 3-5/10\r\n"), "{part:?}");
+}
