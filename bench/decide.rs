@@ -129,6 +129,7 @@ fn growth(c: &mut Criterion) {
             prefix: None,
             network: None,
             claims: Claims::default(),
+            limit: None,
         };
         let link = sdl1::sign(&spec).expect("sign");
         let mut signing = Signing::new(ring, true, 10 * 365 * 86_400);

@@ -20,6 +20,10 @@ NAMES = {
     "XS": "xsendfiled, SDL1 signed link",
     "XC": "xsendfiled as CGI (fcgiwrap)",
     "XH": "xsendfiled HTTP/1.1 listener (hyper)",
+    "XLS": "XS + uses, SQLite, grant already open",
+    "XLSN": "XS + uses, SQLite, a new grant per request",
+    "XLR": "XS + uses, Redis, grant already open",
+    "XLRN": "XS + uses, Redis, a new grant per request",
 }
 
 
@@ -114,6 +118,12 @@ def main():
     xs = stat("XS", "1k", "64", "rps")
     if xs and x:
         target("XS within 5% of X (1 KiB, c64)", f"{xs / x:.3f} × X", xs >= 0.95 * x)
+    for setup, share in (("XLS", 0.6), ("XLSN", 0.6), ("XLR", 0.5), ("XLRN", 0.5)):
+        xl = stat(setup, "1k", "64", "rps")
+        if xl and xs:
+            cpu, xs_cpu = stat(setup, "1k", "64", "cpu_us"), stat("XS", "1k", "64", "cpu_us")
+            added = f"; {cpu - xs_cpu:+.1f} µs CPU per decision" if cpu is not None and xs_cpu is not None else ""
+            target(f"{setup} ≥ {share} × XS (1 KiB, c64)", f"{xl / xs:.2f} × XS{added}", xl >= share * xs)
     for c in ("8", "64"):
         xm, am = stat("X", "1m", c, "rps"), stat("A", "1m", c, "rps")
         if xm and am:

@@ -12,6 +12,11 @@
 #   XC  xsendfiled as a CGI program under fcgiwrap (a process per request; the static build of
 #       scripts/build-static.sh), also at -c1: the wall time of one request, exec included
 #   XH  nginx proxy_pass (upstream keepalive) -> xsendfiled's HTTP/1.1 listener
+#   XLS   XS with limited-use links (uses=999999) counted in SQLite (--state FILE), every request
+#         within the use its client already holds (the Range follow-up path)
+#   XLSN  the same, but nginx passes a new REMOTE_ADDR per request ($request_id): a new grant each
+#   XLR   XLS with Redis (--state redis://; a private redis-server, its CPU counted too)
+#   XLRN  XLSN with Redis
 #
 # For each size (1 KiB, 1 MiB), concurrency (8, 64; 512 for X) and run: requests/s, p50/p99,
 # backend CPU µs per request (utime+stime, children included, from /proc), backend peak RSS, and
@@ -21,6 +26,9 @@
 # dir; every process started is stopped by its PID; every load run is bounded (wrk -d).
 #
 #   bench/suite.sh                       # RUNS=2 DURATION=8s SIZES="1k 1m" CONNS="8 64" C512=1 S3=1
+#   SETUPS="X XS XLS XLSN XLR XLRN" SIZES=1k CONNS=64 C512=0 REPORT=0 bench/suite.sh
+#                                        # only the use-limit rows beside X and XS, medians and
+#                                        # ratios printed, BENCHMARKS.md left alone
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-2}
@@ -30,7 +38,8 @@ CONNS=${CONNS:-"8 64"}
 C512=${C512:-1}
 PORT=${PORT:-18480}
 SHARED=${SHARED:-../shared}
-SETUPS=${SETUPS:-"A B C D F X XT XS XC XH"}
+SETUPS=${SETUPS:-"A B C D F X XT XS XC XH XLS XLSN XLR XLRN"}
+REPORT=${REPORT:-1}
 VENV=${VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/xsendfiled-bench/venv}
 export PATH="$PATH:/usr/sbin"
 
@@ -42,14 +51,15 @@ if [ "${#need[@]}" -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null
 fi
 python3 -c 'import ensurepip' 2>/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-if ! "$VENV/bin/python" -c 'import flup.server.fcgi, xsendfile' 2>/dev/null; then
+if [[ " $SETUPS " == *" C "* ]] && ! "$VENV/bin/python" -c 'import flup.server.fcgi, xsendfile' 2>/dev/null; then
   rm -rf "$VENV" && python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q flup==1.0.3 xsendfile==1.0rc2 Paste==3.10.1 six==1.17.0
 fi
 cargo build --release --locked -q
 bin=$(pwd)/target/release/xsendfiled
 # CGI starts a process per request: XC runs the static PIE build (no dynamic loading).
-static_bin=$(pwd)/$(scripts/build-static.sh)
+static_bin=$bin
+[[ " $SETUPS " == *" XC "* ]] && static_bin=$(pwd)/$(scripts/build-static.sh)
 
 work=$(mktemp -d /tmp/xsfd-suite.XXXXXX)
 chmod 755 "$work"
@@ -112,6 +122,12 @@ start xt "$bin" "${common[@]}" --strip-prefix /xt --listen "127.0.0.1:$((PORT + 
 start xs "$bin" "${common[@]}" --strip-prefix /xs --listen "unix:$work/xs.sock" --socket-mode 0666 \
   --keys "$work/keys" --require-signature
 start xh "$bin" "${common[@]}" --strip-prefix /xh --listen "http://127.0.0.1:$((PORT + 2))"
+# XL*: limited-use links; each location sets its own strip prefix.
+start redis redis-server --port $((PORT + 3)) --bind 127.0.0.1 --save '' --appendonly no --dir "$work"
+start xl "$bin" "${common[@]}" --listen "unix:$work/xl.sock" --socket-mode 0666 --keys "$work/keys" \
+  --require-signature --state "$work/state.db"
+start xr "$bin" "${common[@]}" --listen "unix:$work/xr.sock" --socket-mode 0666 --keys "$work/keys" \
+  --require-signature --state "redis://127.0.0.1:$((PORT + 3))"
 start fcgiwrap /usr/sbin/fcgiwrap -c 4 -s "unix:$work/cgi.sock"
 # C: flup's socket is created under umask 0o111 by the app itself.
 start flup "$VENV/bin/python" "$SHARED/bench/conf/flup_app.py" plain "$work/c.sock" "$work/files"
@@ -164,6 +180,22 @@ http {
     location /x/ { include /etc/nginx/fastcgi_params; fastcgi_pass unix:$work/x.sock; }
     location /xt/ { include /etc/nginx/fastcgi_params; fastcgi_pass 127.0.0.1:$((PORT + 1)); }
     location /xs/ { include /etc/nginx/fastcgi_params; fastcgi_pass unix:$work/xs.sock; }
+    location /xls/ { include /etc/nginx/fastcgi_params; fastcgi_param XSENDFILED_STRIP_PREFIX /xls; fastcgi_pass unix:$work/xl.sock; }
+    location /xlr/ { include /etc/nginx/fastcgi_params; fastcgi_param XSENDFILED_STRIP_PREFIX /xlr; fastcgi_pass unix:$work/xr.sock; }
+    # A new client per request, so every request opens a use: the variables xsendfiled reads,
+    # REMOTE_ADDR a request id (not an address: no ipm claim is signed).
+    location /xlsn/ {
+      fastcgi_param REQUEST_METHOD \$request_method; fastcgi_param REQUEST_URI \$request_uri;
+      fastcgi_param DOCUMENT_URI \$document_uri; fastcgi_param QUERY_STRING \$query_string;
+      fastcgi_param REMOTE_ADDR \$request_id; fastcgi_param XSENDFILED_STRIP_PREFIX /xlsn;
+      fastcgi_pass unix:$work/xl.sock;
+    }
+    location /xlrn/ {
+      fastcgi_param REQUEST_METHOD \$request_method; fastcgi_param REQUEST_URI \$request_uri;
+      fastcgi_param DOCUMENT_URI \$document_uri; fastcgi_param QUERY_STRING \$query_string;
+      fastcgi_param REMOTE_ADDR \$request_id; fastcgi_param XSENDFILED_STRIP_PREFIX /xlrn;
+      fastcgi_pass unix:$work/xr.sock;
+    }
     location /xh/ { proxy_pass http://xh; proxy_http_version 1.1; proxy_set_header Connection ""; }
     location /xc/ {
       include /etc/nginx/fastcgi_params;
@@ -178,7 +210,7 @@ http {
   }
 }
 EOF
-for s in x xs f php cgi c; do for _ in $(seq 100); do [ -S "$work/$s.sock" ] && break; sleep 0.1; done; chmod 666 "$work/$s.sock" 2>/dev/null || true; done
+for s in x xs xl xr f php cgi c; do for _ in $(seq 100); do [ -S "$work/$s.sock" ] && break; sleep 0.1; done; chmod 666 "$work/$s.sock" 2>/dev/null || true; done
 start nginx nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;'
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/a/1k/f00.bin" && break; sleep 0.1; done
 
@@ -192,6 +224,9 @@ for s in 1k 1m; do
     echo "/b/$f?md5=$md5&expires=$exp" >> "$work/urls.B.$s"
     for p in C D F X XT XC XH; do echo "/$(echo "$p" | tr 'A-Z' 'a-z')/$f" >> "$work/urls.$p.$s"; done
     "$bin" sign --keys "$work/keys" --expires-in 1d "/xs/$f" >> "$work/urls.XS.$s"
+    for p in xls xlsn xlr xlrn; do
+      "$bin" sign --keys "$work/keys" --expires-in 1d --uses 999999 "/$p/$f" 2>/dev/null >> "$work/urls.${p^^}.$s"
+    done
   done
 done
 
@@ -216,6 +251,7 @@ backend_pids() {  # the processes whose CPU counts as the setup's backend
     D) echo "$pid_php $(pgrep -P "$pid_php" | tr '\n' ' ')" ;;
     C) echo "$pid_flup" ;;
     F) echo "$pid_fcgimin" ;; X) echo "$pid_x" ;; XT) echo "$pid_xt" ;; XS) echo "$pid_xs" ;; XH) echo "$pid_xh" ;;
+    XLS|XLSN) echo "$pid_xl" ;; XLR|XLRN) echo "$pid_xr $pid_redis" ;;
     XC) echo "$pid_fcgiwrap $(pgrep -P "$pid_fcgiwrap" | tr '\n' ' ')" ;;
     *) echo "" ;;
   esac
@@ -251,6 +287,26 @@ for run in $(seq "$RUNS"); do
   done
 done
 
+# The use-limit rows against XS, measured in this same session: median req/s, the ratio, and the
+# CPU each decision adds (backend CPU µs per request minus XS's; Redis's own CPU included).
+python3 - "$results" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+def med(setup, size, conns, field):
+    v = [float(r[field]) for r in rows if (r["setup"], r["size"], r["conns"]) == (setup, size, conns) and r[field]]
+    return statistics.median(v) if v else None
+for size, conns in sorted({(r["size"], r["conns"]) for r in rows}):
+    xs, xs_cpu = med("XS", size, conns, "rps"), med("XS", size, conns, "cpu_us")
+    for setup, target in (("XLS", 0.6), ("XLSN", 0.6), ("XLR", 0.5), ("XLRN", 0.5)):
+        rps, cpu = med(setup, size, conns, "rps"), med(setup, size, conns, "cpu_us")
+        if rps is None or not xs:
+            continue
+        added = f"{cpu - xs_cpu:+.1f}" if cpu is not None and xs_cpu is not None else "-"
+        verdict = "met" if rps >= target * xs else "not met"
+        print(f"{setup:5} {size} c{conns}: {rps:.0f} req/s = {rps / xs:.2f} x XS (target >= {target}: {verdict}); "
+              f"CPU {cpu if cpu is not None else '-'} us/req, {added} us per decision vs XS", file=sys.stderr)
+PY
+
 # Syscalls per request, 1 KiB, wrk -c4 for 3 s under strace -c.
 echo -e "setup\tsyscalls_per_req" > "$work/syscalls.tsv"
 for p in $ok_setups; do
@@ -268,6 +324,10 @@ done
 versions="nginx $(nginx -v 2>&1 | sed 's#.*/##'); $(php-fpm8.2 -v | head -1 | cut -d' ' -f1-2); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); xsendfiled $("$bin" --version | cut -d' ' -f2); $(uname -sr); $(nproc) cores"
 # The raw rows stay in the repo next to the report, so it can be audited or re-rendered:
 #   python3 bench/report.py bench/last-run/results.tsv bench/last-run/syscalls.tsv "$(cat bench/last-run/versions)" "$(cat bench/last-run/settings)" bench/last-run/growth.tsv bench/last-run/exec.tsv
+if [ "$REPORT" != 1 ]; then
+  log "REPORT=0: BENCHMARKS.md, bench/last-run and the criterion runs left alone"
+  exit 0
+fi
 log "cost growth (criterion)"
 bench/growth.sh
 log "CGI start-up (direct exec)"

@@ -25,6 +25,9 @@ _xsendfiled() {
             xsendfiled,help)
                 cmd="xsendfiled__subcmd__help"
                 ;;
+            xsendfiled,revoke)
+                cmd="xsendfiled__subcmd__revoke"
+                ;;
             xsendfiled,serve)
                 cmd="xsendfiled__subcmd__serve"
                 ;;
@@ -40,6 +43,9 @@ _xsendfiled() {
             xsendfiled__subcmd__help,help)
                 cmd="xsendfiled__subcmd__help__subcmd__help"
                 ;;
+            xsendfiled__subcmd__help,revoke)
+                cmd="xsendfiled__subcmd__help__subcmd__revoke"
+                ;;
             xsendfiled__subcmd__help,serve)
                 cmd="xsendfiled__subcmd__help__subcmd__serve"
                 ;;
@@ -53,7 +59,7 @@ _xsendfiled() {
 
     case "${cmd}" in
         xsendfiled)
-            opts="-v -q -h -V --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --s3-endpoint --s3-region --s3-path-style --s3-internal-prefix --s3-presign-lifetime --s3-head-ttl --s3-head-cache --s3-timeout --threads --log-level --verbose --quiet --help --version serve sign check doctor help"
+            opts="-v -q -h -V --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --state --state-timeout --grant-window --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --s3-endpoint --s3-region --s3-path-style --s3-internal-prefix --s3-presign-lifetime --s3-head-ttl --s3-head-cache --s3-timeout --threads --log-level --verbose --quiet --help --version serve sign check revoke doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -116,6 +122,18 @@ _xsendfiled() {
                     return 0
                     ;;
                 --max-link-lifetime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grant-window)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -259,7 +277,7 @@ _xsendfiled() {
             return 0
             ;;
         xsendfiled__subcmd__check)
-            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --s3-endpoint --s3-region --s3-path-style --s3-internal-prefix --s3-presign-lifetime --s3-head-ttl --s3-head-cache --s3-timeout --threads --log-level --verbose --quiet --method --client --param --show-config --help"
+            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --state --state-timeout --grant-window --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --s3-endpoint --s3-region --s3-path-style --s3-internal-prefix --s3-presign-lifetime --s3-head-ttl --s3-head-cache --s3-timeout --threads --log-level --verbose --quiet --method --client --param --show-config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -322,6 +340,18 @@ _xsendfiled() {
                     return 0
                     ;;
                 --max-link-lifetime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grant-window)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -477,7 +507,7 @@ _xsendfiled() {
             return 0
             ;;
         xsendfiled__subcmd__doctor)
-            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --s3-endpoint --s3-region --s3-path-style --s3-internal-prefix --s3-presign-lifetime --s3-head-ttl --s3-head-cache --s3-timeout --threads --log-level --verbose --quiet --nginx-conf --help"
+            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --state --state-timeout --grant-window --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --s3-endpoint --s3-region --s3-path-style --s3-internal-prefix --s3-presign-lifetime --s3-head-ttl --s3-head-cache --s3-timeout --threads --log-level --verbose --quiet --nginx-conf --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -540,6 +570,18 @@ _xsendfiled() {
                     return 0
                     ;;
                 --max-link-lifetime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grant-window)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -687,7 +729,7 @@ _xsendfiled() {
             return 0
             ;;
         xsendfiled__subcmd__help)
-            opts="serve sign check doctor help"
+            opts="serve sign check revoke doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -742,6 +784,20 @@ _xsendfiled() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        xsendfiled__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         xsendfiled__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -770,8 +826,42 @@ _xsendfiled() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        xsendfiled__subcmd__revoke)
+            opts="-h --state --id --kid --lasting --until --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lasting)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         xsendfiled__subcmd__serve)
-            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --s3-endpoint --s3-region --s3-path-style --s3-internal-prefix --s3-presign-lifetime --s3-head-ttl --s3-head-cache --s3-timeout --threads --log-level --verbose --quiet --help"
+            opts="-v -q -h --config --root --map --backend --internal-prefix --strip-prefix --allow-hidden --disposition --cache-control --expires --accel-expires --limit-rate --buffering --access-log --keys --allow-readable-keys --require-signature --max-link-lifetime --state --state-timeout --grant-window --token-scheme --token-timeout --token-algorithm --token-ip-binding --secure-link-template --secdownload-path-segments --secdownload-hash-querystr --listen --app-socket --metrics-listen --ping-path --status-path --socket-mode --socket-owner --socket-group --user --group --max-connections --max-params-bytes --max-params --max-stdin-bytes --idle-timeout --request-timeout --drain-timeout --storage-timeout --storage-threads --s3-endpoint --s3-region --s3-path-style --s3-internal-prefix --s3-presign-lifetime --s3-head-ttl --s3-head-cache --s3-timeout --threads --log-level --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -834,6 +924,18 @@ _xsendfiled() {
                     return 0
                     ;;
                 --max-link-lifetime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grant-window)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -977,7 +1079,7 @@ _xsendfiled() {
             return 0
             ;;
         xsendfiled__subcmd__sign)
-            opts="-h --keys --allow-readable-keys --kid --expires-at --expires-in --expires --not-before-at --not-before-in --not-before --prefix --ip --filename --disposition --help"
+            opts="-h --keys --allow-readable-keys --kid --expires-at --expires-in --expires --not-before-at --not-before-in --not-before --prefix --ip --filename --disposition --uses --grant-window --id --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1029,6 +1131,18 @@ _xsendfiled() {
                     ;;
                 --disposition)
                     COMPREPLY=($(compgen -W "attachment inline" -- "${cur}"))
+                    return 0
+                    ;;
+                --uses)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grant-window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --id)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

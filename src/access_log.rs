@@ -6,7 +6,8 @@
 //! `fault`), `reason`, `status`, `file` (relative to the root), `size` (the file's size, not the
 //! bytes sent: a range, a conditional request or an aborted download sends less, and with an
 //! offload the web server sends them), `range` (the client's `Range` header as received,
-//! `HTTP_RANGE`, RFC 9110 §14.2), `kid`, `us` (microseconds spent deciding). A value that is
+//! `HTTP_RANGE`, RFC 9110 §14.2), `kid`, `link` (the signed link's id) and `use` (which use of a
+//! limited-use link the request belongs to), `us` (microseconds spent deciding). A value that is
 //! absent is `null`: every line has every key. Strings are JSON-escaped, control characters
 //! included, so no request can forge a line; bytes that are not UTF-8 become U+FFFD. Cookies,
 //! `Authorization`, keys and signatures never appear.
@@ -62,6 +63,10 @@ pub(crate) struct Entry<'a> {
     pub(crate) range: Option<&'a [u8]>,
     /// Key id of the signed link.
     pub(crate) kid: Option<&'a str>,
+    /// The signed link's id (`id`).
+    pub(crate) link: Option<&'a str>,
+    /// The use of a limited-use link this request belongs to (from 1).
+    pub(crate) use_no: Option<u32>,
     /// Microseconds spent.
     pub(crate) micros: u64,
 }
@@ -214,6 +219,8 @@ fn format_line(e: &Entry<'_>, now: SystemTime) -> Vec<u8> {
     push_number(&mut s, "size", e.size);
     push_field(&mut s, "range", e.range);
     push_field(&mut s, "kid", e.kid.map(str::as_bytes));
+    push_field(&mut s, "link", e.link.map(str::as_bytes));
+    push_number(&mut s, "use", e.use_no.map(u64::from));
     push_number(&mut s, "us", Some(e.micros));
     s.push_str("}\n");
     s.into_bytes()

@@ -201,6 +201,7 @@ pub fn check_tokens(data: &[u8]) {
         prefix: None,
         network: None,
         claims: crate::guard::token::Claims::default(),
+        limit: None,
     };
     let Ok(link) = sdl1::sign(&spec) else { return };
     let ok = sdl1::verify(&ring, &sdl1::Input { request_uri: Some(link.as_bytes()), ..input });

@@ -7,6 +7,7 @@
 
 use crate::guard::decide::{decide_waiting, Decision, Reason, Status};
 use crate::guard::store::{Wait, WouldWait};
+use crate::guard::token::limit::{Ask, Grant};
 use crate::guard::Policy;
 use crate::protocol::request::Request;
 use crate::reply::response::{render, render_error};
@@ -20,34 +21,46 @@ use crate::reply::sink::HeaderSink;
 /// `how` says whether the store may wait ([`How::Decide`]) or what the storage pool refused with
 /// ([`How::Refuse`]); under [`Wait::Never`] a lookup that would wait writes and logs nothing and
 /// is `Err(root)` (the shell decides again on its pool).
+///
+/// A limited-use link without a `grant` comes back as [`Answer::ask`] with nothing written: the
+/// shell asks its state store and calls again with the store's [`Grant`].
 pub(crate) fn respond<'a, I>(
     params: I,
     authorizer: bool,
     policy: &Policy,
     out: &mut impl HeaderSink,
     how: How,
+    grant: Option<Grant>,
 ) -> Result<Answer, usize>
 where
     I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
 {
-    if how != How::Decide(Wait::Allowed) {
+    if how != How::Decide(Wait::Allowed) && grant.is_none() {
         trace_params(params.clone(), tokens_in_path(policy));
     }
     let mut req = Request::from_pairs(params);
     req.authorize |= authorizer;
-    let (status, body) = handle_how(&req, policy, out, None, how)?;
-    Ok(Answer { status, body, authorize: req.authorize })
+    Ok(match handle_how(&req, policy, out, None, how, grant)? {
+        Handled::Answered(status, body) => Answer { status, body, authorize: req.authorize, ask: None },
+        Handled::Ask(ask) => Answer { status: 0, body: None, authorize: req.authorize, ask: Some(ask) },
+    })
 }
 
 /// [`respond`] with a store that may wait (the one-shot CGI program, a storage-pool thread).
-pub(crate) fn respond_waiting<'a, I>(params: I, authorizer: bool, policy: &Policy, out: &mut impl HeaderSink) -> Answer
+pub(crate) fn respond_waiting<'a, I>(
+    params: I,
+    authorizer: bool,
+    policy: &Policy,
+    out: &mut impl HeaderSink,
+    grant: Option<Grant>,
+) -> Answer
 where
     I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
 {
-    respond(params, authorizer, policy, out, How::Decide(Wait::Allowed)).unwrap_or_else(|_| {
+    respond(params, authorizer, policy, out, How::Decide(Wait::Allowed), grant).unwrap_or_else(|_| {
         // Only a lookup asked not to wait names a root to wait on.
         render_error(Status::InternalServerError, false, out);
-        Answer { status: 500, body: None, authorize: authorizer }
+        Answer { status: 500, body: None, authorize: authorizer, ask: None }
     })
 }
 
@@ -69,6 +82,17 @@ pub(crate) struct Answer {
     pub(crate) body: Option<Body>,
     /// Whether the request was decided in authorize mode (allow/deny only).
     pub(crate) authorize: bool,
+    /// A limited-use link waiting for its grant: nothing was written or logged yet.
+    pub(crate) ask: Option<Box<Ask>>,
+}
+
+/// What handling one request came to.
+#[derive(Debug)]
+pub(crate) enum Handled {
+    /// Answered (written and logged): the HTTP status and, for `serve`, the bytes to stream.
+    Answered(u16, Option<Body>),
+    /// A limited-use link: ask the state store, then handle the request again with its grant.
+    Ask(Box<Ask>),
 }
 
 /// What the decision was, for an application that asked over the app socket (the `Xsendfiled-*`
@@ -85,24 +109,37 @@ pub(crate) struct Note {
 
 /// Decides `req` under `policy`, writes the reply to `out` (CGI bytes for a `Vec<u8>`), logs the
 /// decision, and returns the HTTP status answered (200 for an offload) and, for the `serve`
-/// backend, the bytes to stream.
+/// backend, the bytes to stream. Without a state store, a limited-use link is refused (503).
 pub fn handle(req: &Request<'_>, policy: &Policy, out: &mut impl HeaderSink) -> (u16, Option<Body>) {
-    match handle_how(req, policy, out, None, How::Decide(Wait::Allowed)) {
-        Ok(answered) => answered,
-        // Unreachable: only Wait::Never yields a root to wait on.
-        Err(_) => (500, None),
+    handle_granted(req, policy, out, Grant::Unavailable)
+}
+
+/// [`handle`] for a request whose limited-use link (if it has one) the state store answered with
+/// `grant` (ignored for any other request).
+pub fn handle_granted(
+    req: &Request<'_>,
+    policy: &Policy,
+    out: &mut impl HeaderSink,
+    grant: Grant,
+) -> (u16, Option<Body>) {
+    match handle_how(req, policy, out, None, How::Decide(Wait::Allowed), Some(grant)) {
+        Ok(Handled::Answered(status, body)) => (status, body),
+        // Unreachable: only Wait::Never yields a root to wait on, and a grant was given.
+        Ok(Handled::Ask(_)) | Err(_) => (500, None),
     }
 }
 
 /// [`handle`] as `how` says, telling what was decided to `note` when given; `Err(root)` when the
-/// decision would wait for root `root` under [`Wait::Never`] (nothing written or logged).
+/// decision would wait for root `root` under [`Wait::Never`] (nothing written or logged). A
+/// limited-use link without a `grant` is [`Handled::Ask`], nothing written or logged either.
 pub(crate) fn handle_how(
     req: &Request<'_>,
     policy: &Policy,
     out: &mut impl HeaderSink,
     mut note: Option<&mut Note>,
     how: How,
-) -> Result<(u16, Option<Body>), usize> {
+    grant: Option<Grant>,
+) -> Result<Handled, usize> {
     let decided = match how {
         How::Decide(wait) => decide_waiting(req, policy, wait),
         How::Refuse(status, why) => Ok(Decision::Refuse(status, Reason::Storage(why))),
@@ -130,9 +167,25 @@ pub(crate) fn handle_how(
     entry.uri = uri.as_deref();
     // Owned copies of what the log needs: the decision itself moves into the renderer.
     let mut sent: Option<(Vec<u8>, u64, Option<String>)> = None;
+    let mut link: Option<(String, Option<u32>)> = None;
     let mut counted = crate::metrics::Outcome::Fault;
     let (status, body) = match decided {
         Ok(decision) => {
+            let decision = match (decision, grant) {
+                (Decision::Send(mut send), None) => {
+                    if let Some(ask) = send.link.as_mut().and_then(|l| l.ask.take()) {
+                        return Ok(Handled::Ask(Box::new(ask)));
+                    }
+                    Decision::Send(send)
+                }
+                (decision, _) => decision,
+            };
+            if let (Decision::Send(send), Some(_)) = (&decision, &policy.access_log) {
+                let limited = send.link.as_ref().is_some_and(|l| l.ask.is_some());
+                let use_no = grant.filter(|_| limited).and_then(Grant::use_number);
+                link = send.link.as_ref().map(|l| (l.id.clone(), use_no));
+            }
+            let decision = apply_grant(decision, grant);
             counted = match &decision {
                 Decision::Send(_) => crate::metrics::Outcome::Send,
                 Decision::Refuse(_, reason) => crate::metrics::Outcome::Refuse(reason.label_index()),
@@ -189,11 +242,25 @@ pub(crate) fn handle_how(
             entry.size = Some(*size);
             entry.kid = kid.as_deref();
         }
+        if let Some((id, use_no)) = &link {
+            entry.link = Some(id);
+            entry.use_no = *use_no;
+        }
         entry.status = status;
         entry.micros = started.map_or(0, |t| t.elapsed().as_micros() as u64);
         log.record(&entry);
     }
-    Ok((status, body))
+    Ok(Handled::Answered(status, body))
+}
+
+/// The decision once the state store answered: a limited-use link is sent only if granted.
+fn apply_grant(decision: Decision<'_>, grant: Option<Grant>) -> Decision<'_> {
+    match (decision, grant.and_then(Grant::refusal)) {
+        (Decision::Send(send), Some((status, reason))) if send.link.as_ref().is_some_and(|l| l.ask.is_some()) => {
+            Decision::Refuse(status, reason)
+        }
+        (decision, _) => decision,
+    }
 }
 
 /// Whether the configured link scheme puts its token in the path (mod_auth_token, wsgi-xsendfile,

@@ -18,4 +18,5 @@ pub(crate) mod objstore;
 pub mod protocol;
 pub mod reply;
 pub(crate) mod server;
+pub(crate) mod state;
 pub(crate) mod sys;

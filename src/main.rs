@@ -21,6 +21,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let layered = layers::load(std::env::args_os()).unwrap_or_else(|e| e.exit());
     match &layered.cli.command {
         Some(Command::Sign(args)) => cmd::sign::run(args),
+        Some(Command::Revoke(args)) => cmd::revoke::run(args),
         Some(Command::Check(_)) => cmd::check::run(layered),
         Some(Command::Doctor(_)) => cmd::doctor::run(layered),
         _ => cmd::serve::run(layered),

@@ -32,7 +32,8 @@ fn every_option_reads_an_env_var_named_after_it() {
 }
 
 /// The man pages: `xsendfiled.1` and one page per subcommand (`xsendfiled-serve.1`,
-/// `xsendfiled-sign.1`, `xsendfiled-check.1`, `xsendfiled-doctor.1`), generated from the clap definition and committed.
+/// `xsendfiled-sign.1`, `xsendfiled-check.1`, `xsendfiled-doctor.1`, `xsendfiled-revoke.1`),
+/// generated from the clap definition and committed.
 /// Every `xsendfiled-NAME(1)` a page refers to exists.
 #[test]
 fn man_pages_are_current() {
@@ -51,7 +52,14 @@ fn man_pages_are_current() {
     let generated = names(fresh.path());
     assert_eq!(
         generated,
-        ["xsendfiled-check.1", "xsendfiled-doctor.1", "xsendfiled-serve.1", "xsendfiled-sign.1", "xsendfiled.1"]
+        [
+            "xsendfiled-check.1",
+            "xsendfiled-doctor.1",
+            "xsendfiled-revoke.1",
+            "xsendfiled-serve.1",
+            "xsendfiled-sign.1",
+            "xsendfiled.1"
+        ]
     );
     for name in &generated {
         let page = std::fs::read(fresh.path().join(name)).expect("generated page");

@@ -420,6 +420,8 @@ fn cli_sign(keys: &Path, kid: &str, case: &serde_json::Value) -> String {
         ("--ip", "network"),
         ("--filename", "filename"),
         ("--disposition", "disposition"),
+        ("--id", "id"),
+        ("--uses", "uses"),
     ] {
         match &case[field] {
             serde_json::Value::Null => {}
@@ -430,6 +432,9 @@ fn cli_sign(keys: &Path, kid: &str, case: &serde_json::Value) -> String {
                 cmd.args([opt, &v.to_string()]);
             }
         }
+    }
+    if let Some(gw) = case["gw"].as_u64() {
+        cmd.args(["--grant-window", &format!("{gw}s")]);
     }
     let out = cmd.arg(case["path"].as_str().expect("path")).output().expect("sign");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

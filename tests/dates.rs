@@ -228,6 +228,7 @@ proptest! {
             prefix: None,
             network: None,
             claims: Default::default(),
+            limit: None,
         };
         let uri = if signed { xsendfiled::guard::token::sdl1::sign(&spec).expect("sign") } else { "/f.txt".to_owned() };
         let pairs: Vec<(&[u8], &[u8])> = vec![

@@ -34,6 +34,7 @@ mod faults;
 mod fcgi_wire;
 mod http_limits;
 mod launchers;
+mod limited_links;
 mod metrics;
 mod narrowed_root;
 mod package;

@@ -8,6 +8,7 @@
 mod support;
 
 mod eviction;
+mod limited_links_load;
 mod storage_stalls;
 
 use std::io::{Read, Write};

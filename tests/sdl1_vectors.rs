@@ -6,7 +6,8 @@
 //!   specification) and its HMAC is the URL's `sig`;
 //! - every `refuse` case: `xsendfiled sign` refuses it;
 //! - every `verify` case: the daemon, run as a CGI program with the case's `REQUEST_URI` and
-//!   `REMOTE_ADDR` under libfaketime at the case's `now`, answers the case's `status`.
+//!   `REMOTE_ADDR` under libfaketime at the case's `now` (with a SQLite state store, so a valid
+//!   link with `uses` is granted), answers the case's `status`.
 //!
 //! Only the command line is used, never the library's paths.
 
@@ -73,6 +74,12 @@ fn cli_sign(keys: &Path, case: &Value) -> Output {
             cmd.args([option, value]);
         }
     }
+    for (field, option) in [("id", "--id"), ("uses", "--uses"), ("gw", "--grant-window")] {
+        if let Some(value) = s(case, field).map(str::to_owned).or_else(|| n(case, field).map(|v| v.to_string())) {
+            let value = if field == "gw" { format!("{value}s") } else { value };
+            cmd.args([option, &value]);
+        }
+    }
     cmd.args(["--", s(case, "path").expect("path")]);
     cmd.env_remove("XSENDFILED_KEYS").output().expect("xsendfiled sign")
 }
@@ -92,11 +99,24 @@ fn canonical(case: &Value) -> String {
     if let Some(d) = s(case, "disposition") {
         lines.extend(["disp".into(), d.into()]);
     }
+    lines.extend(limit_claims(case));
     match s(case, "prefix") {
         Some(p) => lines.extend(["prefix".into(), p.into()]),
         None => lines.extend(["path".into(), s(case, "path").expect("path").into()]),
     }
     lines.join("\n")
+}
+
+/// The `id`, `uses` and `gw` claims of a case, each as its name and value, in that order.
+fn limit_claims(case: &Value) -> Vec<String> {
+    let id = s(case, "id").map(str::to_owned);
+    let uses = n(case, "uses").map(|v| v.to_string());
+    let gw = n(case, "gw").map(|v| v.to_string());
+    [("id", id), ("uses", uses), ("gw", gw)]
+        .into_iter()
+        .filter_map(|(k, v)| Some([k.to_owned(), v?]))
+        .flatten()
+        .collect()
 }
 
 /// The URL's query parameters in order.
@@ -142,6 +162,9 @@ fn every_sign_case_is_what_xsendfiled_sign_prints_and_its_canonical_string_signs
         }
         if let Some(d) = s(case, "disposition") {
             want.push(("disp".into(), d.to_owned()));
+        }
+        for pair in limit_claims(case).chunks(2) {
+            want.push((pair[0].clone(), pair[1].clone()));
         }
         want.push(("sig".into(), sig));
         assert_eq!(params(&url), want, "{name}: query");
@@ -195,8 +218,9 @@ fn utc_dates_for_faketime() {
     assert_eq!(utc(951_782_400), "2000-02-29 00:00:00");
 }
 
-/// The daemon's answer, as a CGI program, to `GET uri` from `remote` at `now`.
-fn daemon_status(root: &Path, keys: &Path, uri: &str, remote: &str, now: u64) -> (u16, String) {
+/// The daemon's answer, as a CGI program, to `GET uri` from `remote` at `now` (a link with `uses`
+/// counted in the SQLite file `state`).
+fn daemon_status(root: &Path, keys: &Path, state: &Path, uri: &str, remote: &str, now: u64) -> (u16, String) {
     let raw_path = uri.split('?').next().unwrap_or_default().as_bytes();
     let decoded = percent_decode(raw_path);
     // The server passes the decoded path (a NUL cannot be passed at all: give the raw one).
@@ -216,6 +240,7 @@ fn daemon_status(root: &Path, keys: &Path, uri: &str, remote: &str, now: u64) ->
         .env("XSENDFILED_INTERNAL_PREFIX", "/_protected")
         .env("XSENDFILED_KEYS", keys)
         .env("XSENDFILED_REQUIRE_SIGNATURE", "1")
+        .env("XSENDFILED_STATE", state)
         .stdin(Stdio::null())
         .output()
         .expect("faketime xsendfiled");
@@ -254,7 +279,8 @@ fn every_verify_case_is_the_daemons_answer() {
     for case in cases {
         let name = s(case, "name").expect("name");
         let (uri, remote) = (s(case, "uri").expect("uri"), s(case, "remote_addr").expect("remote_addr"));
-        let (got, output) = daemon_status(&root, &keys, uri, remote, n(case, "now").expect("now"));
+        let (got, output) =
+            daemon_status(&root, &keys, &dir.path().join("state.db"), uri, remote, n(case, "now").expect("now"));
         if u64::from(got) != n(case, "status").expect("status") {
             wrong.push(format!("{name}: {uri} from {remote}: want {}, got {got}\n{output}", case["status"]));
         }

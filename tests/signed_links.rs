@@ -19,7 +19,8 @@ const KEY: &str = "k1 hex:000102030405060708090a0b0c0d0e0f101112131415161718191a
 
 fn link(path: &str, exp: u64, claims: Claims) -> String {
     let key: Vec<u8> = (0u8..32).collect();
-    let spec = SignSpec { kid: "k1", key: &key, path, exp, nbf: None, prefix: None, network: None, claims };
+    let spec =
+        SignSpec { kid: "k1", key: &key, path, exp, nbf: None, prefix: None, network: None, claims, limit: None };
     sdl1::sign(&spec).expect("sign")
 }
 

@@ -15,3 +15,4 @@ mod paths;
 mod presentation;
 mod roots;
 mod tokens;
+mod use_limits;

@@ -58,6 +58,7 @@ fn signing_reproduces_the_vector_urls() {
         prefix: None,
         network: None,
         claims: Claims::default(),
+        limit: None,
     };
     assert_eq!(sdl1::sign(&base).expect("sign"), U1);
     let s2 = SignSpec {
@@ -179,6 +180,7 @@ fn signed_claims_round_trip_and_resist_tampering() {
         prefix: None,
         network: None,
         claims: Claims { filename: Some("Q3 résumé.pdf".into()), disposition: Some(Disposition::Attachment) },
+        limit: None,
     };
     let url = sdl1::sign(&spec).expect("sign");
     let v = verify(&url, "198.51.100.1", T2 - 60).expect("valid");

@@ -165,10 +165,13 @@ function parseNetwork(text) {
 // --- SDL1 -----------------------------------------------------------------------------------
 
 /** The canonical string the MAC covers; `fname` is the base64url value of the `fn` parameter. */
-function canonical({ kid, exp, nbf, network, fname, disposition, prefix, path }) {
+function canonical({ kid, exp, nbf, network, fname, disposition, id, uses, gw, prefix, path }) {
   let out = `${LABEL}\n${kid}\n${exp}\n${nbf ?? ""}\n${network ?? ""}\n`;
   if (fname != null) out += `fn\n${fname}\n`;
   if (disposition != null) out += `disp\n${disposition}\n`;
+  if (id != null) out += `id\n${id}\n`;
+  if (uses != null) out += `uses\n${uses}\n`;
+  if (gw != null) out += `gw\n${gw}\n`;
   return out + (prefix != null ? `prefix\n${prefix}` : `path\n${path}`);
 }
 
@@ -180,10 +183,14 @@ function canonical({ kid, exp, nbf, network, fname, disposition, prefix, path })
  * options: key (Buffer: the secret; secret("hex:...") reads a key-file spelling), kid,
  * expiresAt (Date or Unix seconds) or expiresIn (seconds from now, default 3600), notBefore,
  * prefix (ending in /), network ("203.0.113.0/24", "2001:db8::/64" or an address), filename,
- * disposition ("attachment" or "inline").
+ * disposition ("attachment" or "inline"), linkId (1-64 of A-Z a-z 0-9 _ -: a name to revoke the
+ * link by), uses (1-999999, needs linkId: how many times a daemon with --state lets it be used),
+ * grantWindow (seconds, needs uses: how long one use stays open for its client).
  */
 function sign(path, options = {}) {
   const { key, kid, expiresAt, expiresIn, notBefore, prefix, network, filename, disposition, now } = options;
+  const { linkId, uses, grantWindow } = options;
+  checkLimit(linkId, uses, grantWindow);
   if (typeof kid !== "string" || !KID.test(kid)) fail(`kid ${JSON.stringify(kid)} is not 1-32 of A-Z a-z 0-9 _ -`);
   if (!(key instanceof Uint8Array)) fail("key must be the secret's bytes (a Buffer); secret(\"hex:...\") reads a key-file spelling");
   const keyBytes = Buffer.from(key);
@@ -212,7 +219,8 @@ function sign(path, options = {}) {
   if (disposition != null && disposition !== "attachment" && disposition !== "inline") {
     fail(`disposition ${JSON.stringify(disposition)} is not attachment or inline`);
   }
-  const text = canonical({ kid, exp, nbf, network: net, fname, disposition, prefix, path });
+  const limit = { id: linkId ?? null, uses: uses ?? null, gw: grantWindow ?? null };
+  const text = canonical({ kid, exp, nbf, network: net, fname, disposition, ...limit, prefix, path });
   const sig = crypto.createHmac("sha256", keyBytes).update(text, "utf8").digest("base64url");
   let query = `exp=${exp}&kid=${kid}`;
   if (nbf !== null) query += `&nbf=${nbf}`;
@@ -220,7 +228,20 @@ function sign(path, options = {}) {
   if (bits !== null) query += `&ipm=${bits}`;
   if (fname !== null) query += `&fn=${fname}`;
   if (disposition != null) query += `&disp=${disposition}`;
+  for (const [name, value] of Object.entries(limit)) if (value !== null) query += `&${name}=${value}`;
   return `${encodePath(path)}?${query}&sig=${sig}`;
+}
+
+/** Refuses a link id, use count or grant window the daemon would refuse. */
+function checkLimit(linkId, uses, grantWindow) {
+  if (linkId != null && (typeof linkId !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(linkId))) {
+    fail(`linkId ${JSON.stringify(linkId)} is not 1-64 of A-Z a-z 0-9 _ -`);
+  }
+  for (const [what, value, top] of [["uses", uses, 999999], ["grantWindow", grantWindow, 9999999]]) {
+    if (value != null && (!Number.isSafeInteger(value) || value < 1 || value > top)) fail(`${what} must be a whole number from 1 to ${top}`);
+  }
+  if (uses != null && linkId == null) fail("uses needs a linkId");
+  if (grantWindow != null && uses == null) fail("grantWindow needs uses");
 }
 
 /** The bytes of a secret as written in xsendfiled's key file: "hex:..." or "b64:..." (base64url). */

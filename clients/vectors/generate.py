@@ -32,7 +32,8 @@ KEYS = [
 REMOTE = "203.0.113.7"
 
 
-def case(name, path, kid="k1", nbf=None, prefix=None, network=None, filename=None, disposition=None):
+def case(name, path, kid="k1", nbf=None, prefix=None, network=None, filename=None, disposition=None,
+         link_id=None, uses=None, gw=None):
     return {
         "name": name,
         "kid": kid,
@@ -43,6 +44,9 @@ def case(name, path, kid="k1", nbf=None, prefix=None, network=None, filename=Non
         "network": network,
         "filename": filename,
         "disposition": disposition,
+        "id": link_id,
+        "uses": uses,
+        "gw": gw,
     }
 
 
@@ -84,6 +88,22 @@ SIGN = [
         network="2001:db8:85a3::/64",
         filename="q1.pdf",
         disposition="inline",
+    ),
+    case("link id", "/dl/plain.txt", link_id="Ab-9_xY"),
+    case("link id and uses", "/dl/a b.txt", link_id="qB3sV7cL0mR9xY2nT5wK1A", uses=3),
+    case("uses and grant window", "/dl/plain.txt", link_id="L-1", uses=1, gw=1800),
+    case(
+        "every claim and the use limit",
+        "/dl/reports/2026/q1.pdf",
+        kid="k2",
+        nbf=NBF,
+        prefix="/dl/reports/",
+        network="203.0.113.0/24",
+        filename="q1.pdf",
+        disposition="attachment",
+        link_id="z",
+        uses=999999,
+        gw=9999999,
     ),
     case("path: plus is a literal plus", "/dl/1+1=2.txt"),
     case("path: percent", "/dl/100%.txt"),
@@ -129,6 +149,13 @@ REFUSE = [
     case("not-before not before the expiry", "/dl/a.txt", nbf=EXP),
     case("key id with a space", "/dl/a.txt", kid="k 1"),
     case("key id over 32 characters", "/dl/a.txt", kid="k" * 33),
+    case("link id with a space", "/dl/a.txt", link_id="a b", uses=1),
+    case("link id with a slash", "/dl/a.txt", link_id="a/b"),
+    case("link id over 64 characters", "/dl/a.txt", link_id="a" * 65),
+    case("uses zero", "/dl/a.txt", link_id="x", uses=0),
+    case("uses over 999999", "/dl/a.txt", link_id="x", uses=1000000),
+    case("grant window without uses", "/dl/a.txt", link_id="x", gw=60),
+    case("grant window over 9999999 s", "/dl/a.txt", link_id="x", uses=1, gw=10000000),
 ]
 
 
@@ -143,6 +170,9 @@ def canonical(c):
         lines += ["fn", b64(c["filename"].encode())]
     if c["disposition"] is not None:
         lines += ["disp", c["disposition"]]
+    for field in ("id", "uses", "gw"):
+        if c[field] is not None:
+            lines += [field, str(c[field])]
     if c["prefix"] is not None:
         lines += ["prefix", c["prefix"]]
     else:
@@ -162,6 +192,12 @@ def cli_args(c):
         args += ["--filename", c["filename"]]
     if c["disposition"] is not None:
         args += ["--disposition", c["disposition"]]
+    if c["id"] is not None:
+        args += ["--id", c["id"]]
+    if c["uses"] is not None:
+        args += ["--uses", str(c["uses"])]
+    if c["gw"] is not None:
+        args += ["--grant-window", f"{c['gw']}s"]
     return args + ["--", c["path"]]
 
 
@@ -228,6 +264,7 @@ def verify_cases(urls):
     net4 = urls["network IPv4 /24"]
     net6 = urls["network IPv6 /64"]
     fn_disp = urls["filename and disposition"]
+    limited = urls["uses and grant window"]
     v = []
 
     def add(name, uri, status, now=NOW, remote=REMOTE):
@@ -302,6 +339,15 @@ def verify_cases(urls):
     add("disposition changed", with_param(fn_disp, "disp", "inline"), 403)
     add("disposition removed", with_param(fn_disp, "disp", None), 403)
     add("disposition not a known type", with_param(fn_disp, "disp", "download"), 403)
+    # Link id and use limit (a valid one is granted by the daemon's state store: 200).
+    add("uses raised", with_param(limited, "uses", "2"), 403)
+    add("uses removed", with_param(limited, "uses", None), 403)
+    add("uses with a leading zero", with_param(limited, "uses", "01"), 403)
+    add("grant window changed", with_param(limited, "gw", "1801"), 403)
+    add("grant window removed", with_param(limited, "gw", None), 403)
+    add("link id changed", with_param(limited, "id", "L-2"), 403)
+    add("link id removed: uses without an id", with_param(limited, "id", None), 403)
+    add("link id added", plain.replace("&sig=", "&id=x&sig="), 403)
     # Paths that are not canonical are refused, whatever the signature says.
     add("path: encoded slash", other_path(plain, "/dl%2Fa%20b.txt"), 403)
     add("path: empty segment", other_path(plain, "/dl//a%20b.txt"), 403)

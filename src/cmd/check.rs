@@ -72,6 +72,14 @@ pub(crate) fn summary(c: &Config) -> String {
         }
     };
     let _ = writeln!(s, "  signed links   {links}");
+    if let Some(state) = &c.server.state {
+        let store = match state {
+            crate::config::StateSpec::Sqlite(f) => format!("SQLite {}", esc(f.display())),
+            crate::config::StateSpec::Redis(u) => esc(crate::state::redacted(u)),
+        };
+        let window = p.signing.as_ref().map_or(0, |g| g.grant_window);
+        let _ = writeln!(s, "  use limits     {store}, grant window {window} s, timeout {:?}", c.server.state_timeout);
+    }
     let _ = writeln!(s, "  disposition    {}", format!("{:?}", p.presentation.disposition).to_lowercase());
     let _ = writeln!(s, "  access log     {}", if p.access_log.is_some() { "on" } else { "off" });
     let listen = match &c.server.listen {

@@ -2,5 +2,6 @@
 //! only place besides `main` where errors are `anyhow` values with context for a person.
 pub mod check;
 pub mod doctor;
+pub mod revoke;
 pub mod serve;
 pub mod sign;

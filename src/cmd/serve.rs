@@ -33,6 +33,13 @@ pub fn run(layered: Layered) -> anyhow::Result<ExitCode> {
             args.token_scheme
         );
     }
+    // The state store is opened before privileges are dropped, like the key file and the log.
+    let state = match &config.server.state {
+        Some(spec) => Some(
+            crate::state::Store::open(spec, config.server.state_timeout).map_err(|e| anyhow::anyhow!("--state {e}"))?,
+        ),
+        None => None,
+    };
     let run_as = config.server.accounts.run_as.as_ref();
     if let Some(r) = run_as {
         let (euid, _) = crate::sys::effective_ids();
@@ -87,6 +94,7 @@ pub fn run(layered: Layered) -> anyhow::Result<ExitCode> {
                 .filter(|(k, v)| !(k == "XSENDFILED_ROOT" && v.as_encoded_bytes() == configured_roots.as_slice()));
             let status = crate::server::cgi::run(
                 &config.policy,
+                state.as_ref(),
                 env,
                 &mut std::io::stdin().lock(),
                 config.server.limits.max_stdin_bytes,
@@ -102,17 +110,22 @@ pub fn run(layered: Layered) -> anyhow::Result<ExitCode> {
             // Listening, limits, threads and log level stay as started: a change to them says so.
             let argv = layer.argv.clone();
             let started = format!("{:?}", config.server);
+            let revocations = config.policy.signing.as_ref().map(|s| s.revocations.clone());
             let reloader: server::Reloader = Box::new(move || {
                 let Layered { cli, layer, problems } =
                     layers::load(argv.clone()).map_err(|e| vec![ConfigError::Arguments(e.render().to_string())])?;
                 let addrs = std::env::var_os("FCGI_WEB_SERVER_ADDRS");
-                let fresh = Config::load(cli.serve_args(), &layer, problems, addrs.as_deref())?;
+                let mut fresh = Config::load(cli.serve_args(), &layer, problems, addrs.as_deref())?;
                 if format!("{:?}", fresh.server) != started {
                     log::warn!("SIGHUP: listening, limits, timeouts, threads or log level changed: they apply at the next start");
                 }
+                // The node's revocation list outlives a reload.
+                if let (Some(s), Some(list)) = (fresh.policy.signing.as_mut(), &revocations) {
+                    s.revocations = list.clone();
+                }
                 Ok(fresh.policy)
             });
-            server::run(config.policy, &config.server, bound, metrics, reloader).context("server failed")?;
+            server::run(config.policy, &config.server, bound, metrics, reloader, state).context("server failed")?;
             Ok(ExitCode::SUCCESS)
         }
     }

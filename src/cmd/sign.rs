@@ -62,11 +62,55 @@ pub fn run(args: &SignArgs) -> anyhow::Result<ExitCode> {
             DispositionArg::Inline => Disposition::Inline,
         }),
     };
-    let spec =
-        sdl1::SignSpec { kid: &kid, key, path: &args.path, exp, nbf, prefix: args.prefix.as_deref(), network, claims };
+    let limit = limit(args)?;
+    let spec = sdl1::SignSpec {
+        kid: &kid,
+        key,
+        path: &args.path,
+        exp,
+        nbf,
+        prefix: args.prefix.as_deref(),
+        network,
+        claims,
+        limit: limit.clone(),
+    };
     let link = sdl1::sign(&spec)?;
     println!("{link}");
+    if let Some(l) = limit {
+        eprintln!("id {}", l.id);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The link id and use limit of `--id`, `--uses` and `--grant-window`; a random id (16 bytes,
+/// base64url) when `--uses` is given without `--id`.
+fn limit(args: &SignArgs) -> anyhow::Result<Option<crate::guard::token::limit::Limit>> {
+    use base64::Engine;
+    let window = match &args.grant_window {
+        Some(w) => Some(
+            crate::config::parse_duration_str(w)
+                .ok_or_else(|| anyhow::anyhow!("--grant-window {w:?}: expected a duration (90s, 10m, 2h)"))?
+                .as_secs(),
+        ),
+        None => None,
+    };
+    let id = match (&args.id, args.uses) {
+        (Some(id), _) => id.clone(),
+        (None, Some(_)) => {
+            let mut raw = [0u8; 16];
+            getrandom(&mut raw)?;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(crate::guard::token::limit::Limit { id, uses: args.uses, window }))
+}
+
+/// Random bytes from the kernel (`/dev/urandom`).
+fn getrandom(buf: &mut [u8]) -> anyhow::Result<()> {
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")?.read_exact(buf)?;
+    Ok(())
 }
 
 /// One `sign` time from its three spellings (at most one is given; clap refuses two): `OPT-at`

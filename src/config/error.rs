@@ -71,6 +71,9 @@ pub enum ConfigError {
     /// A compatibility-scheme option is wrong.
     #[error("{option}: {why}")]
     Scheme { option: &'static str, why: String },
+    /// `--state` names neither a usable file nor a redis:// URL.
+    #[error("--state {value:?}: {why}")]
+    BadState { value: String, why: String },
     #[error("--require-signature needs --keys FILE (or XSENDFILED_KEYS)")]
     RequireSignatureWithoutKeys,
     /// `FCGI_WEB_SERVER_ADDRS` holds something that is not an IP address.

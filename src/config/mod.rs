@@ -20,7 +20,7 @@ mod signing;
 mod values;
 
 pub(crate) use error::ConfigError;
-pub(crate) use server::{ListenSpec, MetricsListen, Probes, ServerSettings};
+pub(crate) use server::{parse_state, ListenSpec, MetricsListen, Probes, ServerSettings, StateSpec};
 pub(crate) use values::{parse_duration_str, parse_network, parse_time, parse_time_in, parse_when};
 
 use crate::config::cli::ServeArgs;
@@ -102,12 +102,20 @@ impl Config {
         let presentation = keep(e, policy::presentation(args));
         let access_log = keep(e, policy::access_log(args));
         let links = signing::links(e, args);
+        let grant_window = keep(e, values::parse_duration("--grant-window", &args.grant_window).map(|d| d.as_secs()));
         let server = server::settings(e, args, backend, web_server_addrs);
         if !errors.is_empty() {
             return Err(errors);
         }
-        let (Some(mut policy), Some(max_ttl), Some(presentation), Some(access_log), Some(links), Some(server)) =
-            (policy, max_ttl, presentation, access_log, links, server)
+        let (
+            Some(mut policy),
+            Some(max_ttl),
+            Some(presentation),
+            Some(access_log),
+            Some(links),
+            Some(server),
+            Some(grant_window),
+        ) = (policy, max_ttl, presentation, access_log, links, server, grant_window)
         else {
             // Every None above recorded an error, so this cannot be reached with an empty list.
             return Err(vec![ConfigError::MissingRoot]);
@@ -116,6 +124,9 @@ impl Config {
         policy.access_log = access_log;
         policy::map_covers_roots(&policy).map_err(|err| vec![err])?;
         policy.signing = links.into_signing(args.require_signature, max_ttl);
+        if let Some(s) = policy.signing.as_mut() {
+            s.grant_window = grant_window.max(1);
+        }
         Ok(Config { policy, server })
     }
 }

@@ -56,6 +56,10 @@ pub(crate) struct ServerSettings {
     pub(crate) metrics_listen: Option<MetricsListen>,
     /// `--ping-path` and `--status-path`, answered through the FastCGI socket.
     pub(crate) probes: Probes,
+    /// `--state`: where limited-use links are counted.
+    pub(crate) state: Option<StateSpec>,
+    /// `--state-timeout`.
+    pub(crate) state_timeout: Duration,
 }
 
 /// Where the metrics endpoint listens.
@@ -81,6 +85,36 @@ impl Probes {
     pub(crate) fn any(&self) -> bool {
         self.ping.is_some() || self.status.is_some()
     }
+}
+
+/// `--state`: a SQLite file or a Redis URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StateSpec {
+    /// A SQLite database file.
+    Sqlite(PathBuf),
+    /// `redis://HOST:PORT[/DB]`.
+    Redis(String),
+}
+
+/// `--state`: `redis://…` (or `rediss://`, `valkey://`) is a server, anything else a file path.
+fn state(value: Option<&str>) -> Result<Option<StateSpec>, ConfigError> {
+    value.map(parse_state).transpose()
+}
+
+/// One `--state` value.
+pub(crate) fn parse_state(v: &str) -> Result<StateSpec, ConfigError> {
+    let bad = |why: &str| ConfigError::BadState { value: crate::state::redacted(v), why: why.to_owned() };
+    if v.is_empty() {
+        return Err(bad("expected a SQLite file or redis://HOST:PORT[/DB]"));
+    }
+    if v.starts_with("redis://") || v.starts_with("rediss://") || v.starts_with("valkey://") {
+        crate::state::check_redis_url(v).map_err(|why| bad(&why))?;
+        return Ok(StateSpec::Redis(v.to_owned()));
+    }
+    if v.contains("://") {
+        return Err(bad("only redis:// URLs name a server; anything else is a SQLite file"));
+    }
+    Ok(StateSpec::Sqlite(PathBuf::from(v)))
 }
 
 /// The server settings of `args`, recording every problem in `e` (in option order); `None` only
@@ -114,6 +148,8 @@ pub(super) fn settings(
     let metrics_listen = keep(e, args.metrics_listen.as_deref().map(parse_metrics_listen).transpose());
     let ping = keep(e, probe_path("--ping-path", args.ping_path.as_deref()));
     let status = keep(e, probe_path("--status-path", args.status_path.as_deref()));
+    let state = keep(e, state(args.state.as_deref()));
+    let state_timeout = keep(e, parse_duration("--state-timeout", &args.state_timeout));
     let (Some(max_params_bytes), Some(max_params_count), Some(max_connections), Some(idle), Some(request)) = limits
     else {
         return None;
@@ -139,6 +175,8 @@ pub(super) fn settings(
         log_level: adjust_level(log_level?, args.verbose, args.quiet),
         metrics_listen: metrics_listen?,
         probes: Probes { ping: ping?, status: status? },
+        state: state?,
+        state_timeout: state_timeout?,
     })
 }
 

@@ -25,8 +25,8 @@
 //! counts `connections_evicted` (`server/evict.rs`) and `storage_timeouts` (`server/storage.rs`);
 //! `root_healthy` and `blocking_in_use` are read from the pool at each scrape, and the `store`
 //! series from the buckets' process-wide counts (`guard::store::object::TOTALS`), in
-//! `server/metrics.rs`. The hook defined for work that lands separately (0 until wired):
-//! `link_uses` (limited-use links).
+//! `server/metrics.rs`. `link_uses` counts in `state::Store::grant`
+//! (limited-use links).
 
 mod decisions;
 pub(crate) mod status;
@@ -96,11 +96,9 @@ pub(crate) struct Metrics {
     pub(crate) blocking_in_use: Gauge,
     /// Object-store series (hook: an object store).
     pub(crate) store: StoreSeries,
-    /// Limited-use links: a use granted (hook: limited-use links).
-    #[allow(dead_code, reason = "a hook: counted by work that lands separately (see the module doc)")]
+    /// Limited-use links: a use granted (counted in `state::Store::grant`).
     pub(crate) link_uses_granted: Counter,
     /// Limited-use links: a use refused, the link being used up.
-    #[allow(dead_code, reason = "a hook: counted by work that lands separately (see the module doc)")]
     pub(crate) link_uses_refused: Counter,
     /// When this process started, seconds since the epoch.
     started: f64,

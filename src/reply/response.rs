@@ -200,7 +200,7 @@ pub(crate) fn render_error(status: Status, head: bool, out: &mut impl HeaderSink
         Status::Forbidden => b"forbidden\n",
         Status::NotFound => b"not found\n",
         Status::MethodNotAllowed => b"method not allowed\n",
-        Status::Gone => b"this link has expired\n",
+        Status::Gone => b"this link has expired or its uses are spent\n",
         Status::InternalServerError => b"internal server error\n",
         Status::BadGateway => b"the file store failed\n",
         Status::ServiceUnavailable => b"service unavailable\n",

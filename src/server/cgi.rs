@@ -18,7 +18,14 @@ use std::os::unix::ffi::OsStringExt;
 ///
 /// # Errors
 /// Only when stdout cannot be written.
-pub(crate) fn run<I, R, W>(policy: &Policy, env: I, stdin: &mut R, max_stdin: u64, stdout: &mut W) -> io::Result<u16>
+pub(crate) fn run<I, R, W>(
+    policy: &Policy,
+    state: Option<&crate::state::Store>,
+    env: I,
+    stdin: &mut R,
+    max_stdin: u64,
+    stdout: &mut W,
+) -> io::Result<u16>
 where
     I: IntoIterator<Item = (OsString, OsString)>,
     R: Read,
@@ -37,8 +44,20 @@ where
     let mut out = Vec::with_capacity(512);
     // One request, one process: the lookup may simply wait (there is nothing else to keep
     // answering); the web server's own CGI timeout bounds it.
-    let pairs = vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice()));
-    let answer = crate::handler::respond_waiting(pairs, false, policy, &mut out);
+    let pairs = || vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice()));
+    if let (Some(store), Some(signing)) = (state, &policy.signing) {
+        // One request, no refresher: the revocation list is read once, for a signed link only.
+        let query = pairs().find(|(k, _)| *k == b"QUERY_STRING").map(|(_, v)| v).unwrap_or_default();
+        if crate::guard::token::sdl1::query_has_signature(query) {
+            store.load_revocations(&signing.revocations);
+        }
+    }
+    let mut answer = crate::handler::respond_waiting(pairs(), false, policy, &mut out, None);
+    if let Some(ask) = answer.ask.take() {
+        // The one-shot program may wait for its grant too: it serves nobody else.
+        let grant = state.map_or(crate::guard::token::limit::Grant::Unavailable, |s| s.grant_now(*ask));
+        answer = crate::handler::respond_waiting(pairs(), false, policy, &mut out, Some(grant));
+    }
     let (status, body) = (answer.status, answer.body);
     stdout.write_all(&out)?;
     if let Some(body) = body {

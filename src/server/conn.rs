@@ -5,7 +5,7 @@
 //! after `--idle-timeout`, a request must arrive whole within `--request-timeout`; an offload
 //! to nginx or Caddy closes the connection after its reply (docs/servers.md, "Keep-alive").
 
-use super::storage::Ran;
+use super::pending::{decide_on_pool, Awaits, Pending};
 use super::Shared;
 use crate::guard::store::Wait;
 use crate::guard::Policy;
@@ -76,16 +76,6 @@ where
 /// than this never needs to be buffered whole.
 pub(crate) const READ_BUF: usize = 16 * 1024;
 
-/// A request whose decision must wait for the file system: decided again on the storage pool
-/// ([`decide_on_pool`]); the codec still holds its parameters.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Pending {
-    /// The configured root the lookup waits for.
-    pub(crate) root: usize,
-    /// The FastCGI Authorizer role.
-    authorizer: bool,
-}
-
 /// What one [`pass`] over received bytes leaves to the caller.
 pub(crate) struct Pass {
     /// Bytes of the input consumed.
@@ -136,11 +126,16 @@ pub(crate) fn pass(conn: &mut Connection, input: &[u8], out: &mut Vec<u8>, share
             let policy = shared.policy();
             let authorizer = role == crate::protocol::fcgi::Role::Authorizer;
             let params = Pairs::new(conn.params()).map_while(Result::ok);
-            let answer = match respond(params, authorizer, &policy, out, How::Decide(Wait::Never)) {
+            let awaits = match respond(params, authorizer, &policy, out, How::Decide(Wait::Never), None) {
+                Ok(Answer { ask: Some(ask), .. }) => Err(Awaits::Grant(ask)),
+                Ok(answer) => Ok(answer),
+                Err(root) => Err(Awaits::Root(root)),
+            };
+            let answer = match awaits {
                 Ok(answer) => answer,
-                Err(root) => {
+                Err(awaits) => {
                     out.truncate(mark);
-                    let pending = Some(Pending { root, authorizer });
+                    let pending = Some(Pending { awaits, authorizer });
                     return Pass { consumed: off, body: None, close: false, pending, began };
                 }
             };
@@ -164,7 +159,7 @@ pub(crate) fn pass(conn: &mut Connection, input: &[u8], out: &mut Vec<u8>, share
 /// response. Returns whether the connection closes after it: nginx (and Caddy) finalize the
 /// upstream as soon as they see X-Accel-Redirect and never reuse that connection, so close after
 /// the reply instead of waiting to read their EOF (one read and one wake-up less per download).
-fn frame(conn: &mut Connection, out: &mut Vec<u8>, mark: usize, answer: &Answer, policy: &Policy) -> bool {
+pub(super) fn frame(conn: &mut Connection, out: &mut Vec<u8>, mark: usize, answer: &Answer, policy: &Policy) -> bool {
     let close = !answer.authorize
         && answer.status == 200
         && matches!(policy.backend, crate::guard::Backend::Nginx | crate::guard::Backend::Caddy);
@@ -173,46 +168,6 @@ fn frame(conn: &mut Connection, out: &mut Vec<u8>, mark: usize, answer: &Answer,
         conn.end_response(out, 0);
     }
     close
-}
-
-/// Decides the `pending` request on the storage pool (the store may wait there, for at most
-/// `--storage-timeout`), or answers 503/504 when the pool refuses or times out, and appends the
-/// framed reply to `out`. Returns a body to stream (ended by the caller) and whether to close.
-pub(crate) async fn decide_on_pool(
-    conn: &mut Connection,
-    pending: Pending,
-    out: &mut Vec<u8>,
-    shared: &Shared,
-) -> (Option<crate::reply::serve::Body>, bool) {
-    let policy = shared.policy();
-    let root = policy.root_at(pending.root).map_or(policy.root.path(), |r| r.path()).to_owned();
-    let (params, on_pool) = (conn.params().to_vec(), policy.clone());
-    let ran = shared
-        .storage
-        .run(&root, move || {
-            let mut reply = Vec::with_capacity(512);
-            let pairs = Pairs::new(&params).map_while(Result::ok);
-            let answer = crate::handler::respond_waiting(pairs, pending.authorizer, &on_pool, &mut reply);
-            (reply, answer)
-        })
-        .await;
-    let mark = conn.begin_response(out);
-    let answer = match ran {
-        Ran::Done((reply, answer)) => {
-            out.extend_from_slice(&reply);
-            answer
-        }
-        Ran::Refused(status, why) => {
-            let pairs = Pairs::new(conn.params()).map_while(Result::ok);
-            let how = How::Refuse(status, why);
-            match respond(pairs, pending.authorizer, &policy, out, how) {
-                Ok(answer) => answer,
-                Err(_) => Answer { status: status.code(), body: None, authorize: pending.authorizer },
-            }
-        }
-    };
-    let close = frame(conn, out, mark, &answer, &policy);
-    (answer.body, close)
 }
 
 /// Where a connection starts: fresh, or handed over by the inline path with its codec state, a

@@ -168,7 +168,7 @@ async fn decided(shared: &Shared, pairs: [(&[u8], &[u8]); 4], app: bool) -> Head
     // to stream.
     let mut note = app.then(crate::handler::Note::default);
     let now = How::Decide(Wait::Never);
-    let Err(root) = crate::handler::handle_how(&request, &policy, &mut reply, note.as_mut(), now) else {
+    let Err(root) = crate::handler::handle_how(&request, &policy, &mut reply, note.as_mut(), now, UNGRANTED) else {
         return with_fields(reply, note);
     };
     let owned: Vec<(Vec<u8>, Vec<u8>)> = pairs.iter().map(|(n, v)| (n.to_vec(), v.to_vec())).collect();
@@ -181,7 +181,7 @@ async fn decided(shared: &Shared, pairs: [(&[u8], &[u8]); 4], app: bool) -> Head
             let request = Request::from_pairs(pairs);
             let (mut reply, mut note) = (Head::new(keep_body), app.then(crate::handler::Note::default));
             let wait = How::Decide(Wait::Allowed);
-            let _ = crate::handler::handle_how(&request, &on_pool, &mut reply, note.as_mut(), wait);
+            let _ = crate::handler::handle_how(&request, &on_pool, &mut reply, note.as_mut(), wait, UNGRANTED);
             (reply, note)
         })
         .await;
@@ -189,11 +189,15 @@ async fn decided(shared: &Shared, pairs: [(&[u8], &[u8]); 4], app: bool) -> Head
         Ran::Done((reply, note)) => with_fields(reply, note),
         Ran::Refused(status, why) => {
             let how = How::Refuse(status, why);
-            let _ = crate::handler::handle_how(&request, &policy, &mut reply, note.as_mut(), how);
+            let _ = crate::handler::handle_how(&request, &policy, &mut reply, note.as_mut(), how, UNGRANTED);
             with_fields(reply, note)
         }
     }
 }
+
+/// The HTTP listener passes no client address, so a limited-use link is refused before any grant
+/// (403): one that ever got this far would fail closed (503), never be sent ungranted.
+const UNGRANTED: Option<crate::guard::token::limit::Grant> = Some(crate::guard::token::limit::Grant::Unavailable);
 
 /// `reply` with the `Xsendfiled-*` fields of an ask (`note`), if it is one.
 fn with_fields(mut reply: Head, note: Option<crate::handler::Note>) -> Head {

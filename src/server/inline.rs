@@ -244,7 +244,7 @@ mod tests {
         let mut s = socket(request("/never-seen.txt", false), usize::MAX);
         let Outcome::HandOver(r) = try_serve(&mut s, &shared, &mut Scratch::new()) else { panic!("answered") };
         assert!(s.written.is_empty() && r.out.is_empty());
-        assert_eq!(r.pending.map(|p| p.root), Some(0));
+        assert!(matches!(r.pending.map(|p| p.awaits), Some(super::super::pending::Awaits::Root(0))));
     }
 
     #[test]

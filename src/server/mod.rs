@@ -32,6 +32,7 @@ mod inline;
 pub(crate) mod listen;
 mod metrics;
 mod object_body;
+mod pending;
 mod probe;
 mod reactor;
 mod shared;
@@ -64,6 +65,7 @@ pub(crate) fn run(
     bound: Vec<Bound>,
     metrics: Option<Bound>,
     reloader: Reloader,
+    state: Option<crate::state::Store>,
 ) -> io::Result<()> {
     let runtime = if settings.threads <= 1 {
         tokio::runtime::Builder::new_current_thread().enable_all().build()?
@@ -71,7 +73,13 @@ pub(crate) fn run(
         tokio::runtime::Builder::new_multi_thread().worker_threads(settings.threads).enable_all().build()?
     };
     let pool = storage::Pool::new(settings.storage_threads, settings.storage_timeout);
-    let shared = Arc::new(Shared::new(policy, settings.limits, settings.probes.clone(), pool));
+    // Every policy (SIGHUP included) holds the one revocation list the store's refresher updates.
+    if let (Some(store), Some(signing)) = (&state, &policy.signing) {
+        runtime.spawn(store.clone().refresh(signing.revocations.clone()));
+    }
+    let mut shared = Shared::new(policy, settings.limits, settings.probes.clone(), pool);
+    shared.state = state;
+    let shared = Arc::new(shared);
     let result = runtime.block_on(serve(shared, settings, bound, metrics, reloader));
     // Connection tasks still running after the drain timeout are dropped here.
     runtime.shutdown_timeout(Duration::from_millis(100));

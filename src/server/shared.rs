@@ -18,12 +18,14 @@ pub(crate) struct Shared {
     pub(crate) storage: Arc<storage::Pool>,
     /// Idle connections, oldest first, and the count of evictions (`evict.rs`).
     pub(crate) conns: Arc<evict::Registry>,
+    /// Where limited-use links are counted (`--state`); set by `run`.
+    pub(crate) state: Option<crate::state::Store>,
 }
 
 impl Shared {
     pub(crate) fn new(policy: Policy, limits: Limits, probes: crate::config::Probes, storage: storage::Pool) -> Shared {
         let (storage, conns) = (Arc::new(storage), Arc::new(evict::Registry::default()));
-        Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits, probes, storage, conns }
+        Shared { policy: std::sync::RwLock::new(Arc::new(policy)), limits, probes, storage, conns, state: None }
     }
 
     /// The policy in force (a request keeps the one it started with).

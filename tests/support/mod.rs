@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod fcgi_client;
+pub mod limited;
 pub mod matrix;
 pub mod s3;
 pub mod stallfs;

@@ -14,13 +14,22 @@ test("every vector signs byte-identical to xsendfiled sign", () => {
   const secrets = Object.fromEntries(vectors.keys.map((k) => [k.kid, Buffer.from(k.secret_hex, "hex")]));
   for (const c of vectors.sign) {
     const opts = { key: secrets[c.kid], kid: c.kid, expiresAt: c.exp };
-    for (const [opt, field] of [["notBefore", "nbf"], ["prefix", "prefix"], ["network", "network"], ["filename", "filename"], ["disposition", "disposition"]]) {
+    for (const [opt, field] of [["notBefore", "nbf"], ["prefix", "prefix"], ["network", "network"], ["filename", "filename"], ["disposition", "disposition"], ["linkId", "id"], ["uses", "uses"], ["grantWindow", "gw"]]) {
       if (c[field] !== null) opts[opt] = c[field];
     }
     assert.equal(xsf.sign(c.path, opts), c.url, c.name);
     const fname = c.filename === null ? null : Buffer.from(c.filename, "utf8").toString("base64url");
-    const canonical = xsf.canonical({ kid: c.kid, exp: c.exp, nbf: c.nbf, network: c.network, fname, disposition: c.disposition, prefix: c.prefix, path: c.path });
+    const canonical = xsf.canonical({ kid: c.kid, exp: c.exp, nbf: c.nbf, network: c.network, fname, disposition: c.disposition, id: c.id, uses: c.uses, gw: c.gw, prefix: c.prefix, path: c.path });
     assert.equal(canonical, c.canonical, c.name);
+  }
+});
+
+test("every refusal of the vectors is refused", () => {
+  const fields = [["notBefore", "nbf"], ["prefix", "prefix"], ["network", "network"], ["filename", "filename"], ["disposition", "disposition"], ["linkId", "id"], ["uses", "uses"], ["grantWindow", "gw"]];
+  for (const c of vectors.refuse) {
+    const opts = { key: KEY, kid: c.kid, expiresAt: c.exp };
+    for (const [opt, field] of fields) if (c[field] !== null) opts[opt] = c[field];
+    assert.throws(() => xsf.sign(c.path, opts), xsf.XsendfiledError, c.name);
   }
 });
 

@@ -25,6 +25,9 @@ final class Signer
      * @param string|null $network bind to the client's network: "203.0.113.0/24", "2001:db8::/64" or an address
      * @param string|null $filename the download name, signed
      * @param string|null $disposition "attachment" or "inline", signed
+     * @param string|null $linkId a name to revoke the link by (1-64 of A-Z a-z 0-9 _ -)
+     * @param int|null $uses how many times a daemon with --state lets it be used (needs $linkId)
+     * @param int|null $grantWindow seconds one use stays open for its client (needs $uses)
      */
     public static function sign(
         string $path,
@@ -37,8 +40,12 @@ final class Signer
         ?string $network = null,
         ?string $filename = null,
         ?string $disposition = null,
+        ?string $linkId = null,
+        ?int $uses = null,
+        ?int $grantWindow = null,
         ?int $now = null,
     ): string {
+        self::checkLimit($linkId, $uses, $grantWindow);
         if (!preg_match('/\A[A-Za-z0-9_-]{1,32}\z/', $kid)) {
             throw new XsendfiledException("kid \"$kid\" is not 1-32 of A-Z a-z 0-9 _ -");
         }
@@ -73,7 +80,8 @@ final class Signer
         if ($disposition !== null && !in_array($disposition, ['attachment', 'inline'], true)) {
             throw new XsendfiledException("disposition \"$disposition\" is not attachment or inline");
         }
-        $canonical = self::canonical($kid, $exp, $nbf, $net, $fname, $disposition, $prefix, $path);
+        $limit = ['id' => $linkId, 'uses' => $uses, 'gw' => $grantWindow];
+        $canonical = self::canonical($kid, $exp, $nbf, $net, $fname, $disposition, $prefix, $path, ...$limit);
         $sig = self::b64(hash_hmac('sha256', $canonical, $key, true));
         $query = "exp=$exp&kid=$kid";
         $query .= $nbf === null ? '' : "&nbf=$nbf";
@@ -81,6 +89,9 @@ final class Signer
         $query .= $bits === null ? '' : "&ipm=$bits";
         $query .= $fname === null ? '' : "&fn=$fname";
         $query .= $disposition === null ? '' : "&disp=$disposition";
+        foreach ($limit as $name => $value) {
+            $query .= $value === null ? '' : "&$name=$value";
+        }
         return self::encodePath($path) . "?$query&sig=$sig";
     }
 
@@ -94,11 +105,36 @@ final class Signer
         ?string $disposition,
         ?string $prefix,
         string $path,
+        ?string $id = null,
+        ?int $uses = null,
+        ?int $gw = null,
     ): string {
         $out = self::LABEL . "\n$kid\n$exp\n" . ($nbf ?? '') . "\n" . ($network ?? '') . "\n";
         $out .= $fname === null ? '' : "fn\n$fname\n";
         $out .= $disposition === null ? '' : "disp\n$disposition\n";
+        foreach (['id' => $id, 'uses' => $uses, 'gw' => $gw] as $label => $value) {
+            $out .= $value === null ? '' : "$label\n$value\n";
+        }
         return $out . ($prefix === null ? "path\n$path" : "prefix\n$prefix");
+    }
+
+    /** Refuses a link id, use count or grant window the daemon would refuse. */
+    private static function checkLimit(?string $linkId, ?int $uses, ?int $grantWindow): void
+    {
+        if ($linkId !== null && !preg_match('/\A[A-Za-z0-9_-]{1,64}\z/', $linkId)) {
+            throw new XsendfiledException("linkId \"$linkId\" is not 1-64 of A-Z a-z 0-9 _ -");
+        }
+        foreach (['uses' => [$uses, 999999], 'grantWindow' => [$grantWindow, 9999999]] as $what => [$value, $top]) {
+            if ($value !== null && ($value < 1 || $value > $top)) {
+                throw new XsendfiledException("$what must be a whole number from 1 to $top");
+            }
+        }
+        if ($uses !== null && $linkId === null) {
+            throw new XsendfiledException('uses needs a linkId');
+        }
+        if ($grantWindow !== null && $uses === null) {
+            throw new XsendfiledException('grantWindow needs uses');
+        }
     }
 
     /** Every byte but A-Z a-z 0-9 - . _ ~ / as %XX (upper case), as the daemon writes paths. */

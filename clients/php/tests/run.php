@@ -48,6 +48,24 @@ function sign1(string $path, mixed ...$o): string
     return Signer::sign($path, ...['key' => key01(), 'kid' => 'k1', 'expiresAt' => 1767225600, ...$o]);
 }
 
+const OPTIONS = [
+    'notBefore' => 'nbf', 'prefix' => 'prefix', 'network' => 'network', 'filename' => 'filename',
+    'disposition' => 'disposition', 'linkId' => 'id', 'uses' => 'uses', 'grantWindow' => 'gw',
+];
+
+function test_every_refusal_of_the_vectors_is_refused(): void
+{
+    foreach (vectors()['refuse'] as $c) {
+        $opts = ['key' => key01(), 'kid' => $c['kid'], 'expiresAt' => $c['exp']];
+        foreach (OPTIONS as $opt => $field) {
+            if ($c[$field] !== null) {
+                $opts[$opt] = $c[$field];
+            }
+        }
+        refused(fn () => Signer::sign($c['path'], ...$opts), $c['name']);
+    }
+}
+
 function test_every_vector_signs_byte_identical(): void
 {
     $doc = vectors();
@@ -57,14 +75,14 @@ function test_every_vector_signs_byte_identical(): void
     }
     foreach ($doc['sign'] as $c) {
         $opts = ['key' => hex2bin($secrets[$c['kid']]), 'kid' => $c['kid'], 'expiresAt' => $c['exp']];
-        foreach (['notBefore' => 'nbf', 'prefix' => 'prefix', 'network' => 'network', 'filename' => 'filename', 'disposition' => 'disposition'] as $opt => $field) {
+        foreach (OPTIONS as $opt => $field) {
             if ($c[$field] !== null) {
                 $opts[$opt] = $c[$field];
             }
         }
         eq($c['url'], Signer::sign($c['path'], ...$opts), $c['name']);
         $fname = $c['filename'] === null ? null : Signer::b64($c['filename']);
-        eq($c['canonical'], Signer::canonical($c['kid'], $c['exp'], $c['nbf'], $c['network'], $fname, $c['disposition'], $c['prefix'], $c['path']), $c['name']);
+        eq($c['canonical'], Signer::canonical($c['kid'], $c['exp'], $c['nbf'], $c['network'], $fname, $c['disposition'], $c['prefix'], $c['path'], $c['id'], $c['uses'], $c['gw']), $c['name']);
         eq($c['url'], Xsendfiled\sign($c['path'], ...$opts), $c['name'] . ' (function)');
     }
 }

@@ -20,6 +20,9 @@ def claims(case):
         network=case["network"],
         filename=case["filename"],
         disposition=case["disposition"],
+        link_id=case["id"],
+        uses=case["uses"],
+        grant_window=case["gw"],
     )
 
 
@@ -32,7 +35,7 @@ def test_sign_is_byte_identical_to_xsendfiled_sign(case):
 @pytest.mark.parametrize("case", _V["sign"], ids=[c["name"] for c in _V["sign"]])
 def test_canonical_string(case):
     c = sdl1.canonical_string(case["path"], case["kid"], case["exp"], case["nbf"], case["prefix"], case["network"],
-                              case["filename"], case["disposition"])
+                              case["filename"], case["disposition"], case["id"], case["uses"], case["gw"])
     assert c == case["canonical"].encode("utf-8")
 
 
@@ -53,7 +56,7 @@ def test_verify_answers_as_the_daemon(case):
 
 def test_the_vectors_cover_every_claim_and_status():
     signed = _V["sign"]
-    for field in ("nbf", "prefix", "network", "filename", "disposition"):
+    for field in ("nbf", "prefix", "network", "filename", "disposition", "id", "uses", "gw"):
         assert any(c[field] is not None for c in signed), field
     assert any(all(c[f] is not None for f in ("nbf", "prefix", "network", "filename", "disposition")) for c in signed)
     assert {c["status"] for c in _V["verify"]} == {200, 403, 410}

@@ -25,6 +25,9 @@ module Xsendfiled
   #   network:      bind to the client's network, "203.0.113.0/24", "2001:db8::/64" or an address
   #   filename:     the download name, signed
   #   disposition:  "attachment" or "inline", signed
+  #   link_id:      a name to revoke the link by (1-64 of A-Z a-z 0-9 _ -)
+  #   uses:         how many times a daemon with --state lets it be used (needs link_id)
+  #   grant_window: seconds one use stays open for its client (needs uses)
   def sign(path, **opts)
     SDL1.sign(path, **opts)
   end

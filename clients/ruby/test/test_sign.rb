@@ -5,6 +5,17 @@ require_relative "test_helper"
 class TestSign < Minitest::Test
   KEY = (0..31).to_a.pack("C*")
 
+  OPTIONS = { not_before: "nbf", prefix: "prefix", network: "network", filename: "filename",
+              disposition: "disposition", link_id: "id", uses: "uses", grant_window: "gw" }.freeze
+
+  def test_every_refusal_of_the_vectors_is_refused
+    Vectors.doc.fetch("refuse").each do |c|
+      opts = { key: KEY, kid: c["kid"], expires_at: c["exp"] }
+      OPTIONS.each { |opt, field| opts[opt] = c[field] unless c[field].nil? }
+      assert_raises(Xsendfiled::Error, c["name"]) { Xsendfiled.sign(c["path"], **opts) }
+    end
+  end
+
   def sign(path, **opts)
     Xsendfiled.sign(path, key: KEY, kid: "k1", expires_at: 1_767_225_600, **opts)
   end
@@ -14,12 +25,12 @@ class TestSign < Minitest::Test
     assert_operator cases.length, :>=, 10
     cases.each do |c|
       opts = { key: Vectors.secret(c["kid"]), kid: c["kid"], expires_at: c["exp"] }
-      { not_before: "nbf", prefix: "prefix", network: "network", filename: "filename",
-        disposition: "disposition" }.each { |opt, field| opts[opt] = c[field] unless c[field].nil? }
+      OPTIONS.each { |opt, field| opts[opt] = c[field] unless c[field].nil? }
       assert_equal c["url"], Xsendfiled.sign(c["path"], **opts), c["name"]
       fname = c["filename"] && Xsendfiled::SDL1.b64(c["filename"].b)
       canonical = Xsendfiled::SDL1.canonical(kid: c["kid"], exp: c["exp"], nbf: c["nbf"], network: c["network"],
-                                             fname: fname, disp: c["disposition"], prefix: c["prefix"], path: c["path"])
+                                             fname: fname, disp: c["disposition"], prefix: c["prefix"], path: c["path"],
+                                             id: c["id"], uses: c["uses"], gw: c["gw"])
       assert_equal c["canonical"].b, canonical, c["name"]
     end
   end

@@ -88,7 +88,17 @@ pub(crate) fn explain_expecting(
 fn reply(decision: Decision<'_>, req: &Request<'_>, c: &Config, s: &mut String, expected: &mut Expected) {
     match &decision {
         Decision::Send(send) => {
-            line(s, "decision", "send");
+            match send.link.as_ref().and_then(|l| l.ask.as_ref()) {
+                Some(ask) => line(
+                    s,
+                    "decision",
+                    format_args!(
+                        "send if the state store grants one of its {} uses (each held by one client address for {} s; check does not ask)",
+                        ask.uses, ask.window
+                    ),
+                ),
+                None => line(s, "decision", "send"),
+            }
             let root = c.policy.root_at(send.file.root).map(|r| r.path().to_owned()).unwrap_or_default();
             let rel = std::ffi::OsStr::from_bytes(&send.file.rel);
             expected.file = Some((root.join(rel), send.file.meta.len));

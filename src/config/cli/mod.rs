@@ -83,9 +83,39 @@ pub enum Command {
     /// Validate the configuration (every problem at once), and explain, step by step, what would
     /// be answered for each URI given.
     Check(Box<CheckArgs>),
+    /// Revoke one signed link (--id) or every link of a key (--kid) in the state store: every
+    /// daemon using that store refuses them (403) within a second.
+    Revoke(Box<RevokeArgs>),
     /// Ask the live web server for URL like a client, compare with what xsendfiled decides for
     /// the same path, and name the likely cause of a difference (exit 1) and its fix.
     Doctor(Box<DoctorArgs>),
+}
+
+/// Options of `revoke`.
+#[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["id", "kid"]))]
+pub struct RevokeArgs {
+    /// The state store the daemons use: a SQLite FILE or redis://HOST:PORT[/DB].
+    #[arg(long, value_name = "FILE|URL", env = "XSENDFILED_STATE")]
+    pub(crate) state: String,
+
+    /// The link id to revoke (printed by `sign --uses`, the `id=` of the link).
+    #[arg(long, value_name = "ID")]
+    pub(crate) id: Option<String>,
+
+    /// Revoke every link signed with this key id.
+    #[arg(long, value_name = "KID")]
+    pub(crate) kid: Option<String>,
+
+    /// How long the revocation lasts, as a duration from now; it must cover the links it names,
+    /// and every link still usable expires within the daemon's --max-link-lifetime.
+    #[arg(long, value_name = "DURATION", default_value = DEFAULT_MAX_LINK_LIFETIME, conflicts_with = "until")]
+    pub(crate) lasting: String,
+
+    /// Until when the revocation lasts, as a point in time: Unix seconds or RFC 3339 UTC (for a
+    /// link signed to expire later than --max-link-lifetime from now).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) until: Option<String>,
 }
 
 /// Options of `doctor`.
@@ -201,6 +231,21 @@ pub struct SignArgs {
     /// Signed Content-Disposition type.
     #[arg(long, value_enum, value_name = "TYPE")]
     pub(crate) disposition: Option<DispositionArg>,
+
+    /// Limit the link to N uses (a daemon with --state counts them); sign chooses a random link
+    /// id and prints it on stderr ("id ID").
+    #[arg(long, value_name = "N")]
+    pub(crate) uses: Option<u32>,
+
+    /// How long one use stays open for its client (signed `gw`), e.g. 30m; default: the daemon's
+    /// --grant-window. Needs --uses.
+    #[arg(long, value_name = "DURATION", requires = "uses")]
+    pub(crate) grant_window: Option<String>,
+
+    /// Give the link this id (1-64 of A-Z a-z 0-9 _ -) instead of a random one; with or without
+    /// --uses, the link can then be revoked by id.
+    #[arg(long, value_name = "ID")]
+    pub(crate) id: Option<String>,
 
     /// The public path a browser requests, mount prefix included, not percent-encoded
     /// (e.g. "/dl/reports/Q3 résumé.pdf").

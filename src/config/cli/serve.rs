@@ -111,6 +111,22 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = DEFAULT_MAX_LINK_LIFETIME, env = "XSENDFILED_MAX_LINK_LIFETIME")]
     pub(crate) max_link_lifetime: String,
 
+    /// Where limited-use links (signed `uses`) are counted and revocations kept: a SQLite FILE
+    /// (created if missing; several processes may share it) or redis://HOST:PORT[/DB] for several
+    /// nodes. Without it, a link with `uses` is refused (503).
+    #[arg(long, value_name = "FILE|URL", env = "XSENDFILED_STATE")]
+    pub(crate) state: Option<String>,
+
+    /// Longest wait for the state store; a limited-use link it does not answer in time is refused
+    /// (503), failing closed.
+    #[arg(long, value_name = "DURATION", default_value = "200ms", env = "XSENDFILED_STATE_TIMEOUT")]
+    pub(crate) state_timeout: String,
+
+    /// How long one use of a limited-use link stays open for its client address (Range requests,
+    /// parallel segments and resumed downloads in it are the same use); a signed `gw` wins.
+    #[arg(long, value_name = "DURATION", default_value = "10m", env = "XSENDFILED_GRANT_WINDOW")]
+    pub(crate) grant_window: String,
+
     /// Signed-link scheme: sdl1, or a compatibility scheme for links issued for another module.
     #[arg(long, value_enum, value_name = "SCHEME", default_value_t = TokenSchemeArg::Sdl1, env = "XSENDFILED_TOKEN_SCHEME")]
     pub(crate) token_scheme: TokenSchemeArg,

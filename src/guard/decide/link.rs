@@ -6,6 +6,7 @@
 //! valid one contributes its key id, its claims and (legacy schemes) the file path it covers.
 
 use super::{carries_signature, needs_signature, strip_prefix, Reason, Status};
+use crate::guard::token::limit::{Ask, Limit, Linked};
 use crate::guard::token::{compat, sdl1, Claims, Scheme, Signing};
 use crate::guard::trace::{Signature, Step, Trace};
 use crate::guard::Policy;
@@ -18,6 +19,8 @@ pub(super) struct Link {
     pub(super) claims: Claims,
     /// The file path a legacy link carries in its own layout (relative to the mount).
     pub(super) file_path: Option<Vec<u8>>,
+    /// The link id (SDL1 `id`) and what the state store must grant (SDL1 `uses`).
+    pub(super) link: Option<Box<Linked>>,
 }
 
 /// Verifies the link where one is needed or carried (else an empty [`Link`]) and tells the trace.
@@ -70,7 +73,7 @@ fn verify_link(
                 Err(sdl1::Failure::Expired) => Err((Status::Gone, Reason::Token(sdl1::Failure::Expired))),
                 Err(f) => Err((Status::Forbidden, Reason::Token(f))),
                 Ok(v) if served != Some(v.path.as_slice()) => Err((Status::Forbidden, Reason::SignedPathMismatch)),
-                Ok(v) => Ok(Link { kid: Some(v.kid), claims: v.claims, file_path: None }),
+                Ok(v) => limited(req, signing, v, now),
             }
         }
         Scheme::Legacy(scheme) => {
@@ -92,9 +95,38 @@ fn verify_link(
                 max_ttl: signing.max_ttl,
             };
             match scheme.verify(&keys, &input) {
-                Ok(a) => Ok(Link { kid: Some(a.kid), claims: Claims::default(), file_path: Some(a.path) }),
+                Ok(a) if signing.revocations.refuses(&a.kid, None) => Err((Status::Forbidden, Reason::Revoked)),
+                Ok(a) => Ok(Link { kid: Some(a.kid), file_path: Some(a.path), ..Link::default() }),
                 Err(r) => Err((Status::from_code(r.status), Reason::Legacy(r.why))),
             }
         }
     }
+}
+
+/// A verified SDL1 link, checked against the node's revocation list, with what the state store
+/// must grant when it limits its uses (HEAD only looks).
+fn limited(req: &Request<'_>, signing: &Signing, v: sdl1::Verified, now: u64) -> Result<Link, (Status, Reason)> {
+    let id = v.limit.as_ref().map(|l| l.id.as_str());
+    if signing.revocations.refuses(&v.kid, id) {
+        return Err((Status::Forbidden, Reason::Revoked));
+    }
+    let ask = match &v.limit {
+        Some(Limit { id, uses: Some(uses), window }) => {
+            let client = req.remote_addr.and_then(|a| std::str::from_utf8(a).ok()).filter(|a| !a.is_empty());
+            let Some(client) = client else { return Err((Status::Forbidden, Reason::NoClientAddress)) };
+            Some(Ask {
+                id: id.clone(),
+                kid: v.kid.clone(),
+                uses: *uses,
+                window: window.unwrap_or(signing.grant_window),
+                expires: v.exp,
+                client: client.to_owned(),
+                open: !req.is_head(),
+                now,
+            })
+        }
+        _ => None,
+    };
+    let link = v.limit.map(|l| Box::new(Linked { id: l.id, ask }));
+    Ok(Link { kid: Some(v.kid), claims: v.claims, file_path: None, link })
 }

@@ -128,7 +128,8 @@ pub(crate) fn decide_traced<'a, T: Trace>(
         Some(p) => Some(Cow::Borrowed(p.as_slice())),
         None => req.full_path(),
     };
-    let link::Link { kid, claims, file_path } = match link::signature(req, policy, served.as_deref(), now, trace) {
+    let link::Link { kid, claims, file_path, link } = match link::signature(req, policy, served.as_deref(), now, trace)
+    {
         Ok(l) => l,
         Err(refusal) => return Ok(Decision::Refuse(refusal.0, refusal.1)),
     };
@@ -152,7 +153,7 @@ pub(crate) fn decide_traced<'a, T: Trace>(
             Ok((file, target)) => {
                 let file = crate::guard::store::Found { rel: Cow::Owned(file.rel.into_owned()), ..file };
                 let content_type = content_type_of(&file.rel);
-                Decision::Send(Send { file, content_type, kid, claims, target })
+                Decision::Send(Send { file, content_type, kid, claims, target, link })
             }
             Err((status, reason)) => Decision::Refuse(status, reason),
         });
@@ -164,7 +165,7 @@ pub(crate) fn decide_traced<'a, T: Trace>(
     Ok(match check_file(raw, strip, req, policy, wait, trace)? {
         Ok((file, target)) => {
             let content_type = content_type_of(&file.rel);
-            Decision::Send(Send { file, content_type, kid, claims, target })
+            Decision::Send(Send { file, content_type, kid, claims, target, link })
         }
         Err((status, reason)) => Decision::Refuse(status, reason),
     })

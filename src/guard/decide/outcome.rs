@@ -28,7 +28,8 @@ pub enum Status {
     /// 502: the object store failed or could not be reached.
     BadGateway,
     /// 503: refused for capacity (the root's share of the storage pool is in use, or the root is
-    /// marked unhealthy); nothing was waited for.
+    /// marked unhealthy); nothing was waited for. Or the state store of limited-use links did not
+    /// answer (fail closed).
     ServiceUnavailable,
     /// 504: the store did not answer in time (`--storage-timeout`; an object store's HEAD:
     /// `--s3-timeout`).
@@ -108,6 +109,14 @@ pub enum Reason {
     RootUnavailable,
     /// The store was not asked or did not answer in time (the shell's storage pool).
     Storage(Storage),
+    /// The signed link, or its key, is revoked.
+    Revoked,
+    /// Every use of a limited-use link is spent.
+    UsesSpent,
+    /// The state store of limited-use links is unreachable, slow or not configured.
+    StateUnavailable,
+    /// A limited-use link needs the client's address (`REMOTE_ADDR`) to tell its uses apart.
+    NoClientAddress,
 }
 
 /// Why the storage pool did not produce a decision (the shell's, `server/storage.rs`).
@@ -139,6 +148,10 @@ impl std::fmt::Display for Reason {
             Reason::Storage(Storage::TimedOut(ms)) => write!(f, "storage did not answer within {ms} ms"),
             Reason::Storage(Storage::ShareInUse) => f.write_str("the root's share of the storage pool is in use"),
             Reason::Storage(Storage::Unhealthy) => f.write_str("the root is unhealthy (its lookups time out)"),
+            Reason::Revoked => f.write_str("signed link: revoked"),
+            Reason::UsesSpent => f.write_str("signed link: every use is spent"),
+            Reason::StateUnavailable => f.write_str("signed link: the state store did not answer (--state)"),
+            Reason::NoClientAddress => f.write_str("signed link: limited uses need REMOTE_ADDR"),
         }
     }
 }
@@ -146,7 +159,7 @@ impl std::fmt::Display for Reason {
 impl Reason {
     /// The metric label of every reason, indexed by [`Reason::label_index`]: a bounded set of
     /// `snake_case` words (never a path or a value from the request), for the decision counter.
-    pub const LABELS: [&'static str; 27] = [
+    pub const LABELS: [&'static str; 31] = [
         "missing_method",
         "method_not_allowed",
         "missing_path",
@@ -174,6 +187,10 @@ impl Reason {
         "storage_timed_out",
         "storage_share_in_use",
         "storage_unhealthy",
+        "link_revoked",
+        "link_uses_spent",
+        "state_unavailable",
+        "link_no_client_address",
     ];
 
     /// This reason's position in [`Reason::LABELS`].
@@ -207,6 +224,10 @@ impl Reason {
             Reason::Storage(Storage::TimedOut(_)) => 24,
             Reason::Storage(Storage::ShareInUse) => 25,
             Reason::Storage(Storage::Unhealthy) => 26,
+            Reason::Revoked => 27,
+            Reason::UsesSpent => 28,
+            Reason::StateUnavailable => 29,
+            Reason::NoClientAddress => 30,
         }
     }
 
@@ -227,6 +248,9 @@ pub struct Send<'a> {
     pub kid: Option<String>,
     /// Response claims from the signed link.
     pub(crate) claims: Claims,
+    /// The signed link's id, when it has one (logged); for a limited-use link, the
+    /// [`crate::guard::token::limit::Ask`] the state store must grant before it is sent.
+    pub link: Option<Box<crate::guard::token::limit::Linked>>,
     /// For URI-based backends (nginx, local-redirect, caddy): the internal URI prefix and the rest
     /// of the canonical path after it, from the redirect map or `--internal-prefix`.
     pub(crate) target: Option<Target>,

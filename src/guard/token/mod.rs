@@ -2,15 +2,20 @@
 //!
 //! [`sdl1`] is the default scheme (HMAC-SHA256, key ids, expiry, optional prefix scope, client
 //! network binding and signed response claims; `docs/sdl1.md`). [`compat`] verifies the links of
-//! the modules xsendfiled replaces (`docs/legacy-tokens.md`). The key ring is in [`keys`]. A link
+//! the modules xsendfiled replaces (`docs/legacy-tokens.md`). The key ring is in [`keys`]; use
+//! limits and revocation (the pure half) in [`limit`]. A link
 //! that fails verification is a refusal with a status, never an error: 403 for anything forged or
 //! malformed, 410 for an expired link whose signature is valid.
 
 pub mod compat;
 pub mod keys;
+pub mod limit;
 pub mod sdl1;
 
 use base64::Engine;
+
+/// The default `--grant-window`: 10 minutes.
+pub const DEFAULT_GRANT_WINDOW: u64 = 600;
 
 /// Longest signed download name, in bytes.
 pub(crate) const MAX_FILENAME_BYTES: usize = 255;
@@ -114,13 +119,24 @@ pub struct Signing {
     pub(crate) require: bool,
     /// Longest lifetime a link may have left, in seconds.
     pub max_ttl: u64,
+    /// How long a use of a limited link stays open for its client, in seconds (`--grant-window`).
+    pub grant_window: u64,
+    /// Revoked keys and links, refreshed by the shell from the state store.
+    pub revocations: std::sync::Arc<limit::Revocations>,
     ring: std::sync::RwLock<std::sync::Arc<keys::KeyRing>>,
 }
 
 impl Signing {
     /// Signing policy over `ring` (SIGHUP builds a new one from a fresh configuration).
     pub fn new(ring: keys::KeyRing, require: bool, max_ttl: u64) -> Signing {
-        Signing { scheme: Scheme::Sdl1, require, max_ttl, ring: std::sync::RwLock::new(std::sync::Arc::new(ring)) }
+        Signing {
+            scheme: Scheme::Sdl1,
+            require,
+            max_ttl,
+            grant_window: DEFAULT_GRANT_WINDOW,
+            revocations: std::sync::Arc::default(),
+            ring: std::sync::RwLock::new(std::sync::Arc::new(ring)),
+        }
     }
 
     /// The key ring in force, a cheap handle to hold for one request.

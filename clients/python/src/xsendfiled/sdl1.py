@@ -41,7 +41,10 @@ _TIME = re.compile(rb"[1-9][0-9]{0,10}")
 _BITS = re.compile(rb"[1-9][0-9]{0,2}")
 _B64_CHARS = re.compile(rb"[A-Za-z0-9_-]*")
 _URL_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/")
-_PARAMS = (b"exp", b"kid", b"nbf", b"pfx", b"ipm", b"fn", b"disp", b"sig")
+_PARAMS = (b"exp", b"kid", b"nbf", b"pfx", b"ipm", b"fn", b"disp", b"id", b"uses", b"gw", b"sig")
+_LINK_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_USES = re.compile(rb"[1-9][0-9]{0,5}")
+_WINDOW = re.compile(rb"[1-9][0-9]{0,6}")
 
 
 class SigningError(ValueError):
@@ -66,7 +69,7 @@ class Verified:
 
     status = 200
 
-    def __init__(self, kid, path, filename, disposition):
+    def __init__(self, kid, path, filename, disposition, link_id=None, uses=None, grant_window=None):
         #: The key that signed it.
         self.kid = kid
         #: The decoded request path it was checked for (bytes).
@@ -75,6 +78,12 @@ class Verified:
         self.filename = filename
         #: The signed disposition ("attachment" or "inline"), or None.
         self.disposition = disposition
+        #: The link id, or None; the daemon counts ``uses`` per id (this check cannot).
+        self.link_id = link_id
+        #: How many uses the link has, or None.
+        self.uses = uses
+        #: The signed grant window in seconds, or None.
+        self.grant_window = grant_window
 
     def __repr__(self):
         return f"Verified(kid={self.kid!r}, path={self.path!r}, filename={self.filename!r}, disposition={self.disposition!r})"
@@ -284,23 +293,28 @@ def _unix(value, what, now):
 # -- signing ------------------------------------------------------------------------------------
 
 
-def _canonical(kid, exp, nbf, net, fn, disp, prefix, path):
+def _canonical(kid, exp, nbf, net, fn, disp, prefix, path, limit=(None, None, None)):
     fields = [LABEL.encode(), kid.encode(), str(exp).encode(), b"" if nbf is None else str(nbf).encode(), net.encode()]
     if fn is not None:
         fields += [b"fn", fn]
     if disp is not None:
         fields += [b"disp", disp]
+    for label, value in zip((b"id", b"uses", b"gw"), limit):
+        if value is not None:
+            fields += [label, value if isinstance(value, bytes) else str(value).encode()]
     fields += [b"prefix", prefix] if prefix is not None else [b"path", path]
     return b"\n".join(fields)
 
 
-def canonical_string(path, kid, exp, not_before=None, prefix=None, network=None, filename=None, disposition=None):
+def canonical_string(path, kid, exp, not_before=None, prefix=None, network=None, filename=None, disposition=None,
+                     link_id=None, uses=None, grant_window=None):
     """The canonical string (bytes) SDL1 signs for these claims (``network`` already masked text
     such as ``203.0.113.0/24``). For tests and for signers in other languages."""
     fn = _b64(filename.encode("utf-8")).encode("ascii") if filename is not None else None
     disp = disposition.encode("ascii") if disposition is not None else None
     pfx = prefix.encode("utf-8") if prefix is not None else None
-    return _canonical(kid, exp, not_before, network or "", fn, disp, pfx, path.encode("utf-8"))
+    return _canonical(kid, exp, not_before, network or "", fn, disp, pfx, path.encode("utf-8"),
+                      (link_id, uses, grant_window))
 
 
 def sign(
@@ -315,6 +329,9 @@ def sign(
     network=None,
     filename=None,
     disposition=None,
+    link_id=None,
+    uses=None,
+    grant_window=None,
     now=None,
 ):
     """Returns the signed link ``path?query`` for ``path``, byte for byte what ``xsendfiled sign``
@@ -328,6 +345,10 @@ def sign(
     of ``path`` ending with ``/``, to sign every file below it. ``network``: ``"203.0.113.0/24"``,
     ``"2001:db8::/64"`` or an address (its /32 or /128), or an ipaddress object. ``filename`` and
     ``disposition`` (``"attachment"`` or ``"inline"``): the download name and type, signed.
+    ``link_id`` (1-64 of ``A-Z a-z 0-9 _ -``, e.g. ``secrets.token_urlsafe(16)``): a name to revoke
+    the link by; ``uses`` (1-999999, needs ``link_id``): how many times a daemon with ``--state``
+    lets it be used; ``grant_window`` (seconds, needs ``uses``): how long one use stays open for
+    its client.
 
     Raises SigningError for anything the daemon would refuse.
     """
@@ -360,6 +381,7 @@ def sign(
         raise SigningError(f"download name {filename!r} must be 1-255 bytes without control characters, / or \\")
     if disposition is not None and disposition not in ("attachment", "inline"):
         raise SigningError(f"disposition {disposition!r} must be 'attachment' or 'inline'")
+    _check_limit(link_id, uses, grant_window)
     try:
         raw_path = path.encode("utf-8")
     except (AttributeError, UnicodeEncodeError):
@@ -387,6 +409,7 @@ def sign(
         None if disposition is None else disposition.encode("ascii"),
         raw_prefix,
         raw_path,
+        (link_id, uses, grant_window),
     )
     sig = _b64(hmac.new(key, canonical, hashlib.sha256).digest())
     query = [f"exp={exp}", f"kid={kid}"]
@@ -400,8 +423,24 @@ def sign(
         query.append(f"fn={fn}")
     if disposition is not None:
         query.append(f"disp={disposition}")
+    for name, value in (("id", link_id), ("uses", uses), ("gw", grant_window)):
+        if value is not None:
+            query.append(f"{name}={value}")
     query.append(f"sig={sig}")
     return url_path(raw_path) + "?" + "&".join(query)
+
+
+def _check_limit(link_id, uses, grant_window):
+    """Refuses a link id, use count or grant window the daemon would refuse."""
+    if link_id is not None and (not isinstance(link_id, str) or not _LINK_ID.fullmatch(link_id)):
+        raise SigningError(f"link id {link_id!r} is not 1-64 of A-Z a-z 0-9 _ -")
+    for what, value, top in (("uses", uses, 999999), ("grant_window", grant_window, 9999999)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top):
+            raise SigningError(f"{what} {value!r} must be a whole number from 1 to {top}")
+    if uses is not None and link_id is None:
+        raise SigningError("uses needs a link_id")
+    if grant_window is not None and uses is None:
+        raise SigningError("grant_window needs uses")
 
 
 # -- verifying ----------------------------------------------------------------------------------
@@ -485,8 +524,15 @@ def verify(uri, keys, remote_addr=None, now=None, max_lifetime=MAX_LIFETIME):
             raise param("bad fn or disp")
     if disp_raw is not None and disp_raw not in (b"attachment", b"inline"):
         raise param("bad fn or disp")
+    id_raw, uses_raw, gw_raw = found[b"id"], found[b"uses"], found[b"gw"]
+    if (
+        (id_raw is not None and not _LINK_ID.fullmatch(id_raw.decode("latin-1")))
+        or (uses_raw is not None and (id_raw is None or not _USES.fullmatch(uses_raw)))
+        or (gw_raw is not None and (uses_raw is None or not _WINDOW.fullmatch(gw_raw)))
+    ):
+        raise param("bad id, uses or gw")
     canonical = _canonical(kid, exp_raw.decode(), None if nbf_raw is None else nbf_raw.decode(), net, fn_raw, disp_raw,
-                           prefix, path)
+                           prefix, path, (id_raw, uses_raw, gw_raw))
     expected = hmac.new(key, canonical, hashlib.sha256).digest()
     if not hmac.compare_digest(expected, sig):
         raise LinkError(403, "bad signature")
@@ -496,4 +542,12 @@ def verify(uri, keys, remote_addr=None, now=None, max_lifetime=MAX_LIFETIME):
         raise LinkError(403, "not yet valid")
     if exp - now > max_lifetime:
         raise LinkError(403, "lifetime over the cap")
-    return Verified(kid, path, filename, None if disp_raw is None else disp_raw.decode())
+    return Verified(
+        kid,
+        path,
+        filename,
+        None if disp_raw is None else disp_raw.decode(),
+        None if id_raw is None else id_raw.decode(),
+        None if uses_raw is None else int(uses_raw),
+        None if gw_raw is None else int(gw_raw),
+    )

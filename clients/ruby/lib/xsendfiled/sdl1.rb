@@ -17,6 +17,7 @@ module Xsendfiled
     MAX_FILENAME_BYTES = 255
     DISPOSITIONS = %w[attachment inline].freeze
     KID = /\A[A-Za-z0-9_-]{1,32}\z/.freeze
+    LINK_ID = /\A[A-Za-z0-9_-]{1,64}\z/.freeze
     # Unicode control characters (general category Cc), `/` and `\`: never in a download name.
     BAD_NAME_CHAR = %r{[\u0000-\u001f\u007f-\u009f/\\]}.freeze
     UNRESERVED = /[A-Za-z0-9\-._~\/]/.freeze
@@ -26,7 +27,7 @@ module Xsendfiled
     # The signed link (`path?query`) for `path`, the public path a browser requests (mount prefix
     # included, not percent-encoded). See Xsendfiled.sign for the options.
     def sign(path, key:, kid:, expires_at: nil, expires_in: nil, not_before: nil, prefix: nil, network: nil,
-             filename: nil, disposition: nil, now: nil)
+             filename: nil, disposition: nil, link_id: nil, uses: nil, grant_window: nil, now: nil)
       raise Error, "kid #{kid.inspect} is not 1-32 of A-Z a-z 0-9 _ -" unless kid.is_a?(String) && KID.match?(kid)
 
       key = key.to_s.b
@@ -50,7 +51,9 @@ module Xsendfiled
       disp = disposition.nil? ? nil : disposition.to_s
       raise Error, "disposition #{disposition.inspect} is not attachment or inline" if disp && !DISPOSITIONS.include?(disp)
 
-      text = canonical(kid: kid, exp: exp, nbf: nbf, network: net, fname: fname, disp: disp, prefix: prefix, path: path)
+      limit = check_limit(link_id, uses, grant_window)
+      text = canonical(kid: kid, exp: exp, nbf: nbf, network: net, fname: fname, disp: disp, prefix: prefix, path: path,
+                       **limit)
       sig = b64(OpenSSL::HMAC.digest("SHA256", key, text))
       query = +"exp=#{exp}&kid=#{kid}"
       query << "&nbf=#{nbf}" if nbf
@@ -58,16 +61,33 @@ module Xsendfiled
       query << "&ipm=#{bits}" if bits
       query << "&fn=#{fname}" if fname
       query << "&disp=#{disp}" if disp
+      limit.each { |name, value| query << "&#{name}=#{value}" unless value.nil? }
       "#{encode_path(path)}?#{query}&sig=#{sig}"
     end
 
     # The canonical string the MAC covers; `fname` is the base64url value of the `fn` parameter.
-    def canonical(kid:, exp:, nbf:, network:, fname:, disp:, prefix:, path:)
+    def canonical(kid:, exp:, nbf:, network:, fname:, disp:, prefix:, path:, id: nil, uses: nil, gw: nil)
       out = +"#{LABEL}\n#{kid}\n#{exp}\n#{nbf}\n#{network}\n"
       out << "fn\n#{fname}\n" if fname
       out << "disp\n#{disp}\n" if disp
+      { "id" => id, "uses" => uses, "gw" => gw }.each { |label, value| out << "#{label}\n#{value}\n" unless value.nil? }
       out << (prefix ? "prefix\n#{prefix}" : "path\n#{path}")
       out.b
+    end
+
+    # The link id (1-64 of A-Z a-z 0-9 _ -), uses (1-999999, needs the id) and grant window
+    # (1-9999999 s, needs uses), as the claims id, uses and gw; refused as the daemon refuses them.
+    def check_limit(link_id, uses, grant_window)
+      raise Error, "link_id #{link_id.inspect} is not 1-64 of A-Z a-z 0-9 _ -" if !link_id.nil? && !(link_id.is_a?(String) && LINK_ID.match?(link_id))
+
+      { "uses" => [uses, 999_999], "grant_window" => [grant_window, 9_999_999] }.each do |what, (value, top)|
+        next if value.nil?
+        raise Error, "#{what} must be a whole number from 1 to #{top}" unless value.is_a?(Integer) && value.between?(1, top)
+      end
+      raise Error, "uses needs a link_id" if !uses.nil? && link_id.nil?
+      raise Error, "grant_window needs uses" if !grant_window.nil? && uses.nil?
+
+      { id: link_id, uses: uses, gw: grant_window }
     end
 
     # Every byte but A-Z a-z 0-9 - . _ ~ / as %XX (upper case), as the daemon writes paths.

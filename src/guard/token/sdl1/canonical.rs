@@ -63,6 +63,30 @@ pub(super) fn ipm_bits(v: &[u8]) -> Option<u8> {
     decimal(v, 3)
 }
 
+/// The link-limit claims `id`, `uses` and `gw`, each in its one spelling: `uses` needs `id`, `gw`
+/// needs `uses`; `None` when malformed, `Some(None)` when the link has no id.
+pub(super) fn limit_claims(
+    id: Option<&[u8]>,
+    uses: Option<&[u8]>,
+    gw: Option<&[u8]>,
+) -> Option<Option<crate::guard::token::limit::Limit>> {
+    use crate::guard::token::limit::{valid_link_id, Limit, MAX_GRANT_WINDOW, MAX_USES};
+    let Some(id) = id else {
+        return (uses.is_none() && gw.is_none()).then_some(None);
+    };
+    let id = std::str::from_utf8(id).ok().filter(|i| valid_link_id(i))?;
+    let uses = match uses {
+        Some(v) => Some(decimal::<u32>(v, 6).filter(|n| *n <= MAX_USES)?),
+        None if gw.is_some() => return None,
+        None => None,
+    };
+    let window = match gw {
+        Some(v) => Some(decimal::<u64>(v, 7).filter(|n| *n <= MAX_GRANT_WINDOW)?),
+        None => None,
+    };
+    Some(Some(Limit { id: id.to_owned(), uses, window }))
+}
+
 /// Decodes base64url without padding, refusing any non-canonical spelling (spare bits set).
 pub(super) fn b64_strict(v: &[u8]) -> Option<Vec<u8>> {
     let raw = B64.decode(v).ok()?;
@@ -93,6 +117,9 @@ pub(super) struct Fields<'a> {
     pub(super) ipnet: &'a str,
     pub(super) fname: Option<&'a [u8]>,
     pub(super) disp: Option<&'a [u8]>,
+    pub(super) id: Option<&'a [u8]>,
+    pub(super) uses: Option<&'a [u8]>,
+    pub(super) gw: Option<&'a [u8]>,
     pub(super) prefix: Option<&'a [u8]>,
     pub(super) path: &'a [u8],
 }
@@ -109,10 +136,12 @@ pub(super) fn canonical_parts(f: &Fields<'_>, mut put: impl FnMut(&[u8])) {
         put(fname);
         put(b"\n");
     }
-    if let Some(disp) = f.disp {
-        put(b"disp\n");
-        put(disp);
-        put(b"\n");
+    for (label, value) in [(&b"disp\n"[..], f.disp), (b"id\n", f.id), (b"uses\n", f.uses), (b"gw\n", f.gw)] {
+        if let Some(v) = value {
+            put(label);
+            put(v);
+            put(b"\n");
+        }
     }
     match f.prefix {
         Some(p) => {

@@ -4,7 +4,7 @@
 //! A link is the file's normal URL plus query parameters whose values are all in `[A-Za-z0-9_-]`:
 //!
 //! ```text
-//! <path>?exp=<unix>&kid=<id>[&nbf=<unix>][&pfx=<b64url(prefix)>][&ipm=<bits>][&fn=<b64url(name)>][&disp=attachment|inline]&sig=<b64url(mac)>
+//! <path>?exp=<unix>&kid=<id>[&nbf=<unix>][&pfx=<b64url(prefix)>][&ipm=<bits>][&fn=<b64url(name)>][&disp=attachment|inline][&id=<link id>[&uses=<n>[&gw=<secs>]]]&sig=<b64url(mac)>
 //! ```
 //!
 //! The MAC covers the canonical string — scheme, key id, expiry, not-before, client network, the
@@ -12,7 +12,8 @@
 //! so no bytes in the path can be mistaken for another field:
 //!
 //! ```text
-//! "SDL1-HMAC-SHA256" LF kid LF exp LF nbf LF ipnet LF [ "fn" LF fn LF ] [ "disp" LF disp LF ] ("path"|"prefix") LF path
+//! "SDL1-HMAC-SHA256" LF kid LF exp LF nbf LF ipnet LF [ "fn" LF fn LF ] [ "disp" LF disp LF ]
+//!     [ "id" LF id LF ] [ "uses" LF n LF ] [ "gw" LF secs LF ] ("path"|"prefix") LF path
 //! ```
 //!
 //! The claim lines appear only when a claim is signed, so a link without claims signs the
@@ -30,8 +31,9 @@ pub(crate) use canonical::{canonical_path, check_canonical};
 pub use sign::{sign, SignError, SignSpec};
 
 use super::keys::{valid_kid, KeyRing};
+use super::limit::Limit;
 use super::Claims;
-use canonical::{b64_strict, ipm_bits, mac_of, sig_strict, unix_time, Fields};
+use canonical::{b64_strict, ipm_bits, limit_claims, mac_of, sig_strict, unix_time, Fields};
 use hmac::Mac;
 use std::net::IpAddr;
 use thiserror::Error;
@@ -83,6 +85,10 @@ pub struct Verified {
     pub path: Vec<u8>,
     /// Signed response claims.
     pub claims: Claims,
+    /// The link id and use limit (`id`, `uses`, `gw`), when signed.
+    pub limit: Option<Limit>,
+    /// The expiry, Unix seconds.
+    pub exp: u64,
 }
 
 /// What the verifier needs from the request.
@@ -122,7 +128,7 @@ pub fn verify(keys: &KeyRing, input: &Input<'_>) -> Result<Verified, Failure> {
         None => (uri, &b""[..]),
     };
     let path = canonical_path(raw_path)?;
-    let [exp, kid, nbf, pfx, ipm, fname, disp, sig] = params(query)?;
+    let [exp, kid, nbf, pfx, ipm, fname, disp, id, uses, gw, sig] = params(query)?;
     let exp = exp.ok_or(Failure::Param("no exp"))?;
     let exp_secs = unix_time(exp).ok_or(Failure::Param("bad exp"))?;
     let kid = std::str::from_utf8(kid.ok_or(Failure::Param("no kid"))?).map_err(|_| Failure::Param("bad kid"))?;
@@ -146,6 +152,7 @@ pub fn verify(keys: &KeyRing, input: &Input<'_>) -> Result<Verified, Failure> {
         None => String::new(),
     };
     let claims = Claims::from_sdl1(fname, disp).ok_or(Failure::Param("bad fn or disp"))?;
+    let limit = limit_claims(id, uses, gw).ok_or(Failure::Param("bad id, uses or gw"))?;
     let fields = Fields {
         kid,
         exp,
@@ -153,6 +160,9 @@ pub fn verify(keys: &KeyRing, input: &Input<'_>) -> Result<Verified, Failure> {
         ipnet: &net,
         fname,
         disp,
+        id,
+        uses,
+        gw,
         prefix: prefix.as_deref(),
         path: &path,
     };
@@ -166,14 +176,14 @@ pub fn verify(keys: &KeyRing, input: &Input<'_>) -> Result<Verified, Failure> {
     if exp_secs - input.now > input.max_ttl {
         return Err(Failure::TooLong);
     }
-    Ok(Verified { kid: kid.to_owned(), path, claims })
+    Ok(Verified { kid: kid.to_owned(), path, claims, limit, exp: exp_secs })
 }
 
-/// The SDL1 parameters of `query` (`exp kid nbf pfx ipm fn disp sig`, in that order); others are
-/// ignored, and any of these given twice is refused.
-fn params(query: &[u8]) -> Result<[Option<&[u8]>; 8], Failure> {
-    const NAMES: [&[u8]; 8] = [b"exp", b"kid", b"nbf", b"pfx", b"ipm", b"fn", b"disp", b"sig"];
-    let mut p: [Option<&[u8]>; 8] = [None; 8];
+/// The SDL1 parameters of `query` (`exp kid nbf pfx ipm fn disp id uses gw sig`, in that order);
+/// others are ignored, and any of these given twice is refused.
+fn params(query: &[u8]) -> Result<[Option<&[u8]>; 11], Failure> {
+    const NAMES: [&[u8]; 11] = [b"exp", b"kid", b"nbf", b"pfx", b"ipm", b"fn", b"disp", b"id", b"uses", b"gw", b"sig"];
+    let mut p: [Option<&[u8]>; 11] = [None; 11];
     for (name, value) in crate::guard::percent::pairs(query) {
         let value = value.unwrap_or_default();
         if let Some(i) = NAMES.iter().position(|n| *n == name) {
@@ -213,6 +223,9 @@ pub fn canonical_for_test(kid: &str, exp: &str, nbf: &str, ipnet: &str, prefix: 
         ipnet,
         fname: None,
         disp: None,
+        id: None,
+        uses: None,
+        gw: None,
         prefix,
         path,
     })

@@ -3,6 +3,7 @@
 //! prefix, a bad key id, a short key, a bad download name or network).
 
 use super::super::keys::{valid_kid, MIN_SECRET_BYTES};
+use super::super::limit::{valid_link_id, Limit, MAX_GRANT_WINDOW, MAX_USES};
 use super::super::{valid_filename, Claims};
 use super::canonical::{check_canonical, ipnet, mac_of, Fields, B64};
 use base64::Engine;
@@ -29,6 +30,8 @@ pub struct SignSpec<'a> {
     pub network: Option<(IpAddr, u8)>,
     /// Signed response claims.
     pub claims: Claims,
+    /// Link id, uses and grant window (`uses` needs an id, `gw` needs `uses`).
+    pub limit: Option<Limit>,
 }
 
 /// Why a link cannot be signed.
@@ -49,6 +52,11 @@ pub enum SignError {
     /// The key is one of the short `text:` secrets kept for legacy schemes.
     #[error("key {0:?} is shorter than 16 bytes; SDL1 needs a hex: or b64: key of 32 random bytes")]
     ShortKey(String),
+    /// The link id, uses or grant window is out of range.
+    #[error(
+        "link id must be 1-64 of A-Z a-z 0-9 _ -, uses 1-{MAX_USES}, grant window 1-{MAX_GRANT_WINDOW} s with uses"
+    )]
+    Limit,
     /// The download name is empty, too long, or contains a control character, `/` or `\`.
     #[error("download name {0:?} must be 1-255 bytes without control characters, / or \\")]
     Filename(String),
@@ -68,6 +76,13 @@ pub fn sign(spec: &SignSpec<'_>) -> Result<String, SignError> {
     if let Some(name) = spec.claims.filename.as_deref().filter(|n| !valid_filename(n)) {
         return Err(SignError::Filename(name.to_owned()));
     }
+    if let Some(l) = &spec.limit {
+        let uses_ok = l.uses.is_none_or(|n| (1..=MAX_USES).contains(&n));
+        let gw_ok = l.window.is_none_or(|w| (1..=MAX_GRANT_WINDOW).contains(&w) && l.uses.is_some());
+        if !valid_link_id(&l.id) || !uses_ok || !gw_ok {
+            return Err(SignError::Limit);
+        }
+    }
     let path = spec.path.as_bytes();
     if check_canonical(path).is_err() || path.ends_with(b"/") {
         return Err(SignError::Path(spec.path.to_owned()));
@@ -84,6 +99,9 @@ pub fn sign(spec: &SignSpec<'_>) -> Result<String, SignError> {
     let exp = spec.exp.to_string();
     let nbf = spec.nbf.map(|n| n.to_string()).unwrap_or_default();
     let (fname, disp) = spec.claims.to_sdl1();
+    let limit = spec.limit.as_ref();
+    let uses = limit.and_then(|l| l.uses).map(|n| n.to_string());
+    let gw = limit.and_then(|l| l.window).map(|w| w.to_string());
     let fields = Fields {
         kid: spec.kid,
         exp: exp.as_bytes(),
@@ -91,6 +109,9 @@ pub fn sign(spec: &SignSpec<'_>) -> Result<String, SignError> {
         ipnet: &net,
         fname: fname.as_deref().map(str::as_bytes),
         disp: disp.map(str::as_bytes),
+        id: limit.map(|l| l.id.as_bytes()),
+        uses: uses.as_deref().map(str::as_bytes),
+        gw: gw.as_deref().map(str::as_bytes),
         prefix: spec.prefix.map(str::as_bytes),
         path,
     };
@@ -113,6 +134,11 @@ pub fn sign(spec: &SignSpec<'_>) -> Result<String, SignError> {
     }
     if let Some(d) = disp {
         url.push_str(&format!("&disp={d}"));
+    }
+    for (name, value) in [("id", limit.map(|l| l.id.as_str())), ("uses", uses.as_deref()), ("gw", gw.as_deref())] {
+        if let Some(v) = value {
+            url.push_str(&format!("&{name}={v}"));
+        }
     }
     url.push_str(&format!("&sig={sig}"));
     Ok(url)

@@ -1,0 +1,386 @@
+//! The SQLite state store: one file on this machine, shared by every process that opens it.
+//!
+//! Tables (all `WITHOUT ROWID`, keyed by what is looked up):
+//! - `links(id, used, until)`: uses opened so far; forgotten after the link's expiry `until`;
+//! - `grants(id, client, use, until)`: the use open for a client address until `until`;
+//! - `revoked(kind, name, until)`: `id` or `kid` revocations, in force until `until`.
+//!
+//! A grant runs in a `BEGIN IMMEDIATE` transaction (the write lock first, so two processes never
+//! both read "2 of 3 used" and both open the third): revoked? → refused; an open use for this
+//! client? → the same use; else `INSERT … ON CONFLICT DO UPDATE SET used = used + 1 WHERE used <
+//! uses RETURNING used` opens the next use, or returns nothing when all are spent. HEAD only reads.
+//! WAL mode lets readers run beside the writer; `synchronous=NORMAL` keeps every commit across a
+//! crash of the process (not of the machine).
+//!
+//! SQLite blocks, so each process gives its connection to one thread of its own ([`Worker`]),
+//! started on first use (after privileges are dropped): requests queue on a channel and never
+//! wait on a thread that serves connections. The worker takes every grant waiting in the queue
+//! into one transaction and answers them after its commit, so a burst costs one commit, not one
+//! each; between processes SQLite's lock decides, waiting at most a third of `--state-timeout`. A
+//! grant that waited longer than three fifths of it is not made: its caller is about to answer 503.
+
+use crate::guard::token::limit::{Ask, Grant, Revoked};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// Most grants one transaction takes from the queue.
+const BATCH: usize = 256;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS links (id TEXT PRIMARY KEY, used INTEGER NOT NULL, until INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS grants (id TEXT NOT NULL, client TEXT NOT NULL, use INTEGER NOT NULL,
+    until INTEGER NOT NULL, PRIMARY KEY (id, client)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS revoked (kind TEXT NOT NULL, name TEXT NOT NULL, until INTEGER NOT NULL,
+    PRIMARY KEY (kind, name)) WITHOUT ROWID;
+";
+
+/// An open SQLite store.
+pub(crate) struct Sqlite {
+    path: PathBuf,
+    /// The connection opened at start, until the worker takes it.
+    first: Mutex<Option<Connection>>,
+    /// The worker's queue, once started.
+    jobs: OnceLock<Mutex<Sender<Job>>>,
+    /// Longest wait for another process's lock (a third of the timeout).
+    busy: Duration,
+    /// A grant not started by then is given up: its caller is about to answer 503 (three fifths).
+    start_by: Duration,
+}
+
+/// A grant waiting for the worker: what to ask, since when, and where to answer.
+type Waiting = (Ask, Instant, oneshot::Sender<Result<Grant, String>>);
+
+/// Work for the worker thread.
+enum Job {
+    /// A grant, batched with the others waiting.
+    Grant { ask: Ask, queued: Instant, reply: oneshot::Sender<Result<Grant, String>> },
+    /// Anything else, on the connection; false when the connection must be reopened.
+    Run(Box<dyn FnOnce(&mut Connection) -> bool + Send>),
+}
+
+/// The thread that owns the connection.
+struct Worker {
+    path: PathBuf,
+    busy: Duration,
+    start_by: Duration,
+    conn: Option<Connection>,
+}
+
+/// Opens `path` with the schema, WAL mode and the busy timeout; `busy` is the wait for the lock.
+fn connect(path: &Path, busy: Duration) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(busy)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+impl Sqlite {
+    /// Opens (creating, mode 0600) the database at `path`: its tables made, WAL mode set. Several
+    /// processes starting at once wait for each other here (up to 5 s).
+    pub(crate) fn open(path: &Path, timeout: Duration) -> Result<Sqlite, String> {
+        let busy = timeout / 3;
+        // A database we create is ours alone (SQLite gives its -wal and -shm files the same mode).
+        if !path.exists() {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        let conn = connect(path, Duration::from_secs(5))
+            .and_then(|c| c.busy_timeout(busy).map(|()| c))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Sqlite {
+            path: path.to_owned(),
+            first: Mutex::new(Some(conn)),
+            jobs: OnceLock::new(),
+            busy,
+            start_by: timeout * 3 / 5,
+        })
+    }
+
+    /// The database file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Queues `job` for the worker (started on first use).
+    fn send(&self, job: Job) -> Result<(), String> {
+        let jobs = self.jobs.get_or_init(|| {
+            let (tx, rx) = channel();
+            let first = match self.first.lock() {
+                Ok(mut g) => g.take(),
+                Err(poisoned) => poisoned.into_inner().take(),
+            };
+            let worker = Worker { path: self.path.clone(), busy: self.busy, start_by: self.start_by, conn: first };
+            if let Err(e) = std::thread::Builder::new().name("sqlite".into()).spawn(move || worker.run(rx)) {
+                log::error!("state store: cannot start the SQLite thread: {e}");
+            }
+            Mutex::new(tx)
+        });
+        let jobs = match jobs.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        jobs.send(job).map_err(|_| "the SQLite thread is gone".to_owned())
+    }
+
+    /// Answers `ask` atomically (see the module docs).
+    pub(crate) async fn grant(&self, ask: Ask) -> Result<Grant, String> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Grant { ask, queued: Instant::now(), reply })?;
+        answer.await.map_err(|_| "no answer".to_owned())?
+    }
+
+    /// Runs `f` on the worker's connection.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, String> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Run(Box::new(move |conn| {
+            let r = f(conn).map_err(|e| e.to_string());
+            let ok = r.is_ok();
+            let _ = reply.send(r);
+            ok
+        })))?;
+        answer.await.map_err(|_| "no answer".to_owned())?
+    }
+}
+
+impl Worker {
+    /// Serves the queue until every sender is gone.
+    fn run(mut self, jobs: Receiver<Job>) {
+        while let Ok(first) = jobs.recv() {
+            let mut grants = Vec::new();
+            let mut others = Vec::new();
+            let mut next = Some(first);
+            while let Some(job) = next.take() {
+                match job {
+                    Job::Grant { ask, queued, reply } => grants.push((ask, queued, reply)),
+                    Job::Run(f) => others.push(f),
+                }
+                if grants.len() < BATCH {
+                    next = jobs.try_recv().ok();
+                }
+            }
+            let mut conn = match self.conn.take().map_or_else(|| connect(&self.path, self.busy), Ok) {
+                Ok(c) => c,
+                Err(e) => {
+                    let why = e.to_string();
+                    for (_, _, reply) in grants {
+                        let _ = reply.send(Err(why.clone()));
+                    }
+                    // Each job answers its caller; a connection error ends in its own error.
+                    for f in others {
+                        let _ = connect(&self.path, self.busy).map(|mut c| f(&mut c));
+                    }
+                    continue;
+                }
+            };
+            let mut healthy = true;
+            for f in others {
+                healthy &= f(&mut conn);
+            }
+            if !grants.is_empty() {
+                healthy &= grant_batch(&mut conn, grants, self.start_by);
+            }
+            // A connection that failed may be in any state: the next job opens a fresh one.
+            if healthy {
+                self.conn = Some(conn);
+            }
+        }
+    }
+}
+
+/// The waiting grants in one transaction, each answered after the commit (or with its error).
+fn grant_batch(conn: &mut Connection, grants: Vec<Waiting>, start_by: Duration) -> bool {
+    let (live, stale): (Vec<_>, Vec<_>) = grants.into_iter().partition(|(_, queued, _)| queued.elapsed() <= start_by);
+    for (_, _, reply) in stale {
+        let _ = reply.send(Err("waited too long for the SQLite thread".to_owned()));
+    }
+    if live.is_empty() {
+        return true;
+    }
+    let made = (|| {
+        let behavior = if live.iter().any(|(ask, _, _)| ask.open) {
+            TransactionBehavior::Immediate
+        } else {
+            TransactionBehavior::Deferred
+        };
+        let tx = conn.transaction_with_behavior(behavior)?;
+        let answers = live.iter().map(|(ask, _, _)| grant_in(&tx, ask)).collect::<rusqlite::Result<Vec<_>>>()?;
+        tx.commit()?;
+        Ok::<_, rusqlite::Error>(answers)
+    })();
+    match made {
+        Ok(answers) => {
+            for ((_, _, reply), answer) in live.into_iter().zip(answers) {
+                let _ = reply.send(Ok(answer));
+            }
+            true
+        }
+        Err(e) => {
+            for (_, _, reply) in live {
+                let _ = reply.send(Err(e.to_string()));
+            }
+            false
+        }
+    }
+}
+
+/// The revocations in force at `now`.
+pub(crate) fn revoked(conn: &mut Connection, now: u64) -> rusqlite::Result<Revoked> {
+    let mut list = Revoked::default();
+    let mut stmt = conn.prepare_cached("SELECT kind, name FROM revoked WHERE until >= ?1")?;
+    let rows = stmt.query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (kind, name) = row?;
+        if kind == "kid" {
+            list.kids.insert(name)
+        } else {
+            list.ids.insert(name)
+        };
+    }
+    Ok(list)
+}
+
+/// Records a revocation until `until` (keeping a later one).
+pub(crate) fn revoke(conn: &mut Connection, kind: &str, name: &str, until: u64) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO revoked (kind, name, until) VALUES (?1, ?2, ?3)
+         ON CONFLICT (kind, name) DO UPDATE SET until = max(until, excluded.until)",
+        params![kind, name, until],
+    )
+    .map(|_| ())
+}
+
+/// Deletes expired links, grants and revocations and checkpoints the WAL; returns how many rows
+/// went.
+pub(crate) fn purge(conn: &mut Connection, now: u64) -> rusqlite::Result<usize> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut n = 0;
+    for table in ["links", "grants", "revoked"] {
+        n += tx.execute(&format!("DELETE FROM {table} WHERE until < ?1"), [now])?;
+    }
+    tx.commit()?;
+    Ok(n)
+}
+
+/// The grant inside its transaction.
+fn grant_in(tx: &rusqlite::Transaction<'_>, ask: &Ask) -> rusqlite::Result<Grant> {
+    let revoked: bool = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM revoked WHERE until >= ?1
+               AND ((kind = 'id' AND name = ?2) OR (kind = 'kid' AND name = ?3)))",
+        )?
+        .query_row(params![ask.now, ask.id, ask.kid], |r| r.get(0))?;
+    if revoked {
+        return Ok(Grant::Revoked);
+    }
+    let open: Option<u32> = tx
+        .prepare_cached("SELECT use FROM grants WHERE id = ?1 AND client = ?2 AND until > ?3")?
+        .query_row(params![ask.id, ask.client, ask.now], |r| r.get(0))
+        .optional()?;
+    if let Some(n) = open {
+        return Ok(Grant::Same(n));
+    }
+    if !ask.open {
+        let used: u32 = tx
+            .prepare_cached("SELECT used FROM links WHERE id = ?1")?
+            .query_row([&ask.id], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+        return Ok(if used >= ask.uses { Grant::Spent } else { Grant::Looked });
+    }
+    let opened: Option<u32> = tx
+        .prepare_cached(
+            "INSERT INTO links (id, used, until) VALUES (?1, 1, ?3)
+             ON CONFLICT (id) DO UPDATE SET used = used + 1 WHERE used < ?2 RETURNING used",
+        )?
+        .query_row(params![ask.id, ask.uses, ask.expires], |r| r.get(0))
+        .optional()?;
+    let Some(n) = opened.filter(|n| *n <= ask.uses) else { return Ok(Grant::Spent) };
+    tx.prepare_cached("INSERT OR REPLACE INTO grants (id, client, use, until) VALUES (?1, ?2, ?3, ?4)")?.execute(
+        params![ask.id, ask.client, n, ask.now.saturating_add(ask.window).min(ask.expires.saturating_add(1))],
+    )?;
+    Ok(Grant::Opened(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(client: &str, open: bool, now: u64) -> Ask {
+        Ask {
+            id: "L1".into(),
+            kid: "k1".into(),
+            uses: 2,
+            window: 600,
+            expires: now + 3600,
+            client: client.into(),
+            open,
+            now,
+        }
+    }
+
+    #[test]
+    fn uses_are_counted_per_client_and_window() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Sqlite::open(&dir.path().join("state.db"), Duration::from_secs(1)).expect("open");
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let grant = |client: &str, open: bool, now: u64| rt.block_on(db.grant(ask(client, open, now))).expect("grant");
+        let t = 1_800_000_000;
+        assert_eq!(grant("10.0.0.1", false, t), Grant::Looked);
+        assert_eq!(grant("10.0.0.1", true, t), Grant::Opened(1));
+        assert_eq!(grant("10.0.0.1", true, t + 599), Grant::Same(1));
+        assert_eq!(grant("10.0.0.2", true, t + 1), Grant::Opened(2));
+        assert_eq!(grant("10.0.0.3", true, t + 2), Grant::Spent);
+        assert_eq!(grant("10.0.0.3", false, t + 2), Grant::Spent);
+        assert_eq!(grant("10.0.0.1", true, t + 600), Grant::Spent, "after the window");
+        assert_eq!(grant("10.0.0.2", false, t + 3), Grant::Same(2), "HEAD of an open use");
+        rt.block_on(db.run(move |c| revoke(c, "id", "L1", t + 3600))).expect("revoke");
+        assert_eq!(grant("10.0.0.2", true, t + 4), Grant::Revoked);
+        assert!(rt.block_on(db.run(move |c| revoked(c, t))).expect("list").ids.contains("L1"));
+        assert!(rt.block_on(db.run(move |c| purge(c, t + 7200))).expect("purge") >= 3);
+        assert_eq!(rt.block_on(db.run(move |c| revoked(c, t + 7200))).expect("list"), Revoked::default());
+    }
+
+    #[test]
+    fn a_burst_of_grants_from_many_clients_opens_exactly_n() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = std::sync::Arc::new(Sqlite::open(&dir.path().join("state.db"), Duration::from_secs(5)).expect("open"));
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let t = 1_800_000_000;
+        let answers = rt.block_on(async {
+            let tasks: Vec<_> = (0..100)
+                .map(|i| {
+                    let db = db.clone();
+                    tokio::spawn(async move { db.grant(ask(&format!("10.0.1.{i}"), true, t)).await })
+                })
+                .collect();
+            let mut out = Vec::new();
+            for task in tasks {
+                out.push(task.await.expect("task").expect("grant"));
+            }
+            out
+        });
+        let opened: Vec<_> = answers.iter().filter(|g| matches!(g, Grant::Opened(_))).collect();
+        assert_eq!(opened, [&Grant::Opened(1), &Grant::Opened(2)]);
+        assert_eq!(answers.iter().filter(|g| **g == Grant::Spent).count(), 98);
+    }
+}
