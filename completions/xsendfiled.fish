@@ -30,9 +30,9 @@ complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l map -d 'Redirect 
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l backend -d 'Offload mechanism of the web server in front' -r -f -a "nginx\t'`X-Accel-Redirect` to an `internal` location that aliases the root'
 apache\t'`X-Sendfile` with the absolute path as raw bytes, for Apache mod_xsendfile (0.12, or 1.0 with `XSendFileUnescape Off`)'
 lighttpd\t'`X-Sendfile` with the absolute path percent-encoded, for lighttpd'
-local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi'
+local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi; for an s3:// object, to the presigned path under --s3-internal-prefix'
 caddy\t'`X-Accel-Redirect: /<path>` for Caddy\'s `handle_response` + `rewrite` + `file_server`'
-serve\t'xsendfiled sends the bytes itself, with Range and conditional requests (servers without offload, development)'
+serve\t'xsendfiled sends the bytes itself, with Range and conditional requests, from a local file or an s3:// object (servers without offload, development)'
 authorizer\t'Only allow or deny (200/403), for servers that send the file themselves after asking (nginx auth_request, FastCGI authorizers)'"
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l internal-prefix -d 'URI of the location that aliases --root: nginx `internal` location, or the Apache `Alias` target of a local redirect (e.g. /_protected)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l strip-prefix -d 'Public URL prefix removed from the request path before resolving (must match whole segments)' -r
@@ -77,7 +77,7 @@ complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l request-timeout -
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l drain-timeout -d 'On SIGTERM/SIGINT, wait this long for requests in progress before exiting' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l storage-timeout -d 'Longest a file lookup may wait for storage (a hung NFS or FUSE mount): past it, 504. The default is far beyond a healthy disk or NFS lookup and well inside nginx\'s 60 s' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l storage-threads -d 'Lookups that may wait for storage at once, a thread each (one root may use half of them)' -r
-complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l s3-endpoint -d 'Object-store roots (`--root s3://BUCKET[/PREFIX]`): the S3 endpoint, e.g. http://127.0.0.1:9000 (MinIO, Ceph RGW, Garage) or https://s3.eu-west-1.amazonaws.com. Default: AWS for --s3-region. Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials) with AWS_PROFILE; never from the command line' -r
+complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l s3-endpoint -d 'Object-store roots (`--root s3://BUCKET[/PREFIX]`): the S3 endpoint, e.g. http://127.0.0.1:9000 (MinIO, Ceph RGW, Garage) or https://s3.eu-west-1.amazonaws.com. Default: AWS for --s3-region. Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials) with AWS_PROFILE; never from the command line. An https:// endpoint is verified against the system\'s CA store, or SSL_CERT_FILE / SSL_CERT_DIR when set' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l s3-region -d 'The region requests to the object store are signed for' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l s3-internal-prefix -d 'The web server\'s internal location that fetches an object from the presigned URL in `X-Xsendfiled-Url` (nginx: conf-examples/nginx-s3.conf)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_needs_command" -l s3-presign-lifetime -d 'How long a presigned URL handed to the web server stays valid (1s to 1h)' -r
@@ -108,9 +108,9 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l map -d '
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l backend -d 'Offload mechanism of the web server in front' -r -f -a "nginx\t'`X-Accel-Redirect` to an `internal` location that aliases the root'
 apache\t'`X-Sendfile` with the absolute path as raw bytes, for Apache mod_xsendfile (0.12, or 1.0 with `XSendFileUnescape Off`)'
 lighttpd\t'`X-Sendfile` with the absolute path percent-encoded, for lighttpd'
-local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi'
+local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi; for an s3:// object, to the presigned path under --s3-internal-prefix'
 caddy\t'`X-Accel-Redirect: /<path>` for Caddy\'s `handle_response` + `rewrite` + `file_server`'
-serve\t'xsendfiled sends the bytes itself, with Range and conditional requests (servers without offload, development)'
+serve\t'xsendfiled sends the bytes itself, with Range and conditional requests, from a local file or an s3:// object (servers without offload, development)'
 authorizer\t'Only allow or deny (200/403), for servers that send the file themselves after asking (nginx auth_request, FastCGI authorizers)'"
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l internal-prefix -d 'URI of the location that aliases --root: nginx `internal` location, or the Apache `Alias` target of a local redirect (e.g. /_protected)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l strip-prefix -d 'Public URL prefix removed from the request path before resolving (must match whole segments)' -r
@@ -155,7 +155,7 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l request-
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l drain-timeout -d 'On SIGTERM/SIGINT, wait this long for requests in progress before exiting' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l storage-timeout -d 'Longest a file lookup may wait for storage (a hung NFS or FUSE mount): past it, 504. The default is far beyond a healthy disk or NFS lookup and well inside nginx\'s 60 s' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l storage-threads -d 'Lookups that may wait for storage at once, a thread each (one root may use half of them)' -r
-complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l s3-endpoint -d 'Object-store roots (`--root s3://BUCKET[/PREFIX]`): the S3 endpoint, e.g. http://127.0.0.1:9000 (MinIO, Ceph RGW, Garage) or https://s3.eu-west-1.amazonaws.com. Default: AWS for --s3-region. Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials) with AWS_PROFILE; never from the command line' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l s3-endpoint -d 'Object-store roots (`--root s3://BUCKET[/PREFIX]`): the S3 endpoint, e.g. http://127.0.0.1:9000 (MinIO, Ceph RGW, Garage) or https://s3.eu-west-1.amazonaws.com. Default: AWS for --s3-region. Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials) with AWS_PROFILE; never from the command line. An https:// endpoint is verified against the system\'s CA store, or SSL_CERT_FILE / SSL_CERT_DIR when set' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l s3-region -d 'The region requests to the object store are signed for' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l s3-internal-prefix -d 'The web server\'s internal location that fetches an object from the presigned URL in `X-Xsendfiled-Url` (nginx: conf-examples/nginx-s3.conf)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand serve" -l s3-presign-lifetime -d 'How long a presigned URL handed to the web server stays valid (1s to 1h)' -r
@@ -197,9 +197,9 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l map -d '
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l backend -d 'Offload mechanism of the web server in front' -r -f -a "nginx\t'`X-Accel-Redirect` to an `internal` location that aliases the root'
 apache\t'`X-Sendfile` with the absolute path as raw bytes, for Apache mod_xsendfile (0.12, or 1.0 with `XSendFileUnescape Off`)'
 lighttpd\t'`X-Sendfile` with the absolute path percent-encoded, for lighttpd'
-local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi'
+local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi; for an s3:// object, to the presigned path under --s3-internal-prefix'
 caddy\t'`X-Accel-Redirect: /<path>` for Caddy\'s `handle_response` + `rewrite` + `file_server`'
-serve\t'xsendfiled sends the bytes itself, with Range and conditional requests (servers without offload, development)'
+serve\t'xsendfiled sends the bytes itself, with Range and conditional requests, from a local file or an s3:// object (servers without offload, development)'
 authorizer\t'Only allow or deny (200/403), for servers that send the file themselves after asking (nginx auth_request, FastCGI authorizers)'"
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l internal-prefix -d 'URI of the location that aliases --root: nginx `internal` location, or the Apache `Alias` target of a local redirect (e.g. /_protected)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l strip-prefix -d 'Public URL prefix removed from the request path before resolving (must match whole segments)' -r
@@ -244,7 +244,7 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l request-
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l drain-timeout -d 'On SIGTERM/SIGINT, wait this long for requests in progress before exiting' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l storage-timeout -d 'Longest a file lookup may wait for storage (a hung NFS or FUSE mount): past it, 504. The default is far beyond a healthy disk or NFS lookup and well inside nginx\'s 60 s' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l storage-threads -d 'Lookups that may wait for storage at once, a thread each (one root may use half of them)' -r
-complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l s3-endpoint -d 'Object-store roots (`--root s3://BUCKET[/PREFIX]`): the S3 endpoint, e.g. http://127.0.0.1:9000 (MinIO, Ceph RGW, Garage) or https://s3.eu-west-1.amazonaws.com. Default: AWS for --s3-region. Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials) with AWS_PROFILE; never from the command line' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l s3-endpoint -d 'Object-store roots (`--root s3://BUCKET[/PREFIX]`): the S3 endpoint, e.g. http://127.0.0.1:9000 (MinIO, Ceph RGW, Garage) or https://s3.eu-west-1.amazonaws.com. Default: AWS for --s3-region. Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials) with AWS_PROFILE; never from the command line. An https:// endpoint is verified against the system\'s CA store, or SSL_CERT_FILE / SSL_CERT_DIR when set' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l s3-region -d 'The region requests to the object store are signed for' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l s3-internal-prefix -d 'The web server\'s internal location that fetches an object from the presigned URL in `X-Xsendfiled-Url` (nginx: conf-examples/nginx-s3.conf)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand check" -l s3-presign-lifetime -d 'How long a presigned URL handed to the web server stays valid (1s to 1h)' -r
@@ -278,9 +278,9 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l map -d 
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l backend -d 'Offload mechanism of the web server in front' -r -f -a "nginx\t'`X-Accel-Redirect` to an `internal` location that aliases the root'
 apache\t'`X-Sendfile` with the absolute path as raw bytes, for Apache mod_xsendfile (0.12, or 1.0 with `XSendFileUnescape Off`)'
 lighttpd\t'`X-Sendfile` with the absolute path percent-encoded, for lighttpd'
-local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi'
+local-redirect\t'An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and mod_cgi; for an s3:// object, to the presigned path under --s3-internal-prefix'
 caddy\t'`X-Accel-Redirect: /<path>` for Caddy\'s `handle_response` + `rewrite` + `file_server`'
-serve\t'xsendfiled sends the bytes itself, with Range and conditional requests (servers without offload, development)'
+serve\t'xsendfiled sends the bytes itself, with Range and conditional requests, from a local file or an s3:// object (servers without offload, development)'
 authorizer\t'Only allow or deny (200/403), for servers that send the file themselves after asking (nginx auth_request, FastCGI authorizers)'"
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l internal-prefix -d 'URI of the location that aliases --root: nginx `internal` location, or the Apache `Alias` target of a local redirect (e.g. /_protected)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l strip-prefix -d 'Public URL prefix removed from the request path before resolving (must match whole segments)' -r
@@ -325,7 +325,7 @@ complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l request
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l drain-timeout -d 'On SIGTERM/SIGINT, wait this long for requests in progress before exiting' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l storage-timeout -d 'Longest a file lookup may wait for storage (a hung NFS or FUSE mount): past it, 504. The default is far beyond a healthy disk or NFS lookup and well inside nginx\'s 60 s' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l storage-threads -d 'Lookups that may wait for storage at once, a thread each (one root may use half of them)' -r
-complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l s3-endpoint -d 'Object-store roots (`--root s3://BUCKET[/PREFIX]`): the S3 endpoint, e.g. http://127.0.0.1:9000 (MinIO, Ceph RGW, Garage) or https://s3.eu-west-1.amazonaws.com. Default: AWS for --s3-region. Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials) with AWS_PROFILE; never from the command line' -r
+complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l s3-endpoint -d 'Object-store roots (`--root s3://BUCKET[/PREFIX]`): the S3 endpoint, e.g. http://127.0.0.1:9000 (MinIO, Ceph RGW, Garage) or https://s3.eu-west-1.amazonaws.com. Default: AWS for --s3-region. Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials) with AWS_PROFILE; never from the command line. An https:// endpoint is verified against the system\'s CA store, or SSL_CERT_FILE / SSL_CERT_DIR when set' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l s3-region -d 'The region requests to the object store are signed for' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l s3-internal-prefix -d 'The web server\'s internal location that fetches an object from the presigned URL in `X-Xsendfiled-Url` (nginx: conf-examples/nginx-s3.conf)' -r
 complete -c xsendfiled -n "__fish_xsendfiled_using_subcommand doctor" -l s3-presign-lifetime -d 'How long a presigned URL handed to the web server stays valid (1s to 1h)' -r

@@ -12,9 +12,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use support::{conf_example, curl, fill_template, matrix, wait_until, Proc};
 
-const HAPROXY: &str = "/usr/sbin/haproxy";
+pub(crate) const HAPROXY: &str = "/usr/sbin/haproxy";
 
-fn haproxy(run: &Path, sock: &Path, port: u16, keep_conn: bool, mpxs_conns: bool) -> Proc {
+/// HAProxy from `conf-examples/haproxy.cfg` on `port` in front of xsendfiled at `sock`.
+pub(crate) fn haproxy(run: &Path, sock: &Path, port: u16, keep_conn: bool, mpxs_conns: bool) -> Proc {
     let option = |on: bool, name: &str| format!("{}option {name}", if on { "" } else { "no " });
     let conf = fill_template(
         &conf_example("haproxy.cfg"),

@@ -26,7 +26,7 @@ fn setup(tools: &[&str]) -> Option<Setup> {
 }
 
 /// The unprivileged user servers drop to: www-data when we are root, else ourselves.
-fn server_user() -> String {
+pub(crate) fn server_user() -> String {
     let me = support::nginx_user();
     if me == "root" {
         "www-data".into()
@@ -36,7 +36,7 @@ fn server_user() -> String {
 }
 
 /// Gives `path` to the server user (mod_fcgid's socket directory must be theirs).
-fn chown_to_server_user(path: &Path) {
+pub(crate) fn chown_to_server_user(path: &Path) {
     let st = Command::new("chown").arg(server_user()).arg(path).status().expect("chown");
     assert!(st.success());
 }

@@ -9,8 +9,14 @@ use xsendfiled::protocol::request::Request;
 /// A policy whose first root is `s3://bench` at a loopback port where nothing listens (port 9,
 /// discard), with `keys` in its HEAD cache.
 fn policy(keys: &[(&str, u64)]) -> (tempfile::TempDir, Policy) {
+    policy_for(Backend::Nginx, keys)
+}
+
+/// [`policy`] with `backend`.
+fn policy_for(backend: Backend, keys: &[(&str, u64)]) -> (tempfile::TempDir, Policy) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut p = Policy::build(dir.path(), Backend::Nginx, Some("/_protected"), Some("/dl"), false).expect("policy");
+    let internal = (backend != Backend::Serve).then_some("/_protected");
+    let mut p = Policy::build(dir.path(), backend, internal, Some("/dl"), false).expect("policy");
     xsendfiled::fuzzing::use_object_root(&mut p, "http://127.0.0.1:9", "bench", keys, Duration::from_secs(3600));
     (dir, p)
 }
@@ -76,4 +82,35 @@ fn a_store_that_cannot_be_reached_is_a_502_never_cached() {
         assert_eq!(status, 502, "{reply}");
         assert_eq!(header(&reply, "Cache-Control"), Some("no-store"));
     }
+}
+
+#[test]
+fn apache_gets_a_local_redirect_to_the_presigned_path_and_nothing_else() {
+    let (_d, p) = policy_for(Backend::LocalRedirect, &[("a b+(1)%41.txt", 3)]);
+    let (status, reply) = answer(&p, "/dl/a b+(1)%41.txt", &[]);
+    assert_eq!(status, 200, "{reply}");
+    let location = header(&reply, "Location").expect("a local redirect");
+    assert!(
+        location.starts_with("/_s3/bench/a%20b%2B%281%29%2541.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&"),
+        "{location}"
+    );
+    assert!(
+        location.contains("&response-content-type=text%2Fplain") && location.contains("X-Amz-Signature="),
+        "{location}"
+    );
+    // RFC 3875 §6.2.2: the Location alone (mod_cgi and lighttpd turn anything more into a 302).
+    assert_eq!(reply.split("\r\n").filter(|l| !l.is_empty()).count(), 1, "{reply}");
+}
+
+#[test]
+fn serve_plans_an_object_like_a_file_from_its_head() {
+    let (_d, p) = policy_for(Backend::Serve, &[("big.bin", 1000)]);
+    let (status, reply) = answer(&p, "/dl/big.bin", &[]);
+    assert_eq!((status, header(&reply, "Content-Length")), (200, Some("1000")), "{reply}");
+    assert!(header(&reply, "X-Accel-Redirect").is_none() && header(&reply, "X-Xsendfiled-Url").is_none(), "{reply}");
+    let etag = header(&reply, "ETag").expect("an ETag").to_owned();
+    let (status, reply) = answer(&p, "/dl/big.bin", &[("HTTP_RANGE", "bytes=10-19")]);
+    assert_eq!((status, header(&reply, "Content-Range")), (206, Some("bytes 10-19/1000")), "{reply}");
+    assert_eq!(answer(&p, "/dl/big.bin", &[("HTTP_IF_NONE_MATCH", &etag)]).0, 304);
+    assert_eq!(answer(&p, "/dl/big.bin", &[("HTTP_RANGE", "bytes=1000-")]).0, 416);
 }

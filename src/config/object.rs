@@ -2,8 +2,9 @@
 //! [`ObjectRoot`]s, each with its bucket client (`objstore`) and a bounded HEAD cache.
 //!
 //! Rules: a bucket name is 3–63 of `a-z 0-9 . -` (AWS S3 "Bucket naming rules"); a prefix has no
-//! empty, `.` or `..` segment and no control character; the backend must be one whose web server
-//! can fetch a URL (nginx; others are refused with what to use instead). Credentials are looked up
+//! empty, `.` or `..` segment and no control character; the backend must be one that can
+//! fetch a URL (nginx; Apache through `local-redirect`; `serve`, where xsendfiled GETs the object
+//! itself; others are refused with what to use instead). Credentials are looked up
 //! once, at start-up and on SIGHUP, only when an object root is configured.
 
 use super::cli::ServeArgs;
@@ -48,12 +49,13 @@ pub(super) fn is_object(root: &Path) -> bool {
 /// The `--s3-*` options and the credentials, when some root is an object-store location.
 pub(super) fn settings(args: &ServeArgs, backend: Backend) -> Result<ObjectSettings, ConfigError> {
     let bad = |option: &'static str, why: String| ConfigError::Scheme { option, why };
-    if backend != Backend::Nginx {
+    if !matches!(backend, Backend::Nginx | Backend::Serve | Backend::LocalRedirect) {
         return Err(bad(
             "--root",
             format!(
                 "an s3:// root needs a web server that fetches the object from a presigned URL: use --backend \
-                 nginx (conf-examples/nginx-s3.conf); {} cannot reach an object store",
+                 nginx (conf-examples/nginx-s3.conf), local-redirect with Apache (conf-examples/apache-s3.conf) \
+                 or serve (xsendfiled streams it); {} cannot reach an object store",
                 backend_name(backend)
             ),
         ));
@@ -90,7 +92,7 @@ fn backend_name(backend: Backend) -> &'static str {
         Backend::Apache => "apache (mod_xsendfile sends local files only)",
         Backend::Lighttpd => "lighttpd (X-Sendfile sends local files only)",
         Backend::LocalRedirect => "local-redirect",
-        Backend::Caddy => "caddy",
+        Backend::Caddy => "caddy (its reverse_proxy and rewrite change the presigned URL: docs/servers.md)",
         Backend::Serve => "serve",
         Backend::Authorizer => "authorizer",
     }

@@ -12,6 +12,7 @@
 
 mod client;
 pub(crate) mod credentials;
+pub(crate) mod get;
 
 use crate::guard::store::object::{ObjectMeta, ObjectStore};
 use rusty_s3::actions::{GetObject, HeadBucket, HeadObject, S3Action};
@@ -41,7 +42,7 @@ impl std::fmt::Debug for Bucket {
 /// What a bucket needs besides its name.
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoint {
-    /// `http://host:port` (or the AWS endpoint of the region).
+    /// `http[s]://host[:port]` (by default the AWS endpoint of the region, over TLS).
     pub(crate) url: String,
     /// The signing region.
     pub(crate) region: String,
@@ -63,17 +64,12 @@ impl Bucket {
     /// `name` at `endpoint`, signing with `credentials`.
     ///
     /// # Errors
-    /// An endpoint that is not an `http://` URL with a host.
+    /// An endpoint that is not an `http://` or `https://` URL with a host.
     pub(crate) fn new(endpoint: &Endpoint, name: &str, credentials: Credentials) -> Result<Bucket, String> {
         let url: url::Url = endpoint.url.parse().map_err(|e| format!("not a URL ({e})"))?;
-        if url.scheme() == "https" {
-            return Err("https endpoints need TLS, which this build of xsendfiled does not include yet: \
-                 use an http:// endpoint on a trusted network (a local gateway or a TLS-terminating proxy)"
-                .into());
-        }
         let style = if endpoint.path_style { UrlStyle::Path } else { UrlStyle::VirtualHost };
         let bucket = rusty_s3::Bucket::new(url, style, name.to_owned(), endpoint.region.clone())
-            .map_err(|e| format!("{e:?}: expected http://HOST[:PORT]"))?;
+            .map_err(|e| format!("{e:?}: expected http[s]://HOST[:PORT]"))?;
         Ok(Bucket {
             bucket,
             credentials,
@@ -114,6 +110,10 @@ impl ObjectStore for Bucket {
             404 => Err(io::Error::other("HEAD bucket: 404, no such bucket")),
             other => Err(io::Error::other(format!("HEAD bucket: status {other}"))),
         }
+    }
+
+    fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     fn describe(&self) -> String {

@@ -14,6 +14,15 @@
 //! xsendfiled's values, and no copy of them in this reply could duplicate or contradict its
 //! headers. nginx's own `X-Accel-*` controls stay in this reply, where nginx reads them.
 //!
+//! Apache (`--backend local-redirect`, `conf-examples/apache-s3.conf`): `Location:
+//! <--s3-internal-prefix><presigned path>?<presigned query>`, a CGI local redirect (RFC 3875
+//! §6.2.2) to a `ProxyPass <prefix>/ <store>/ nocanon` location. With `nocanon` mod_proxy sends the
+//! redirect's path and query as they are, so the signed bytes reach the store unchanged; the
+//! presentation headers travel in the signature as for nginx.
+//!
+//! With `--backend serve` xsendfiled streams the object itself ([`get`]: the shell's GET of
+//! `objstore::get`, behind `reply/serve.rs`'s plan for ranges and conditionals).
+//!
 //! Invariant: no header value written here can contain CR or LF (the URL is percent-encoded by
 //! the signer; the prefix is validated at start-up; the key is encoded with [`push_uri_path`]).
 
@@ -79,6 +88,17 @@ pub(crate) fn offload(
         }
     }
     let url = root.store().presign("GET", &object.key, &overrides);
+    if policy.backend == crate::guard::Backend::LocalRedirect {
+        // Apache: the presigned path and query under the proxy location, nothing else (RFC 3875
+        // §6.2.2). The signer percent-encoded both, so the value is one URI of visible ASCII.
+        let after_scheme = url.find("://").map_or(0, |i| i + 3);
+        let path_and_query = url[after_scheme..].find('/').map_or("/", |i| &url[after_scheme + i..]);
+        out.header_with("Location", |v| {
+            v.extend_from_slice(policy.object_prefix.as_bytes());
+            v.extend_from_slice(path_and_query.as_bytes());
+        });
+        return Ok(());
+    }
     out.header_with("X-Accel-Redirect", |v| {
         v.extend_from_slice(policy.object_prefix.as_bytes());
         v.push(b'/');
@@ -90,4 +110,22 @@ pub(crate) fn offload(
         out.header(name, value);
     }
     Ok(())
+}
+
+/// The GET `serve` streams `object` (of root `root`, `size` bytes) with: presigned with no
+/// `response-*` parameter, since the reply's headers are xsendfiled's own. `None` when the root is
+/// not an object root, which the decision never produces.
+pub(crate) fn get(
+    root: usize,
+    object: &ObjectInfo,
+    size: u64,
+    policy: &Policy,
+) -> Option<crate::reply::serve::ObjectGet> {
+    let store = policy.root_at(root).and_then(|r| r.as_object())?.store();
+    Some(crate::reply::serve::ObjectGet {
+        url: store.presign("GET", &object.key, &[]),
+        etag: object.etag.clone(),
+        size,
+        timeout: store.timeout(),
+    })
 }

@@ -84,7 +84,9 @@ pub fn render(
         signed: send.kid.is_some(),
     };
     let present = |out: &mut _| push_headers(&facts, req, &policy.presentation, policy.backend, out);
-    if let crate::guard::store::Content::Object(object) = &send.file.content {
+    if let (crate::guard::store::Content::Object(object), false) =
+        (&send.file.content, policy.backend == Backend::Serve)
+    {
         // An object in a bucket: the web server fetches it (reply/object.rs).
         if crate::reply::object::offload(&send, object, req, policy, out).is_err() {
             render_error(Status::InternalServerError, head, out);
@@ -94,12 +96,18 @@ pub fn render(
         return (200, None);
     }
     if policy.backend == Backend::Serve {
-        let crate::guard::store::Content::Local(file) = send.file.content else {
+        let source = match send.file.content {
+            crate::guard::store::Content::Local(file) => Some(serve::Source::File(file)),
+            crate::guard::store::Content::Object(ref object) => {
+                crate::reply::object::get(send.file.root, object, send.file.meta.len, policy).map(serve::Source::Object)
+            }
+        };
+        let Some(source) = source else {
             render_error(Status::InternalServerError, head, out);
             return (500, None);
         };
         let (status, body, presented) =
-            serve::respond(&req.conditions, file, &send.file.meta, send.content_type, head, out);
+            serve::respond(&req.conditions, source, &send.file.meta, send.content_type, head, out);
         if presented {
             present(out);
         } else {

@@ -14,7 +14,9 @@
 //!
 //! These request headers come from the client, which is fine: they only choose which bytes of an
 //! already authorised file to send, never whether to send it. This module is pure; the shells
-//! stream the body from the handle that was checked ([`Body`]), so no path is opened twice.
+//! stream the body from the handle that was checked ([`Body`]), so no path is opened twice, or
+//! from an object by a presigned GET of exactly the planned bytes (the validators are then the
+//! HEAD's, the same the decision was made on; the store's own headers never reach the reply).
 
 use crate::guard::store::FileMeta;
 use crate::protocol::request::Conditions;
@@ -46,12 +48,35 @@ pub(crate) enum Plan {
 /// The part of the file to stream after the header block.
 #[derive(Debug)]
 pub struct Body {
-    /// The handle the checks were made on.
-    pub(crate) file: std::fs::File,
+    /// Where the bytes come from.
+    pub(crate) source: Source,
     /// First byte.
     pub(crate) offset: u64,
     /// Number of bytes.
     pub(crate) len: u64,
+}
+
+/// Where a [`Body`]'s bytes are read from.
+#[derive(Debug)]
+pub(crate) enum Source {
+    /// The local file: the handle the checks were made on.
+    File(std::fs::File),
+    /// An object: the shell GETs it (`objstore::get`) with a `Range` for exactly the body's bytes.
+    Object(ObjectGet),
+}
+
+/// What the shell needs to GET an object's bytes.
+#[derive(Debug, Clone)]
+pub(crate) struct ObjectGet {
+    /// A GET presigned for the key (its query signs no header but `host`, so a `Range` may be added).
+    pub(crate) url: String,
+    /// The `ETag` of the HEAD the decision was made on: the GET sends it as `If-Match`, so a
+    /// replaced object fails rather than mixing two versions.
+    pub(crate) etag: Option<String>,
+    /// Total size the HEAD reported.
+    pub(crate) size: u64,
+    /// Deadline of the answer and of each frame of the body (`--s3-timeout`).
+    pub(crate) timeout: std::time::Duration,
 }
 
 /// Decides the answer for a GET or HEAD of a file with `meta` and entity tag `etag`.
@@ -95,13 +120,14 @@ pub(crate) fn plan(c: &Conditions<'_>, meta: &FileMeta, etag: &str) -> Plan {
     }
 }
 
-/// Answers a GET or HEAD of `file` (its handle and metadata) under the request's `conditions`: writes the status and the
+/// Answers a GET or HEAD of `source` (a file's handle or an object) with metadata `meta` under the
+/// request's `conditions`: writes the status and the
 /// header fields of the plan to `out`, without ending the block, and returns the status, the body
 /// to stream (none for HEAD, 304, 412, 416) and whether the policy's presentation headers belong
 /// to this answer (on 2xx and 304). The caller adds those and calls [`HeaderSink::finish`].
 pub(crate) fn respond(
     conditions: &Conditions<'_>,
-    file: std::fs::File,
+    source: Source,
     meta: &FileMeta,
     content_type: &str,
     head: bool,
@@ -164,7 +190,7 @@ pub(crate) fn respond(
     // Whatever the file holds, it never runs as a page of this origin.
     out.header("Content-Security-Policy", b"sandbox");
     let presented = body.is_some() || plan == Plan::NotModified;
-    let body = body.filter(|_| !head).map(|(offset, len)| Body { file, offset, len });
+    let body = body.filter(|_| !head).map(|(offset, len)| Body { source, offset, len });
     (status, body, presented)
 }
 

@@ -61,8 +61,15 @@ where
     let (status, body) = (answer.status, answer.body);
     stdout.write_all(&out)?;
     if let Some(body) = body {
-        // The `serve` backend: the bytes come from the handle that was checked.
-        let mut file = body.file;
+        // The `serve` backend: the bytes come from the handle that was checked, or the object.
+        let mut file = match body.source {
+            crate::reply::serve::Source::File(file) => file,
+            crate::reply::serve::Source::Object(get) => {
+                crate::objstore::get::copy_blocking(&get, body.offset, body.len, stdout)?;
+                stdout.flush()?;
+                return Ok(status);
+            }
+        };
         file.seek(SeekFrom::Start(body.offset))?;
         let sent = io::copy(&mut file.take(body.len), stdout)?;
         if sent != body.len {

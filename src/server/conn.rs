@@ -18,7 +18,7 @@ use tokio::time::{timeout, timeout_at, Instant};
 
 /// Bytes of file content per STDOUT record when xsendfiled sends the file itself (a multiple of 8
 /// just under the 65535-byte record limit).
-const FILE_CHUNK: usize = 65528;
+pub(super) const FILE_CHUNK: usize = 65528;
 
 /// Streams `body` as STDOUT records after the header block pending in `out`. Each record is
 /// written before the next is read (backpressure: a slow reader holds one chunk of memory), file
@@ -35,7 +35,13 @@ where
     S: AsyncWrite + Unpin,
 {
     use std::os::unix::fs::FileExt;
-    let file = Arc::new(body.file);
+    let file = match body.source {
+        crate::reply::serve::Source::File(file) => Arc::new(file),
+        crate::reply::serve::Source::Object(get) => {
+            let bytes = (body.offset, body.len);
+            return super::object_body::stream(stream, conn, &get, bytes, out, write_timeout).await;
+        }
+    };
     let mut offset = body.offset;
     let end = body.offset.saturating_add(body.len);
     let mut chunk = vec![0u8; HEADER_LEN + FILE_CHUNK];

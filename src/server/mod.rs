@@ -31,6 +31,7 @@ mod http;
 mod inline;
 pub(crate) mod listen;
 mod metrics;
+mod object_body;
 mod pending;
 mod probe;
 mod reactor;

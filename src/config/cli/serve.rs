@@ -255,7 +255,8 @@ pub struct ServeArgs {
     /// http://127.0.0.1:9000 (MinIO, Ceph RGW, Garage) or https://s3.eu-west-1.amazonaws.com.
     /// Default: AWS for --s3-region. Credentials come from AWS_ACCESS_KEY_ID,
     /// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else AWS_SHARED_CREDENTIALS_FILE (default
-    /// ~/.aws/credentials) with AWS_PROFILE; never from the command line.
+    /// ~/.aws/credentials) with AWS_PROFILE; never from the command line. An https:// endpoint
+    /// is verified against the system's CA store, or SSL_CERT_FILE / SSL_CERT_DIR when set.
     #[arg(long, value_name = "URL", env = "XSENDFILED_S3_ENDPOINT")]
     pub(crate) s3_endpoint: Option<String>,
 
@@ -335,15 +336,15 @@ impl ValueEnum for Backend {
             Backend::LocalRedirect => (
                 "local-redirect",
                 "An RFC 3875 CGI local redirect (`Location: <internal-prefix>/<path>`), for Apache mod_fcgid and \
-                 mod_cgi",
+                 mod_cgi; for an s3:// object, to the presigned path under --s3-internal-prefix",
             ),
             Backend::Caddy => {
                 ("caddy", "`X-Accel-Redirect: /<path>` for Caddy's `handle_response` + `rewrite` + `file_server`")
             }
             Backend::Serve => (
                 "serve",
-                "xsendfiled sends the bytes itself, with Range and conditional requests (servers without offload, \
-                 development)",
+                "xsendfiled sends the bytes itself, with Range and conditional requests, from a local file or an \
+                 s3:// object (servers without offload, development)",
             ),
             Backend::Authorizer => (
                 "authorizer",

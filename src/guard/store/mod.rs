@@ -111,8 +111,9 @@ pub struct FileMeta {
 pub(crate) enum Content {
     /// The local file, opened read-only: the very handle the checks were made on.
     Local(std::fs::File),
-    /// An object in a bucket: the web server (or `serve`) fetches it by its key.
-    Object(object::ObjectInfo),
+    /// An object in a bucket: the web server (or `serve`) fetches it by its key (boxed: a
+    /// decision stays small).
+    Object(Box<object::ObjectInfo>),
 }
 
 /// A regular file a store found.

@@ -42,6 +42,8 @@ pub struct ObjectMeta {
 pub(crate) struct ObjectInfo {
     /// The full key in the bucket (`PREFIX/rel`).
     pub(crate) key: String,
+    /// The `ETag` of the HEAD the decision was made on, if the store sent one.
+    pub(crate) etag: Option<String>,
 }
 
 /// A bucket as the decision and the reply see it; implemented by `objstore::Bucket`.
@@ -65,6 +67,11 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
 
     /// `endpoint, bucket` for messages and `check` (never a credential).
     fn describe(&self) -> String;
+
+    /// How long a request to the store may wait for its answer (`--s3-timeout`).
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(5)
+    }
 }
 
 /// Marks an `io::Error` as "the object store failed" (a 502, not a 500).
@@ -268,7 +275,7 @@ impl Store for ObjectRoot {
             root: 0,
             rel: Cow::Borrowed(rel.as_bytes()),
             meta: FileMeta { len: meta.len, mtime: meta.mtime, mtime_nsec: 0, ino },
-            content: Content::Object(ObjectInfo { key }),
+            content: Content::Object(Box::new(ObjectInfo { key, etag: meta.etag })),
         }))
     }
 
@@ -339,7 +346,7 @@ mod tests {
         assert_eq!(store.heads.load(Ordering::Relaxed), 0);
         let f = r.lookup("a.txt", false, &[], Wait::Allowed).expect("no fault").expect("found");
         assert_eq!((f.meta.len, &*f.rel), (3, &b"a.txt"[..]));
-        assert!(matches!(f.content, Content::Object(ObjectInfo { ref key, .. }) if key == "p/a.txt"));
+        assert!(matches!(f.content, Content::Object(ref o) if o.key == "p/a.txt"));
         assert!(r.lookup("a.txt", false, &[], Wait::Never).expect("cached").is_ok());
         assert_eq!(r.lookup("missing", false, &[], Wait::Allowed).expect("no fault").err(), Some(Refusal::NotFound));
         assert_eq!(
@@ -376,7 +383,7 @@ mod tests {
         let n = r.narrow(b"sub/dir").expect("narrowed");
         assert_eq!(n.path(), Path::new("s3://b/p/sub/dir"));
         let f = n.lookup("x.txt", false, &[], Wait::Allowed).expect("no fault").expect("found");
-        assert!(matches!(f.content, Content::Object(ObjectInfo { ref key, .. }) if key == "p/sub/dir/x.txt"));
+        assert!(matches!(f.content, Content::Object(ref o) if o.key == "p/sub/dir/x.txt"));
         for bad in [&b""[..], b"..", b"a//b", b"a/./b", b"\xff"] {
             assert!(r.narrow(bad).is_err());
         }
