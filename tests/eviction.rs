@@ -245,3 +245,56 @@ fn the_http_listener_evicts_idle_keepalive_connections_too() {
     let evicted = "xsendfiled_connections_closed_total{cause=\"evicted\"} 1\n";
     assert!(series.contains(evicted), "{evicted:?} in\n{series}");
 }
+
+/// Connects from 127.0.0.2 (not in FCGI_WEB_SERVER_ADDRS) `times` times, each time sending a
+/// request and waiting until the daemon closes the connection.
+const REFUSED_PEER: &str = r#"
+import socket, sys
+port, times, req = int(sys.argv[1]), int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+for _ in range(times):
+    s = socket.socket()
+    s.bind(("127.0.0.2", 0))
+    s.connect(("127.0.0.1", port))
+    s.settimeout(5)
+    try:
+        s.sendall(req)
+        assert s.recv(64) == b"", "a refused peer got an answer"
+    except ConnectionResetError:
+        pass
+    s.close()
+"#;
+
+#[test]
+fn a_refused_peer_never_evicts_the_web_servers_idle_connections() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let port = support::free_port();
+    let mut args = support::guard_args(&tree.root, Some(&format!("127.0.0.1:{port}")));
+    let metrics = format!("127.0.0.1:{}", support::free_port());
+    args.extend(["--max-connections".into(), "2".into(), "--metrics-listen".into(), metrics.clone()]);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut d = support::daemon(dir.path(), "xsendfiled", &argv, &[("FCGI_WEB_SERVER_ADDRS", "127.0.0.1")]);
+    wait_until("xsendfiled", Some(&mut d), || support::tcp_up(port));
+    std::thread::sleep(Duration::from_millis(200));
+    let mut idle: Vec<std::net::TcpStream> =
+        (0..2).map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect")).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let req = request(1, false, &nginx_params(b"GET", b"/dl/plain.txt"));
+    let hex: String = req.iter().map(|b| format!("{b:02x}")).collect();
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", REFUSED_PEER, &port.to_string(), "6", &hex])
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(d.log_text().contains("not in FCGI_WEB_SERVER_ADDRS"));
+    for s in &mut idle {
+        s.write_all(&req).expect("the idle connection is still open");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        let mut reply = Vec::new();
+        let _ = s.read_to_end(&mut reply);
+        assert!(stdout_of(&parse(&reply).0, 1).starts_with(OK), "the web server's idle connection was evicted");
+    }
+    let series = support::curl(&format!("http://{metrics}/metrics"), &[]);
+    let series = String::from_utf8_lossy(&series.body).into_owned();
+    assert!(!series.contains("cause=\"evicted\"} 1") && series.contains("cause=\"refused\"} 6"), "{series}");
+}
