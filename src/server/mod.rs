@@ -196,15 +196,23 @@ async fn accept_until_stopped(
         }
         let permit = match slots.clone().try_acquire_owned() {
             Ok(p) => p,
-            Err(_) => tokio::select! {
-                p = ctx.shared.conns.make_room(slots) => match p {
-                    Ok(p) => p,
-                    Err(_) => return,
-                },
-                // The connection in hand was accepted: it is answered like the queued ones.
-                _ = signals.term.recv() => return spawn_conn(conn, None, listener.speaks, None, ctx, ctx.stop.clone()),
-                _ = signals.int.recv() => return spawn_conn(conn, None, listener.speaks, None, ctx, ctx.stop.clone()),
-            },
+            Err(_) => {
+                let room = ctx.shared.conns.make_room(slots);
+                tokio::pin!(room);
+                loop {
+                    tokio::select! {
+                        p = &mut room => match p {
+                            Ok(p) => break p,
+                            Err(_) => return,
+                        },
+                        // The connection in hand was accepted: it is answered like the queued ones.
+                        _ = signals.term.recv() => return spawn_conn(conn, None, listener.speaks, None, ctx, ctx.stop.clone()),
+                        _ = signals.int.recv() => return spawn_conn(conn, None, listener.speaks, None, ctx, ctx.stop.clone()),
+                        // A reload (logrotate's postrotate) is not held up at the cap.
+                        _ = signals.hup.recv() => reload(ctx.shared, reloader),
+                    }
+                }
+            }
         };
         start_conn(conn, listener.speaks, permit, ctx, &mut scratch);
         // Connections already queued are taken straight away, without polling the signal streams
