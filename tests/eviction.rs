@@ -204,6 +204,15 @@ fn eviction_never_cuts_a_request_in_progress() {
     }
 }
 
+/// A GET on a kept-alive HTTP connection: the reply's first bytes.
+fn get(s: &mut std::net::TcpStream) -> String {
+    s.write_all(b"GET /dl/plain.txt HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
+    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let mut b = [0u8; 1024];
+    let n = s.read(&mut b).expect("reply");
+    String::from_utf8_lossy(&b[..n]).into_owned()
+}
+
 #[test]
 fn the_http_listener_evicts_idle_keepalive_connections_too() {
     let dir = support::tempdir();
@@ -218,13 +227,6 @@ fn the_http_listener_evicts_idle_keepalive_connections_too() {
     wait_until("xsendfiled", Some(&mut d), || support::tcp_up(port));
     // Let the probe connection of tcp_up go.
     std::thread::sleep(Duration::from_millis(200));
-    let get = |s: &mut std::net::TcpStream| {
-        s.write_all(b"GET /dl/plain.txt HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
-        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
-        let mut b = [0u8; 1024];
-        let n = s.read(&mut b).expect("reply");
-        String::from_utf8_lossy(&b[..n]).into_owned()
-    };
     let mut kept: Vec<std::net::TcpStream> = (0..2)
         .map(|_| {
             let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
@@ -297,4 +299,31 @@ fn a_refused_peer_never_evicts_the_web_servers_idle_connections() {
     let series = support::curl(&format!("http://{metrics}/metrics"), &[]);
     let series = String::from_utf8_lossy(&series.body).into_owned();
     assert!(!series.contains("cause=\"evicted\"} 1") && series.contains("cause=\"refused\"} 6"), "{series}");
+}
+
+#[test]
+fn the_http_listener_evicts_an_idle_connection_not_one_with_half_a_head() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let port = support::free_port();
+    let mut args = support::guard_args(&tree.root, Some(&format!("http://127.0.0.1:{port}")));
+    args.extend(["--max-connections", "2", "--request-timeout", "6s"].map(String::from));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut d = support::daemon(dir.path(), "xsendfiled", &argv, &[]);
+    wait_until("xsendfiled", Some(&mut d), || support::tcp_up(port));
+    std::thread::sleep(Duration::from_millis(200));
+    // The older connection has half a head buffered (hyper's graceful shutdown would not close
+    // it); the newer is kept alive after a reply, really idle.
+    let mut half = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    half.write_all(b"GET /dl/plain.txt HTTP/1.1\r\nHo").expect("write");
+    std::thread::sleep(Duration::from_millis(100));
+    let mut kept = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    assert!(get(&mut kept).contains("X-Accel-Redirect"));
+    let start = Instant::now();
+    let mut third = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    assert!(get(&mut third).contains("X-Accel-Redirect"));
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(2), "the third waited {took:?} for the half head to time out");
+    let mut b = [0u8; 8];
+    assert_eq!(kept.read(&mut b).ok(), Some(0), "the idle keep-alive connection was closed");
 }
