@@ -327,3 +327,23 @@ fn the_http_listener_evicts_an_idle_connection_not_one_with_half_a_head() {
     let mut b = [0u8; 8];
     assert_eq!(kept.read(&mut b).ok(), Some(0), "the idle keep-alive connection was closed");
 }
+
+#[test]
+fn sighup_reloads_while_the_accept_loop_waits_at_the_cap() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let (d, sock) = daemon(dir.path(), &tree.root, &["--max-connections", "1"]);
+    // The one slot is held by a request in progress; a new connection makes the loop wait.
+    let mut busy = UnixStream::connect(&sock).expect("connect");
+    busy.write_all(&half_request().0).expect("write");
+    std::thread::sleep(Duration::from_millis(200));
+    let _waiting = UnixStream::connect(&sock).expect("connect");
+    std::thread::sleep(Duration::from_millis(200));
+    let start = Instant::now();
+    d.signal(1);
+    while !d.log_text().contains("SIGHUP: configuration reloaded") && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(2), "the reload waited {took:?} for a slot\n{}", d.log_text());
+}
