@@ -204,6 +204,15 @@ fn eviction_never_cuts_a_request_in_progress() {
     }
 }
 
+/// A GET on a kept-alive HTTP connection: the reply's first bytes.
+fn get(s: &mut std::net::TcpStream) -> String {
+    s.write_all(b"GET /dl/plain.txt HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
+    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let mut b = [0u8; 1024];
+    let n = s.read(&mut b).expect("reply");
+    String::from_utf8_lossy(&b[..n]).into_owned()
+}
+
 #[test]
 fn the_http_listener_evicts_idle_keepalive_connections_too() {
     let dir = support::tempdir();
@@ -218,13 +227,6 @@ fn the_http_listener_evicts_idle_keepalive_connections_too() {
     wait_until("xsendfiled", Some(&mut d), || support::tcp_up(port));
     // Let the probe connection of tcp_up go.
     std::thread::sleep(Duration::from_millis(200));
-    let get = |s: &mut std::net::TcpStream| {
-        s.write_all(b"GET /dl/plain.txt HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
-        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
-        let mut b = [0u8; 1024];
-        let n = s.read(&mut b).expect("reply");
-        String::from_utf8_lossy(&b[..n]).into_owned()
-    };
     let mut kept: Vec<std::net::TcpStream> = (0..2)
         .map(|_| {
             let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
@@ -244,4 +246,104 @@ fn the_http_listener_evicts_idle_keepalive_connections_too() {
     let series = String::from_utf8_lossy(&series.body).into_owned();
     let evicted = "xsendfiled_connections_closed_total{cause=\"evicted\"} 1\n";
     assert!(series.contains(evicted), "{evicted:?} in\n{series}");
+}
+
+/// Connects from 127.0.0.2 (not in FCGI_WEB_SERVER_ADDRS) `times` times, each time sending a
+/// request and waiting until the daemon closes the connection.
+const REFUSED_PEER: &str = r#"
+import socket, sys
+port, times, req = int(sys.argv[1]), int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+for _ in range(times):
+    s = socket.socket()
+    s.bind(("127.0.0.2", 0))
+    s.connect(("127.0.0.1", port))
+    s.settimeout(5)
+    try:
+        s.sendall(req)
+        assert s.recv(64) == b"", "a refused peer got an answer"
+    except ConnectionResetError:
+        pass
+    s.close()
+"#;
+
+#[test]
+fn a_refused_peer_never_evicts_the_web_servers_idle_connections() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let port = support::free_port();
+    let mut args = support::guard_args(&tree.root, Some(&format!("127.0.0.1:{port}")));
+    let metrics = format!("127.0.0.1:{}", support::free_port());
+    args.extend(["--max-connections".into(), "2".into(), "--metrics-listen".into(), metrics.clone()]);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut d = support::daemon(dir.path(), "xsendfiled", &argv, &[("FCGI_WEB_SERVER_ADDRS", "127.0.0.1")]);
+    wait_until("xsendfiled", Some(&mut d), || support::tcp_up(port));
+    std::thread::sleep(Duration::from_millis(200));
+    let mut idle: Vec<std::net::TcpStream> =
+        (0..2).map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect")).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let req = request(1, false, &nginx_params(b"GET", b"/dl/plain.txt"));
+    let hex: String = req.iter().map(|b| format!("{b:02x}")).collect();
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", REFUSED_PEER, &port.to_string(), "6", &hex])
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(d.log_text().contains("not in FCGI_WEB_SERVER_ADDRS"));
+    for s in &mut idle {
+        s.write_all(&req).expect("the idle connection is still open");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        let mut reply = Vec::new();
+        let _ = s.read_to_end(&mut reply);
+        assert!(stdout_of(&parse(&reply).0, 1).starts_with(OK), "the web server's idle connection was evicted");
+    }
+    let series = support::curl(&format!("http://{metrics}/metrics"), &[]);
+    let series = String::from_utf8_lossy(&series.body).into_owned();
+    assert!(!series.contains("cause=\"evicted\"} 1") && series.contains("cause=\"refused\"} 6"), "{series}");
+}
+
+#[test]
+fn the_http_listener_evicts_an_idle_connection_not_one_with_half_a_head() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let port = support::free_port();
+    let mut args = support::guard_args(&tree.root, Some(&format!("http://127.0.0.1:{port}")));
+    args.extend(["--max-connections", "2", "--request-timeout", "6s"].map(String::from));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut d = support::daemon(dir.path(), "xsendfiled", &argv, &[]);
+    wait_until("xsendfiled", Some(&mut d), || support::tcp_up(port));
+    std::thread::sleep(Duration::from_millis(200));
+    // The older connection has half a head buffered (hyper's graceful shutdown would not close
+    // it); the newer is kept alive after a reply, really idle.
+    let mut half = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    half.write_all(b"GET /dl/plain.txt HTTP/1.1\r\nHo").expect("write");
+    std::thread::sleep(Duration::from_millis(100));
+    let mut kept = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    assert!(get(&mut kept).contains("X-Accel-Redirect"));
+    let start = Instant::now();
+    let mut third = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    assert!(get(&mut third).contains("X-Accel-Redirect"));
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(2), "the third waited {took:?} for the half head to time out");
+    let mut b = [0u8; 8];
+    assert_eq!(kept.read(&mut b).ok(), Some(0), "the idle keep-alive connection was closed");
+}
+
+#[test]
+fn sighup_reloads_while_the_accept_loop_waits_at_the_cap() {
+    let dir = support::tempdir();
+    let tree = Tree::create(dir.path());
+    let (d, sock) = daemon(dir.path(), &tree.root, &["--max-connections", "1"]);
+    // The one slot is held by a request in progress; a new connection makes the loop wait.
+    let mut busy = UnixStream::connect(&sock).expect("connect");
+    busy.write_all(&half_request().0).expect("write");
+    std::thread::sleep(Duration::from_millis(200));
+    let _waiting = UnixStream::connect(&sock).expect("connect");
+    std::thread::sleep(Duration::from_millis(200));
+    let start = Instant::now();
+    d.signal(1);
+    while !d.log_text().contains("SIGHUP: configuration reloaded") && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(2), "the reload waited {took:?} for a slot\n{}", d.log_text());
 }

@@ -159,3 +159,36 @@ fn revoke_by_id_and_by_key_reaches_limited_and_stateless_links_within_a_second()
     let out = Command::new(support::bin()).args(["revoke", "--state", &state, "--id", "a b"]).output().expect("revoke");
     assert!(!out.status.success());
 }
+
+/// The CGI program on one request: `GET link`, the link in `REQUEST_URI` only (a rewrite dropped
+/// the query: `QUERY_STRING` is empty); stdout.
+fn cgi_get(root: &std::path::Path, keys: &std::path::Path, state: &str, link: &str) -> String {
+    let out = Command::new(support::bin())
+        .args(support::guard_args(root, None))
+        .arg("--keys")
+        .arg(keys)
+        .args(["--state", state])
+        .env_clear()
+        .envs([("GATEWAY_INTERFACE", "CGI/1.1"), ("REQUEST_METHOD", "GET"), ("REQUEST_URI", link)])
+        .envs([("QUERY_STRING", ""), ("DOCUMENT_URI", "/dl/plain.txt"), ("REMOTE_ADDR", "127.0.0.1")])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("cgi");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_cgi_program_refuses_a_revoked_link_whose_query_was_dropped() {
+    let dir = support::tempdir();
+    let tree = support::Tree::create(dir.path());
+    let keys = keys(dir.path());
+    let state = dir.path().join("state.db").display().to_string();
+    let (link, _) = sign(&keys, "/dl/plain.txt", &["--id", "gone"]);
+    let before = cgi_get(&tree.root, &keys, &state, &link);
+    assert!(before.starts_with("X-Accel-Redirect: "), "{before}");
+    let out =
+        Command::new(support::bin()).args(["revoke", "--state", &state, "--id", "gone"]).output().expect("revoke");
+    assert!(out.status.success(), "revoke: {}", String::from_utf8_lossy(&out.stderr));
+    let after = cgi_get(&tree.root, &keys, &state, &link);
+    assert!(after.starts_with("Status: 403"), "a revoked link passed under CGI:\n{after}");
+}

@@ -62,7 +62,7 @@ pub(super) async fn accept_failed(e: &io::Error) {
 }
 
 /// Whether a TCP peer may talk to us (FCGI_WEB_SERVER_ADDRS, FastCGI 1.0 §3.2).
-pub(super) fn peer_allowed(stream: &std::net::TcpStream, settings: &ServerSettings) -> bool {
+fn peer_allowed(stream: &std::net::TcpStream, settings: &ServerSettings) -> bool {
     let Some(allowed) = &settings.web_server_addrs else { return true };
     match stream.peer_addr() {
         Ok(peer) if allowed.contains(&peer.ip().to_canonical()) => true,
@@ -78,6 +78,20 @@ pub(super) fn peer_allowed(stream: &std::net::TcpStream, settings: &ServerSettin
             false
         }
     }
+}
+
+/// Whether an accepted connection is from a TCP peer not in FCGI_WEB_SERVER_ADDRS (logged and
+/// counted, accepted and refused; it is closed when dropped). Checked right after the accept, so
+/// every connection that is served was checked and a refused one never takes a slot.
+pub(super) fn refused(conn: &Accepted, settings: &ServerSettings) -> bool {
+    let Accepted::Tcp(stream) = conn else { return false };
+    if peer_allowed(stream, settings) {
+        return false;
+    }
+    if let Some(m) = crate::metrics::get() {
+        m.connections_accepted.inc();
+    }
+    true
 }
 
 /// An accepted connection, non-blocking, not yet registered with the reactor.

@@ -46,11 +46,10 @@ where
     // answering); the web server's own CGI timeout bounds it.
     let pairs = || vars.iter().map(|(k, v)| (k.as_slice(), v.as_slice()));
     if let (Some(store), Some(signing)) = (state, &policy.signing) {
-        // One request, no refresher: the revocation list is read once, for a signed link only.
-        let query = pairs().find(|(k, _)| *k == b"QUERY_STRING").map(|(_, v)| v).unwrap_or_default();
-        if crate::guard::token::sdl1::query_has_signature(query) {
-            store.load_revocations(&signing.revocations);
-        }
+        // One request, no refresher: the revocation list is read once. Always: the decision
+        // finds a signature in `REQUEST_URI` (a rewrite may drop `QUERY_STRING`), a legacy token
+        // in `md5=` or the path, so no variable tells beforehand that no link will be checked.
+        store.load_revocations(&signing.revocations);
     }
     let mut answer = crate::handler::respond_waiting(pairs(), false, policy, &mut out, None);
     if let Some(ask) = answer.ask.take() {

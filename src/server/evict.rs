@@ -82,8 +82,16 @@ impl Registry {
 
     /// Asks the connection idle the longest to close; false when none is idle.
     pub(crate) fn evict_oldest(&self) -> bool {
-        let Some((_, member)) = lock(&self.idle).pop_first() else { return false };
-        *lock(&member.key) = 0;
+        let Some((popped, member)) = lock(&self.idle).pop_first() else { return false };
+        // The idle lock was let go (a member's key is locked before the set, never after it): the
+        // connection may have gone busy and idle again since, under a newer key, which goes too,
+        // so no entry outlives its connection and it is told once.
+        let mut key = lock(&member.key);
+        if *key != popped && *key != 0 {
+            lock(&self.idle).remove(&*key);
+        }
+        *key = 0;
+        drop(key);
         member.evicted.notify_one();
         self.evictions.fetch_add(1, Ordering::Relaxed);
         if let Some(m) = crate::metrics::get() {
@@ -153,5 +161,44 @@ mod tests {
         rt.block_on(b.evicted());
         drop(c);
         assert_eq!(reg.idle_count(), 0);
+    }
+
+    #[test]
+    fn an_eviction_racing_a_connection_going_busy_and_idle_again_leaves_no_stale_entry() {
+        let reg = Arc::new(Registry::default());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flippers: Vec<_> = (0..8)
+            .map(|_| {
+                let (reg, stop) = (reg.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let m = reg.join();
+                    while !stop.load(Ordering::Relaxed) {
+                        m.idle();
+                        m.busy();
+                        m.idle();
+                    }
+                })
+            })
+            .collect();
+        let evictors: Vec<_> = (0..2)
+            .map(|_| {
+                let reg = reg.clone();
+                std::thread::spawn(move || {
+                    let start = std::time::Instant::now();
+                    while start.elapsed() < std::time::Duration::from_millis(800) {
+                        reg.evict_oldest();
+                    }
+                })
+            })
+            .collect();
+        for e in evictors {
+            e.join().expect("thread");
+        }
+        stop.store(true, Ordering::Relaxed);
+        for f in flippers {
+            f.join().expect("thread");
+        }
+        // Every membership is dropped: none may be left in the idle set.
+        assert_eq!(reg.idle_count(), 0, "a stale idle entry outlived its connection");
     }
 }

@@ -39,8 +39,11 @@ use crate::guard::store::Wait;
 use crate::handler::How;
 use crate::protocol::request::Request;
 use crate::reply::sink::HeaderSink;
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncWrite};
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 use tokio::time::timeout;
 
@@ -64,11 +67,12 @@ where
 {
     log::debug!("http: connection opened");
     let limits = shared.limits;
-    // Idle (`super::evict`) but while a request is being answered; chosen for eviction at the
-    // cap, the connection shuts down gracefully: hyper closes it when idle and otherwise finishes
-    // the request in progress first.
+    // Idle (`super::evict`) until bytes of a request arrive (`MarkBusy`), then busy until its
+    // reply; chosen for eviction at the cap, the connection shuts down gracefully: hyper closes
+    // it when idle and otherwise finishes the request in progress first.
     let member = Arc::new(shared.conns.join());
     member.idle();
+    let stream = MarkBusy { io: stream, member: member.clone() };
     let in_service = member.clone();
     let service = hyper::service::service_fn(move |req| {
         let (shared, member) = (shared.clone(), in_service.clone());
@@ -101,6 +105,47 @@ where
             conn.as_mut().graceful_shutdown();
             let _ = timeout(limits.idle_timeout, conn).await;
         }
+    }
+}
+
+/// A connection's stream that marks it busy when bytes of a request arrive: hyper's graceful
+/// shutdown leaves a connection with part of a head buffered open until the head times out, so
+/// evicting one would free nothing.
+struct MarkBusy<S> {
+    io: S,
+    member: Arc<super::evict::Membership>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for MarkBusy<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.io).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.member.busy();
+        }
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for MarkBusy<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
 

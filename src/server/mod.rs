@@ -42,7 +42,7 @@ pub(crate) use shared::Shared;
 
 use crate::config::ServerSettings;
 use crate::guard::Policy;
-use accept::{accept, accept_any, accept_failed, peer_allowed, try_accept, Accepted, Listener};
+use accept::{accept, accept_any, accept_failed, refused, try_accept, Accepted, Listener};
 use listen::{Bound, Speaks};
 use std::io;
 use std::sync::Arc;
@@ -191,17 +191,29 @@ async fn accept_until_stopped(
                 continue;
             }
         };
+        // Before a slot is taken: a refused peer must never make room (evict) at the cap.
+        if refused(&conn, ctx.settings) {
+            continue;
+        }
         let permit = match slots.clone().try_acquire_owned() {
             Ok(p) => p,
-            Err(_) => tokio::select! {
-                p = ctx.shared.conns.make_room(slots) => match p {
-                    Ok(p) => p,
-                    Err(_) => return,
-                },
-                // The connection in hand was accepted: it is answered like the queued ones.
-                _ = signals.term.recv() => return spawn_conn(conn, None, listener.speaks, None, ctx, ctx.stop.clone()),
-                _ = signals.int.recv() => return spawn_conn(conn, None, listener.speaks, None, ctx, ctx.stop.clone()),
-            },
+            Err(_) => {
+                let room = ctx.shared.conns.make_room(slots);
+                tokio::pin!(room);
+                loop {
+                    tokio::select! {
+                        p = &mut room => match p {
+                            Ok(p) => break p,
+                            Err(_) => return,
+                        },
+                        // The connection in hand was accepted: it is answered like the queued ones.
+                        _ = signals.term.recv() => return spawn_conn(conn, None, listener.speaks, None, ctx, ctx.stop.clone()),
+                        _ = signals.int.recv() => return spawn_conn(conn, None, listener.speaks, None, ctx, ctx.stop.clone()),
+                        // A reload (logrotate's postrotate) is not held up at the cap.
+                        _ = signals.hup.recv() => reload(ctx.shared, reloader),
+                    }
+                }
+            }
         };
         start_conn(conn, listener.speaks, permit, ctx, &mut scratch);
         // Connections already queued are taken straight away, without polling the signal streams
@@ -209,6 +221,7 @@ async fn accept_until_stopped(
         for _ in 0..ACCEPT_BURST {
             let Ok(permit) = slots.clone().try_acquire_owned() else { break };
             match try_accept(listener) {
+                Ok(conn) if refused(&conn, ctx.settings) => {}
                 Ok(conn) => start_conn(conn, listener.speaks, permit, ctx, &mut scratch),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => {
@@ -235,6 +248,7 @@ async fn drain(listeners: Vec<Listener>, slots: Arc<Semaphore>, ctx: &Ctx<'_>) {
     for listener in &listeners {
         while tokio::time::Instant::now() < deadline {
             match tokio::time::timeout(Duration::from_millis(2), accept(listener)).await {
+                Ok(Ok(conn)) if refused(&conn, ctx.settings) => {}
                 Ok(Ok(conn)) => {
                     let mut rx = ctx.stop.clone();
                     rx.borrow_and_update();
@@ -301,21 +315,16 @@ fn start_conn(
     ctx: &Ctx<'_>,
     scratch: &mut inline::Scratch,
 ) {
-    let (shared, settings) = (ctx.shared, ctx.settings);
+    let shared = ctx.shared;
     if let Some(m) = crate::metrics::get() {
         m.connections_accepted.inc();
     }
     let resume = match &conn {
         _ if speaks != Speaks::FastCgi => None,
-        Accepted::Tcp(stream) => {
-            if !peer_allowed(stream, settings) {
-                return;
-            }
-            match inline::try_serve(&mut &*stream, shared, scratch) {
-                inline::Outcome::Done => return,
-                inline::Outcome::HandOver(r) => Some(*r),
-            }
-        }
+        Accepted::Tcp(stream) => match inline::try_serve(&mut &*stream, shared, scratch) {
+            inline::Outcome::Done => return,
+            inline::Outcome::HandOver(r) => Some(*r),
+        },
         Accepted::Unix(stream) => match inline::try_serve(&mut &*stream, shared, scratch) {
             inline::Outcome::Done => return,
             inline::Outcome::HandOver(r) => Some(*r),
@@ -334,14 +343,10 @@ fn spawn_conn(
     ctx: &Ctx<'_>,
     stop: watch::Receiver<bool>,
 ) {
-    let (shared, settings) = (ctx.shared.clone(), ctx.settings);
+    let shared = ctx.shared.clone();
     let open = metrics::Open::new();
     match conn {
         Accepted::Tcp(stream) => {
-            // A connection handed over by the inline path was checked before it was read.
-            if resume.is_none() && !peer_allowed(&stream, settings) {
-                return;
-            }
             if let Err(e) = stream.set_nodelay(true) {
                 log::debug!("TCP_NODELAY: {e}");
             }

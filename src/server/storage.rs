@@ -94,6 +94,18 @@ impl Drop for Slot {
     }
 }
 
+/// An admitted probe: clears the root's `probing` when dropped, so a probe whose request went
+/// away (its future dropped: the client left, the connection was evicted) cannot keep it set.
+struct Probe(Option<Arc<RootHealth>>);
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        if let Some(health) = self.0.take() {
+            health.probing.store(false, Ordering::Release);
+        }
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -186,6 +198,7 @@ impl Pool {
             Ok(s) => s,
             Err(why) => return Ran::Refused(Status::ServiceUnavailable, why),
         };
+        let probe = Probe(probe.then(|| health.clone()));
         let (tx, rx) = tokio::sync::oneshot::channel();
         let submitted = self.submit(Box::new(move || {
             let answer = job();
@@ -193,15 +206,10 @@ impl Pool {
             let _ = tx.send(answer);
         }));
         if !submitted {
-            if probe {
-                health.probing.store(false, Ordering::Release);
-            }
             return Ran::Refused(Status::ServiceUnavailable, Why::ShareInUse);
         }
         let answered = tokio::time::timeout(self.timeout, rx).await;
-        if probe {
-            health.probing.store(false, Ordering::Release);
-        }
+        drop(probe);
         match answered {
             Ok(Ok(answer)) => {
                 health.consecutive.store(0, Ordering::Release);
@@ -369,5 +377,22 @@ mod tests {
         assert!(matches!(rt.block_on(pool.run(slow, || 1)), Ran::Done(1)), "the probe answers");
         assert!(!health.unhealthy.load(Ordering::Acquire));
         assert!(matches!(rt.block_on(pool.run(slow, || 2)), Ran::Done(2)));
+    }
+
+    #[test]
+    fn a_probe_whose_request_went_away_does_not_keep_the_root_refused() {
+        let pool = Arc::new(Pool::new(8, Duration::from_millis(20)));
+        let rt = rt();
+        let slow = Path::new("/slow");
+        for _ in 0..UNHEALTHY_AFTER {
+            let _ = rt.block_on(pool.run(slow, || std::thread::sleep(Duration::from_millis(60))));
+        }
+        std::thread::sleep(PROBE_INTERVAL + Duration::from_millis(20));
+        // The probe is admitted, then its future is dropped while it waits (the client left).
+        let probe = pool.run(slow, || std::thread::sleep(Duration::from_millis(60)));
+        assert!(rt.block_on(async { tokio::time::timeout(Duration::from_millis(5), probe).await }).is_err());
+        std::thread::sleep(PROBE_INTERVAL + Duration::from_millis(80));
+        assert!(matches!(rt.block_on(pool.run(slow, || 1)), Ran::Done(1)), "a later probe is admitted");
+        assert!(!pool.is_unhealthy(slow), "and the root recovers");
     }
 }
