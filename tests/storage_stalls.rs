@@ -23,7 +23,8 @@ struct Stage {
 }
 
 /// The stage; `behind_nginx` serves root A alone for nginx (`X-Accel-Redirect`), else both roots
-/// answer with Apache's `X-Sendfile` (absolute paths: no map from roots to URIs needed).
+/// answer with Apache's `X-Sendfile` (absolute paths: no map from roots to URIs needed) unless
+/// `extra` names another `--backend`.
 fn stage(stalled_files: usize, behind_nginx: bool, extra: &[&str]) -> Option<Stage> {
     if !support::stallfs::require() {
         return None;
@@ -48,7 +49,11 @@ fn stage(stalled_files: usize, behind_nginx: bool, extra: &[&str]) -> Option<Sta
     if behind_nginx {
         args.extend(["--internal-prefix", "/_protected", "--strip-prefix", "/dl"]);
     } else {
-        args.extend(["--root", &b, "--backend", "apache"]);
+        args.extend(["--root", &b]);
+        // Apache's X-Sendfile unless the test chose a backend.
+        if !extra.contains(&"--backend") {
+            args.extend(["--backend", "apache"]);
+        }
     }
     args.extend_from_slice(extra);
     let mut daemon = support::daemon(dir.path(), "xsendfiled", &args, &[("RUST_LOG", "warn")]);
@@ -300,4 +305,29 @@ fn http_get(port: u16, uri: &str) -> (u16, String) {
     }
     let r = support::parse_http(&raw);
     (r.status, String::from_utf8_lossy(&r.body).into_owned())
+}
+
+#[test]
+fn a_serve_download_whose_reads_hang_is_closed_after_the_storage_timeout() {
+    // `serve` streams the file itself: a mount that hangs mid-download must not hold the
+    // connection (and its --max-connections slot) for ever.
+    let Some(st) = stage(1, false, &["--storage-timeout", "1s", "--backend", "serve"]) else { return };
+    st.fs.hang_reads();
+    let start = Instant::now();
+    let mut s = UnixStream::connect(&st.sock).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    s.write_all(&request(1, false, &nginx_params(b"GET", b"/mnt/slow-0.txt"))).expect("write");
+    let mut raw = Vec::new();
+    let ended = s.read_to_end(&mut raw);
+    let took = start.elapsed();
+    assert!(ended.is_ok(), "the connection was not closed: {ended:?} after {took:?}");
+    assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(5), "closed after {took:?}");
+    let (records, _) = parse(&raw);
+    assert!(
+        !records.iter().any(|r| r.kind == 3), // FCGI_END_REQUEST
+        "a download cut short never ends like a whole one"
+    );
+    // Meanwhile and after, everything else answers.
+    assert_eq!(ask(&st.client(), "/local.txt", false).0, 200);
+    st.fs.release_reads();
 }

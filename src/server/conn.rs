@@ -23,13 +23,15 @@ pub(super) const FILE_CHUNK: usize = 65528;
 /// Streams `body` as STDOUT records after the header block pending in `out`. Each record is
 /// written before the next is read (backpressure: a slow reader holds one chunk of memory), file
 /// reads run on the blocking pool, and a write error — the client or server went away — stops the
-/// reading at once.
+/// reading at once. A read that takes longer than `read_timeout` (`--storage-timeout`: the mount
+/// hung mid-download) closes the connection: the client sees a short body, and the connection's
+/// slot is free again (the blocked read's thread returns when the mount does).
 async fn stream_body<S>(
     stream: &mut S,
     conn: &Connection,
     body: crate::reply::serve::Body,
     out: &mut Vec<u8>,
-    write_timeout: std::time::Duration,
+    (write_timeout, read_timeout): (std::time::Duration, std::time::Duration),
 ) -> std::io::Result<()>
 where
     S: AsyncWrite + Unpin,
@@ -49,12 +51,14 @@ where
     while offset < end {
         let want = usize::try_from((end - offset).min(FILE_CHUNK as u64)).unwrap_or(FILE_CHUNK);
         let f = file.clone();
-        let (buf, read) = tokio::task::spawn_blocking(move || {
+        let read = tokio::task::spawn_blocking(move || {
             let r = f.read_at(&mut chunk[HEADER_LEN..HEADER_LEN + want], offset);
             (chunk, r)
-        })
-        .await
-        .map_err(std::io::Error::other)?;
+        });
+        let (buf, read) = timeout(read_timeout, read)
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "storage read timeout"))?
+            .map_err(std::io::Error::other)?;
         chunk = buf;
         let n = read?;
         if n == 0 {
@@ -232,7 +236,9 @@ where
         (body, close) = decide_on_pool(&mut conn, pending, &mut out, &shared).await;
     }
     if let Some(body) = body {
-        if let Err(e) = stream_body(&mut stream, &conn, body, &mut out, limits.idle_timeout).await {
+        if let Err(e) =
+            stream_body(&mut stream, &conn, body, &mut out, (limits.idle_timeout, shared.storage.timeout())).await
+        {
             log::debug!("closing connection: while sending the file: {e}");
             return;
         }
@@ -307,7 +313,10 @@ where
                 (step.body, step.close) = decide_on_pool(&mut conn, pending, &mut out, &shared).await;
             }
             if let Some(body) = step.body {
-                if let Err(e) = stream_body(&mut stream, &conn, body, &mut out, limits.idle_timeout).await {
+                if let Err(e) =
+                    stream_body(&mut stream, &conn, body, &mut out, (limits.idle_timeout, shared.storage.timeout()))
+                        .await
+                {
                     log::debug!("closing connection: while sending the file: {e}");
                     return;
                 }

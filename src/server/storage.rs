@@ -128,6 +128,11 @@ impl Pool {
         (self.size / 2).max(1)
     }
 
+    /// `--storage-timeout`: the longest a lookup (or a read of `serve`) may wait for storage.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Slots in use (lookups running, including ones whose requests timed out).
     pub(crate) fn in_use(&self) -> usize {
         self.in_use.load(Ordering::Acquire)

@@ -4,7 +4,8 @@ MOUNTPOINT whose lookups of names starting with "slow" stall.
 
 Control files in CTL, read on every stalled lookup:
 - CTL/delay: seconds (a float) each such lookup waits; absent or empty means 0;
-- CTL/hang: while it exists, each such lookup waits until it is removed (polled every 10 ms).
+- CTL/hang: while it exists, each such lookup waits until it is removed (polled every 10 ms);
+- CTL/hang-reads: while it exists, each read of such a file waits until it is removed.
 
 Every other name answers at once. Runs multithreaded (one stalled lookup does not hold up the
 others) in the foreground; the test stops it by PID and unmounts its own mount point.
@@ -59,6 +60,9 @@ class StallFs(fusepy.Operations):
         return os.open(self._real(path), os.O_RDONLY)
 
     def read(self, path, size, offset, fh):
+        if os.path.basename(path).startswith("slow"):
+            while os.path.exists(os.path.join(self.ctl, "hang-reads")):
+                time.sleep(0.01)
         return os.pread(fh, size, offset)
 
     def release(self, path, fh):

@@ -83,11 +83,22 @@ impl StallFs {
     pub fn release(&self) {
         let _ = std::fs::remove_file(self.ctl.join("hang"));
     }
+
+    /// Every read of a `slow*` file from now on waits until [`StallFs::release_reads`].
+    pub fn hang_reads(&self) {
+        std::fs::write(self.ctl.join("hang-reads"), b"").expect("write hang-reads");
+    }
+
+    /// The hung reads answer, and new ones do not hang.
+    pub fn release_reads(&self) {
+        let _ = std::fs::remove_file(self.ctl.join("hang-reads"));
+    }
 }
 
 impl Drop for StallFs {
     fn drop(&mut self) {
         self.release();
+        self.release_reads();
         let _ = std::fs::remove_file(self.ctl.join("delay"));
         // Our own mount point only; lazily, so a file still open there cannot keep it.
         let _ = Command::new("fusermount3").arg("-u").arg("-z").arg(&self.mount).status();
