@@ -159,3 +159,19 @@ fn revoke_by_id_and_by_key_reaches_limited_and_stateless_links_within_a_second()
     let out = Command::new(support::bin()).args(["revoke", "--state", &state, "--id", "a b"]).output().expect("revoke");
     assert!(!out.status.success());
 }
+
+#[test]
+fn the_redis_password_never_reaches_the_log() {
+    let Some(s) = setup(&["nginx"]) else { return };
+    random_file(&s.tree.root, "f.bin", 1000);
+    let keys = keys(&s.run);
+    // Nothing listens there: every grant fails, and says so in the log.
+    let url = format!("redis://:TopSecretPw@127.0.0.1:{}/0", support::free_port());
+    let n = node_with(&s.run.join("a"), &s.tree.root, &keys, &url, &["--state-timeout", "300ms"]);
+    let (link, _) = sign(&keys, "/dl/f.bin", &["--uses", "1"]);
+    assert_eq!(get(n.port, client(1), "GET", &link, &[]).status, 503);
+    std::thread::sleep(Duration::from_millis(600));
+    let log = n.xsendfiled.log_text();
+    assert!(log.contains("state store redis redis://***@127.0.0.1"), "{log}");
+    assert!(!log.contains("TopSecretPw"), "{log}");
+}

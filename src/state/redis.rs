@@ -41,6 +41,7 @@ const REVOKED: &str = "xsendfiled:revoked";
 
 /// A Redis store: the client, and the connection made on first use.
 pub(crate) struct Redis {
+    /// The URL without credentials ([`super::redacted`]): the raw one lives only in `client`.
     url: String,
     /// The connection's own timeouts, shorter than the caller's.
     timeout: Duration,
@@ -54,7 +55,7 @@ impl Redis {
     pub(crate) fn new(url: &str, timeout: Duration) -> redis::RedisResult<Redis> {
         let client = redis::Client::open(url)?;
         Ok(Redis {
-            url: url.to_owned(),
+            url: super::redacted(url),
             timeout: timeout * 3 / 4,
             client,
             conn: OnceLock::new(),
