@@ -170,6 +170,24 @@ fn a_redis_password_is_never_shown_and_a_file_holding_one_must_not_be_world_read
 }
 
 #[test]
+fn a_file_owned_by_another_user_or_reached_through_a_symlink_is_refused() {
+    let dir = support::tempdir();
+    let file = dir.path().join("x.toml");
+    let f = file.to_str().expect("utf8");
+    write_config(&file, "internal-prefix = \"/p\"\n");
+    let link = dir.path().join("link.toml");
+    std::os::unix::fs::symlink(&file, &link).expect("symlink");
+    let out = check(dir.path(), &["--config", link.to_str().expect("utf8")], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success() && stdout.contains("link.toml") && stdout.contains("symbolic link"), "{stdout}");
+    // Tests run as root (see privileges.rs); `nobody` is another user.
+    std::os::unix::fs::chown(&file, Some(65534), None).expect("chown nobody");
+    let out = check(dir.path(), &["--config", f], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success() && stdout.contains(f) && stdout.contains("owned by nobody"), "{stdout}");
+}
+
+#[test]
 fn a_daemon_configured_by_the_file_alone_serves_and_says_when_it_has_no_root() {
     if !support::require(&["nginx", "curl"]) {
         return;
