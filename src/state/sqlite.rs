@@ -68,6 +68,8 @@ struct Worker {
     busy: Duration,
     start_by: Duration,
     conn: Option<Connection>,
+    /// Connections that failed in a row.
+    failures: u32,
 }
 
 /// Opens `path` with the schema, WAL mode and the busy timeout; `busy` is the wait for the lock.
@@ -126,7 +128,8 @@ impl Sqlite {
                 Ok(mut g) => g.take(),
                 Err(poisoned) => poisoned.into_inner().take(),
             };
-            let worker = Worker { path: self.path.clone(), busy: self.busy, start_by: self.start_by, conn: first };
+            let worker =
+                Worker { path: self.path.clone(), busy: self.busy, start_by: self.start_by, conn: first, failures: 0 };
             if let Err(e) = std::thread::Builder::new().name("sqlite".into()).spawn(move || worker.run(rx)) {
                 log::error!("state store: cannot start the SQLite thread: {e}");
             }
@@ -182,6 +185,15 @@ impl Worker {
                 Ok(c) => c,
                 Err(e) => {
                     let why = e.to_string();
+                    self.failures += 1;
+                    // Loud while it lasts: every limited-use link is refused (503) meanwhile.
+                    if self.failures.is_power_of_two() {
+                        log::error!(
+                            "state store sqlite {}: cannot reconnect ({} attempts): {why}; limited-use links refused (503)",
+                            self.path.display(),
+                            self.failures
+                        );
+                    }
                     for (_, _, reply) in grants {
                         let _ = reply.send(Err(why.clone()));
                     }
@@ -192,6 +204,10 @@ impl Worker {
                     continue;
                 }
             };
+            if self.failures > 0 {
+                log::info!("state store sqlite {}: connected again", self.path.display());
+                self.failures = 0;
+            }
             let mut healthy = true;
             for f in others {
                 healthy &= f(&mut conn);
