@@ -1,7 +1,9 @@
 //! The Redis (or Valkey) state store, shared by several nodes.
 //!
 //! Keys (prefix `xsendfiled:`):
-//! - `n:{id}`: uses opened so far, expiring one second after the link (`EXPIREAT`);
+//! - `n:{id}`: uses opened so far, expiring one second after the link: a relative TTL the node
+//!   computes from its own clock (`EXPIRE`, never shortened), so a node whose clock is behind the
+//!   server's does not see the counter vanish before the link expires for it;
 //! - `g:{id}:{client}`: the use open for a client address, expiring with the grant window (`EX`);
 //! - `revoked`: a sorted set of `id:{id}` and `kid:{kid}` scored by when each revocation ends;
 //!   ended ones are removed whenever a revocation is added.
@@ -19,7 +21,7 @@ use std::time::Duration;
 
 /// Revoked? → {-2}; an open use for this client → {1, n}; all spent → {-1}; HEAD → {0}; else the
 /// next use is opened → {2, n}. KEYS: counter, grant, revoked set. ARGV: id member, kid member,
-/// uses, window, expiry, now, open (1 or 0).
+/// uses, window, the counter's TTL (seconds, from the node's clock), now, open (1 or 0).
 const GRANT: &str = r"
 local now = tonumber(ARGV[6])
 for i = 1, 2 do
@@ -32,12 +34,19 @@ local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 if used >= tonumber(ARGV[3]) then return {-1, 0} end
 if ARGV[7] ~= '1' then return {0, 0} end
 used = redis.call('INCR', KEYS[1])
-redis.call('EXPIREAT', KEYS[1], tonumber(ARGV[5]) + 1)
+local ttl = tonumber(ARGV[5])
+if redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
 redis.call('SET', KEYS[2], used, 'EX', tonumber(ARGV[4]))
 return {2, used}
 ";
 
 const REVOKED: &str = "xsendfiled:revoked";
+
+/// How long the counter of `ask`'s link is kept: until one second after the link expires, by
+/// the node's clock (at least 1 s), whatever the server's clock says.
+fn counter_ttl(ask: &Ask) -> u64 {
+    (ask.expires + 1).saturating_sub(ask.now).max(1)
+}
 
 /// A Redis store: the client, and the connection made on first use.
 pub(crate) struct Redis {
@@ -95,7 +104,7 @@ impl Redis {
             .arg(format!("kid:{}", ask.kid))
             .arg(ask.uses)
             .arg(ask.window.max(1))
-            .arg(ask.expires)
+            .arg(counter_ttl(ask))
             .arg(ask.now)
             .arg(u8::from(ask.open))
             .invoke_async(&mut conn)
@@ -153,3 +162,7 @@ impl Redis {
             .await
     }
 }
+
+#[cfg(test)]
+#[path = "redis_tests.rs"]
+mod tests;
