@@ -42,6 +42,23 @@ return {2, used}
 
 const REVOKED: &str = "xsendfiled:revoked";
 
+/// The grant a reply of [`GRANT`] means: only its documented codes; anything else (another script
+/// under the same SHA, a changed script) is an error, so the link is refused (503).
+fn grant_of(code: i64, n: u32) -> redis::RedisResult<Grant> {
+    match code {
+        -2 => Ok(Grant::Revoked),
+        -1 => Ok(Grant::Spent),
+        0 => Ok(Grant::Looked),
+        1 => Ok(Grant::Same(n)),
+        2 => Ok(Grant::Opened(n)),
+        _ => Err(redis::RedisError::from((
+            redis::ErrorKind::UnexpectedReturnType,
+            "unexpected reply of the grant script",
+            format!("code {code}"),
+        ))),
+    }
+}
+
 /// How long the counter of `ask`'s link is kept: until one second after the link expires, by
 /// the node's clock (at least 1 s), whatever the server's clock says.
 fn counter_ttl(ask: &Ask) -> u64 {
@@ -109,13 +126,7 @@ impl Redis {
             .arg(u8::from(ask.open))
             .invoke_async(&mut conn)
             .await?;
-        Ok(match code {
-            -2 => Grant::Revoked,
-            -1 => Grant::Spent,
-            0 => Grant::Looked,
-            1 => Grant::Same(n),
-            _ => Grant::Opened(n),
-        })
+        grant_of(code, n)
     }
 
     /// The revocations in force at `now`.

@@ -44,6 +44,18 @@ fn ask(id: &str, client: &str, now: u64, expires: u64) -> Ask {
 }
 
 #[test]
+fn only_the_documented_codes_are_grants() {
+    assert_eq!(grant_of(-2, 0).ok(), Some(Grant::Revoked));
+    assert_eq!(grant_of(-1, 0).ok(), Some(Grant::Spent));
+    assert_eq!(grant_of(0, 0).ok(), Some(Grant::Looked));
+    assert_eq!(grant_of(1, 3).ok(), Some(Grant::Same(3)));
+    assert_eq!(grant_of(2, 4).ok(), Some(Grant::Opened(4)));
+    for code in [-3, 3, 7, i64::MAX] {
+        assert!(grant_of(code, 1).is_err(), "code {code}");
+    }
+}
+
+#[test]
 fn the_counter_ttl_is_relative_to_the_node_clock() {
     assert_eq!(counter_ttl(&ask("a", "c", 1000, 1010)), 11);
     assert_eq!(counter_ttl(&ask("a", "c", 1000, 1000)), 1);
