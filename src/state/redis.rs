@@ -21,7 +21,8 @@ use std::time::Duration;
 
 /// Revoked? → {-2}; an open use for this client → {1, n}; all spent → {-1}; HEAD → {0}; else the
 /// next use is opened → {2, n}. KEYS: counter, grant, revoked set. ARGV: id member, kid member,
-/// uses, window, the counter's TTL (seconds, from the node's clock), now, open (1 or 0).
+/// uses, window, the counter's TTL (seconds, from the node's clock), now, open (1 or 0). The
+/// counter's TTL is only ever lengthened, also by a spent ask (a later link of the same id).
 const GRANT: &str = r"
 local now = tonumber(ARGV[6])
 for i = 1, 2 do
@@ -30,11 +31,14 @@ for i = 1, 2 do
 end
 local open = redis.call('GET', KEYS[2])
 if open then return {1, tonumber(open)} end
+local ttl = tonumber(ARGV[5])
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-if used >= tonumber(ARGV[3]) then return {-1, 0} end
+if used >= tonumber(ARGV[3]) then
+  if used > 0 and redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
+  return {-1, 0}
+end
 if ARGV[7] ~= '1' then return {0, 0} end
 used = redis.call('INCR', KEYS[1])
-local ttl = tonumber(ARGV[5])
 if redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
 redis.call('SET', KEYS[2], used, 'EX', tonumber(ARGV[4]))
 return {2, used}

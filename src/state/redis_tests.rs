@@ -84,5 +84,10 @@ fn a_node_whose_clock_is_behind_the_servers_still_counts_uses() {
         assert_eq!(store.grant(&later).await.expect("grant"), Grant::Opened(2));
         let ttl: i64 = redis::cmd("TTL").arg("xsendfiled:n:keep").query_async(&mut conn).await.expect("TTL");
         assert!(ttl > 50, "the longer TTL is kept: ttl {ttl}");
+        // A spent ask with a later expiry (another link of the same id) lengthens it.
+        let spent = Ask { expires: now + 500, ..two("10.0.0.3", now + 50) };
+        assert_eq!(store.grant(&spent).await.expect("grant"), Grant::Spent);
+        let ttl: i64 = redis::cmd("TTL").arg("xsendfiled:n:keep").query_async(&mut conn).await.expect("TTL");
+        assert!(ttl > 440, "lengthened by the spent ask: ttl {ttl}");
     });
 }
