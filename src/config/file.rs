@@ -107,6 +107,16 @@ pub(crate) fn read(path: &Path) -> Result<Contents, ConfigError> {
     Ok(Contents { text, mode })
 }
 
+/// The text value of the top-level `key` of the configuration file at `path` (read and checked
+/// as the daemon reads it), for a command that needs one setting of the daemon's (`revoke`).
+pub(crate) fn text_value(path: &Path, key: &str) -> Result<Option<String>, ConfigError> {
+    let contents = read(path)?;
+    Ok(parse(path, &contents.text)?.into_iter().find(|e| e.key == key).and_then(|e| match e.value {
+        Value::Text(t) => Some(t),
+        _ => None,
+    }))
+}
+
 /// Refuses a file that others can read when it holds secrets (`secret_keys`, the keys present
 /// whose values are secrets), as the key ring is refused.
 pub(crate) fn check_mode(path: &Path, mode: u32, secret_keys: &[&str]) -> Result<(), ConfigError> {
