@@ -827,7 +827,7 @@ _xsendfiled() {
             return 0
             ;;
         xsendfiled__subcmd__revoke)
-            opts="-h --state --id --kid --lasting --until --help"
+            opts="-h --state --id --kid --lasting --max-link-lifetime --config --until --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -846,6 +846,14 @@ _xsendfiled() {
                     return 0
                     ;;
                 --lasting)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-link-lifetime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -36,7 +36,8 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 pub(crate) mod accounts;
 pub(crate) use accounts::{
-    drop_privileges, effective_ids, group_by_id, group_by_name, group_list, user_by_id, user_by_name, UserEntry,
+    can_create_in, drop_privileges, effective_ids, group_by_id, group_by_name, group_list, user_by_id, user_by_name,
+    UserEntry,
 };
 
 /// Address family of a socket, as far as xsendfiled cares.

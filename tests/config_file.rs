@@ -150,6 +150,44 @@ fn a_file_others_may_write_or_that_is_missing_is_refused() {
 }
 
 #[test]
+fn a_redis_password_is_never_shown_and_a_file_holding_one_must_not_be_world_readable() {
+    let dir = support::tempdir();
+    let url = "redis://:TopSecretPw@127.0.0.1:6379/0";
+    let out = check(dir.path(), &["--show-config", "--state", url], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains("TopSecretPw") && !String::from_utf8_lossy(&out.stderr).contains("TopSecretPw"),
+        "{out:?}"
+    );
+    assert_eq!(row(&stdout, "state").0, "redis://***@127.0.0.1:6379/0", "{stdout}");
+    let file = dir.path().join("x.toml");
+    write_config(&file, &format!("state = \"{url}\"\n"));
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let out = check(dir.path(), &["--config", file.to_str().expect("utf8")], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("holds credentials (state)") && stdout.contains("chmod o-r"), "{stdout}");
+    assert!(!stdout.contains("TopSecretPw"), "{stdout}");
+}
+
+#[test]
+fn a_file_owned_by_another_user_or_reached_through_a_symlink_is_refused() {
+    let dir = support::tempdir();
+    let file = dir.path().join("x.toml");
+    let f = file.to_str().expect("utf8");
+    write_config(&file, "internal-prefix = \"/p\"\n");
+    let link = dir.path().join("link.toml");
+    std::os::unix::fs::symlink(&file, &link).expect("symlink");
+    let out = check(dir.path(), &["--config", link.to_str().expect("utf8")], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success() && stdout.contains("link.toml") && stdout.contains("symbolic link"), "{stdout}");
+    // Tests run as root (see privileges.rs); `nobody` is another user.
+    std::os::unix::fs::chown(&file, Some(65534), None).expect("chown nobody");
+    let out = check(dir.path(), &["--config", f], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success() && stdout.contains(f) && stdout.contains("owned by nobody"), "{stdout}");
+}
+
+#[test]
 fn a_daemon_configured_by_the_file_alone_serves_and_says_when_it_has_no_root() {
     if !support::require(&["nginx", "curl"]) {
         return;

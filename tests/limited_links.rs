@@ -192,3 +192,47 @@ fn the_cgi_program_refuses_a_revoked_link_whose_query_was_dropped() {
     let after = cgi_get(&tree.root, &keys, &state, &link);
     assert!(after.starts_with("Status: 403"), "a revoked link passed under CGI:\n{after}");
 }
+
+#[test]
+fn the_redis_password_never_reaches_the_log() {
+    let Some(s) = setup(&["nginx"]) else { return };
+    random_file(&s.tree.root, "f.bin", 1000);
+    let keys = keys(&s.run);
+    // Nothing listens there: every grant fails, and says so in the log.
+    let url = format!("redis://:TopSecretPw@127.0.0.1:{}/0", support::free_port());
+    let n = node_with(&s.run.join("a"), &s.tree.root, &keys, &url, &["--state-timeout", "300ms"]);
+    let (link, _) = sign(&keys, "/dl/f.bin", &["--uses", "1"]);
+    assert_eq!(get(n.port, client(1), "GET", &link, &[]).status, 503);
+    std::thread::sleep(Duration::from_millis(600));
+    let log = n.xsendfiled.log_text();
+    assert!(log.contains("state store redis redis://***@127.0.0.1"), "{log}");
+    assert!(!log.contains("TopSecretPw"), "{log}");
+}
+
+#[test]
+fn a_revocation_lasts_the_daemons_link_lifetime_cap_by_default() {
+    let s = support::Workspace::new();
+    let state = s.run.join("state.db").display().to_string();
+    let revoke = |extra: &[&str]| {
+        let mut cmd = Command::new(support::bin());
+        cmd.args(["revoke", "--state", &state, "--id", "L1"]).args(extra);
+        cmd.env_remove("XSENDFILED_MAX_LINK_LIFETIME").env_remove("XSENDFILED_CONFIG").output().expect("revoke")
+    };
+    let lasts = |out: std::process::Output| -> u64 {
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{text} {}", String::from_utf8_lossy(&out.stderr));
+        let until: u64 = text.trim().rsplit(' ').next().and_then(|t| t.parse().ok()).expect("until");
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("now").as_secs();
+        until - now
+    };
+    let day = 86_400;
+    assert!(lasts(revoke(&[])).abs_diff(7 * day) < 60, "the default cap, 7d");
+    assert!(lasts(revoke(&["--max-link-lifetime", "30d"])).abs_diff(30 * day) < 60);
+    let config = s.run.join("x.toml");
+    std::fs::write(&config, "max-link-lifetime = \"40d\"\n").expect("config");
+    assert!(lasts(revoke(&["--config", config.to_str().expect("utf8")])).abs_diff(40 * day) < 60);
+    // Shorter than the cap: the link would come back when it ends.
+    let out = revoke(&["--max-link-lifetime", "30d", "--lasting", "7d"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("shorter than the link lifetime cap"), "{err}");
+}

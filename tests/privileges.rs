@@ -255,3 +255,23 @@ fn socket_activation_with_user_still_serves() {
     let out = String::from_utf8_lossy(&fcgi_client::stdout_of(&recs, 1)).into_owned();
     assert!(out.contains("X-Accel-Redirect: /_protected/plain.txt"), "{out}");
 }
+
+#[test]
+fn a_sqlite_store_made_as_root_is_given_to_the_run_as_user() {
+    if !support::require(&["getent"]) {
+        return;
+    }
+    let ws = Workspace::new();
+    let (nobody, nogroup) = (id_of("passwd", "nobody"), id_of("group", "nogroup"));
+    let sock = ws.run.join("st.sock");
+    let db = ws.run.join("st.db");
+    let state = db.display().to_string();
+    let d = start(&ws, "st", &sock, &["--user", "nobody", "--group", "nogroup", "--state", &state]);
+    // Else the worker, reconnecting as nobody after any error, could never open them again.
+    for tail in ["", "-wal", "-shm"] {
+        let md = std::fs::symlink_metadata(format!("{state}{tail}")).expect("stat the store's file");
+        assert_eq!((md.uid(), md.gid()), (nobody, nogroup), "st.db{tail}");
+    }
+    // The directory is root's: said at start, since SQLite makes -wal and -shm there again.
+    assert!(d.log_text().contains("cannot create files in"), "{}", d.log_text());
+}

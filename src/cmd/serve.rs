@@ -78,9 +78,16 @@ pub fn run(layered: Layered) -> anyhow::Result<ExitCode> {
     // Everything that needs root is done: the socket is bound and given away, the root, key file
     // and access log are open. Still one thread, so the ids change for the whole process.
     if let Some(r) = run_as {
+        // The store's files were made as root: the run-as user must be able to reopen them.
+        if let Some(st) = &state {
+            st.hand_to(r.uid, r.gid).map_err(|e| anyhow::anyhow!("--state {e}"))?;
+        }
         crate::sys::drop_privileges(r.uid, r.gid, &r.groups)
             .with_context(|| format!("--user {}: cannot drop privileges", r.user))?;
         log::info!("running as uid {} gid {} (--user {})", r.uid, r.gid, r.user);
+        if let Some(st) = &state {
+            st.warn_unless_writable();
+        }
     }
     match launch {
         listen::Launch::Cgi => {

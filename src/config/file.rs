@@ -59,15 +59,37 @@ pub(crate) struct Contents {
     pub(crate) mode: u32,
 }
 
-/// Reads `path`: a regular file of at most [`MAX_CONFIG_BYTES`], UTF-8, not writable by the group
-/// or others.
+/// Reads `path`: a regular file (not a symlink: opened with `O_NOFOLLOW`, and judged by the opened
+/// handle's metadata) of at most [`MAX_CONFIG_BYTES`], UTF-8, owned by root or by this process's
+/// effective user and not writable by the group or others.
 pub(crate) fn read(path: &Path) -> Result<Contents, ConfigError> {
+    use std::os::unix::fs::OpenOptionsExt;
     let io = |source| ConfigError::ConfigFile { path: path.to_owned(), source };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
     let why = |why: String| ConfigError::ConfigFileRefused { path: path.to_owned(), why };
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(path);
+    let file = match opened {
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(why("a symbolic link (name the file itself)".to_owned()));
+        }
+        r => r.map_err(io)?,
+    };
+    let meta = file.metadata().map_err(io)?;
     if !meta.is_file() {
         return Err(why("not a regular file".to_owned()));
+    }
+    let (euid, _) = crate::sys::effective_ids();
+    if meta.uid() != 0 && meta.uid() != euid {
+        let owner =
+            crate::sys::user_by_id(meta.uid()).ok().flatten().map_or_else(|| meta.uid().to_string(), |u| u.name);
+        return Err(why(format!(
+            "owned by {owner} (uid {}), who could change what is served; it must belong to root or to the \
+             user running xsendfiled; run `chown root {}`",
+            meta.uid(),
+            path.display()
+        )));
     }
     let mode = meta.mode() & 0o7777;
     if mode & 0o022 != 0 {
@@ -83,6 +105,16 @@ pub(crate) fn read(path: &Path) -> Result<Contents, ConfigError> {
     }
     let text = String::from_utf8(bytes).map_err(|_| why("not UTF-8 (TOML files are UTF-8)".to_owned()))?;
     Ok(Contents { text, mode })
+}
+
+/// The text value of the top-level `key` of the configuration file at `path` (read and checked
+/// as the daemon reads it), for a command that needs one setting of the daemon's (`revoke`).
+pub(crate) fn text_value(path: &Path, key: &str) -> Result<Option<String>, ConfigError> {
+    let contents = read(path)?;
+    Ok(parse(path, &contents.text)?.into_iter().find(|e| e.key == key).and_then(|e| match e.value {
+        Value::Text(t) => Some(t),
+        _ => None,
+    }))
 }
 
 /// Refuses a file that others can read when it holds secrets (`secret_keys`, the keys present

@@ -154,11 +154,21 @@ fn read_entries(path: &std::path::Path, cmd: &Command) -> Result<Vec<Entry>, Con
     let entries = file::parse(path, &contents.text)?;
     let secrets: Vec<&str> = entries
         .iter()
-        .filter(|e| file_options(cmd).any(|(a, long)| long == e.key && is_secret(a)))
+        .filter(|e| file_options(cmd).any(|(a, long)| long == e.key && is_secret(a)) || holds_credentials(&e.value))
         .map(|e| e.key.as_str())
         .collect();
     file::check_mode(path, contents.mode, &secrets)?;
     Ok(entries)
+}
+
+/// Whether `value` is (or holds) a URL with credentials (`redis://:PASSWORD@host`): a secret
+/// whatever the option's name.
+fn holds_credentials(value: &file::Value) -> bool {
+    match value {
+        file::Value::Text(t) => crate::state::redacted(t) != *t,
+        file::Value::Array(items) => items.iter().any(holds_credentials),
+        _ => false,
+    }
 }
 
 /// The arguments that give `entry`'s option its value: `None` when the environment or the command
@@ -265,7 +275,8 @@ fn settings(cmd: &Command, m: &ArgMatches, from_file: &[(String, String)]) -> Ve
                 m.get_count(id).to_string()
             } else {
                 let raw = m.get_raw(id).into_iter().flatten();
-                raw.map(|v| v.to_string_lossy().into_owned()).collect::<Vec<_>>().join(", ")
+                // A URL's credentials (`--state redis://:PASSWORD@host`) are never shown.
+                raw.map(|v| crate::state::redacted(&v.to_string_lossy())).collect::<Vec<_>>().join(", ")
             };
             let value = if is_secret(a) && !value.is_empty() { "(hidden)".to_owned() } else { value };
             Some(Setting { key: long.to_owned(), value, origin })

@@ -20,6 +20,7 @@ mod signing;
 mod values;
 
 pub(crate) use error::ConfigError;
+pub(crate) use file::text_value as config_file_value;
 pub(crate) use server::{parse_state, ListenSpec, MetricsListen, Probes, ServerSettings, StateSpec};
 pub(crate) use values::{parse_duration_str, parse_network, parse_time, parse_time_in, parse_when};
 

@@ -88,12 +88,21 @@ impl Probes {
 }
 
 /// `--state`: a SQLite file or a Redis URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) enum StateSpec {
     /// A SQLite database file.
     Sqlite(PathBuf),
-    /// `redis://HOST:PORT[/DB]`.
+    /// `redis://HOST:PORT[/DB]` (its password, if any, never printed: see the `Debug` text).
     Redis(String),
+}
+
+impl std::fmt::Debug for StateSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StateSpec::Sqlite(p) => f.debug_tuple("Sqlite").field(p).finish(),
+            StateSpec::Redis(u) => f.debug_tuple("Redis").field(&crate::state::redacted(u)).finish(),
+        }
+    }
 }
 
 /// `--state`: `redis://…` (or `rediss://`, `valkey://`) is a server, anything else a file path.
@@ -212,4 +221,15 @@ fn probe_path(option: &'static str, v: Option<&str>) -> Result<Option<String>, C
         return Err(ConfigError::BadProbePath(option, v.to_owned()));
     }
     Ok(Some(v.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StateSpec;
+
+    #[test]
+    fn a_redis_password_is_not_in_the_debug_text() {
+        let text = format!("{:?}", StateSpec::Redis("redis://:TopSecretPw@h:1/0".into()));
+        assert_eq!(text, "Redis(\"redis://***@h:1/0\")");
+    }
 }

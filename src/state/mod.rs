@@ -111,6 +111,37 @@ impl Store {
         Ok(Store { kind, timeout })
     }
 
+    /// Gives a SQLite store's files (the database, `-wal`, `-shm`) to `uid:gid` (`--user`): they
+    /// are made as root, and the worker reconnects as the run-as user after any error.
+    pub(crate) fn hand_to(&self, uid: u32, gid: u32) -> Result<(), String> {
+        let Kind::Sqlite(s) = &self.kind else { return Ok(()) };
+        for tail in ["", "-wal", "-shm"] {
+            let mut name = s.path().as_os_str().to_owned();
+            name.push(tail);
+            let path = std::path::Path::new(&name);
+            match std::os::unix::fs::lchown(path, Some(uid), Some(gid)) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                r => r.map_err(|e| format!("{}: cannot give it to uid {uid}: {e}", path.display()))?,
+            }
+        }
+        Ok(())
+    }
+
+    /// After `--user`: warns when this user cannot create files in a SQLite store's directory,
+    /// where SQLite makes the `-wal` and `-shm` files again whenever it reopens the database.
+    pub(crate) fn warn_unless_writable(&self) {
+        let Kind::Sqlite(s) = &self.kind else { return };
+        let dir = s.path().parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        if !crate::sys::can_create_in(dir) {
+            log::warn!(
+                "state store {self:?}: this user cannot create files in {}, where SQLite makes the -wal and \
+                 -shm files again after an error (then every limited-use link is refused); give the \
+                 directory to the --user",
+                dir.display()
+            );
+        }
+    }
+
     /// Answers `ask` within the timeout; any failure or delay is [`Grant::Unavailable`].
     pub(crate) async fn grant(&self, ask: Ask) -> Grant {
         let answer = match &self.kind {

@@ -1,7 +1,9 @@
 //! The Redis (or Valkey) state store, shared by several nodes.
 //!
 //! Keys (prefix `xsendfiled:`):
-//! - `n:{id}`: uses opened so far, expiring one second after the link (`EXPIREAT`);
+//! - `n:{id}`: uses opened so far, expiring one second after the link: a relative TTL the node
+//!   computes from its own clock (`EXPIRE`, never shortened), so a node whose clock is behind the
+//!   server's does not see the counter vanish before the link expires for it;
 //! - `g:{id}:{client}`: the use open for a client address, expiring with the grant window (`EX`);
 //! - `revoked`: a sorted set of `id:{id}` and `kid:{kid}` scored by when each revocation ends;
 //!   ended ones are removed whenever a revocation is added.
@@ -19,7 +21,8 @@ use std::time::Duration;
 
 /// Revoked? → {-2}; an open use for this client → {1, n}; all spent → {-1}; HEAD → {0}; else the
 /// next use is opened → {2, n}. KEYS: counter, grant, revoked set. ARGV: id member, kid member,
-/// uses, window, expiry, now, open (1 or 0).
+/// uses, window, the counter's TTL (seconds, from the node's clock), now, open (1 or 0). The
+/// counter's TTL is only ever lengthened, also by a spent ask (a later link of the same id).
 const GRANT: &str = r"
 local now = tonumber(ARGV[6])
 for i = 1, 2 do
@@ -28,19 +31,47 @@ for i = 1, 2 do
 end
 local open = redis.call('GET', KEYS[2])
 if open then return {1, tonumber(open)} end
+local ttl = tonumber(ARGV[5])
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-if used >= tonumber(ARGV[3]) then return {-1, 0} end
+if used >= tonumber(ARGV[3]) then
+  if used > 0 and redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
+  return {-1, 0}
+end
 if ARGV[7] ~= '1' then return {0, 0} end
 used = redis.call('INCR', KEYS[1])
-redis.call('EXPIREAT', KEYS[1], tonumber(ARGV[5]) + 1)
+if redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
 redis.call('SET', KEYS[2], used, 'EX', tonumber(ARGV[4]))
 return {2, used}
 ";
 
 const REVOKED: &str = "xsendfiled:revoked";
 
+/// The grant a reply of [`GRANT`] means: only its documented codes; anything else (another script
+/// under the same SHA, a changed script) is an error, so the link is refused (503).
+fn grant_of(code: i64, n: u32) -> redis::RedisResult<Grant> {
+    match code {
+        -2 => Ok(Grant::Revoked),
+        -1 => Ok(Grant::Spent),
+        0 => Ok(Grant::Looked),
+        1 => Ok(Grant::Same(n)),
+        2 => Ok(Grant::Opened(n)),
+        _ => Err(redis::RedisError::from((
+            redis::ErrorKind::UnexpectedReturnType,
+            "unexpected reply of the grant script",
+            format!("code {code}"),
+        ))),
+    }
+}
+
+/// How long the counter of `ask`'s link is kept: until one second after the link expires, by
+/// the node's clock (at least 1 s), whatever the server's clock says.
+fn counter_ttl(ask: &Ask) -> u64 {
+    (ask.expires + 1).saturating_sub(ask.now).max(1)
+}
+
 /// A Redis store: the client, and the connection made on first use.
 pub(crate) struct Redis {
+    /// The URL without credentials ([`super::redacted`]): the raw one lives only in `client`.
     url: String,
     /// The connection's own timeouts, shorter than the caller's.
     timeout: Duration,
@@ -54,7 +85,7 @@ impl Redis {
     pub(crate) fn new(url: &str, timeout: Duration) -> redis::RedisResult<Redis> {
         let client = redis::Client::open(url)?;
         Ok(Redis {
-            url: url.to_owned(),
+            url: super::redacted(url),
             timeout: timeout * 3 / 4,
             client,
             conn: OnceLock::new(),
@@ -94,18 +125,12 @@ impl Redis {
             .arg(format!("kid:{}", ask.kid))
             .arg(ask.uses)
             .arg(ask.window.max(1))
-            .arg(ask.expires)
+            .arg(counter_ttl(ask))
             .arg(ask.now)
             .arg(u8::from(ask.open))
             .invoke_async(&mut conn)
             .await?;
-        Ok(match code {
-            -2 => Grant::Revoked,
-            -1 => Grant::Spent,
-            0 => Grant::Looked,
-            1 => Grant::Same(n),
-            _ => Grant::Opened(n),
-        })
+        grant_of(code, n)
     }
 
     /// The revocations in force at `now`.
@@ -152,3 +177,7 @@ impl Redis {
             .await
     }
 }
+
+#[cfg(test)]
+#[path = "redis_tests.rs"]
+mod tests;

@@ -68,6 +68,8 @@ struct Worker {
     busy: Duration,
     start_by: Duration,
     conn: Option<Connection>,
+    /// Connections that failed in a row.
+    failures: u32,
 }
 
 /// Opens `path` with the schema, WAL mode and the busy timeout; `busy` is the wait for the lock.
@@ -126,7 +128,8 @@ impl Sqlite {
                 Ok(mut g) => g.take(),
                 Err(poisoned) => poisoned.into_inner().take(),
             };
-            let worker = Worker { path: self.path.clone(), busy: self.busy, start_by: self.start_by, conn: first };
+            let worker =
+                Worker { path: self.path.clone(), busy: self.busy, start_by: self.start_by, conn: first, failures: 0 };
             if let Err(e) = std::thread::Builder::new().name("sqlite".into()).spawn(move || worker.run(rx)) {
                 log::error!("state store: cannot start the SQLite thread: {e}");
             }
@@ -182,6 +185,15 @@ impl Worker {
                 Ok(c) => c,
                 Err(e) => {
                     let why = e.to_string();
+                    self.failures += 1;
+                    // Loud while it lasts: every limited-use link is refused (503) meanwhile.
+                    if self.failures.is_power_of_two() {
+                        log::error!(
+                            "state store sqlite {}: cannot reconnect ({} attempts): {why}; limited-use links refused (503)",
+                            self.path.display(),
+                            self.failures
+                        );
+                    }
                     for (_, _, reply) in grants {
                         let _ = reply.send(Err(why.clone()));
                     }
@@ -192,6 +204,10 @@ impl Worker {
                     continue;
                 }
             };
+            if self.failures > 0 {
+                log::info!("state store sqlite {}: connected again", self.path.display());
+                self.failures = 0;
+            }
             let mut healthy = true;
             for f in others {
                 healthy &= f(&mut conn);
@@ -310,11 +326,18 @@ fn grant_in(tx: &rusqlite::Transaction<'_>, ask: &Ask) -> rusqlite::Result<Grant
     let opened: Option<u32> = tx
         .prepare_cached(
             "INSERT INTO links (id, used, until) VALUES (?1, 1, ?3)
-             ON CONFLICT (id) DO UPDATE SET used = used + 1 WHERE used < ?2 RETURNING used",
+             ON CONFLICT (id) DO UPDATE SET used = used + 1, until = max(until, excluded.until)
+             WHERE used < ?2 RETURNING used",
         )?
         .query_row(params![ask.id, ask.uses, ask.expires], |r| r.get(0))
         .optional()?;
-    let Some(n) = opened.filter(|n| *n <= ask.uses) else { return Ok(Grant::Spent) };
+    let Some(n) = opened.filter(|n| *n <= ask.uses) else {
+        // Spent: the count still lives as long as the latest link of this id (a purge must not
+        // reset it while one is valid).
+        tx.prepare_cached("UPDATE links SET until = ?2 WHERE id = ?1 AND until < ?2")?
+            .execute(params![ask.id, ask.expires])?;
+        return Ok(Grant::Spent);
+    };
     tx.prepare_cached("INSERT OR REPLACE INTO grants (id, client, use, until) VALUES (?1, ?2, ?3, ?4)")?.execute(
         params![ask.id, ask.client, n, ask.now.saturating_add(ask.window).min(ask.expires.saturating_add(1))],
     )?;
@@ -322,65 +345,5 @@ fn grant_in(tx: &rusqlite::Transaction<'_>, ask: &Ask) -> rusqlite::Result<Grant
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ask(client: &str, open: bool, now: u64) -> Ask {
-        Ask {
-            id: "L1".into(),
-            kid: "k1".into(),
-            uses: 2,
-            window: 600,
-            expires: now + 3600,
-            client: client.into(),
-            open,
-            now,
-        }
-    }
-
-    #[test]
-    fn uses_are_counted_per_client_and_window() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = Sqlite::open(&dir.path().join("state.db"), Duration::from_secs(1)).expect("open");
-        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
-        let grant = |client: &str, open: bool, now: u64| rt.block_on(db.grant(ask(client, open, now))).expect("grant");
-        let t = 1_800_000_000;
-        assert_eq!(grant("10.0.0.1", false, t), Grant::Looked);
-        assert_eq!(grant("10.0.0.1", true, t), Grant::Opened(1));
-        assert_eq!(grant("10.0.0.1", true, t + 599), Grant::Same(1));
-        assert_eq!(grant("10.0.0.2", true, t + 1), Grant::Opened(2));
-        assert_eq!(grant("10.0.0.3", true, t + 2), Grant::Spent);
-        assert_eq!(grant("10.0.0.3", false, t + 2), Grant::Spent);
-        assert_eq!(grant("10.0.0.1", true, t + 600), Grant::Spent, "after the window");
-        assert_eq!(grant("10.0.0.2", false, t + 3), Grant::Same(2), "HEAD of an open use");
-        rt.block_on(db.run(move |c| revoke(c, "id", "L1", t + 3600))).expect("revoke");
-        assert_eq!(grant("10.0.0.2", true, t + 4), Grant::Revoked);
-        assert!(rt.block_on(db.run(move |c| revoked(c, t))).expect("list").ids.contains("L1"));
-        assert!(rt.block_on(db.run(move |c| purge(c, t + 7200))).expect("purge") >= 3);
-        assert_eq!(rt.block_on(db.run(move |c| revoked(c, t + 7200))).expect("list"), Revoked::default());
-    }
-
-    #[test]
-    fn a_burst_of_grants_from_many_clients_opens_exactly_n() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = std::sync::Arc::new(Sqlite::open(&dir.path().join("state.db"), Duration::from_secs(5)).expect("open"));
-        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
-        let t = 1_800_000_000;
-        let answers = rt.block_on(async {
-            let tasks: Vec<_> = (0..100)
-                .map(|i| {
-                    let db = db.clone();
-                    tokio::spawn(async move { db.grant(ask(&format!("10.0.1.{i}"), true, t)).await })
-                })
-                .collect();
-            let mut out = Vec::new();
-            for task in tasks {
-                out.push(task.await.expect("task").expect("grant"));
-            }
-            out
-        });
-        let opened: Vec<_> = answers.iter().filter(|g| matches!(g, Grant::Opened(_))).collect();
-        assert_eq!(opened, [&Grant::Opened(1), &Grant::Opened(2)]);
-        assert_eq!(answers.iter().filter(|g| **g == Grant::Spent).count(), 98);
-    }
-}
+#[path = "sqlite_tests.rs"]
+mod tests;

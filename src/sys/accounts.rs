@@ -182,6 +182,15 @@ pub(crate) fn effective_ids() -> (u32, u32) {
     unsafe { (libc::geteuid(), libc::getegid()) }
 }
 
+/// Whether this process (its effective ids) may create files in the directory `dir`
+/// (`faccessat(W_OK | X_OK, AT_EACCESS)`).
+pub(crate) fn can_create_in(dir: &std::path::Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else { return false };
+    // SAFETY: `c` is a live NUL-terminated string; faccessat touches no other memory.
+    unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::W_OK | libc::X_OK, libc::AT_EACCESS) == 0 }
+}
+
 /// Becomes `uid`/`gid` with exactly `groups` as supplementary groups, for good: `setgroups`,
 /// `setgid`, `setuid` (as root each sets the real, effective and saved ids), then checks every id
 /// and that root cannot be regained. Call it while the process has one thread.

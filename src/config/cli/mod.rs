@@ -107,10 +107,20 @@ pub struct RevokeArgs {
     #[arg(long, value_name = "KID")]
     pub(crate) kid: Option<String>,
 
-    /// How long the revocation lasts, as a duration from now; it must cover the links it names,
-    /// and every link still usable expires within the daemon's --max-link-lifetime.
-    #[arg(long, value_name = "DURATION", default_value = DEFAULT_MAX_LINK_LIFETIME, conflicts_with = "until")]
-    pub(crate) lasting: String,
+    /// How long the revocation lasts, as a duration from now; it must cover the links it names.
+    /// Default: the daemons' link lifetime cap (--max-link-lifetime, else the `max-link-lifetime`
+    /// of --config, else 7d), within which every link still usable expires. A shorter one is
+    /// refused: the links would be accepted again when it ends.
+    #[arg(long, value_name = "DURATION", conflicts_with = "until")]
+    pub(crate) lasting: Option<String>,
+
+    /// The daemons' --max-link-lifetime, when not the default (7d): the revocation lasts as long.
+    #[arg(long, value_name = "DURATION", env = "XSENDFILED_MAX_LINK_LIFETIME")]
+    pub(crate) max_link_lifetime: Option<String>,
+
+    /// The daemons' configuration file, read for its `max-link-lifetime` only.
+    #[arg(long, value_name = "FILE", env = "XSENDFILED_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
 
     /// Until when the revocation lasts, as a point in time: Unix seconds or RFC 3339 UTC (for a
     /// link signed to expire later than --max-link-lifetime from now).
