@@ -94,7 +94,7 @@ pub(crate) struct Metrics {
     pub(crate) storage_timeouts: Counter,
     /// Storage-pool slots in use (lookups running, timed-out ones included).
     pub(crate) blocking_in_use: Gauge,
-    /// Object-store series (hook: an object store).
+    /// Object-store series, read from the buckets at each scrape (`server/metrics.rs`).
     pub(crate) store: StoreSeries,
     /// Limited-use links: a use granted (counted in `state::Store::grant`).
     pub(crate) link_uses_granted: Counter,
