@@ -242,10 +242,7 @@ fn the_http_listener_evicts_idle_keepalive_connections_too() {
     let mut b = [0u8; 8];
     assert_eq!(kept[0].read(&mut b).ok(), Some(0), "the oldest idle keep-alive connection was closed");
     assert!(get(&mut kept[1]).contains("X-Accel-Redirect"), "the newer one still serves");
-    let series = support::curl(&format!("http://{metrics}/metrics"), &[]);
-    let series = String::from_utf8_lossy(&series.body).into_owned();
-    let evicted = "xsendfiled_connections_closed_total{cause=\"evicted\"} 1\n";
-    assert!(series.contains(evicted), "{evicted:?} in\n{series}");
+    support::assert_series(&metrics, &["xsendfiled_connections_closed_total{cause=\"evicted\"} 1\n"]);
 }
 
 /// Connects from 127.0.0.2 (not in FCGI_WEB_SERVER_ADDRS) `times` times, each time sending a
@@ -296,8 +293,7 @@ fn a_refused_peer_never_evicts_the_web_servers_idle_connections() {
         let _ = s.read_to_end(&mut reply);
         assert!(stdout_of(&parse(&reply).0, 1).starts_with(OK), "the web server's idle connection was evicted");
     }
-    let series = support::curl(&format!("http://{metrics}/metrics"), &[]);
-    let series = String::from_utf8_lossy(&series.body).into_owned();
+    let series = support::scrape_metrics(&metrics);
     assert!(!series.contains("cause=\"evicted\"} 1") && series.contains("cause=\"refused\"} 6"), "{series}");
 }
 

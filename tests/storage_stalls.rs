@@ -156,19 +156,16 @@ fn stalled_lookups(stalled: usize, threads: usize) {
     assert_eq!((status, took < Duration::from_millis(200)), (503, true), "unhealthy root refused fast ({took:?})");
     assert_eq!(healthy_round(&c, 30).len(), 30, "the cached files of that root still answer inline");
     // The observer sees it: /readyz names the stalled root, the series count what happened.
-    let ready = scrape("/readyz");
-    let reason = String::from_utf8_lossy(&ready.body).into_owned();
-    assert_eq!(ready.status, 503, "{reason}");
-    assert!(reason.contains("root 0: its storage keeps timing out"), "{reason}");
-    let series = String::from_utf8_lossy(&scrape("/metrics").body).into_owned();
-    for line in [
-        format!("xsendfiled_storage_timeouts_total {stalled}\n"),
-        "xsendfiled_root_healthy{root=\"0\"} 0\n".to_owned(),
-        "xsendfiled_root_healthy{root=\"1\"} 1\n".to_owned(),
-        format!("xsendfiled_blocking_pool_in_use {stalled}\n"),
-    ] {
-        assert!(series.contains(&line), "{line:?} in\n{series}");
-    }
+    support::assert_unready(&metrics, "root 0: its storage keeps timing out");
+    support::assert_series(
+        &metrics,
+        &[
+            format!("xsendfiled_storage_timeouts_total {stalled}\n"),
+            "xsendfiled_root_healthy{root=\"0\"} 0\n".to_owned(),
+            "xsendfiled_root_healthy{root=\"1\"} 1\n".to_owned(),
+            format!("xsendfiled_blocking_pool_in_use {stalled}\n"),
+        ],
+    );
     // The bound: the runtime's thread, the pool's threads, nothing per stalled request beyond.
     let bound = threads as u64 + 4;
     assert!(threads_during <= bound, "{threads_during} threads with {stalled} stalled (bound {bound})");

@@ -94,7 +94,8 @@ fn refresh(shared: &Shared, m: &Metrics) {
     for (counter, total) in [
         (&m.store.heads, &totals.heads),
         (&m.store.cache_hits, &totals.hits),
-        (&m.store.cache_misses, &totals.misses),
+        // Every lookup the cache could not answer sent one HEAD.
+        (&m.store.cache_misses, &totals.heads),
         (&m.store.errors, &totals.errors),
     ] {
         counter.inner().store(total.load(Ordering::Relaxed), Ordering::Relaxed);

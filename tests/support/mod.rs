@@ -463,3 +463,24 @@ pub fn snapshot(name: &str, actual: &str) {
         "{name} differs from the snapshot (SNAPSHOTS=overwrite to accept):\n--- expected\n{expected}\n--- actual\n{actual}"
     );
 }
+
+/// The exposition text of the metrics endpoint at `addr` (`HOST:PORT`).
+pub fn scrape_metrics(addr: &str) -> String {
+    String::from_utf8_lossy(&curl(&format!("http://{addr}/metrics"), &[]).body).into_owned()
+}
+
+/// Each of `lines` (whole exposition lines, newline included) stands in the metrics at `addr`.
+pub fn assert_series<S: AsRef<str>>(addr: &str, lines: &[S]) {
+    let series = scrape_metrics(addr);
+    for line in lines {
+        assert!(series.contains(line.as_ref()), "{:?} in\n{series}", line.as_ref());
+    }
+}
+
+/// `/readyz` at `addr` answers 503 with a reason that contains `why`.
+pub fn assert_unready(addr: &str, why: &str) {
+    let r = curl(&format!("http://{addr}/readyz"), &[]);
+    let reason = String::from_utf8_lossy(&r.body).into_owned();
+    assert_eq!(r.status, 503, "{reason}");
+    assert!(reason.contains(why), "{reason}");
+}

@@ -96,12 +96,10 @@ pub(crate) fn fault_kind(e: &io::Error) -> Option<bool> {
 /// them anew); [`TOTALS`] adds up every bucket over the life of the process.
 #[derive(Debug, Default)]
 pub struct ObjectStats {
-    /// HEAD requests sent.
+    /// HEAD requests sent: one per lookup the cache could not answer (its misses).
     pub heads: AtomicU64,
     /// Lookups answered from the cache.
     pub hits: AtomicU64,
-    /// Lookups the cache could not answer (each then sent a HEAD).
-    pub misses: AtomicU64,
     /// HEADs that failed (unreachable, timed out, an unexpected status).
     pub errors: AtomicU64,
     /// Whether the last HEAD got an answer from the store.
@@ -113,7 +111,6 @@ pub struct ObjectStats {
 pub(crate) static TOTALS: ObjectStats = ObjectStats {
     heads: AtomicU64::new(0),
     hits: AtomicU64::new(0),
-    misses: AtomicU64::new(0),
     errors: AtomicU64::new(0),
     reachable: AtomicBool::new(false),
 };
@@ -235,9 +232,8 @@ impl ObjectRoot {
         if wait == Wait::Never {
             return Err(io::ErrorKind::WouldBlock.into());
         }
-        // A miss is counted once, when the lookup that may wait goes to the store (the try that
-        // may not wait comes back here on the storage pool).
-        stats.count(|s| &s.misses);
+        // A miss is counted once, as the HEAD the lookup that may wait sends (the try that may not
+        // wait comes back here on the storage pool).
         let asked_at = Instant::now();
         stats.count(|s| &s.heads);
         match self.store.head(key) {
