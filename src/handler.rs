@@ -203,10 +203,9 @@ pub(crate) fn handle_how(
                     }
                 }
                 Decision::Refuse(status, reason) => {
-                    if matches!(reason, Reason::Storage(_)) {
-                        log::warn!("{method} {path} -> {} ({reason})", status.code());
-                    }
-                    log::debug!("{method} {path} -> {} ({reason})", status.code());
+                    // Storage that failed the request is the operator's business; a denial is not.
+                    let level = if matches!(reason, Reason::Storage(_)) { log::Level::Warn } else { log::Level::Debug };
+                    log::log!(level, "{method} {path} -> {} ({reason})", status.code());
                     entry.decision = "refuse";
                     entry.reason = Some(reason.to_string());
                     if let Some(n) = note.as_deref_mut() {
