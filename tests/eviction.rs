@@ -293,8 +293,13 @@ fn a_refused_peer_never_evicts_the_web_servers_idle_connections() {
         let _ = s.read_to_end(&mut reply);
         assert!(stdout_of(&parse(&reply).0, 1).starts_with(OK), "the web server's idle connection was evicted");
     }
-    let series = support::scrape_metrics(&metrics);
-    assert!(!series.contains("cause=\"evicted\"} 1") && series.contains("cause=\"refused\"} 6"), "{series}");
+    support::assert_series(
+        &metrics,
+        &[
+            "xsendfiled_connections_closed_total{cause=\"evicted\"} 0\n",
+            "xsendfiled_connections_closed_total{cause=\"refused\"} 6\n",
+        ],
+    );
 }
 
 #[test]

@@ -465,7 +465,7 @@ pub fn snapshot(name: &str, actual: &str) {
 }
 
 /// The exposition text of the metrics endpoint at `addr` (`HOST:PORT`).
-pub fn scrape_metrics(addr: &str) -> String {
+fn scrape_metrics(addr: &str) -> String {
     String::from_utf8_lossy(&curl(&format!("http://{addr}/metrics"), &[]).body).into_owned()
 }
 
