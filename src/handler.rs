@@ -7,12 +7,15 @@
 
 use crate::guard::decide::{decide_waiting, Decision, Reason, Status};
 use crate::guard::store::{Wait, WouldWait};
-use crate::guard::token::limit::{Ask, Grant};
+use crate::guard::token::limit::Grant;
 use crate::guard::Policy;
 use crate::protocol::request::Request;
 use crate::reply::response::{render, render_error};
 use crate::reply::serve::Body;
 use crate::reply::sink::HeaderSink;
+
+mod granted;
+pub(crate) use granted::Prepared;
 
 /// The entry of the CGI program and the FastCGI shell: the meta-variables as the web server sent
 /// them in, the reply written to `out`. `authorizer` is the FastCGI Authorizer role; the answer
@@ -23,12 +26,13 @@ use crate::reply::sink::HeaderSink;
 /// is `Err(root)` (the shell decides again on its pool).
 ///
 /// A limited-use link without a `grant` comes back as [`Answer::ask`] with nothing written: the
-/// shell asks its state store and calls again with the store's [`Grant`].
+/// shell asks its state store and finishes the reply already rendered with the store's [`Grant`]
+/// ([`Ready::finish`]).
 pub(crate) fn respond<'a, I>(
     params: I,
     authorizer: bool,
     policy: &Policy,
-    out: &mut impl HeaderSink,
+    out: &mut Vec<u8>,
     how: How,
     grant: Option<Grant>,
 ) -> Result<Answer, usize>
@@ -51,7 +55,7 @@ pub(crate) fn respond_waiting<'a, I>(
     params: I,
     authorizer: bool,
     policy: &Policy,
-    out: &mut impl HeaderSink,
+    out: &mut Vec<u8>,
     grant: Option<Grant>,
 ) -> Answer
 where
@@ -83,7 +87,7 @@ pub(crate) struct Answer {
     /// Whether the request was decided in authorize mode (allow/deny only).
     pub(crate) authorize: bool,
     /// A limited-use link waiting for its grant: nothing was written or logged yet.
-    pub(crate) ask: Option<Box<Ask>>,
+    pub(crate) ask: Option<Box<Prepared>>,
 }
 
 /// What handling one request came to.
@@ -91,8 +95,9 @@ pub(crate) struct Answer {
 pub(crate) enum Handled {
     /// Answered (written and logged): the HTTP status and, for `serve`, the bytes to stream.
     Answered(u16, Option<Body>),
-    /// A limited-use link: ask the state store, then handle the request again with its grant.
-    Ask(Box<Ask>),
+    /// A limited-use link, decided and rendered: ask the state store, then finish the reply with
+    /// its grant.
+    Ask(Box<Prepared>),
 }
 
 /// What the decision was, for an application that asked over the app socket (the `Xsendfiled-*`
@@ -131,7 +136,8 @@ pub fn handle_granted(
 
 /// [`handle`] as `how` says, telling what was decided to `note` when given; `Err(root)` when the
 /// decision would wait for root `root` under [`Wait::Never`] (nothing written or logged). A
-/// limited-use link without a `grant` is [`Handled::Ask`], nothing written or logged either.
+/// limited-use link without a `grant` is [`Handled::Ask`], nothing written to `out` or logged
+/// either.
 pub(crate) fn handle_how(
     req: &Request<'_>,
     policy: &Policy,
@@ -174,7 +180,8 @@ pub(crate) fn handle_how(
             let decision = match (decision, grant) {
                 (Decision::Send(mut send), None) => {
                     if let Some(ask) = send.link.as_mut().and_then(|l| l.ask.take()) {
-                        return Ok(Handled::Ask(Box::new(ask)));
+                        let prepared = Prepared::new(ask, send, req, policy, (uri, path, started));
+                        return Ok(Handled::Ask(Box::new(prepared)));
                     }
                     Decision::Send(send)
                 }

@@ -52,10 +52,11 @@ where
         store.load_revocations(&signing.revocations);
     }
     let mut answer = crate::handler::respond_waiting(pairs(), false, policy, &mut out, None);
-    if let Some(ask) = answer.ask.take() {
+    if let Some(prepared) = answer.ask.take() {
         // The one-shot program may wait for its grant too: it serves nobody else.
-        let grant = state.map_or(crate::guard::token::limit::Grant::Unavailable, |s| s.grant_now(*ask));
-        answer = crate::handler::respond_waiting(pairs(), false, policy, &mut out, Some(grant));
+        let crate::handler::Prepared { ask, ready } = *prepared;
+        let grant = state.map_or(crate::guard::token::limit::Grant::Unavailable, |s| s.grant_now(ask));
+        (answer.status, answer.body) = ready.finish(grant, policy, &mut out);
     }
     let (status, body) = (answer.status, answer.body);
     stdout.write_all(&out)?;

@@ -1,15 +1,14 @@
 //! A request whose decision must wait, and the waiting: for the file system (decided again on the
-//! storage pool, `storage.rs`) or for the state store's grant of a limited-use link
-//! (`crate::state`), in whichever order the request needs them. The codec still holds the
-//! request's parameters meanwhile; the reply is framed here once decided.
+//! storage pool, `storage.rs`), then for the state store's grant of a limited-use link
+//! (`crate::state`), whichever the request needs. The codec still holds the request's parameters
+//! meanwhile; the reply is framed here once decided.
 
 use super::conn::frame;
 use super::storage::Ran;
 use super::Shared;
-use crate::guard::store::Wait;
 use crate::guard::token::limit::{Ask, Grant};
 use crate::guard::Policy;
-use crate::handler::{respond, Answer, How};
+use crate::handler::{respond, Answer, How, Prepared};
 use crate::protocol::fcgi::{Connection, Pairs};
 use std::sync::Arc;
 
@@ -29,51 +28,41 @@ pub(crate) struct Pending {
 pub(crate) enum Awaits {
     /// The storage pool, for this configured root.
     Root(usize),
-    /// The state store, for this grant.
-    Grant(Box<Ask>),
+    /// The state store, for this grant: the request is decided and its reply rendered.
+    Grant(Box<Prepared>),
 }
 
-/// Decides the `pending` request: asks the state store for its grant and decides again, or decides
-/// on the storage pool (the store may wait there, for at most `--storage-timeout`; 503/504 when
-/// the pool refuses or times out), as often as the request needs (at most: the pool, the grant,
-/// the pool again); appends the framed reply to `out`. Returns a body to stream (ended by the
-/// caller) and whether to close.
+/// Decides the `pending` request on the storage pool if it waits for the file system (the store
+/// may wait there, for at most `--storage-timeout`; 503/504 when the pool refuses or times out),
+/// then, for a limited-use link, asks the state store for its grant and finishes the reply
+/// rendered by the decision; appends the framed reply to `out`. Returns a body to stream (ended by
+/// the caller) and whether to close.
 pub(crate) async fn decide_on_pool(
     conn: &mut Connection,
     pending: Pending,
     out: &mut Vec<u8>,
     shared: &Shared,
 ) -> (Option<crate::reply::serve::Body>, bool) {
-    let (mut awaits, authorizer) = (pending.awaits, pending.authorizer);
+    let authorizer = pending.authorizer;
     let policy = shared.policy();
-    let mut grant = None;
-    for _ in 0..4 {
-        let mark = conn.begin_response(out);
-        let answer = match awaits {
-            Awaits::Grant(ask) => {
-                let given = granted(shared, *ask).await;
-                grant = Some(given);
-                let pairs = Pairs::new(conn.params()).map_while(Result::ok);
-                respond(pairs, authorizer, &policy, out, How::Decide(Wait::Never), grant).map_err(Awaits::Root)
-            }
-            Awaits::Root(root) => on_pool(conn, root, authorizer, grant, out, shared, &policy).await,
-        };
-        match answer {
-            Ok(Answer { ask: Some(ask), .. }) => awaits = Awaits::Grant(ask),
-            Ok(answer) => {
+    let mark = conn.begin_response(out);
+    let prepared = match pending.awaits {
+        Awaits::Grant(prepared) => prepared,
+        Awaits::Root(root) => match on_pool(conn, root, authorizer, out, shared, &policy).await {
+            Answer { ask: Some(prepared), .. } => prepared,
+            answer => {
                 let close = frame(conn, out, mark, &answer, &policy);
                 return (answer.body, close);
             }
-            Err(next) => awaits = next,
-        }
-        out.truncate(mark);
-    }
-    // Not reached: with a grant given, a decision never asks again, and the pool always answers.
-    let mark = conn.begin_response(out);
-    crate::reply::response::render_error(crate::guard::decide::Status::InternalServerError, false, out);
-    let answer = Answer { status: 500, body: None, authorize: authorizer, ask: None };
+        },
+    };
+    let Prepared { ask, ready } = *prepared;
+    let authorize = ready.authorize_role();
+    let grant = granted(shared, ask).await;
+    let (status, body) = ready.finish(grant, &policy, out);
+    let answer = Answer { status, body, authorize, ask: None };
     let close = frame(conn, out, mark, &answer, &policy);
-    (None, close)
+    (answer.body, close)
 }
 
 /// The request decided on the storage pool, its reply (if any) appended to `out`.
@@ -81,11 +70,10 @@ async fn on_pool(
     conn: &Connection,
     root: usize,
     authorizer: bool,
-    grant: Option<Grant>,
     out: &mut Vec<u8>,
     shared: &Shared,
     policy: &Arc<Policy>,
-) -> Result<Answer, Awaits> {
+) -> Answer {
     let root = policy.root_at(root).map_or(policy.root.path(), |r| r.path()).to_owned();
     let (params, on_pool) = (conn.params().to_vec(), policy.clone());
     let ran = shared
@@ -93,11 +81,11 @@ async fn on_pool(
         .run(&root, move || {
             let mut reply = Vec::with_capacity(512);
             let pairs = Pairs::new(&params).map_while(Result::ok);
-            let answer = crate::handler::respond_waiting(pairs, authorizer, &on_pool, &mut reply, grant);
+            let answer = crate::handler::respond_waiting(pairs, authorizer, &on_pool, &mut reply, None);
             (reply, answer)
         })
         .await;
-    Ok(match ran {
+    match ran {
         Ran::Done((reply, answer)) => {
             out.extend_from_slice(&reply);
             answer
@@ -105,12 +93,12 @@ async fn on_pool(
         Ran::Refused(status, why) => {
             let pairs = Pairs::new(conn.params()).map_while(Result::ok);
             let how = How::Refuse(status, why);
-            match respond(pairs, authorizer, policy, out, how, grant) {
+            match respond(pairs, authorizer, policy, out, how, None) {
                 Ok(answer) => answer,
                 Err(_) => Answer { status: status.code(), body: None, authorize: authorizer, ask: None },
             }
         }
-    })
+    }
 }
 
 /// The state store's answer to `ask`, or [`Grant::Unavailable`] when no `--state` is configured

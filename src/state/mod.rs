@@ -15,6 +15,7 @@
 //! every [`REFRESH`] into the policy's [`Revocations`], so a link without `uses` is checked
 //! without a store access on its path and a revocation reaches every node within one second.
 
+mod checkpoint;
 pub(crate) mod redis;
 pub(crate) mod sqlite;
 
@@ -214,8 +215,11 @@ impl Store {
     }
 
     /// Keeps `revocations` current (every [`REFRESH`]) and purges expired rows, until the task is
-    /// dropped. A store that does not answer leaves the last list in force.
+    /// dropped; a SQLite store's log is checkpointed on a thread of its own meanwhile. A store that does not answer leaves the last list in force.
     pub(crate) async fn refresh(self, revocations: Arc<Revocations>) {
+        if let Kind::Sqlite(s) = &self.kind {
+            s.checkpoint_in_background();
+        }
         let mut tick = tokio::time::interval(REFRESH);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut failing = false;

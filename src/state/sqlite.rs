@@ -18,12 +18,15 @@
 //! into one transaction and answers them after its commit, so a burst costs one commit, not one
 //! each; between processes SQLite's lock decides, waiting at most a third of `--state-timeout`. A
 //! grant that waited longer than three fifths of it is not made: its caller is about to answer 503.
+//! In the daemon the worker never checkpoints the write-ahead log itself: a thread of its own does
+//! (`checkpoint.rs`), so a checkpoint's copying and syncing never holds up the waiting grants.
 
+use super::checkpoint::{passive, Checkpoints};
 use crate::guard::token::limit::{Ask, Grant, Revoked};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -49,6 +52,8 @@ pub(crate) struct Sqlite {
     busy: Duration,
     /// A grant not started by then is given up: its caller is about to answer 503 (three fifths).
     start_by: Duration,
+    /// Checkpoints on a thread of their own (`checkpoint.rs`), once the daemon starts it.
+    checkpoints: Arc<Checkpoints>,
 }
 
 /// A grant waiting for the worker: what to ask, since when, and where to answer.
@@ -68,12 +73,15 @@ struct Worker {
     busy: Duration,
     start_by: Duration,
     conn: Option<Connection>,
+    /// `conn` leaves its checkpoints to the checkpointer thread.
+    manual: bool,
+    checkpoints: Arc<Checkpoints>,
     /// Connections that failed in a row.
     failures: u32,
 }
 
 /// Opens `path` with the schema, WAL mode and the busy timeout; `busy` is the wait for the lock.
-fn connect(path: &Path, busy: Duration) -> rusqlite::Result<Connection> {
+pub(crate) fn connect(path: &Path, busy: Duration) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -115,7 +123,14 @@ impl Sqlite {
             jobs: OnceLock::new(),
             busy,
             start_by: timeout * 3 / 5,
+            checkpoints: Arc::default(),
         })
+    }
+
+    /// Moves the checkpoints of the write-ahead log to a thread of their own (the daemon; see
+    /// `checkpoint.rs`).
+    pub(crate) fn checkpoint_in_background(&self) {
+        self.checkpoints.start(self.path.clone(), self.busy);
     }
 
     /// The database file.
@@ -131,8 +146,15 @@ impl Sqlite {
                 Ok(mut g) => g.take(),
                 Err(poisoned) => poisoned.into_inner().take(),
             };
-            let worker =
-                Worker { path: self.path.clone(), busy: self.busy, start_by: self.start_by, conn: first, failures: 0 };
+            let worker = Worker {
+                path: self.path.clone(),
+                busy: self.busy,
+                start_by: self.start_by,
+                conn: first,
+                manual: false,
+                checkpoints: self.checkpoints.clone(),
+                failures: 0,
+            };
             if let Err(e) = std::thread::Builder::new().name("sqlite".into()).spawn(move || worker.run(rx)) {
                 log::error!("state store: cannot start the SQLite thread: {e}");
             }
@@ -184,6 +206,9 @@ impl Worker {
                     next = jobs.try_recv().ok();
                 }
             }
+            if self.conn.is_none() {
+                self.manual = false;
+            }
             let mut conn = match self.conn.take().map_or_else(|| connect(&self.path, self.busy), Ok) {
                 Ok(c) => c,
                 Err(e) => {
@@ -212,11 +237,22 @@ impl Worker {
                 self.failures = 0;
             }
             let mut healthy = true;
+            if self.checkpoints.background() && !self.manual {
+                healthy &= conn.pragma_update(None, "wal_autocheckpoint", 0).is_ok();
+                self.manual = healthy;
+            }
             for f in others {
                 healthy &= f(&mut conn);
             }
             if !grants.is_empty() {
                 healthy &= grant_batch(&mut conn, grants, self.start_by);
+                self.checkpoints.committed();
+            }
+            // The log has grown long: what is left is copied now, so the next commit restarts it.
+            if self.checkpoints.finish() {
+                if let Err(e) = passive(&conn) {
+                    log::debug!("state store sqlite {}: checkpoint: {e}", self.path.display());
+                }
             }
             // A connection that failed may be in any state: the next job opens a fresh one.
             if healthy {
