@@ -111,6 +111,52 @@ fn requests_keep_conn_and_close() {
     assert!(is_closed(&mut s, Duration::from_secs(2)), "closed after a request without FCGI_KEEP_CONN");
 }
 
+/// A limited-use link waits for its grant off the connection's path: without FCGI_KEEP_CONN the
+/// reply is written and the connection closed; with it, the connection goes on to the next
+/// request after the grant's answer (here a refusal: its one use is spent), as after any other.
+#[test]
+fn limited_use_links_over_kept_and_closed_connections() {
+    let dir = tempdir();
+    let tree = Tree::create(dir.path());
+    let keys = support::limited::keys(dir.path());
+    let state = dir.path().join("state.db");
+    let extra = ["--keys", keys.to_str().expect("utf-8"), "--state", state.to_str().expect("utf-8")];
+    let (_d, sock) = start_unix(dir.path(), &tree.root, &extra);
+    let (link, _) = support::limited::sign(&keys, "/dl/sub/in.txt", &["--uses", "1"]);
+    let ask = |s: &mut UnixStream, id: u16, keep: bool, client: &str, uri: &str| {
+        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+        let pairs: Vec<(&[u8], &[u8])> = vec![
+            (b"REQUEST_METHOD", b"GET"),
+            (b"QUERY_STRING", query.as_bytes()),
+            (b"REQUEST_URI", uri.as_bytes()),
+            (b"DOCUMENT_URI", path.as_bytes()),
+            (b"REMOTE_ADDR", client.as_bytes()),
+        ];
+        s.write_all(&request(id, keep, &pairs)).expect("write");
+        let (recs, _) = read_reply(s, id);
+        assert_eq!(recs.iter().filter(|r| r.kind == END && r.id == id).count(), 1, "one END_REQUEST");
+        String::from_utf8_lossy(&stdout_of(&recs, id)).into_owned()
+    };
+    // The use is opened: offloaded, and the connection closed.
+    let mut s = UnixStream::connect(&sock).expect("connect");
+    let out = ask(&mut s, 1, false, "10.0.0.1", &link);
+    assert!(out.starts_with("X-Accel-Redirect: /_protected/sub/in.txt\r\n"), "{out}");
+    assert!(is_closed(&mut s, Duration::from_secs(2)), "closed after a request without FCGI_KEEP_CONN");
+    // Another client, twice on one kept connection: spent (410, never cached), and the connection
+    // still answers, a plain request too.
+    let mut s = UnixStream::connect(&sock).expect("connect");
+    for id in [1, 2] {
+        let out = ask(&mut s, id, true, "10.0.0.2", &link);
+        assert!(out.starts_with("Status: 410 Gone\r\n"), "{out}");
+        assert!(out.contains("\r\nCache-Control: no-store\r\n"), "{out}");
+    }
+    let out = ask(&mut s, 3, true, "10.0.0.2", "/dl/nope");
+    assert!(out.starts_with("Status: 404 Not Found\r\n"), "{out}");
+    // The first client's use is still open: the same use again, on a kept connection this time.
+    let out = ask(&mut s, 4, true, "10.0.0.1", &link);
+    assert!(out.starts_with("X-Accel-Redirect: /_protected/sub/in.txt\r\n"), "{out}");
+}
+
 #[test]
 fn a_bad_connection_never_disturbs_another() {
     let dir = tempdir();

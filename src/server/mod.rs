@@ -345,10 +345,19 @@ fn spawn_conn(
 ) {
     let shared = ctx.shared.clone();
     let open = metrics::Open::new();
+    // Handed over only to wait for a grant: answered without the reactor if it can be.
+    let (granted, resume) = match resume {
+        Some(r) if pending::waits_for_grant(&r) => (Some(r), None),
+        r => (None, r),
+    };
     match conn {
         Accepted::Tcp(stream) => {
             if let Err(e) = stream.set_nodelay(true) {
                 log::debug!("TCP_NODELAY: {e}");
+            }
+            if let Some(resume) = granted {
+                let register = tokio::net::TcpStream::from_std;
+                return pending::spawn_granted(stream, register, shared, stop, resume, (permit, open));
             }
             let Some(stream) = registered(tokio::net::TcpStream::from_std(stream)) else { return };
             if speaks == Speaks::Http {
@@ -361,6 +370,10 @@ fn spawn_conn(
             }
         }
         Accepted::Unix(stream) => {
+            if let Some(resume) = granted {
+                let register = tokio::net::UnixStream::from_std;
+                return pending::spawn_granted(stream, register, shared, stop, resume, (permit, open));
+            }
             let Some(stream) = registered(tokio::net::UnixStream::from_std(stream)) else { return };
             if speaks == Speaks::App {
                 tokio::spawn(async move {

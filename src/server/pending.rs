@@ -3,14 +3,17 @@
 //! (`crate::state`), whichever the request needs. The codec still holds the request's parameters
 //! meanwhile; the reply is framed here once decided.
 
-use super::conn::frame;
+use super::conn::{frame, Resume};
 use super::storage::Ran;
 use super::Shared;
 use crate::guard::token::limit::{Ask, Grant};
 use crate::guard::Policy;
 use crate::handler::{respond, Answer, How, Prepared};
 use crate::protocol::fcgi::{Connection, Pairs};
+use std::io::Write;
 use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
 
 /// A request whose decision must wait: for the file system (decided again on the storage pool),
 /// or for the state store's grant of a limited-use link ([`decide_on_pool`]); the codec still
@@ -63,6 +66,52 @@ pub(crate) async fn decide_on_pool(
     let answer = Answer { status, body, authorize, ask: None };
     let close = frame(conn, out, mark, &answer, &policy);
     (answer.body, close)
+}
+
+/// Whether the inline path handed `resume` over only to wait for a grant ([`spawn_granted`]).
+pub(crate) fn waits_for_grant(resume: &Resume) -> bool {
+    resume.body.is_none() && matches!(&resume.pending, Some(Pending { awaits: Awaits::Grant(_), .. }))
+}
+
+/// Serves a connection the inline path handed over only to wait for its grant: the task waits for
+/// the grant and writes the reply with one non-blocking write, and the socket is never registered
+/// with the reactor (two `epoll_ctl` calls fewer per limited-use download). Anything more, a reply
+/// the socket would not take whole or a connection kept open, goes on as any other connection
+/// (`register`, then `conn::serve`). `hold` (the connection's slot) is released at the end.
+pub(crate) fn spawn_granted<S, T>(
+    stream: S,
+    register: fn(S) -> std::io::Result<T>,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+    mut resume: Resume,
+    hold: impl Send + 'static,
+) where
+    S: Send + 'static,
+    for<'a> &'a S: Write,
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Some(pending) = resume.pending.take() {
+            (resume.body, resume.close) = decide_on_pool(&mut resume.conn, pending, &mut resume.out, &shared).await;
+        }
+        if resume.body.is_none() && (resume.close || resume.conn.should_close()) {
+            match (&stream).write(&resume.out) {
+                Ok(n) if n == resume.out.len() => return drop(hold),
+                Ok(n) => drop(resume.out.drain(..n)),
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
+                Err(e) => {
+                    // nginx may close right after the headers of an X-Accel-Redirect: not an error.
+                    log::debug!("closing connection: write error: {e}");
+                    return drop(hold);
+                }
+            }
+        }
+        match register(stream) {
+            Ok(stream) => super::conn::serve(stream, shared, stop, resume).await,
+            Err(e) => log::warn!("registering a connection: {e}"),
+        }
+        drop(hold);
+    });
 }
 
 /// The request decided on the storage pool, its reply (if any) appended to `out`.

@@ -24,8 +24,9 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// At most one checkpoint this often: each copies what the commits of the pause appended.
-const PACE: Duration = Duration::from_millis(20);
+/// At most one checkpoint this often: each copies what the commits of the pause appended (a page
+/// changed many times in the pause is copied once).
+const PACE: Duration = Duration::from_millis(100);
 /// Frames in the log (16 MiB of 4 KiB pages) after which the worker finishes a checkpoint inline,
 /// so that the log restarts.
 const FINISH_AT: i64 = 4096;
