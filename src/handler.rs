@@ -27,7 +27,7 @@ pub(crate) use granted::Prepared;
 ///
 /// A limited-use link without a `grant` comes back as [`Answer::ask`] with nothing written: the
 /// shell asks its state store and finishes the reply already rendered with the store's [`Grant`]
-/// ([`Ready::finish`]).
+/// ([`Prepared`]).
 pub(crate) fn respond<'a, I>(
     params: I,
     authorizer: bool,

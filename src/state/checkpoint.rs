@@ -74,14 +74,14 @@ impl Checkpoints {
         self.on.load(Ordering::Acquire)
     }
 
-    /// After the worker's commit: wakes the checkpointer.
+    /// After the worker wrote: wakes the checkpointer.
     pub(crate) fn committed(&self) {
         if let Some(kick) = self.kick.get() {
             let _ = kick.try_send(());
         }
     }
 
-    /// Whether the worker should checkpoint now, inline (asked once per request).
+    /// Whether the worker should checkpoint now, inline (true once each time the checkpointer asks).
     pub(crate) fn finish(&self) -> bool {
         self.finish.swap(false, Ordering::AcqRel)
     }

@@ -215,7 +215,8 @@ impl Store {
     }
 
     /// Keeps `revocations` current (every [`REFRESH`]) and purges expired rows, until the task is
-    /// dropped; a SQLite store's log is checkpointed on a thread of its own meanwhile. A store that does not answer leaves the last list in force.
+    /// dropped; a SQLite store's log is checkpointed on a thread of its own meanwhile. A store
+    /// that does not answer leaves the last list in force.
     pub(crate) async fn refresh(self, revocations: Arc<Revocations>) {
         if let Kind::Sqlite(s) = &self.kind {
             s.checkpoint_in_background();

@@ -241,11 +241,14 @@ impl Worker {
                 healthy &= conn.pragma_update(None, "wal_autocheckpoint", 0).is_ok();
                 self.manual = healthy;
             }
+            let wrote = !others.is_empty() || !grants.is_empty();
             for f in others {
                 healthy &= f(&mut conn);
             }
             if !grants.is_empty() {
                 healthy &= grant_batch(&mut conn, grants, self.start_by);
+            }
+            if wrote {
                 self.checkpoints.committed();
             }
             // The log has grown long: what is left is copied now, so the next commit restarts it.
