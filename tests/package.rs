@@ -5,7 +5,8 @@
 //! since systemd is not PID 1 here), first refuses to serve with the packaged configuration and
 //! says why, then serves through nginx once the operator sets a root; `logrotate -f` rotates its
 //! access log and it writes the new file; `dpkg -r` keeps the edited conffile; `dpkg -P` leaves no
-//! file, user or process. One test, in order: it installs system-wide (the other tests use the
+//! file, user or process, yet keeps a user and group the administrator made before installing.
+//! One test, in order: it installs system-wide (the other tests use the
 //! binary under target/), and it purges at the start (a run that died) and at the end, even when
 //! it fails. The package comes from `scripts/build-deb.sh` (`XSENDFILED_DEB` names another).
 
@@ -100,6 +101,7 @@ fn the_debian_package_installs_serves_rotates_and_purges_cleanly() {
     let ws = support::Workspace::new();
     serve_as_the_packaged_unit_and_rotate(&ws, uid);
     remove_keeps_the_conffile_and_purge_leaves_nothing(uid);
+    an_account_made_beforehand_survives_the_purge(&deb);
 }
 
 fn lintian_finds_no_error(deb: &Path) {
@@ -212,6 +214,36 @@ fn serve_as_the_packaged_unit_and_rotate(ws: &support::Workspace, uid: u32) {
     d.signal(15);
     let st = d.wait_exit(Duration::from_secs(15)).expect("exited on SIGTERM");
     assert!(st.success(), "{st:?}");
+}
+
+/// Removes the `xsendfiled` user and group the test made, even when it fails.
+struct Account;
+
+impl Drop for Account {
+    fn drop(&mut self) {
+        let _ = Command::new("deluser").args(["--system", "--quiet", "xsendfiled"]).output();
+        let _ = Command::new("delgroup").args(["--system", "--quiet", "xsendfiled"]).output();
+    }
+}
+
+/// An administrator who made the user and group `xsendfiled` before installing the package keeps
+/// them after a purge: the package removes only the account it created (it says so in the
+/// account's comment).
+fn an_account_made_beforehand_survives_the_purge(deb: &Path) {
+    let _account = Account;
+    let group = ["addgroup", "--system", "--quiet", "xsendfiled"];
+    let user = ["adduser", "--system", "--quiet", "--ingroup", "xsendfiled", "--no-create-home", "xsendfiled"];
+    for args in [&group[..], &user[..]] {
+        let out = run(Command::new(args[0]).args(&args[1..]));
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    }
+    let before = (id_of("xsendfiled", "passwd"), id_of("xsendfiled", "group"));
+    assert!(before.0.is_some() && before.1.is_some(), "the administrator's account");
+    let out = dpkg(&["-i", deb.to_str().expect("utf8")]);
+    assert!(out.status.success(), "dpkg -i: {}", text(&out));
+    let out = dpkg(&["-P", "xsendfiled"]);
+    assert!(out.status.success(), "dpkg -P: {}", text(&out));
+    assert_eq!((id_of("xsendfiled", "passwd"), id_of("xsendfiled", "group")), before, "the account was removed");
 }
 
 fn remove_keeps_the_conffile_and_purge_leaves_nothing(uid: u32) {
