@@ -5,7 +5,8 @@
 //! already rendered; a refused one (spent, revoked, store unavailable) is answered with the
 //! refusal instead. So the request is never decided a second time. The request's parameters stay
 //! with the shell meanwhile, so what the log needs is copied out of them here, and only when
-//! something logs.
+//! something logs. The time logged (`us`) and measured (`decision_duration`) runs from the
+//! decision to the store's answer: waiting for the grant is part of deciding such a request.
 
 use super::Lossy;
 use crate::access_log::Entry;
