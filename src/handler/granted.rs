@@ -40,7 +40,7 @@ pub(crate) struct Ready {
     head: bool,
     /// Decided in authorize mode: answered as such, and any refusal is a 403.
     authorize: bool,
-    /// The FastCGI Authorizer role or `XSENDFILED_AUTHORIZE` (reported back to the shell).
+    /// The FastCGI Authorizer role or `XSENDFILED_MODE=authorize` (reported back to the shell).
     authorize_role: bool,
     /// `METHOD path` and `send FILE (N bytes)`, when debug logging is on.
     debug: Option<(String, String)>,
