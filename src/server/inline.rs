@@ -69,15 +69,9 @@ pub(crate) fn try_serve<S: Read + Write>(stream: &mut S, shared: &Shared, scratc
         Outcome::HandOver(Box::new(Resume { conn, out, body: None, close, input: Vec::new(), pending: None }))
     };
     if !scratch.out.is_empty() {
-        match stream.write(&scratch.out) {
-            Ok(w) if w == scratch.out.len() => scratch.out.clear(),
-            Ok(w) => {
-                scratch.out.drain(..w);
-                return rest(conn, std::mem::take(&mut scratch.out));
-            }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
-                return rest(conn, std::mem::take(&mut scratch.out));
-            }
+        match write_now(&mut *stream, &mut scratch.out) {
+            Ok(true) => {}
+            Ok(false) => return rest(conn, std::mem::take(&mut scratch.out)),
             Err(e) => {
                 // nginx may close right after the headers of an X-Accel-Redirect: not an error.
                 log::debug!("closing connection: write error: {e}");
@@ -101,6 +95,24 @@ pub(crate) fn try_serve<S: Read + Write>(stream: &mut S, shared: &Shared, scratc
         input: Vec::new(),
         pending: None,
     }))
+}
+
+/// Writes `out` with one non-blocking write: `Ok(true)` when the socket took all of it (`out` is
+/// empty then), `Ok(false)` when it took part or nothing (the rest stays in `out`), the error of
+/// a write that failed.
+pub(crate) fn write_now(mut stream: impl Write, out: &mut Vec<u8>) -> std::io::Result<bool> {
+    match stream.write(out) {
+        Ok(w) if w == out.len() => {
+            out.clear();
+            Ok(true)
+        }
+        Ok(w) => {
+            out.drain(..w);
+            Ok(false)
+        }
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

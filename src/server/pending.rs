@@ -95,10 +95,9 @@ pub(crate) fn spawn_granted<S, T>(
             (resume.body, resume.close) = decide_on_pool(&mut resume.conn, pending, &mut resume.out, &shared).await;
         }
         if resume.body.is_none() && (resume.close || resume.conn.should_close()) {
-            match (&stream).write(&resume.out) {
-                Ok(n) if n == resume.out.len() => return drop(hold),
-                Ok(n) => drop(resume.out.drain(..n)),
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
+            match super::inline::write_now(&stream, &mut resume.out) {
+                Ok(true) => return drop(hold),
+                Ok(false) => {}
                 Err(e) => {
                     // nginx may close right after the headers of an X-Accel-Redirect: not an error.
                     log::debug!("closing connection: write error: {e}");
