@@ -44,28 +44,16 @@ pub(crate) struct Checkpoints {
 
 impl Checkpoints {
     /// Starts the checkpointer thread for the database at `path` (once); `busy` bounds its wait
-    /// for another process's lock. Returns false when it cannot start (SQLite's own checkpoints
-    /// stay on then).
-    pub(crate) fn start(self: &std::sync::Arc<Self>, path: PathBuf, busy: Duration) -> bool {
-        if self.on.load(Ordering::Acquire) {
-            return true;
-        }
+    /// for another process's lock. If it cannot start, SQLite's own checkpoints stay on.
+    pub(crate) fn start(self: &std::sync::Arc<Self>, path: PathBuf, busy: Duration) {
         let (kick, kicks) = sync_channel(1);
         if self.kick.set(kick).is_err() {
-            return self.on.load(Ordering::Acquire);
+            return;
         }
         let shared = self.clone();
-        let spawned =
-            std::thread::Builder::new().name("sqlite-wal".into()).spawn(move || run(&path, busy, &shared, &kicks));
-        match spawned {
-            Ok(_) => {
-                self.on.store(true, Ordering::Release);
-                true
-            }
-            Err(e) => {
-                log::warn!("state store: cannot start the checkpoint thread ({e}); the grant thread checkpoints");
-                false
-            }
+        match std::thread::Builder::new().name("sqlite-wal".into()).spawn(move || run(&path, busy, &shared, &kicks)) {
+            Ok(_) => self.on.store(true, Ordering::Release),
+            Err(e) => log::warn!("state store: cannot start the checkpoint thread ({e}); the grant thread checkpoints"),
         }
     }
 
@@ -87,45 +75,43 @@ impl Checkpoints {
     }
 }
 
-/// Runs one `PASSIVE` checkpoint on `conn`: the log's frames and how many are in the database.
-pub(crate) fn passive(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get(1)?, r.get(2)?)))
+/// Runs one `PASSIVE` checkpoint on `conn`; returns the frames in the log.
+pub(crate) fn passive(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
+}
+
+/// Whether `e` says another connection holds the lock (another process checkpoints).
+fn busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::DatabaseBusy)
 }
 
 /// The checkpointer: a passive checkpoint after commits, at most one per [`PACE`], for the life of
 /// the process.
-fn run(path: &std::path::Path, busy: Duration, shared: &Checkpoints, kicks: &Receiver<()>) {
+fn run(path: &std::path::Path, wait: Duration, shared: &Checkpoints, kicks: &Receiver<()>) {
     let mut conn: Option<Connection> = None;
     let mut failing = false;
     while kicks.recv().is_ok() {
-        let done = match conn.take().map_or_else(|| connect(path, busy), Ok) {
-            Ok(c) => {
-                let done = passive(&c);
-                let busy = matches!(&done, Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy);
-                // A connection that failed otherwise may be in any state: the next round opens a
-                // fresh one.
-                if done.is_ok() || busy {
-                    conn = Some(c);
-                }
-                // Busy: another process checkpoints now; nothing is wrong.
-                if busy {
-                    Ok(None)
-                } else {
-                    done.map(Some)
-                }
+        let done = conn.take().map_or_else(|| connect(path, wait), Ok).and_then(|c| {
+            let done = passive(&c);
+            // A connection that failed otherwise may be in any state: the next round opens a
+            // fresh one.
+            if done.as_ref().map_or_else(busy, |_| true) {
+                conn = Some(c);
             }
-            Err(e) => Err(e),
-        };
+            done
+        });
         match done {
             Ok(frames) => {
                 if failing {
                     log::info!("state store sqlite {}: checkpoints run again", path.display());
                     failing = false;
                 }
-                if frames.is_some_and(|(frames, _)| frames >= FINISH_AT) {
+                if frames >= FINISH_AT {
                     shared.finish.store(true, Ordering::Release);
                 }
             }
+            // Another process checkpoints now; nothing is wrong.
+            Err(e) if busy(&e) => {}
             Err(e) => {
                 if !failing {
                     log::warn!(

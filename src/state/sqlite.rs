@@ -241,14 +241,15 @@ impl Worker {
                 healthy &= conn.pragma_update(None, "wal_autocheckpoint", 0).is_ok();
                 self.manual = healthy;
             }
-            let wrote = !others.is_empty() || !grants.is_empty();
+            let changes = conn.total_changes();
             for f in others {
                 healthy &= f(&mut conn);
             }
             if !grants.is_empty() {
                 healthy &= grant_batch(&mut conn, grants, self.start_by);
             }
-            if wrote {
+            // Rows written (a use opened, a purge, a revocation): the log has grown.
+            if conn.total_changes() != changes {
                 self.checkpoints.committed();
             }
             // The log has grown long: what is left is copied now, so the next commit restarts it.
