@@ -16,7 +16,7 @@
 //! `id`; `gw` is 1 to 9,999,999 seconds and needs `uses`.
 
 use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
+use std::sync::RwLock;
 
 /// Most uses a link may carry.
 pub const MAX_USES: u32 = 999_999;
@@ -133,23 +133,18 @@ pub struct Revoked {
 /// The node's revocation list, shared by every policy built since start (SIGHUP keeps it) and
 /// replaced whole by the shell's refresher.
 #[derive(Debug, Default)]
-pub struct Revocations(RwLock<Arc<Revoked>>);
+pub struct Revocations(RwLock<Revoked>);
 
 impl Revocations {
     /// Replaces the list.
     pub fn set(&self, list: Revoked) {
-        match self.0.write() {
-            Ok(mut w) => *w = Arc::new(list),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(list),
-        }
+        *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = list;
     }
 
     /// Whether a link of `kid` with link id `id` is revoked.
     pub fn refuses(&self, kid: &str, id: Option<&str>) -> bool {
-        let list = match self.0.read() {
-            Ok(r) => r.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
+        // Read under the lock, held for two set lookups.
+        let list = self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         if list.kids.is_empty() && list.ids.is_empty() {
             return false;
         }
