@@ -219,7 +219,7 @@ impl Store {
     /// that does not answer leaves the last list in force.
     pub(crate) async fn refresh(self, revocations: Arc<Revocations>) {
         if let Kind::Sqlite(s) = &self.kind {
-            s.checkpoint_in_background();
+            s.checkpoint_in_background(checkpoint::PACE);
         }
         let mut tick = tokio::time::interval(REFRESH);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -7,8 +7,8 @@
 //!
 //! A grant runs in a `BEGIN IMMEDIATE` transaction (the write lock first, so two processes never
 //! both read "2 of 3 used" and both open the third): revoked? → refused; an open use for this
-//! client? → the same use; else `INSERT … ON CONFLICT DO UPDATE SET used = used + 1 WHERE used <
-//! uses RETURNING used` opens the next use, or returns nothing when all are spent. HEAD only reads.
+//! client? → the same use; else the link's `used` is read and, below `uses`, written back one
+//! higher with the client's grant (the next use), or the link is spent. HEAD only reads.
 //! WAL mode lets readers run beside the writer; `synchronous=NORMAL` keeps every commit across a
 //! crash of the process (not of the machine).
 //!
@@ -127,10 +127,10 @@ impl Sqlite {
         })
     }
 
-    /// Moves the checkpoints of the write-ahead log to a thread of their own (the daemon; see
-    /// `checkpoint.rs`).
-    pub(crate) fn checkpoint_in_background(&self) {
-        self.checkpoints.start(self.path.clone(), self.busy);
+    /// Moves the checkpoints of the write-ahead log to a thread of their own, at most one per
+    /// `pace` (the daemon; see `checkpoint.rs`).
+    pub(crate) fn checkpoint_in_background(&self, pace: Duration) {
+        self.checkpoints.start(self.path.clone(), self.busy, pace);
     }
 
     /// The database file.
@@ -340,47 +340,46 @@ pub(crate) fn purge(conn: &mut Connection, now: u64) -> rusqlite::Result<usize> 
     Ok(n)
 }
 
-/// The grant inside its transaction.
+/// The grant inside its transaction. Every statement is a lookup by primary key: none needs a
+/// temporary table (an `OR` across keys and `RETURNING` would each make one per grant).
 fn grant_in(tx: &rusqlite::Transaction<'_>, ask: &Ask) -> rusqlite::Result<Grant> {
-    let revoked: bool = tx
+    let (revoked, open): (bool, Option<u32>) = tx
         .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM revoked WHERE until >= ?1
-               AND ((kind = 'id' AND name = ?2) OR (kind = 'kid' AND name = ?3)))",
+            "SELECT EXISTS (SELECT 1 FROM revoked WHERE kind = 'id' AND name = ?2 AND until >= ?1)
+                 OR EXISTS (SELECT 1 FROM revoked WHERE kind = 'kid' AND name = ?3 AND until >= ?1),
+               (SELECT use FROM grants WHERE id = ?2 AND client = ?4 AND until > ?1)",
         )?
-        .query_row(params![ask.now, ask.id, ask.kid], |r| r.get(0))?;
+        .query_row(params![ask.now, ask.id, ask.kid, ask.client], |r| Ok((r.get(0)?, r.get(1)?)))?;
     if revoked {
         return Ok(Grant::Revoked);
     }
-    let open: Option<u32> = tx
-        .prepare_cached("SELECT use FROM grants WHERE id = ?1 AND client = ?2 AND until > ?3")?
-        .query_row(params![ask.id, ask.client, ask.now], |r| r.get(0))
-        .optional()?;
     if let Some(n) = open {
         return Ok(Grant::Same(n));
     }
-    if !ask.open {
-        let used: u32 = tx
-            .prepare_cached("SELECT used FROM links WHERE id = ?1")?
-            .query_row([&ask.id], |r| r.get(0))
-            .optional()?
-            .unwrap_or(0);
-        return Ok(if used >= ask.uses { Grant::Spent } else { Grant::Looked });
-    }
-    let opened: Option<u32> = tx
-        .prepare_cached(
-            "INSERT INTO links (id, used, until) VALUES (?1, 1, ?3)
-             ON CONFLICT (id) DO UPDATE SET used = used + 1, until = max(until, excluded.until)
-             WHERE used < ?2 RETURNING used",
-        )?
-        .query_row(params![ask.id, ask.uses, ask.expires], |r| r.get(0))
-        .optional()?;
-    let Some(n) = opened.filter(|n| *n <= ask.uses) else {
-        // Spent: the count still lives as long as the latest link of this id (a purge must not
-        // reset it while one is valid).
-        tx.prepare_cached("UPDATE links SET until = ?2 WHERE id = ?1 AND until < ?2")?
-            .execute(params![ask.id, ask.expires])?;
+    let used: u32 = tx
+        .prepare_cached("SELECT used FROM links WHERE id = ?1")?
+        .query_row([&ask.id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    if used >= ask.uses {
+        if ask.open {
+            // Spent: the count still lives as long as the latest link of this id (a purge must
+            // not reset it while one is valid).
+            tx.prepare_cached("UPDATE links SET until = ?2 WHERE id = ?1 AND until < ?2")?
+                .execute(params![ask.id, ask.expires])?;
+        }
         return Ok(Grant::Spent);
-    };
+    }
+    if !ask.open {
+        return Ok(Grant::Looked);
+    }
+    // The write lock is held since `BEGIN IMMEDIATE`: nothing has changed `used` since it was read.
+    let n = used + 1;
+    tx.prepare_cached(
+        "INSERT INTO links (id, used, until) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET used = excluded.used, until = max(until, excluded.until)",
+    )?
+    .execute(params![ask.id, n, ask.expires])?;
     tx.prepare_cached("INSERT OR REPLACE INTO grants (id, client, use, until) VALUES (?1, ?2, ?3, ?4)")?.execute(
         params![ask.id, ask.client, n, ask.now.saturating_add(ask.window).min(ask.expires.saturating_add(1))],
     )?;

@@ -93,7 +93,8 @@ fn background_checkpoints_copy_the_log_and_let_it_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("state.db");
     let db = std::sync::Arc::new(Sqlite::open(&path, Duration::from_secs(5)).expect("open"));
-    db.checkpoint_in_background();
+    // Checkpoints more often than the daemon's pace, so that the test is short.
+    db.checkpoint_in_background(Duration::from_millis(100));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let t = 1_800_000_000;
     // One grant after the other from new clients, each a commit of its own while the
@@ -131,4 +132,24 @@ fn background_checkpoints_copy_the_log_and_let_it_restart() {
         count(&copy) == grants as i64
     });
     assert!(copied, "the checkpointer copied the whole log into the database");
+}
+
+#[test]
+fn the_grant_itself_refuses_revoked_ids_and_keys_while_their_revocation_lasts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Sqlite::open(&dir.path().join("state.db"), Duration::from_secs(1)).expect("open");
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let t = 1_800_000_000;
+    let grant = |a: Ask| rt.block_on(db.grant(a)).expect("grant");
+    rt.block_on(db.run(move |c| revoke(c, "kid", "k1", t + 10))).expect("revoke kid");
+    rt.block_on(db.run(move |c| revoke(c, "id", "L2", t + 10))).expect("revoke id");
+    assert_eq!(grant(ask("10.0.0.1", true, t)), Grant::Revoked, "every link of key k1");
+    assert_eq!(grant(ask("10.0.0.1", false, t + 10)), Grant::Revoked, "HEAD too, to the last second");
+    let other_key = |client: &str, now| Ask { kid: "k2".into(), ..ask(client, true, now) };
+    assert_eq!(grant(other_key("10.0.0.1", t)), Grant::Opened(1));
+    let l2 = |client: &str, now| Ask { id: "L2".into(), kid: "k2".into(), ..ask(client, true, now) };
+    assert_eq!(grant(l2("10.0.0.1", t)), Grant::Revoked, "the id, under any key");
+    // Over: the links are served again, and the count kept meanwhile.
+    assert_eq!(grant(ask("10.0.0.2", true, t + 11)), Grant::Opened(2));
+    assert_eq!(grant(l2("10.0.0.1", t + 11)), Grant::Opened(1));
 }
