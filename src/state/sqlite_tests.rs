@@ -15,11 +15,17 @@ fn ask(client: &str, open: bool, now: u64) -> Ask {
     }
 }
 
-#[test]
-fn uses_are_counted_per_client_and_window() {
+/// A store on a fresh file (kept while the directory lives) and a runtime to ask it.
+fn store() -> (tempfile::TempDir, Sqlite, tokio::runtime::Runtime) {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = Sqlite::open(&dir.path().join("state.db"), Duration::from_secs(1)).expect("open");
     let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    (dir, db, rt)
+}
+
+#[test]
+fn uses_are_counted_per_client_and_window() {
+    let (_dir, db, rt) = store();
     let grant = |client: &str, open: bool, now: u64| rt.block_on(db.grant(ask(client, open, now))).expect("grant");
     let t = 1_800_000_000;
     assert_eq!(grant("10.0.0.1", false, t), Grant::Looked);
@@ -39,9 +45,7 @@ fn uses_are_counted_per_client_and_window() {
 
 #[test]
 fn a_later_link_of_the_same_id_keeps_the_count_past_the_earlier_expiry() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = Sqlite::open(&dir.path().join("state.db"), Duration::from_secs(1)).expect("open");
-    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let (_dir, db, rt) = store();
     let t = 1_800_000_000;
     let grant = |client: &str, now: u64, expires: u64| {
         let a = Ask { uses: 1, window: 1, expires, ..ask(client, true, now) };
@@ -136,9 +140,7 @@ fn background_checkpoints_copy_the_log_and_let_it_restart() {
 
 #[test]
 fn the_grant_itself_refuses_revoked_ids_and_keys_while_their_revocation_lasts() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = Sqlite::open(&dir.path().join("state.db"), Duration::from_secs(1)).expect("open");
-    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let (_dir, db, rt) = store();
     let t = 1_800_000_000;
     let grant = |a: Ask| rt.block_on(db.grant(a)).expect("grant");
     rt.block_on(db.run(move |c| revoke(c, "kid", "k1", t + 10))).expect("revoke kid");
