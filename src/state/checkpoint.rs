@@ -25,12 +25,12 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 /// At most one checkpoint this often: each copies what the commits of the pause appended, and a
-/// page changed many times in the pause only once. Grants land on pages at random (they are keyed by client
-/// address), so a longer pause copies and syncs far fewer pages per grant: at 20,000 new grants a
-/// second, a second's pause costs the whole process about a tenth less CPU than 100 ms. The price
-/// is the log's length (a second of commits: some 170 MiB at that rate, 12 MiB at 1,000 a second)
-/// and what a power cut may lose (what was committed since the last checkpoint: a process crash
-/// loses nothing).
+/// page changed many times in the pause only once. Grants land on pages at random (they are keyed
+/// by client address), so a longer pause copies and syncs far fewer pages per grant: at 20,000 new
+/// grants a second, a second's pause costs the whole process about a tenth less CPU than 100 ms.
+/// The price is the log's length (a second of commits: some 170 MiB at that rate, 12 MiB at 1,000
+/// a second) and what a power cut may lose (what was committed since the last checkpoint; a crash
+/// of the process loses nothing).
 pub(crate) const PACE: Duration = Duration::from_secs(1);
 /// Frames in the log (16 MiB of 4 KiB pages) after which the worker finishes a checkpoint inline,
 /// so that the log restarts.

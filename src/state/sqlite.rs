@@ -373,19 +373,13 @@ fn grant_in(tx: &rusqlite::Transaction<'_>, ask: &Ask) -> rusqlite::Result<Grant
         return Ok(Grant::Looked);
     }
     // The write lock is held since `BEGIN IMMEDIATE`: nothing has changed `used` since it was read.
-    let n =
-        match used {
-            Some(used) => {
-                tx.prepare_cached("UPDATE links SET used = ?2, until = max(until, ?3) WHERE id = ?1")?
-                    .execute(params![ask.id, used + 1, ask.expires])?;
-                used + 1
-            }
-            None => {
-                tx.prepare_cached("INSERT INTO links (id, used, until) VALUES (?1, 1, ?2)")?
-                    .execute(params![ask.id, ask.expires])?;
-                1
-            }
-        };
+    let n = used.map_or(1, |used| used + 1);
+    let count = if used.is_some() {
+        "UPDATE links SET used = ?2, until = max(until, ?3) WHERE id = ?1"
+    } else {
+        "INSERT INTO links (id, used, until) VALUES (?1, ?2, ?3)"
+    };
+    tx.prepare_cached(count)?.execute(params![ask.id, n, ask.expires])?;
     tx.prepare_cached("INSERT OR REPLACE INTO grants (id, client, use, until) VALUES (?1, ?2, ?3, ?4)")?.execute(
         params![ask.id, ask.client, n, ask.now.saturating_add(ask.window).min(ask.expires.saturating_add(1))],
     )?;
