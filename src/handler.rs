@@ -25,43 +25,35 @@ pub(crate) use granted::Prepared;
 /// ([`How::Refuse`]); under [`Wait::Never`] a lookup that would wait writes and logs nothing and
 /// is `Err(root)` (the shell decides again on its pool).
 ///
-/// A limited-use link without a `grant` comes back as [`Answer::ask`] with nothing written: the
-/// shell asks its state store and finishes the reply already rendered with the store's [`Grant`]
-/// ([`Prepared`]).
+/// A limited-use link comes back as [`Answer::ask`] with nothing written: the shell asks its
+/// state store and finishes the reply already rendered with the store's [`Grant`] ([`Prepared`]).
 pub(crate) fn respond<'a, I>(
     params: I,
     authorizer: bool,
     policy: &Policy,
     out: &mut Vec<u8>,
     how: How,
-    grant: Option<Grant>,
 ) -> Result<Answer, usize>
 where
     I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
 {
-    if how != How::Decide(Wait::Allowed) && grant.is_none() {
+    if how != How::Decide(Wait::Allowed) {
         trace_params(params.clone(), tokens_in_path(policy));
     }
     let mut req = Request::from_pairs(params);
     req.authorize |= authorizer;
-    Ok(match handle_how(&req, policy, out, None, how, grant)? {
+    Ok(match handle_how(&req, policy, out, None, how, None)? {
         Handled::Answered(status, body) => Answer { status, body, authorize: req.authorize, ask: None },
         Handled::Ask(ask) => Answer { status: 0, body: None, authorize: req.authorize, ask: Some(ask) },
     })
 }
 
 /// [`respond`] with a store that may wait (the one-shot CGI program, a storage-pool thread).
-pub(crate) fn respond_waiting<'a, I>(
-    params: I,
-    authorizer: bool,
-    policy: &Policy,
-    out: &mut Vec<u8>,
-    grant: Option<Grant>,
-) -> Answer
+pub(crate) fn respond_waiting<'a, I>(params: I, authorizer: bool, policy: &Policy, out: &mut Vec<u8>) -> Answer
 where
     I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
 {
-    respond(params, authorizer, policy, out, How::Decide(Wait::Allowed), grant).unwrap_or_else(|_| {
+    respond(params, authorizer, policy, out, How::Decide(Wait::Allowed)).unwrap_or_else(|_| {
         // Only a lookup asked not to wait names a root to wait on.
         render_error(Status::InternalServerError, false, out);
         Answer { status: 500, body: None, authorize: authorizer, ask: None }

@@ -251,7 +251,7 @@ mod tests {
 
                     let mut out = Vec::new();
                     let how = How::Decide(Wait::Allowed);
-                    let answer = respond(pairs.iter().copied(), false, &p, &mut out, how, None).expect("decided");
+                    let answer = respond(pairs.iter().copied(), false, &p, &mut out, how).expect("decided");
                     assert!(out.is_empty(), "{case}: nothing written before the grant");
                     let Prepared { ask, ready } = *answer.ask.expect("a grant to ask");
                     assert_eq!((ask.id.as_str(), ask.client.as_str(), ask.open), ("L9", "10.0.0.1", method == "GET"));

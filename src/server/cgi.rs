@@ -51,7 +51,7 @@ where
         // in `md5=` or the path, so no variable tells beforehand that no link will be checked.
         store.load_revocations(&signing.revocations);
     }
-    let mut answer = crate::handler::respond_waiting(pairs(), false, policy, &mut out, None);
+    let mut answer = crate::handler::respond_waiting(pairs(), false, policy, &mut out);
     if let Some(prepared) = answer.ask.take() {
         // The one-shot program may wait for its grant too: it serves nobody else.
         let crate::handler::Prepared { ask, ready } = *prepared;

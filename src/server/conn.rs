@@ -130,7 +130,7 @@ pub(crate) fn pass(conn: &mut Connection, input: &[u8], out: &mut Vec<u8>, share
             let policy = shared.policy();
             let authorizer = role == crate::protocol::fcgi::Role::Authorizer;
             let params = Pairs::new(conn.params()).map_while(Result::ok);
-            let awaits = match respond(params, authorizer, &policy, out, How::Decide(Wait::Never), None) {
+            let awaits = match respond(params, authorizer, &policy, out, How::Decide(Wait::Never)) {
                 Ok(Answer { ask: Some(ask), .. }) => Err(Awaits::Grant(ask)),
                 Ok(answer) => Ok(answer),
                 Err(root) => Err(Awaits::Root(root)),

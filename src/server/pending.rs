@@ -129,7 +129,7 @@ async fn on_pool(
         .run(&root, move || {
             let mut reply = Vec::with_capacity(512);
             let pairs = Pairs::new(&params).map_while(Result::ok);
-            let answer = crate::handler::respond_waiting(pairs, authorizer, &on_pool, &mut reply, None);
+            let answer = crate::handler::respond_waiting(pairs, authorizer, &on_pool, &mut reply);
             (reply, answer)
         })
         .await;
@@ -141,7 +141,7 @@ async fn on_pool(
         Ran::Refused(status, why) => {
             let pairs = Pairs::new(conn.params()).map_while(Result::ok);
             let how = How::Refuse(status, why);
-            match respond(pairs, authorizer, policy, out, how, None) {
+            match respond(pairs, authorizer, policy, out, how) {
                 Ok(answer) => answer,
                 Err(_) => Answer { status: status.code(), body: None, authorize: authorizer, ask: None },
             }

@@ -331,8 +331,7 @@ pub(crate) fn revoke(conn: &mut Connection, kind: &str, name: &str, until: u64) 
     .map(|_| ())
 }
 
-/// Deletes expired links, grants and revocations and checkpoints the WAL; returns how many rows
-/// went.
+/// Deletes expired links, grants and revocations; returns how many rows went.
 pub(crate) fn purge(conn: &mut Connection, now: u64) -> rusqlite::Result<usize> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut n = 0;
